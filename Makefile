@@ -1,0 +1,86 @@
+# Interface contract: see README.md and DESIGN.md. Every target depends on `setup`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_BOOT ?= python3
+VENV        := .venv
+PY          := $(VENV)/bin/python
+UV          := $(VENV)/bin/uv
+STAMP       := $(VENV)/.installed
+
+export HC_RAW_DIR       ?= data/raw
+export HC_WAREHOUSE     ?= data/warehouse.duckdb
+export HC_ARTIFACTS     ?= artifacts
+export HC_API_PORT      ?= 8000
+export HC_DASHBOARD_PORT ?= 8501
+export HC_API_URL       ?= http://127.0.0.1:$(HC_API_PORT)
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_PROJECT_DIR  := $(CURDIR)
+
+SCALE ?= 0.05
+SEED  ?= 0
+DEMO_SCALE ?= 0.03
+
+.PHONY: help setup data warehouse train submission drift api dashboard serve demo test lint bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: $(STAMP)  ## create .venv with the locked dependencies and the project (idempotent)
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	@test -x $(UV) || $(VENV)/bin/pip install --quiet --disable-pip-version-check "uv>=0.5"
+	$(UV) pip sync --quiet --python $(PY) requirements.lock
+	$(UV) pip install --quiet --python $(PY) --no-deps -e .
+	@touch $@
+
+data: setup  ## synthetic Kaggle-format CSVs into HC_RAW_DIR (SCALE=0.05 SEED=0)
+	$(PY) -m warehouse.synthetic --scale $(SCALE) --seed $(SEED) --out "$(HC_RAW_DIR)"
+
+warehouse: setup  ## dbt build over HC_RAW_DIR into HC_WAREHOUSE (atomic swap on success)
+	$(PY) -m warehouse.build
+
+train: setup  ## compare, select, calibrate, threshold, explain; write and promote a model version
+	$(PY) -m models_ml.train
+
+submission: setup  ## score application_test -> $(HC_ARTIFACTS)/submission.csv
+	$(PY) -m models_ml.submission
+
+drift: setup  ## Evidently drift report (HTML + JSON summary)
+	$(PY) -m monitoring.drift
+
+api: setup  ## run the scoring API on HC_API_PORT
+	$(VENV)/bin/uvicorn api.main:app --host 127.0.0.1 --port $(HC_API_PORT)
+
+dashboard: setup  ## run the Streamlit dashboard on HC_DASHBOARD_PORT
+	$(VENV)/bin/streamlit run dashboard/app.py --server.port $(HC_DASHBOARD_PORT) --server.headless true
+
+serve: setup  ## run API and dashboard together
+	@trap 'kill 0' EXIT INT TERM; \
+	$(VENV)/bin/uvicorn api.main:app --host 127.0.0.1 --port $(HC_API_PORT) & \
+	$(VENV)/bin/streamlit run dashboard/app.py --server.port $(HC_DASHBOARD_PORT) --server.headless true & \
+	wait
+
+demo: setup  ## the main job on the embedded default: data, warehouse, train, drift, summary
+	@if [ ! -e "$(HC_RAW_DIR)/application_train.csv" ] || [ -e "$(HC_RAW_DIR)/.hc-synthetic" ]; then \
+	  $(MAKE) --no-print-directory data SCALE=$(DEMO_SCALE) SEED=$(SEED); \
+	else echo "Using the existing data in $(HC_RAW_DIR)"; fi
+	$(MAKE) --no-print-directory warehouse
+	$(MAKE) --no-print-directory train
+	$(MAKE) --no-print-directory submission
+	$(MAKE) --no-print-directory drift
+	$(PY) -m models_ml.summary
+
+test: setup  ## the whole test suite (what .ci/run calls)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+bench: setup  ## the benchmarks, printing their figures
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:  ## remove generated data, artifacts and dbt output (keeps .venv)
+	rm -rf data artifacts target logs dbt_packages
