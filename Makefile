@@ -21,7 +21,7 @@ SCALE ?= 0.05
 SEED  ?= 0
 DEMO_SCALE ?= 0.03
 
-.PHONY: help setup data warehouse train submission drift api dashboard serve demo test lint bench clean
+.PHONY: help setup test-deps data warehouse train submission drift api dashboard serve demo test lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -72,9 +72,17 @@ demo: setup  ## the main job on the embedded default: data, warehouse, train, dr
 	$(MAKE) --no-print-directory drift
 	$(PY) -m models_ml.summary
 
-test: setup  ## the whole test suite (what .ci/run calls)
+test: setup test-deps  ## the whole test suite (what .ci/run calls)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest
+
+# Headless Chromium + driver for the dashboard's real-browser test (Debian packages).
+test-deps:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing chromium and chromium-driver for the browser test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "chromium is not installed and cannot be installed here: the browser test will be skipped"; fi
 
 lint: setup
 	$(VENV)/bin/ruff check .
