@@ -1,0 +1,1 @@
+"""FastAPI scoring service: scores, decisions and explanations for known and new applicants."""

@@ -1,0 +1,78 @@
+"""Request bodies: a new application with its credit history, and batches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+
+from api.schemas.examples import NEW_APPLICATION_EXAMPLE
+from api.schemas.raw import HISTORY_MAX_ROWS, RECORD_MODELS
+from api.schemas.raw_format import APPLICATION, HISTORY_TABLES
+
+
+def _check_links(app: Any) -> Any:
+    """History rows belong to the application; bureau balances belong to a posted bureau credit."""
+    sk_id = app.SK_ID_CURR
+    for table in HISTORY_TABLES:
+        for i, record in enumerate(getattr(app, table) or []):
+            own = getattr(record, "SK_ID_CURR", None)
+            if own is not None and own != sk_id:
+                raise ValueError(
+                    f"{table}[{i}].SK_ID_CURR is {own} but the application's SK_ID_CURR is {sk_id}: "
+                    "omit it or send the same id"
+                )
+    bureau_ids = {r.SK_ID_BUREAU for r in app.bureau or []}
+    for i, record in enumerate(app.bureau_balance or []):
+        if record.SK_ID_BUREAU not in bureau_ids:
+            raise ValueError(
+                f"bureau_balance[{i}].SK_ID_BUREAU {record.SK_ID_BUREAU} matches no posted bureau record"
+            )
+    return app
+
+
+_history_fields: dict[str, Any] = {
+    table: (
+        list[RECORD_MODELS[table]] | None,  # type: ignore[valid-type]
+        Field(None, max_length=HISTORY_MAX_ROWS[table], description=f"{table}.csv records of this applicant"),
+    )
+    for table in HISTORY_TABLES
+}
+
+class _ApplicationWithExample(RECORD_MODELS[APPLICATION]):  # type: ignore[misc, valid-type]
+    model_config = ConfigDict(json_schema_extra={"examples": [NEW_APPLICATION_EXAMPLE]})
+
+
+NewApplication: type[BaseModel] = create_model(
+    "NewApplication",
+    __base__=_ApplicationWithExample,
+    __doc__=(
+        "A new application: the application fields with Kaggle names (application_test.csv) and, "
+        "optionally, the applicant's credit history as lists of Kaggle records."
+    ),
+    __validators__={"check_links": model_validator(mode="after")(_check_links)},
+    **_history_fields,
+)
+
+
+class BatchRequest(BaseModel):
+    """Known applicants by id, new applications, or both; at most `HC_API_BATCH_MAX` in all."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"sk_id_curr": [100002, 100003]}]},
+    )
+
+    sk_id_curr: list[int] = Field(default_factory=list, description="ids of applicants in the warehouse")
+    applications: list[NewApplication] = Field(  # type: ignore[valid-type]
+        default_factory=list, description="new applications, each with its own history"
+    )
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> BatchRequest:
+        if not self.sk_id_curr and not self.applications:
+            raise ValueError("send at least one id in `sk_id_curr` or one application in `applications`")
+        ids = [a.SK_ID_CURR for a in self.applications]
+        if len(set(ids)) != len(ids):
+            raise ValueError("applications: every application needs its own SK_ID_CURR")
+        return self

@@ -1,0 +1,50 @@
+"""Typed settings of the API, read once from HC_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ApiSettings(BaseSettings):
+    """Configuration of the scoring API (defaults follow DESIGN.md)."""
+
+    model_config = SettingsConfigDict(env_prefix="HC_", extra="ignore", protected_namespaces=())
+
+    warehouse: Path = Field(Path("data/warehouse.duckdb"), description="DuckDB file built by the warehouse")
+    artifacts: Path = Field(Path("artifacts"), description="models, reports and the request log")
+    api_port: int = Field(8000, ge=1, le=65535)
+    api_keys: str = Field("", description="development API keys, comma-separated")
+    api_keys_file: Path | None = Field(
+        None, description="production keys: one sha256 hex digest of a key per line ('#' comments allowed)"
+    )
+    api_log_salt: str = Field(
+        "hc-dev-salt", description="secret salt of the applicant hash in the request log (set it in production)"
+    )
+    api_max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="larger request bodies get 413")
+    api_batch_max: int = Field(1000, ge=1, le=100_000, description="most applicants per batch request")
+    api_reload_seconds: float = Field(
+        2.0, ge=0.0, description="how often the `current` model link and the warehouse file are checked"
+    )
+    api_log_flush_seconds: float = Field(5.0, gt=0.0, description="request log flush period")
+    api_log_flush_rows: int = Field(5000, ge=1, description="flush the request log early beyond this many rows")
+    api_feature_cache: int = Field(20_000, ge=0, description="known applicants' feature rows kept in memory")
+    api_neighbours: int = Field(200, ge=5, le=5000, description="similar clients used by the comparison")
+
+    @property
+    def models_dir(self) -> Path:
+        return self.artifacts / "models"
+
+    @property
+    def current_model_link(self) -> Path:
+        return self.models_dir / "current"
+
+    @property
+    def request_log_dir(self) -> Path:
+        return self.artifacts / "request_log"
+
+    @property
+    def drift_summary(self) -> Path:
+        return self.artifacts / "reports" / "drift" / "latest" / "summary.json"
