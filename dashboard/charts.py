@@ -1,0 +1,302 @@
+"""Plotly figures of the pages, each paired with a text alternative that says what it shows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from dashboard import palette
+from dashboard.distributions import Histogram
+from dashboard.formatting import band_position, format_value, humanize, number, pct
+from dashboard.schemas import Contribution, Explanation, Importance, RiskBand
+
+FONT = {"family": "sans-serif", "size": 14, "color": palette.BLACK}
+PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
+
+
+@dataclass(frozen=True)
+class Chart:
+    figure: go.Figure
+    alt: str
+
+
+def _layout(fig: go.Figure, height: int, **kwargs: object) -> go.Figure:
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        font=FONT,
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        **kwargs,
+    )
+    return fig
+
+
+# -- decision gauge -------------------------------------------------------------------------------
+
+
+def risk_gauge(
+    probability: float, threshold: float, bands: Sequence[RiskBand], band_name: str | None
+) -> Chart:
+    """Probability on a 0-100 % gauge coloured by risk band, with the decision threshold marked."""
+    ordered = sorted(bands, key=lambda b: b.lower)
+    colours = palette.band_colours(len(ordered))
+    steps = [
+        {"range": [b.lower * 100, b.upper * 100], "color": c} for b, c in zip(ordered, colours, strict=True)
+    ]
+    ticks = sorted(
+        {0.0, 100.0, threshold * 100, *(b.lower * 100 for b in ordered), *(b.upper * 100 for b in ordered)}
+    )
+    fig = go.Figure(
+        go.Indicator(
+            mode="gauge+number",
+            value=probability * 100,
+            number={"suffix": " %", "valueformat": ".1f", "font": {"size": 40, "color": palette.BLACK}},
+            title={"text": "Probability of default", "font": {"size": 16}},
+            gauge={
+                "shape": "angular",
+                "axis": {
+                    "range": [0, 100],
+                    "tickvals": ticks,
+                    "ticktext": [f"{t:.0f}%" for t in ticks],
+                    "tickwidth": 1,
+                    "tickcolor": palette.BLACK,
+                },
+                "bar": {"color": palette.BLACK, "thickness": 0.25},
+                "bgcolor": "white",
+                "borderwidth": 1,
+                "bordercolor": palette.GREY,
+                "steps": steps,
+                "threshold": {
+                    "line": {"color": palette.BLACK, "width": 5},
+                    "thickness": 1.0,
+                    "value": threshold * 100,
+                },
+            },
+        )
+    )
+    _layout(fig, 260, margin={"l": 30, "r": 30, "t": 50, "b": 10})
+    pos = band_position(band_name, ordered)
+    band_words = ", ".join(f"{b.name} from {pct(b.lower, 0)} to {pct(b.upper, 0)}" for b in ordered)
+    where = f"in risk band '{band_name}' ({pos[0]} of {pos[1]}, 1 = lowest risk)" if pos else ""
+    alt = (
+        f"Gauge from 0 to 100 %. The client's probability of default is {pct(probability)} {where}. "
+        f"The decision threshold, drawn as a thick black line, is {pct(threshold)}. "
+        f"Risk bands: {band_words or 'none given'}."
+    )
+    return Chart(fig, alt)
+
+
+# -- explanation waterfall ------------------------------------------------------------------------
+
+
+def _contribution_label(c: Contribution) -> str:
+    label = c.label or humanize(c.feature)
+    return f"{label} = {format_value(c.value)}"
+
+
+def waterfall(explanation: Explanation, top_k: int = 10) -> Chart:
+    """The biggest contributions from the base value to the client's score, the rest grouped."""
+    contributions = sorted(explanation.contributions, key=lambda c: abs(c.shap), reverse=True)
+    top, rest = contributions[:top_k], contributions[top_k:]
+    total = explanation.base_value + sum(c.shap for c in contributions)
+    on_probability = abs(total - explanation.probability) < 0.005
+    scale = "probability scale" if on_probability else "the model's internal score scale (log-odds)"
+
+    def fmt(v: float) -> str:
+        return f"{v * 100:+.1f} pts" if on_probability else f"{v:+.3f}"
+
+    # Drawn top-down: biggest factor first, then the rest, then the client's total.
+    labels = ["Average client (starting point)"]
+    values = [explanation.base_value]
+    measures = ["absolute"]
+    texts = [f"{explanation.base_value * 100:.1f} %" if on_probability else f"{explanation.base_value:.3f}"]
+    for c in top:
+        mark = palette.RAISES_RISK_MARK if c.shap > 0 else palette.LOWERS_RISK_MARK
+        labels.append(_contribution_label(c))
+        values.append(c.shap)
+        measures.append("relative")
+        texts.append(f"{mark} {fmt(c.shap)}")
+    if rest:
+        rest_sum = sum(c.shap for c in rest)
+        mark = palette.RAISES_RISK_MARK if rest_sum > 0 else palette.LOWERS_RISK_MARK
+        labels.append(f"{len(rest)} other factors together")
+        values.append(rest_sum)
+        measures.append("relative")
+        texts.append(f"{mark} {fmt(rest_sum)}")
+    labels.append("This client's score")
+    values.append(0.0)
+    measures.append("total")
+    texts.append(f"{total * 100:.1f} %" if on_probability else f"{total:.3f}")
+
+    fig = go.Figure(
+        go.Waterfall(
+            orientation="h",
+            y=labels,
+            x=values,
+            measure=measures,
+            text=texts,
+            textposition="outside",
+            cliponaxis=False,
+            increasing={"marker": {"color": palette.RAISES_RISK}},
+            decreasing={"marker": {"color": palette.LOWERS_RISK}},
+            totals={"marker": {"color": palette.GREY}},
+            connector={"line": {"color": palette.GREY, "width": 1}},
+        )
+    )
+    _layout(fig, 90 + 34 * len(labels), showlegend=False)
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(title_text=f"Contribution to the score ({scale})", zeroline=False, automargin=True)
+    ups = [c for c in top if c.shap > 0]
+    downs = [c for c in top if c.shap < 0]
+    alt = (
+        f"Waterfall chart on the {scale}: starting from the average client ({texts[0]}), "
+        f"{len(ups)} of the main factors raise the risk ({'; '.join(f'{_contribution_label(c)} {fmt(c.shap)}' for c in ups) or 'none'}) "
+        f"and {len(downs)} lower it ({'; '.join(f'{_contribution_label(c)} {fmt(c.shap)}' for c in downs) or 'none'}), "
+        f"ending at this client's score {texts[-1]}."
+    )
+    return Chart(fig, alt)
+
+
+# -- comparison -----------------------------------------------------------------------------------
+
+
+def _bars(hist: Histogram, name: str, colour: str, pattern: str = "", opacity: float = 1.0) -> go.Bar:
+    shares = [s * 100 for s in hist.shares()]
+    if hist.numeric:
+        return go.Bar(
+            x=list(hist.centres()),
+            y=shares,
+            width=list(hist.widths()),
+            name=name,
+            marker={"color": colour, "pattern": {"shape": pattern}, "line": {"color": "white", "width": 0.5}},
+            opacity=opacity,
+            hovertemplate="%{x}: %{y:.1f} %<extra>" + name + "</extra>",
+        )
+    return go.Bar(
+        x=list(hist.categories or ()),
+        y=shares,
+        name=name,
+        marker={"color": colour, "pattern": {"shape": pattern}},
+        opacity=opacity,
+        hovertemplate="%{x}: %{y:.1f} %<extra>" + name + "</extra>",
+    )
+
+
+def distribution(
+    label: str,
+    client_value: object,
+    all_clients: Histogram | None,
+    similar: Histogram | None,
+    defaulters: Histogram | None,
+    non_defaulters: Histogram | None,
+    client_text: str,
+) -> go.Figure:
+    """Three panels on one x axis: all clients, similar clients, defaulters vs non-defaulters."""
+    fig = make_subplots(
+        rows=3,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.09,
+        subplot_titles=("All clients", "Similar clients", "Defaulters (hatched) vs non-defaulters (plain)"),
+    )
+    if all_clients:
+        fig.add_trace(_bars(all_clients, "All clients", palette.ALL_CLIENTS), row=1, col=1)
+    if similar:
+        fig.add_trace(_bars(similar, "Similar clients", palette.SIMILAR_CLIENTS), row=2, col=1)
+    if non_defaulters:
+        fig.add_trace(_bars(non_defaulters, "Non-defaulters", palette.NON_DEFAULTERS, "", 0.75), row=3, col=1)
+    if defaulters:
+        fig.add_trace(
+            _bars(defaulters, "Defaulters", palette.DEFAULTERS, palette.DEFAULTERS_PATTERN, 0.75),
+            row=3,
+            col=1,
+        )
+    fig.update_layout(barmode="overlay")
+    numeric_client = isinstance(client_value, int | float) and not isinstance(client_value, bool)
+    if numeric_client or (client_value is not None and all_clients is not None and not all_clients.numeric):
+        x = client_value if numeric_client else str(client_value)
+        for row in (1, 2, 3):
+            fig.add_vline(x=x, line={"color": palette.BLACK, "width": 3, "dash": "dash"}, row=row, col=1)
+        fig.add_annotation(
+            x=x,
+            y=1.0,
+            yref="y domain",
+            xref="x",
+            text=f"▼ This client: {client_text}",
+            showarrow=False,
+            yanchor="bottom",
+            font={"size": 13, "color": palette.BLACK},
+            bgcolor="rgba(255,255,255,0.85)",
+            row=1,
+            col=1,
+        )
+    fig.update_yaxes(title_text="% of group", ticksuffix="%")
+    fig.update_xaxes(title_text=label, row=3, col=1)
+    _layout(fig, 560, legend={"orientation": "h", "y": -0.12})
+    return fig
+
+
+# -- model ---------------------------------------------------------------------------------------
+
+
+def importance(items: Sequence[Importance], labels: dict[str, str], top_k: int = 15) -> Chart:
+    top = list(items)[:top_k]
+    names = [labels.get(i.feature) or i.label or humanize(i.feature) for i in top]
+    fig = go.Figure(
+        go.Bar(
+            x=[i.mean_abs_shap for i in top],
+            y=names,
+            orientation="h",
+            marker={"color": palette.BLUE},
+            text=[number(i.mean_abs_shap, 3) for i in top],
+            textposition="outside",
+            cliponaxis=False,
+        )
+    )
+    _layout(fig, 80 + 28 * len(top), showlegend=False)
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(title_text="Average influence on the score (mean |SHAP value|)")
+    alt = "Bar chart of the factors that most influence the model overall, from most to least: " + "; ".join(
+        f"{n} {number(i.mean_abs_shap, 3)}" for n, i in zip(names, top, strict=True)
+    )
+    return Chart(fig, alt + ".")
+
+
+def what_if(
+    before: float, after: float, threshold: float, before_decision: str, after_decision: str
+) -> Chart:
+    def mark(decision: str) -> str:
+        return "✅ grant" if decision.lower() == "grant" else "⛔ refuse"
+
+    names = ["As filed", "With the changes"]
+    fig = go.Figure(
+        go.Bar(
+            x=names,
+            y=[before * 100, after * 100],
+            marker={
+                "color": [palette.GREY, palette.BLUE],
+                "pattern": {"shape": ["", "."]},
+            },
+            text=[f"{pct(before)} · {mark(before_decision)}", f"{pct(after)} · {mark(after_decision)}"],
+            textposition="outside",
+            cliponaxis=False,
+        )
+    )
+    fig.add_hline(
+        y=threshold * 100,
+        line={"color": palette.BLACK, "width": 2, "dash": "dash"},
+        annotation_text=f"threshold {pct(threshold)}",
+        annotation_position="top left",
+    )
+    top = max(before, after, threshold) * 100
+    fig.update_yaxes(title_text="Probability of default", ticksuffix=" %", range=[0, top * 1.3 + 1])
+    _layout(fig, 340, showlegend=False)
+    alt = (
+        f"Bar chart: probability of default {pct(before)} as filed ({mark(before_decision)}) and "
+        f"{pct(after)} with the changes ({mark(after_decision)}); the dashed line is the threshold {pct(threshold)}."
+    )
+    return Chart(fig, alt)

@@ -1,0 +1,126 @@
+"""Cached access to the API for the pages.
+
+Answers are cached with ``st.cache_data`` (shared by the sessions of one dashboard process) and keyed
+by the API's identity (URL + a hash of the key), the applicant id and the model version, so a newly
+promoted model or another API never serves stale answers. Errors are never cached: an unknown id or
+an API that is down is asked again on the next run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import streamlit as st
+
+from dashboard.client import ApiClient
+from dashboard.schemas import Applicant, Comparison, DriftSummary, Explanation, Health, ModelInfo, Score
+from dashboard.settings import DashboardSettings
+
+# Status and version are re-checked often so that a promoted model is picked up quickly.
+HEALTH_TTL_S = 15
+# The model description only changes with the version, which is part of its key.
+MODEL_TTL_S = 3600
+DRIFT_TTL_S = 300
+
+
+def _health(_client: ApiClient, identity: str) -> Health:
+    return _client.health()
+
+
+def _model(_client: ApiClient, identity: str, version: str) -> ModelInfo:
+    return _client.model()
+
+
+def _score(_client: ApiClient, identity: str, applicant_id: int, version: str) -> Score:
+    return _client.score(applicant_id)
+
+
+def _explanation(_client: ApiClient, identity: str, applicant_id: int, version: str) -> Explanation:
+    return _client.explanation(applicant_id)
+
+
+def _applicant(_client: ApiClient, identity: str, applicant_id: int, version: str) -> Applicant:
+    return _client.applicant(applicant_id)
+
+
+def _comparison(
+    _client: ApiClient, identity: str, applicant_id: int, features: tuple[str, ...], version: str
+) -> Comparison:
+    return _client.comparison(applicant_id, features)
+
+
+def _rescore(_client: ApiClient, identity: str, payload_key: str, version: str, _payload: Any) -> Score:
+    return _client.score_application(_payload)
+
+
+def _drift(_client: ApiClient, identity: str, version: str) -> DriftSummary | None:
+    return _client.drift_latest()
+
+
+def _openapi(_client: ApiClient, identity: str, version: str) -> dict[str, Any]:
+    return _client.openapi()
+
+
+class DashboardApi:
+    """What the pages call: the API client behind caches keyed by identity, id and model version."""
+
+    def __init__(self, client: ApiClient, cache_ttl: int = 300) -> None:
+        self.client = client
+        self.identity = client.identity
+
+        def cached(func, ttl):  # noqa: ANN001, ANN202 -- a thin wrapper around st.cache_data
+            # The wrapper is rebuilt each run; st.cache_data keys its store on the function's
+            # module, name and source, so the cached answers survive from run to run.
+            return st.cache_data(ttl=ttl, show_spinner=False, max_entries=512)(func)
+
+        self._health = cached(_health, HEALTH_TTL_S)
+        self._model = cached(_model, MODEL_TTL_S)
+        self._score = cached(_score, cache_ttl)
+        self._explanation = cached(_explanation, cache_ttl)
+        self._applicant = cached(_applicant, cache_ttl)
+        self._comparison = cached(_comparison, cache_ttl)
+        self._rescore = cached(_rescore, cache_ttl)
+        self._drift = cached(_drift, DRIFT_TTL_S)
+        self._openapi = cached(_openapi, MODEL_TTL_S)
+
+    @classmethod
+    def from_settings(cls, settings: DashboardSettings | None = None) -> DashboardApi:
+        settings = settings or DashboardSettings()
+        return cls(ApiClient.from_settings(settings), cache_ttl=settings.dashboard_cache_ttl)
+
+    # The model version keys every other answer; it comes from /health.
+    def health(self) -> Health:
+        return self._health(self.client, self.identity)
+
+    def model_version(self) -> str:
+        return self.health().model_version or "unknown"
+
+    def model(self) -> ModelInfo:
+        return self._model(self.client, self.identity, self.model_version())
+
+    def score(self, applicant_id: int) -> Score:
+        return self._score(self.client, self.identity, applicant_id, self.model_version())
+
+    def explanation(self, applicant_id: int) -> Explanation:
+        return self._explanation(self.client, self.identity, applicant_id, self.model_version())
+
+    def applicant(self, applicant_id: int) -> Applicant:
+        return self._applicant(self.client, self.identity, applicant_id, self.model_version())
+
+    def comparison(self, applicant_id: int, features: tuple[str, ...]) -> Comparison:
+        return self._comparison(
+            self.client, self.identity, applicant_id, tuple(features), self.model_version()
+        )
+
+    def rescore(self, payload: Mapping[str, Any]) -> Score:
+        key = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+        return self._rescore(self.client, self.identity, key, self.model_version(), payload)
+
+    def drift_latest(self) -> DriftSummary | None:
+        return self._drift(self.client, self.identity, self.model_version())
+
+    def openapi(self) -> dict[str, Any]:
+        return self._openapi(self.client, self.identity, self.model_version())

@@ -1,0 +1,80 @@
+"""What-if page: change a few amounts and re-score the application through the API."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, ui, whatif
+from dashboard.client import ApiValidationError
+from dashboard.formatting import decision_text, number, pct
+
+st.title("What if...")
+applicant_id = ui.require_applicant()
+api = ui.get_api()
+score = api.score(applicant_id)
+applicant = api.applicant(applicant_id)
+ui.decision_summary(applicant_id, score)
+
+try:
+    fields = whatif.application_fields(api.openapi())
+except ValueError as exc:
+    st.error(f"**What-if is not available with this scoring service:** {exc}.", icon="⚠️")
+    st.stop()
+base = whatif.base_application(applicant, fields)
+current = whatif.current_values(applicant)
+
+st.markdown(
+    "Change the amounts below and press **Re-score** to see how the probability of default and the "
+    "decision would move. Nothing is saved: this only explores scenarios with the client."
+)
+with st.form("what-if"):
+    cols = st.columns(len(whatif.EDITABLE))
+    entered: dict[str, float | None] = {}
+    for col, item in zip(cols, whatif.EDITABLE, strict=True):
+        entered[item.raw] = col.number_input(
+            item.label,
+            value=current[item.raw],
+            step=1000.0,
+            format="%.0f",
+            help=f"{item.help} Current value: "
+            + (number(current[item.raw]) if current[item.raw] is not None else "not provided"),
+            key=f"whatif-{item.raw}",
+        )
+    submitted = st.form_submit_button("Re-score", type="primary")
+
+if submitted:
+    problems = whatif.validate(entered)
+    if problems:
+        st.error("**Some values cannot be scored.**\n\n" + "\n".join(f"- {p}" for p in problems), icon="✏️")
+        st.stop()
+    try:
+        as_filed = api.rescore(base)
+        changed = api.rescore(whatif.with_changes(base, entered))
+    except ApiValidationError as error:
+        ui.show_error(error)
+        st.stop()
+    before, after = decision_text(as_filed), decision_text(changed)
+    moved = after.headline != before.headline
+    delta = (changed.probability - as_filed.probability) * 100
+    st.subheader("Result")
+    c1, c2, c3 = st.columns(3)
+    c1.metric("As filed", pct(as_filed.probability), help=before.headline)
+    c2.metric("With the changes", pct(changed.probability), f"{delta:+.1f} pts", delta_color="inverse")
+    c3.metric("Decision with the changes", f"{after.icon} {after.headline.removeprefix('Decision: ')}")
+    if moved:
+        st.markdown(
+            f"**The decision changes:** {before.icon} {before.headline} → {after.icon} {after.headline}."
+        )
+    else:
+        st.markdown(f"**The decision stays the same:** {after.icon} {after.headline}.")
+    chart = charts.what_if(
+        as_filed.probability, changed.probability, changed.threshold, as_filed.decision, changed.decision
+    )
+    st.plotly_chart(chart.figure, config=charts.PLOTLY_CONFIG, alt=chart.alt, key="what-if-chart")
+    st.caption(f"**Chart in words:** {chart.alt}")
+    if abs(as_filed.probability - score.probability) > 0.0005:
+        st.caption(
+            f"Note: re-scored as filed, the application gives {pct(as_filed.probability)} while the official "
+            f"score is {pct(score.probability)}: the scenario is scored from the data the dashboard can send "
+            "(the application), so compare the two bars above with each other."
+        )
