@@ -182,11 +182,18 @@ class FeatureStore:
         frame = cur.execute(
             f'select {KEY}, dataset, cast(target as double) as target, "{name}" as v from {TABLE} order by {KEY}'
         ).df()
+        v = frame["v"]
+        numeric = pd.api.types.is_numeric_dtype(v) and not pd.api.types.is_bool_dtype(v)
+        values = (
+            v.to_numpy(dtype=np.float64, na_value=np.nan)
+            if numeric
+            else np.array([None if pd.isna(x) else x for x in v], dtype=object)
+        )
         return ColumnValues(
             ids=frame[KEY].to_numpy(dtype=np.int64),
-            dataset=frame["dataset"].to_numpy(dtype=object),
+            dataset=frame["dataset"].astype(str).to_numpy(dtype=object),
             target=frame["target"].to_numpy(dtype=np.float64, na_value=np.nan),
-            values=frame["v"].to_numpy(),
+            values=values,
         )
 
     def close(self) -> None:

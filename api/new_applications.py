@@ -1,0 +1,89 @@
+"""Features of posted applications, computed by the warehouse's own compiled SQL (`warehouse.online`).
+
+The posted records become Kaggle-named DataFrames with the declared raw types (so that an empty table or
+an all-missing column still has the right type), and `OnlineFeatureBuilder.build` runs the warehouse's
+feature SQL on them. There is no second implementation of any feature here.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
+from api.schemas.raw_format import APPLICATION, HISTORY_TABLES, RAW_COLUMNS
+
+_PANDAS_TYPES = {"BIGINT": "Int64", "DOUBLE": "float64", "VARCHAR": "str"}
+
+
+class OnlineFeaturesUnavailable(RuntimeError):
+    """The warehouse (its compiled feature SQL) is not available for online scoring."""
+
+
+def _frame(table: str, records: Sequence[Any], sk_id_curr: Sequence[int] | None = None) -> pd.DataFrame:
+    data: dict[str, Any] = {}
+    for column, duckdb_type in RAW_COLUMNS[table]:
+        if column == "SK_ID_CURR" and sk_id_curr is not None:
+            values: list[Any] = list(sk_id_curr)
+        else:
+            values = [getattr(r, column) for r in records]
+        dtype = _PANDAS_TYPES[duckdb_type]
+        if duckdb_type == "DOUBLE":
+            data[column] = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+        else:
+            data[column] = pd.array(values, dtype=dtype)
+    return pd.DataFrame(data, columns=[c for c, _ in RAW_COLUMNS[table]])
+
+
+def to_raw_tables(applications: Sequence[BaseModel]) -> dict[str, pd.DataFrame]:
+    """Kaggle-named raw tables holding the posted applications and their histories."""
+    tables = {APPLICATION: _frame(APPLICATION, applications)}
+    for table in HISTORY_TABLES:
+        records, owners = [], []
+        for app in applications:
+            for record in getattr(app, table) or []:
+                records.append(record)
+                owners.append(app.SK_ID_CURR)
+        has_owner = any(c == "SK_ID_CURR" for c, _ in RAW_COLUMNS[table])
+        tables[table] = _frame(table, records, owners if has_owner else None)
+    return tables
+
+
+class OnlineFeatures:
+    """`warehouse.online.OnlineFeatureBuilder` for the current warehouse file, rebuilt when it changes."""
+
+    def __init__(self, warehouse: Path) -> None:
+        self._warehouse = warehouse
+        self._builder: Any = None
+        self._generation: int | None = None
+        self._lock = threading.Lock()
+
+    def _get_builder(self, generation: int) -> Any:
+        if self._builder is None or self._generation != generation:
+            try:
+                from warehouse.online import OnlineFeatureBuilder
+            except ImportError as exc:  # pragma: no cover - depends on the install
+                raise OnlineFeaturesUnavailable("the warehouse package `warehouse.online` is not installed") from exc
+            try:
+                self._builder = OnlineFeatureBuilder.from_warehouse(self._warehouse)
+            except Exception as exc:
+                raise OnlineFeaturesUnavailable(
+                    f"the feature SQL of the warehouse {self._warehouse} cannot be loaded ({type(exc).__name__}: {exc})"
+                ) from exc
+            self._generation = generation
+        return self._builder
+
+    def build(self, applications: Sequence[BaseModel], generation: int) -> pd.DataFrame:
+        """One `applicant_features`-shaped row per application, in the order given."""
+        tables = to_raw_tables(applications)
+        with self._lock:  # one in-memory DuckDB run at a time per process
+            builder = self._get_builder(generation)
+            frame = builder.build(tables)
+        order = {app.SK_ID_CURR: i for i, app in enumerate(applications)}
+        frame = frame.assign(_pos=frame["sk_id_curr"].map(order)).sort_values("_pos").drop(columns="_pos")
+        return frame.reset_index(drop=True)

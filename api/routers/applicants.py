@@ -1,0 +1,105 @@
+"""A known applicant: the client's data, the explanation of the score, comparisons with other clients."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from api.comparison import kind_of
+from api.convert import scalar
+from api.deps import ApiKeyDep, FeaturesDep, ModelDep, ServicesDep
+from api.profile import profile_groups
+from api.routers.scoring import NOT_FOUND, SkIdCurr, not_found
+from api.schemas.responses import Comparison, ExplanationOut, Profile
+
+router = APIRouter(prefix="/v1/applicants", tags=["applicants"])
+
+MAX_COMPARED = 20
+DEFAULT_COMPARED = 5
+
+
+@router.get("/{sk_id_curr}", response_model=Profile, responses=NOT_FOUND,
+            summary="The client's own data, grouped and labelled")
+def applicant(sk_id_curr: SkIdCurr, _: ApiKeyDep, features: FeaturesDep) -> dict[str, Any]:
+    row = features.get(sk_id_curr)
+    if row is None:
+        raise not_found(sk_id_curr)
+    record = row.iloc[0]
+    return {"sk_id_curr": sk_id_curr, "dataset": str(record["dataset"]), "groups": profile_groups(record)}
+
+
+@router.get("/{sk_id_curr}/explanation", response_model=ExplanationOut, responses=NOT_FOUND,
+            summary="Why this score: SHAP contributions and the top reasons in plain language")
+def explanation(
+    sk_id_curr: SkIdCurr,
+    _: ApiKeyDep,
+    model: ModelDep,
+    features: FeaturesDep,
+    top: Annotated[int, Query(ge=1, le=1000, description="contributions returned (largest |shap| first)")] = 20,
+    reasons: Annotated[int, Query(ge=1, le=20, description="plain-language reasons returned")] = 5,
+) -> dict[str, Any]:
+    row = features.get(sk_id_curr)
+    if row is None:
+        raise not_found(sk_id_curr)
+    probability = float(model.predict_proba(row)[0])
+    expl = model.explain(row)
+    values = expl.values[0]
+    data = expl.data.iloc[0]
+    names = list(expl.feature_names)
+    order = sorted(range(len(names)), key=lambda j: -abs(float(values[j])))[:top]
+    contributions = [
+        {"feature": names[j], "label": model.label(names[j]), "value": scalar(data.iloc[j]), "shap": float(values[j])}
+        for j in order
+    ]
+    reason_list = [
+        {**r, "value": scalar(r.get("value")), "shap": float(r["shap"])}
+        for r in model.reasons(expl, row=0, top_k=reasons)
+    ]
+    return {
+        "sk_id_curr": sk_id_curr,
+        "model_version": model.version,
+        "base_value": float(expl.base_value),
+        "probability": probability,
+        "contributions": contributions,
+        "reasons": reason_list,
+    }
+
+
+@router.get("/{sk_id_curr}/comparison", response_model=Comparison, responses=NOT_FOUND,
+            summary="The client against all clients, similar clients, defaulters and non-defaulters")
+def comparison(
+    sk_id_curr: SkIdCurr,
+    _: ApiKeyDep,
+    services: ServicesDep,
+    features: FeaturesDep,
+    feature_list: Annotated[str | None, Query(
+        alias="features", max_length=2000,
+        description="comma-separated warehouse feature names; default: the model's most important ones",
+        examples=["ext_source_2,amt_income_total"])] = None,
+) -> dict[str, Any]:
+    types = features.types
+    if feature_list:
+        names = list(dict.fromkeys(n.strip() for n in feature_list.split(",") if n.strip()))
+    else:
+        model = services.models.loaded
+        ranked = [g["feature"] for g in (model.metadata.get("global_importance", []) if model else [])]
+        names = [n for n in ranked if n in types][:DEFAULT_COMPARED]
+    unknown = [n for n in names if n not in types or n in ("sk_id_curr", "dataset", "target")]
+    if unknown:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=[{"field": "query.features", "msg": f"unknown feature(s): {', '.join(unknown[:10])}; "
+                     "use column names of applicant_features (see GET /v1/model)"}],
+        )
+    if not names or len(names) > MAX_COMPARED:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=[{"field": "query.features", "msg": f"give between 1 and {MAX_COMPARED} feature names"}],
+        )
+    result = services.comparison().compare(sk_id_curr, names)
+    if result is None:
+        raise not_found(sk_id_curr)
+    for item in result:
+        item["kind"] = item.get("kind") or kind_of(types[item["feature"]])
+    return {"sk_id_curr": sk_id_curr, "features": result}

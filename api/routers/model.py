@@ -1,0 +1,44 @@
+"""The model being served."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from fastapi import APIRouter
+
+from api.deps import ApiKeyDep, ModelDep
+from api.schemas.responses import ModelInfo
+
+router = APIRouter(prefix="/v1", tags=["model"])
+
+
+@lru_cache(maxsize=8)
+def card_summary(path: Path, max_chars: int = 4000) -> str | None:
+    """The model card up to its second level-2 heading (title and summary), markdown."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    headings = [m.start() for m in re.finditer(r"^## ", text, flags=re.MULTILINE)]
+    end = headings[1] if len(headings) > 1 else len(text)
+    return text[:end].strip()[:max_chars] or None
+
+
+@router.get("/model", response_model=ModelInfo, summary="Version, threshold, costs, metrics, features, importance")
+def model_info(_: ApiKeyDep, model: ModelDep) -> ModelInfo:
+    meta = model.metadata
+    return ModelInfo(
+        version=model.version,
+        model_family=meta.get("model_family"),
+        imbalance=meta.get("imbalance"),
+        threshold=float(model.threshold),
+        cost_fn=meta.get("cost_fn"),
+        cost_fp=meta.get("cost_fp"),
+        metrics=meta.get("metrics", {}),
+        features=meta.get("features", []),
+        global_importance=meta.get("global_importance", []),
+        risk_bands=meta.get("risk_bands", []),
+        model_card_summary=card_summary(Path(model.path) / "model_card.md"),
+    )

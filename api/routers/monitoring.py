@@ -1,0 +1,31 @@
+"""Drift monitoring results."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, status
+
+from api.deps import ApiKeyDep, SettingsDep
+
+router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"])
+
+
+@router.get(
+    "/drift/latest",
+    summary="The latest drift summary (summary.json of the newest drift report)",
+    responses={404: {"description": "no drift report yet"}},
+)
+def latest_drift(_: ApiKeyDep, settings: SettingsDep) -> dict[str, Any]:
+    path = settings.drift_summary
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, detail="no drift report yet: run `make drift` to produce one"
+        ) from exc
+    except (OSError, ValueError) as exc:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, detail="the latest drift summary cannot be read"
+        ) from exc

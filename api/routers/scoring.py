@@ -1,0 +1,76 @@
+"""Scores: known applicants by id, new applications with their history, batches."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Body, HTTPException, Path, status
+
+from api.deps import ApiKeyDep, FeaturesDep, ModelDep, ServicesDep
+from api.schemas.examples import NEW_APPLICATION_EXAMPLE
+from api.schemas.requests import BatchRequest, NewApplication
+from api.schemas.responses import BatchScores, ErrorOut, Score
+
+router = APIRouter(prefix="/v1", tags=["scoring"])
+
+MAX_ID = 2**63 - 1
+SkIdCurr = Annotated[int, Path(ge=0, le=MAX_ID, description="SK_ID_CURR of an applicant in the warehouse")]
+NOT_FOUND = {404: {"model": ErrorOut, "description": "unknown applicant"}}
+
+
+def not_found(sk_id_curr: int) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail=f"applicant {sk_id_curr} not found in the warehouse")
+
+
+@router.get("/applicants/{sk_id_curr}/score", response_model=Score, responses=NOT_FOUND,
+            summary="Score a known applicant (features read from the warehouse)")
+def score_applicant(sk_id_curr: SkIdCurr, _: ApiKeyDep, model: ModelDep, features: FeaturesDep,
+                    services: ServicesDep) -> dict[str, Any]:
+    row = features.get(sk_id_curr)
+    if row is None:
+        raise not_found(sk_id_curr)
+    return services.score_rows(model, row, endpoint="applicant_score")[0]
+
+
+@router.post("/score", response_model=Score, summary="Score a new application posted with its credit history",
+             description="Features are computed by the warehouse's own compiled SQL on the posted records.")
+def score_new(
+    application: Annotated[NewApplication, Body(openapi_examples={"typical": {  # type: ignore[valid-type]
+        "summary": "an application with a short history", "value": NEW_APPLICATION_EXAMPLE}})],
+    _: ApiKeyDep,
+    model: ModelDep,
+    services: ServicesDep,
+) -> dict[str, Any]:
+    rows = services.online.build([application], services.features.generation)
+    return services.score_rows(model, rows, endpoint="score")[0]
+
+
+@router.post("/score/batch", response_model=BatchScores, responses=NOT_FOUND,
+             summary="Score many applicants at once (ids and/or new applications)")
+def score_batch(batch: BatchRequest, _: ApiKeyDep, model: ModelDep, features: FeaturesDep,
+                services: ServicesDep) -> dict[str, Any]:
+    limit = services.settings.api_batch_max
+    size = len(batch.sk_id_curr) + len(batch.applications)
+    if size > limit:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=[{"field": "body", "msg": f"a batch holds at most {limit} applicants, got {size}"}],
+        )
+    if any(i < 0 or i > MAX_ID for i in batch.sk_id_curr):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            detail=[{"field": "body.sk_id_curr", "msg": "ids are between 0 and 2^63-1"}])
+    frames = []
+    if batch.sk_id_curr:
+        known = features.get_many(batch.sk_id_curr)
+        missing = sorted(set(batch.sk_id_curr) - set(known["sk_id_curr"].tolist()))
+        if missing:
+            shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
+            raise HTTPException(status.HTTP_404_NOT_FOUND,
+                                detail=f"{len(missing)} applicant(s) not found in the warehouse: {shown}")
+        frames.append(known)
+    results = services.score_rows(model, pd.concat(frames), "batch") if frames else []
+    if batch.applications:
+        rows = services.online.build(batch.applications, features.generation)
+        results += services.score_rows(model, rows, "batch")
+    return {"results": results, "model_version": model.version}

@@ -1,0 +1,141 @@
+"""Response bodies (the shapes of docs/interfaces.md)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Scalar = float | int | str | bool | None
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"] = Field(description="ok when a model and the warehouse are both available")
+    model_version: str | None
+    warehouse: Literal["ok", "unavailable"]
+
+
+class ModelInfo(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    version: str
+    model_family: str | None = None
+    imbalance: str | None = None
+    threshold: float
+    cost_fn: float | None = None
+    cost_fp: float | None = None
+    metrics: dict[str, Any] = Field(default_factory=dict)
+    features: list[dict[str, Any]] = Field(default_factory=list, description="[{name, type}]")
+    global_importance: list[dict[str, Any]] = Field(default_factory=list, description="[{feature, mean_abs_shap}]")
+    risk_bands: list[dict[str, Any]] = Field(default_factory=list, description="[{name, lower, upper}]")
+    model_card_summary: str | None = Field(None, description="the model card's first section, markdown")
+
+
+class Score(BaseModel):
+    model_config = ConfigDict(
+        protected_namespaces=(),
+        json_schema_extra={
+            "examples": [
+                {
+                    "sk_id_curr": 100002,
+                    "probability": 0.231,
+                    "decision": "refuse",
+                    "threshold": 0.18,
+                    "risk_band": "high",
+                    "model_version": "20261128T101500Z-3f2a9c1",
+                }
+            ]
+        },
+    )
+
+    sk_id_curr: int
+    probability: float = Field(ge=0, le=1, description="calibrated probability of default")
+    decision: Literal["grant", "refuse"] = Field(description="refuse when probability >= threshold")
+    threshold: float
+    risk_band: str
+    model_version: str
+
+
+class BatchScores(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    results: list[Score]
+    model_version: str
+
+
+class Contribution(BaseModel):
+    feature: str
+    label: str
+    value: Scalar
+    shap: float
+
+
+class Reason(Contribution):
+    direction: Literal["increases_risk", "decreases_risk"]
+    sentence: str
+
+
+class ExplanationOut(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    sk_id_curr: int
+    model_version: str
+    base_value: float = Field(description="expected model output (SHAP base value, model output scale)")
+    probability: float
+    contributions: list[Contribution] = Field(description="features by decreasing |shap|")
+    reasons: list[Reason] = Field(description="top reasons in plain language")
+
+
+class ProfileField(BaseModel):
+    name: str
+    label: str
+    value: Scalar
+    unit: str | None = None
+
+
+class ProfileGroup(BaseModel):
+    name: str
+    fields: list[ProfileField]
+
+
+class Profile(BaseModel):
+    sk_id_curr: int
+    dataset: str
+    groups: list[ProfileGroup]
+
+
+class Distribution(BaseModel):
+    n: int = Field(description="clients with a value")
+    missing_share: float
+    mean: float | None = None
+    quantiles: dict[str, float | None] = Field(default_factory=dict, description='{"p05", "p25", "p50", "p75", "p95"}')
+    histogram: dict[str, list[Any]] = Field(
+        description="numeric: {edges (n+1), counts (n)}; categorical: {categories, counts}"
+    )
+
+
+class SimilarDistribution(Distribution):
+    k: int = Field(description="nearest neighbours used")
+    default_rate: float | None = Field(None, description="share of defaulters among the similar clients with a known outcome")
+    on_features: list[str] = Field(description="standardized features the neighbours are found on")
+
+
+class FeatureComparison(BaseModel):
+    feature: str
+    label: str
+    kind: Literal["numeric", "categorical", "boolean"]
+    client_value: Scalar
+    client_percentile: float | None = Field(None, description="share of all clients with a lower value (numeric)")
+    all: Distribution
+    similar: SimilarDistribution
+    defaulters: Distribution
+    non_defaulters: Distribution
+
+
+class Comparison(BaseModel):
+    sk_id_curr: int
+    features: list[FeatureComparison]
+
+
+class ErrorOut(BaseModel):
+    detail: Any = Field(description="what went wrong, naming the field or resource")
