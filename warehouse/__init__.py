@@ -1,0 +1,1 @@
+"""The Home Credit warehouse: dbt + DuckDB feature store, its validated build and online feature builder."""

@@ -1,0 +1,158 @@
+"""Build the warehouse: ``python -m warehouse.build`` (what ``make warehouse`` runs).
+
+1. validate HC_RAW_DIR (files, headers, values, application ids) while loading it, typed, into a
+   temporary DuckDB file;
+2. ``dbt build`` (models + data tests) into a temporary warehouse file named like HC_WAREHOUSE (the
+   DuckDB catalog is the file stem, so the compiled SQL names the same catalog as the final file);
+3. store the compiled feature SQL (``meta_feature_sql``) and build facts (``meta_build_info``), check the
+   file is self-contained (no view), checkpoint;
+4. swap the new file onto HC_WAREHOUSE atomically. On any failure the previous file is left untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from warehouse.dbt_runner import DbtBuildError, run_dbt
+from warehouse.feature_sql import FEATURE_MART, feature_models, write_meta_tables
+from warehouse.raw_validation import RawDataError, validate_and_load
+from warehouse.settings import WarehouseSettings
+
+RAW_CATALOG = "raw"  # the alias under which the profile attaches the raw tables (sources' database)
+
+
+class WarehouseBuildError(RuntimeError):
+    """The build stopped; the previous HC_WAREHOUSE (if any) is unchanged."""
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    warehouse: Path
+    seconds: float
+    n_applicants: int
+    n_train: int
+    n_feature_columns: int
+    n_passed: int
+    warnings: list[str]
+
+
+def _dbt_env(settings: WarehouseSettings, warehouse_file: Path, raw_db: Path, raw_dir: Path) -> dict[str, str]:
+    return {
+        "HC_WAREHOUSE": str(warehouse_file),
+        "HC_RAW_DB": str(raw_db),
+        "HC_RAW_DIR": str(raw_dir),
+        "HC_DUCKDB_THREADS": str(settings.duckdb_threads),
+        "HC_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
+        "HC_DBT_THREADS": str(settings.dbt_threads),
+        "DBT_PROFILES_DIR": str(settings.project_dir),
+    }
+
+
+def _finalize(warehouse_file: Path, manifest: dict, build_info: dict[str, str]) -> tuple[int, int, int]:
+    models = feature_models(manifest)
+    with duckdb.connect(str(warehouse_file)) as con:
+        write_meta_tables(con, models, build_info)
+        views = con.execute(
+            "select schema_name || '.' || view_name from duckdb_views() where not internal"
+        ).fetchall()
+        if views:
+            raise WarehouseBuildError(
+                f"the warehouse would not be self-contained: views {[v[0] for v in views]} remain "
+                "(every model must be materialized as a table)"
+            )
+        n_all, n_train = con.execute(
+            f"select count(*), count(*) filter (where dataset = 'train') from {FEATURE_MART}"
+        ).fetchone()
+        n_cols = len(con.execute(f"select * from {FEATURE_MART} limit 0").description)
+        con.execute("checkpoint")
+    return n_all, n_train, n_cols - 3  # minus sk_id_curr, dataset, target
+
+
+def _swap(new_file: Path, final: Path) -> None:
+    stale_wal = final.with_name(final.name + ".wal")
+    if stale_wal.exists():  # a WAL left by a crashed writer of the old file must not replay onto the new one
+        stale_wal.unlink()
+    os.replace(new_file, final)
+
+
+def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = True) -> BuildReport:
+    settings = settings or WarehouseSettings()
+    started = time.perf_counter()
+    raw_dir = settings.raw_dir.expanduser().resolve()
+    final = settings.warehouse.expanduser().resolve()
+    if final.suffix != ".duckdb":
+        raise WarehouseBuildError(f"HC_WAREHOUSE={settings.warehouse} must be a file ending in .duckdb")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=f".{final.stem}.build-", dir=final.parent))
+    try:
+        new_file = workdir / final.name  # same stem -> same DuckDB catalog name as the final file
+        raw_db = workdir / f"{RAW_CATALOG}.duckdb"
+        _say(echo, f"validating and loading {raw_dir}")
+        validate_and_load(raw_dir, raw_db, threads=settings.duckdb_threads,
+                          memory_limit=settings.duckdb_memory_limit)
+        _say(echo, f"dbt build into {new_file}")
+        result = run_dbt("build", project_dir=settings.project_dir, target_path=workdir / "target",
+                         env=_dbt_env(settings, new_file, raw_db, raw_dir), echo=echo)
+        build_info = {
+            "catalog": final.stem,
+            "raw_catalog": RAW_CATALOG,
+            "raw_schema": "main",
+            "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "raw_dir": str(raw_dir),
+            "dbt_version": result.manifest["metadata"].get("dbt_version", ""),
+            "duckdb_version": duckdb.__version__,
+        }
+        n_all, n_train, n_cols = _finalize(new_file, result.manifest, build_info)
+        _swap(new_file, final)
+    except (RawDataError, DbtBuildError) as exc:
+        raise WarehouseBuildError(f"{exc}\n{_unchanged(final)}") from exc
+    except WarehouseBuildError as exc:
+        raise WarehouseBuildError(f"{exc}\n{_unchanged(final)}") from exc
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return BuildReport(final, time.perf_counter() - started, n_all, n_train, n_cols,
+                       result.count("pass") + result.count("success"), result.warnings())
+
+
+def _unchanged(final: Path) -> str:
+    if final.exists():
+        return f"The previous warehouse {final} is unchanged."
+    return f"No warehouse was written to {final}."
+
+
+def _say(echo: bool, message: str) -> None:
+    if echo:
+        print(f"[warehouse] {message}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Validate HC_RAW_DIR and build HC_WAREHOUSE with dbt.")
+    parser.add_argument("--quiet", action="store_true", help="do not echo dbt's output")
+    args = parser.parse_args(argv)
+    try:
+        report = build_warehouse(echo=not args.quiet)
+    except WarehouseBuildError as exc:
+        print(f"[warehouse] build failed: {exc}", file=sys.stderr)
+        return 1
+    for warning in report.warnings:
+        print(f"[warehouse] warning: {warning}")
+    print(
+        f"[warehouse] built {report.warehouse} in {report.seconds:.1f} s: {report.n_applicants} applicants "
+        f"({report.n_train} train), {report.n_feature_columns} feature columns, {report.n_passed} models/tests "
+        f"passed, {len(report.warnings)} warning(s)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

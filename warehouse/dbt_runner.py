@@ -1,0 +1,87 @@
+"""Run ``dbt`` in a subprocess and turn its results into a clear error when a model or test fails."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class DbtBuildError(RuntimeError):
+    """``dbt build`` failed: ``failures`` names each failing model / test with dbt's message."""
+
+    def __init__(self, command: str, failures: list[str], output_tail: str) -> None:
+        self.failures = failures
+        self.output_tail = output_tail
+        if failures:
+            body = "\n".join(f"  - {f}" for f in failures)
+        else:
+            body = f"  (no per-node results; last dbt output below)\n{output_tail}"
+        super().__init__(f"dbt {command} failed ({len(failures)} failing node(s)):\n{body}")
+
+
+@dataclass(frozen=True)
+class DbtResult:
+    target_path: Path
+    results: list[dict]
+
+    @property
+    def manifest(self) -> dict:
+        return json.loads((self.target_path / "manifest.json").read_text(encoding="utf-8"))
+
+    def warnings(self) -> list[str]:
+        return [describe(r) for r in self.results if r.get("status") == "warn"]
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.get("status") == status)
+
+
+def describe(result: Mapping) -> str:
+    uid = result.get("unique_id", "?")
+    kind, _, rest = uid.partition(".")
+    name = rest.split(".", 1)[-1]
+    message = " ".join(str(result.get("message") or "").split())
+    if len(message) > 600:
+        message = message[:600] + " ..."
+    failures = result.get("failures")
+    rows = f" ({failures} offending rows)" if kind == "test" and failures else ""
+    return f"{kind} {name}: {result.get('status')}{rows}: {message}"
+
+
+def run_dbt(
+    command: str,
+    *,
+    project_dir: Path,
+    target_path: Path,
+    env: Mapping[str, str],
+    extra_args: Sequence[str] = (),
+    echo: bool = True,
+) -> DbtResult:
+    """Run ``dbt <command>``; raise ``DbtBuildError`` naming the failing nodes on failure."""
+    args = [
+        sys.executable, "-m", "dbt.cli.main", command,
+        "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
+        "--target-path", str(target_path), "--log-path", str(target_path / "logs"),
+        *extra_args,
+    ]
+    full_env = {**os.environ, **env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"}
+    tail: deque[str] = deque(maxlen=40)
+    with subprocess.Popen(args, cwd=project_dir, env=full_env, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            tail.append(line.rstrip("\n"))
+            if echo:
+                print(line, end="", flush=True)
+        code = proc.wait()
+    results_file = target_path / "run_results.json"
+    results = json.loads(results_file.read_text(encoding="utf-8"))["results"] if results_file.exists() else []
+    failures = [describe(r) for r in results if r.get("status") in ("error", "fail", "runtime error")]
+    if code != 0 or failures:
+        raise DbtBuildError(command, failures, "\n".join(tail))
+    return DbtResult(target_path=target_path, results=results)

@@ -1,0 +1,178 @@
+"""Validate the eight Kaggle CSVs of HC_RAW_DIR and load them, typed, into a DuckDB file.
+
+One pass over each file both checks and loads it: DuckDB reads the CSV with the explicit types of
+``raw_columns.json`` and stores every unparsable value in a rejects table, which is turned into an
+error naming the file, the column, an example of the bad value and the expected type.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from warehouse.raw_schema import APPLICATION_TABLES, TABLES, columns_of, duckdb_columns_literal
+
+MAX_EXAMPLES = 5
+_CAST_VALUE = re.compile(r'Could not convert string "(?P<value>.*)" to', re.S)
+TYPE_WORDS = {"BIGINT": "an integer (BIGINT)", "DOUBLE": "a number (DOUBLE)", "VARCHAR": "text (VARCHAR)"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    message: str
+    column: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}, column {self.column}" if self.column else self.file
+        return f"{where}: {self.message}"
+
+
+class RawDataError(ValueError):
+    """HC_RAW_DIR does not hold valid Kaggle-format CSVs; ``problems`` lists every finding."""
+
+    def __init__(self, raw_dir: Path, problems: list[Problem]) -> None:
+        self.raw_dir = raw_dir
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(
+            f"invalid raw data in HC_RAW_DIR={raw_dir} ({len(problems)} problem(s)); expected the eight "
+            f"Kaggle CSVs with the headers and types of warehouse/raw_columns.json:\n{lines}"
+        )
+
+
+def csv_path(raw_dir: Path, table: str) -> Path:
+    return raw_dir / f"{table}.csv"
+
+
+def check_files_and_headers(raw_dir: Path) -> list[Problem]:
+    """Every file present, readable, with exactly the expected header (names and order)."""
+    problems: list[Problem] = []
+    if not raw_dir.is_dir():
+        return [Problem(str(raw_dir), "folder not found (set HC_RAW_DIR to the folder of the Kaggle CSVs)")]
+    for table in TABLES:
+        path = csv_path(raw_dir, table)
+        name = path.name
+        if not path.is_file():
+            problems.append(Problem(name, f"file missing in {raw_dir}"))
+            continue
+        expected = [c for c, _ in columns_of(table)]
+        try:
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                header = next(csv.reader(fh), None)
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            problems.append(Problem(name, f"cannot read the header line: {exc}"))
+            continue
+        if not header:
+            problems.append(Problem(name, f"empty file: expected a header line of {len(expected)} columns"))
+            continue
+        header = [h.strip() for h in header]
+        missing = [c for c in expected if c not in header]
+        unexpected = [c for c in header if c not in expected]
+        for col in missing:
+            hint = _closest(col, unexpected)
+            extra = f" (found {hint!r} instead: renamed?)" if hint else ""
+            problems.append(Problem(name, f"missing column{extra}", column=col))
+        for col in unexpected:
+            if col not in {_closest(m, unexpected) for m in missing}:
+                problems.append(Problem(name, "unexpected column (not in warehouse/raw_columns.json)", column=col))
+        if not missing and not unexpected and header != expected:
+            problems.append(Problem(name, f"columns out of order: expected {', '.join(expected)}"))
+        if len(set(header)) != len(header):
+            dups = sorted({h for h in header if header.count(h) > 1})
+            problems.append(Problem(name, f"duplicate column name(s) {', '.join(dups)}"))
+    return problems
+
+
+def _closest(name: str, candidates: list[str]) -> str | None:
+    """A candidate that looks like a renaming of ``name`` (case / separators / one-word change)."""
+    norm = re.sub(r"[^a-z0-9]", "", name.lower())
+    for cand in candidates:
+        if re.sub(r"[^a-z0-9]", "", cand.lower()) == norm:
+            return cand
+    import difflib
+
+    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
+def load_typed_tables(raw_dir: Path, connection: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """Create one typed table per Kaggle file in ``connection``; return the values that do not parse."""
+    problems: list[Problem] = []
+    for table in TABLES:
+        path = csv_path(raw_dir, table)
+        rejects, scans = f"rejects_{table.lower()}", f"reject_scans_{table.lower()}"
+        connection.execute(
+            f'create or replace table main."{table}" as select * from read_csv(?, header = true, '
+            f"auto_detect = false, columns = {duckdb_columns_literal(table)}, store_rejects = true, "
+            f"rejects_table = '{rejects}', rejects_scan = '{scans}', rejects_limit = 1000)",
+            [str(path)],
+        )
+        rows = connection.execute(
+            f"select column_name, error_type, min(line) as first_line, count(*) as n, "
+            f"arg_min(error_message, line) as message, arg_min(csv_line, line) as csv_line "
+            f"from {rejects} group by all order by first_line limit {MAX_EXAMPLES}"
+        ).fetchall()
+        types = dict(columns_of(table))
+        for column, error_type, line, n, message, csv_line in rows:
+            more = f" ({n} bad rows)" if n > 1 else ""
+            if error_type == "CAST" and column in types:
+                match = _CAST_VALUE.search(message or "")
+                value = match.group("value") if match else "?"
+                problems.append(Problem(
+                    path.name,
+                    f"value {value!r} on line {line} is not {TYPE_WORDS.get(types[column], types[column])}{more}",
+                    column=column,
+                ))
+            else:
+                problems.append(Problem(
+                    path.name,
+                    f"line {line}: {error_type.lower().replace('_', ' ')}{more}: {message} -- line was {csv_line!r}",
+                    column=column if column in types else None,
+                ))
+        connection.execute(f"drop table if exists {rejects}")
+        connection.execute(f"drop table if exists {scans}")
+    return problems
+
+
+def check_application_ids(connection: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """SK_ID_CURR present and unique within each application file and not shared by train and test."""
+    problems: list[Problem] = []
+    for table in APPLICATION_TABLES:
+        name = f"{table}.csv"
+        n_null = connection.execute(f'select count(*) from main."{table}" where SK_ID_CURR is null').fetchone()[0]
+        if n_null:
+            problems.append(Problem(name, f"{n_null} row(s) without an id", column="SK_ID_CURR"))
+        dups = connection.execute(
+            f'select SK_ID_CURR, count(*) from main."{table}" where SK_ID_CURR is not null '
+            f"group by 1 having count(*) > 1 order by 1 limit {MAX_EXAMPLES}"
+        ).fetchall()
+        for sk_id, n in dups:
+            problems.append(Problem(name, f"duplicate id {sk_id} ({n} rows)", column="SK_ID_CURR"))
+    both = connection.execute(
+        "select SK_ID_CURR from main.application_train intersect select SK_ID_CURR from main.application_test "
+        f"order by 1 limit {MAX_EXAMPLES}"
+    ).fetchall()
+    for (sk_id,) in both:
+        problems.append(Problem("application_train.csv + application_test.csv",
+                                f"id {sk_id} is in both files", column="SK_ID_CURR"))
+    return problems
+
+
+def validate_and_load(raw_dir: Path, raw_db: Path, *, threads: int = 2, memory_limit: str = "3GB") -> None:
+    """Check ``raw_dir`` and load it into the DuckDB file ``raw_db``; raise ``RawDataError`` listing problems."""
+    problems = check_files_and_headers(raw_dir)
+    if problems:
+        raise RawDataError(raw_dir, problems)
+    config = {"threads": threads, "memory_limit": memory_limit, "preserve_insertion_order": False}
+    with duckdb.connect(str(raw_db), config=config) as connection:
+        problems = load_typed_tables(raw_dir, connection)
+        if not problems:
+            problems = check_application_ids(connection)
+        connection.execute("checkpoint")
+    if problems:
+        raise RawDataError(raw_dir, problems)
