@@ -1,0 +1,5 @@
+"""``python -m warehouse.synthetic``."""
+
+from warehouse.synthetic.cli import main
+
+raise SystemExit(main())

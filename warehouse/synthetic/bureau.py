@@ -1,0 +1,155 @@
+"""Credit-bureau history: ``bureau`` (one row per credit) and ``bureau_balance`` (one row per month).
+
+Dates are days (months) relative to the application, so every record lies at or before day 0.
+Closed credits have an actual end date; active ones do not. Overdue amounts and late monthly
+statuses depend on the applicant's payment behaviour factor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from warehouse.synthetic.frame import Frame, cat, is_level
+from warehouse.synthetic.seq import expand, group_count, group_max, group_sum
+from warehouse.synthetic.stats import Stats, phi
+
+T = "bureau"
+DAYS_PER_MONTH = 30.4375
+#: Share of bureau credits with monthly bureau_balance records (Kaggle: 817,395 of 1,716,428).
+BB_COVERAGE = 0.476
+STATUS_LEVELS = ["0", "1", "2", "3", "4", "5", "C", "X"]
+
+
+@dataclass
+class BureauResult:
+    bureau: Frame
+    balance: Frame
+    features: dict[str, np.ndarray]  # per applicant, for the ground truth
+    n_ids: int
+
+
+def _copula(rng: np.random.Generator, factor: np.ndarray, rho: float) -> np.ndarray:
+    return phi(rho * factor + np.sqrt(1.0 - rho * rho) * rng.standard_normal(factor.size))
+
+
+def generate_bureau(
+    rng: np.random.Generator,
+    stats: Stats,
+    behaviour: np.ndarray,
+    wealth: np.ndarray,
+    count_scale: float,
+    first_id: int,
+) -> BureauResult:
+    n = behaviour.size
+    dist = stats.extra["bureau_per_applicant"]
+    values, probs = np.asarray(dist["values"]), np.asarray(dist["probs"], dtype=float)
+    counts = values[
+        np.minimum(np.searchsorted(np.cumsum(probs) / probs.sum(), rng.random(n)), values.size - 1)
+    ]
+    counts = rng.binomial(counts, min(1.0, count_scale)) if count_scale < 1 else counts
+    owner, _ = expand(counts)
+    m = owner.size
+    beh = behaviour[owner]
+    f: Frame = {}
+    f["SK_ID_BUREAU"] = first_id + np.arange(m, dtype=np.int64)
+    days_credit = stats.num(T, "DAYS_CREDIT").ppf(rng.random(m))
+    f["DAYS_CREDIT"] = days_credit
+    active = stats.cond(T, "CREDIT_ACTIVE")
+    lv_active = stats.cat(T, "CREDIT_ACTIVE").levels
+    f["CREDIT_ACTIVE"] = cat(active.sample_codes(rng, {"DAYS_CREDIT": days_credit}, lv_active), lv_active)
+    lv_type = stats.cat(T, "CREDIT_TYPE").levels
+    f["CREDIT_TYPE"] = cat(
+        stats.cond(T, "CREDIT_TYPE").sample_codes(rng, {"CREDIT_ACTIVE": f["CREDIT_ACTIVE"]}, lv_type),
+        lv_type,
+    )
+    f["CREDIT_CURRENCY"] = cat(
+        stats.cat(T, "CREDIT_CURRENCY").codes(rng.random(m)), stats.cat(T, "CREDIT_CURRENCY").levels
+    )
+    pa = {"CREDIT_ACTIVE": f["CREDIT_ACTIVE"], "CREDIT_TYPE": f["CREDIT_TYPE"]}
+    closed = is_level(f["CREDIT_ACTIVE"], "Closed")
+    is_active = is_level(f["CREDIT_ACTIVE"], "Active")
+
+    duration = stats.cond(T, "DURATION").sample(rng, pa)
+    f["DAYS_CREDIT_ENDDATE"] = days_credit + duration
+    fact = stats.cond(T, "FACT_DURATION").sample(rng, pa)
+    fact_end = np.minimum(days_credit + np.abs(fact), 0.0)
+    fact_end[is_active | np.isnan(fact)] = np.nan
+    f["DAYS_ENDDATE_FACT"] = fact_end
+
+    u_over = _copula(rng, beh, 0.6)
+    f["CREDIT_DAY_OVERDUE"] = np.where(
+        is_active, stats.cond(T, "CREDIT_DAY_OVERDUE").sample(rng, pa, u_over), 0.0
+    )
+    f["CREDIT_DAY_OVERDUE"] = np.nan_to_num(f["CREDIT_DAY_OVERDUE"])
+    amt_sum = stats.cond(T, "AMT_CREDIT_SUM").sample(rng, pa, _copula(rng, wealth[owner], 0.3))
+    f["AMT_CREDIT_SUM"] = amt_sum
+    share = stats.cond(T, "DEBT_SHARE").sample(rng, pa, _copula(rng, beh, 0.3))
+    debt = np.round(np.nan_to_num(amt_sum) * share, 3)
+    f["AMT_CREDIT_SUM_DEBT"] = np.where(np.isnan(share), np.nan, debt)
+    f["AMT_CREDIT_SUM_LIMIT"] = stats.cond(T, "AMT_CREDIT_SUM_LIMIT").sample(rng, pa)
+    overdue = stats.cond(T, "AMT_CREDIT_SUM_OVERDUE").sample(rng, pa, u_over)
+    f["AMT_CREDIT_SUM_OVERDUE"] = np.where(f["CREDIT_DAY_OVERDUE"] > 0, np.nan_to_num(overdue), 0.0)
+    f["AMT_CREDIT_MAX_OVERDUE"] = stats.cond(T, "AMT_CREDIT_MAX_OVERDUE").sample(
+        rng, pa, _copula(rng, beh, 0.5)
+    )
+    f["CNT_CREDIT_PROLONG"] = stats.num(T, "CNT_CREDIT_PROLONG").ppf(rng.random(m))
+    upd_closed = fact_end + np.nan_to_num(stats.cond(T, "UPDATE_AFTER_FACT").sample(rng, pa))
+    upd_other = stats.cond(T, "DAYS_CREDIT_UPDATE").sample(rng, pa)
+    upd = np.where(np.isnan(fact_end), upd_other, upd_closed)
+    f["DAYS_CREDIT_UPDATE"] = np.clip(np.nan_to_num(upd, nan=-30.0), days_credit, 0.0)
+    f["AMT_ANNUITY"] = stats.cond(T, "AMT_ANNUITY").sample(rng, pa)
+    f["_owner"] = owner
+
+    balance, worst_status = _balance(rng, stats, f, beh, closed)
+    feats = {
+        "bureau_count": group_count(owner, n),
+        "bureau_active": group_sum(owner, is_active.astype(float), n),
+        "bureau_overdue": group_max(owner, (f["AMT_CREDIT_SUM_OVERDUE"] > 0).astype(float), n),
+        "bureau_debt": group_sum(owner, np.nan_to_num(f["AMT_CREDIT_SUM_DEBT"]) * is_active, n),
+        "bureau_credit": group_sum(owner, np.nan_to_num(amt_sum) * is_active, n),
+        "bureau_max_overdue": group_max(owner, np.nan_to_num(f["AMT_CREDIT_MAX_OVERDUE"]), n),
+        "bb_worst_status": group_max(owner, worst_status, n),
+    }
+    return BureauResult(f, balance, feats, m)
+
+
+def _balance(
+    rng: np.random.Generator, stats: Stats, f: Frame, beh: np.ndarray, closed: np.ndarray
+) -> tuple[Frame, np.ndarray]:
+    """Monthly statuses from the credit's opening month up to month 0, for a share of credits."""
+    m = beh.size
+    has_bb = rng.random(m) < BB_COVERAGE
+    start = np.floor(np.asarray(f["DAYS_CREDIT"]) / DAYS_PER_MONTH).astype(np.int64)
+    start = np.maximum(start, -96)
+    lengths = np.where(has_bb, -start + 1, 0)
+    credit, pos = expand(lengths)
+    month = start[credit] + pos
+    fact = np.asarray(f["DAYS_ENDDATE_FACT"])
+    end_month = np.where(np.isnan(fact), 1, np.floor(np.nan_to_num(fact) / DAYS_PER_MONTH)).astype(np.int64)
+    after_close = closed[credit] & (month > end_month[credit])
+    # unknown status ("X"): a share of credits entirely, others for their oldest months
+    all_x = rng.random(m) < 0.14
+    x_before = start + rng.geometric(0.12, m) - 1
+    x_rows = all_x[credit] | ((month < x_before[credit]) & (rng.random(m) < 0.55)[credit])
+    # late months: probability rises with the behaviour factor
+    p_late = 0.012 * np.exp(1.1 * beh)
+    late = rng.random(month.size) < p_late[credit]
+    depth = np.minimum(rng.geometric(0.75, month.size), 5)
+    status = np.zeros(month.size, dtype=np.int64)
+    status[late] = depth[late]
+    overdue_days = np.asarray(f["CREDIT_DAY_OVERDUE"])[credit]
+    now_late = (month == 0) & (overdue_days > 0)
+    status[now_late] = np.minimum(np.ceil(overdue_days[now_late] / 30.0), 5).astype(np.int64)
+    status[after_close] = 6  # C
+    status[x_rows & ~after_close & ~now_late] = 7  # X
+    dpd_status = np.where(status <= 5, status, 0).astype(float)
+    worst = np.zeros(m)
+    np.maximum.at(worst, credit, dpd_status * (month >= -12))
+    bb: Frame = {
+        "SK_ID_BUREAU": np.asarray(f["SK_ID_BUREAU"])[credit],
+        "MONTHS_BALANCE": month.astype(float),
+        "STATUS": cat(status, STATUS_LEVELS),
+    }
+    return bb, worst

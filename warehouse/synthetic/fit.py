@@ -1,0 +1,372 @@
+"""Fit the generator's summary statistics from real Home Credit rows.
+
+``python -m warehouse.synthetic.fit --marginals ../shared/data/home-credit-marginals --out marginals.json``
+
+Only summary statistics are written: category levels and frequencies, missing rates, quantiles of the
+continuous part of each numeric column, frequent values ("atoms", e.g. the ``365243`` sentinel) with
+their shares, and the same per group of a few parent columns (conditionals). Never rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from warehouse.synthetic.schema import KEY_COLUMNS, TABLES, column_types, csv_name
+from warehouse.synthetic.stats import STATS_PATH
+
+N_QUANTILES = 201
+MIN_GROUP = 150  # rows needed for a conditional group of its own (else the fallback marginal)
+ATOM_SHARE = 0.002
+ATOM_MIN_COUNT = 8
+MAX_ALL_ATOMS = 120  # numeric columns with at most this many distinct values are all atoms
+SENTINEL = 365243.0
+
+# Derived columns computed on the real rows before fitting (name -> function of the frame).
+DERIVED: dict[str, dict[str, Any]] = {
+    "application_train": {
+        "CREDIT_OVER_GOODS": lambda d: d.AMT_CREDIT / d.AMT_GOODS_PRICE,
+        "ANNUITY_OVER_CREDIT": lambda d: d.AMT_ANNUITY / d.AMT_CREDIT,
+        "ADULTS": lambda d: d.CNT_FAM_MEMBERS - d.CNT_CHILDREN,
+        "EMPLOYED_SHARE": lambda d: (
+            (d.DAYS_EMPLOYED.where(d.DAYS_EMPLOYED < SENTINEL)) / (d.DAYS_BIRTH + 18 * 365)
+        ),
+    },
+    "previous_application": {
+        "CREDIT_OVER_APPLICATION": lambda d: (d.AMT_CREDIT / d.AMT_APPLICATION).where(d.AMT_APPLICATION > 0),
+        "GOODS_OVER_APPLICATION": lambda d: (d.AMT_GOODS_PRICE / d.AMT_APPLICATION).where(
+            d.AMT_APPLICATION > 0
+        ),
+        "TOTAL_OVER_CREDIT": lambda d: (d.AMT_ANNUITY * d.CNT_PAYMENT / d.AMT_CREDIT).where(
+            (d.CNT_PAYMENT > 0) & (d.AMT_CREDIT > 0)
+        ),
+        "ANNUITY_NO_TERM": lambda d: d.AMT_ANNUITY.where((d.CNT_PAYMENT == 0) | (d.AMT_CREDIT == 0)),
+        "SENTINEL_PATTERN": lambda d: _sentinel_pattern(d),
+        "DRAWING_OFFSET": lambda d: _offset(d.DAYS_FIRST_DRAWING, d.DAYS_DECISION),
+        "FIRST_DUE_OFFSET": lambda d: _offset(d.DAYS_FIRST_DUE, d.DAYS_DECISION),
+        "LAST_DUE_OFFSET": lambda d: _offset(d.DAYS_LAST_DUE, d.DAYS_LAST_DUE_1ST_VERSION),
+        "TERMINATION_OFFSET": lambda d: _offset(d.DAYS_TERMINATION, d.DAYS_LAST_DUE),
+        "LAST_DUE_1ST_OFFSET": lambda d: _offset(d.DAYS_LAST_DUE_1ST_VERSION, d.DAYS_FIRST_DUE),
+    },
+    "bureau": {
+        "DURATION": lambda d: d.DAYS_CREDIT_ENDDATE - d.DAYS_CREDIT,
+        "FACT_DURATION": lambda d: d.DAYS_ENDDATE_FACT - d.DAYS_CREDIT,
+        "DEBT_SHARE": lambda d: (d.AMT_CREDIT_SUM_DEBT / d.AMT_CREDIT_SUM).where(d.AMT_CREDIT_SUM > 0),
+        "UPDATE_AFTER_FACT": lambda d: d.DAYS_CREDIT_UPDATE - d.DAYS_ENDDATE_FACT,
+    },
+    "installments_payments": {
+        "PAYMENT_DELAY": lambda d: d.DAYS_ENTRY_PAYMENT - d.DAYS_INSTALMENT,
+        "PAYMENT_SHARE": lambda d: (d.AMT_PAYMENT / d.AMT_INSTALMENT).where(d.AMT_INSTALMENT > 0),
+    },
+    "credit_card_balance": {
+        "UTILISATION": lambda d: (d.AMT_BALANCE / d.AMT_CREDIT_LIMIT_ACTUAL).where(
+            d.AMT_CREDIT_LIMIT_ACTUAL > 0
+        ),
+    },
+}
+
+# Conditionals: name -> (child, [parents]); numeric parents are cut at their deciles (or given bins).
+CONDITIONALS: dict[str, dict[str, tuple[str, list[str]]]] = {
+    "application_train": {
+        "NAME_INCOME_TYPE": ("NAME_INCOME_TYPE", ["DAYS_BIRTH"]),
+        "DAYS_EMPLOYED": ("DAYS_EMPLOYED", ["NAME_INCOME_TYPE"]),
+        "EMPLOYED_SHARE": ("EMPLOYED_SHARE", ["DAYS_BIRTH"]),
+        "ORGANIZATION_TYPE": ("ORGANIZATION_TYPE", ["NAME_INCOME_TYPE"]),
+        "OCCUPATION_TYPE": ("OCCUPATION_TYPE", ["NAME_INCOME_TYPE"]),
+        "FLAG_EMP_PHONE": ("FLAG_EMP_PHONE", ["NAME_INCOME_TYPE"]),
+        "NAME_EDUCATION_TYPE": ("NAME_EDUCATION_TYPE", ["NAME_INCOME_TYPE"]),
+        "AMT_INCOME_TOTAL": ("AMT_INCOME_TOTAL", ["NAME_EDUCATION_TYPE"]),
+        "AMT_GOODS_PRICE": ("AMT_GOODS_PRICE", ["NAME_CONTRACT_TYPE"]),
+        "CREDIT_OVER_GOODS": ("CREDIT_OVER_GOODS", ["NAME_CONTRACT_TYPE", "AMT_GOODS_PRICE"]),
+        "ANNUITY_OVER_CREDIT": ("ANNUITY_OVER_CREDIT", ["NAME_CONTRACT_TYPE", "AMT_CREDIT"]),
+        "NAME_FAMILY_STATUS": ("NAME_FAMILY_STATUS", ["DAYS_BIRTH"]),
+        "CNT_CHILDREN": ("CNT_CHILDREN", ["NAME_FAMILY_STATUS", "DAYS_BIRTH"]),
+        "ADULTS": ("ADULTS", ["NAME_FAMILY_STATUS"]),
+        "REGION_RATING_CLIENT_W_CITY": ("REGION_RATING_CLIENT_W_CITY", ["REGION_RATING_CLIENT"]),
+        "REGION_POPULATION_RELATIVE": ("REGION_POPULATION_RELATIVE", ["REGION_RATING_CLIENT"]),
+        "OWN_CAR_AGE": ("OWN_CAR_AGE", ["FLAG_OWN_CAR"]),
+        "NAME_HOUSING_TYPE": ("NAME_HOUSING_TYPE", ["DAYS_BIRTH"]),
+        "DAYS_REGISTRATION": ("DAYS_REGISTRATION", ["DAYS_BIRTH"]),
+        "DAYS_ID_PUBLISH": ("DAYS_ID_PUBLISH", ["DAYS_BIRTH"]),
+        "EXT_SOURCE_1": ("EXT_SOURCE_1", ["DAYS_BIRTH"]),
+        "DEF_30_CNT_SOCIAL_CIRCLE": ("DEF_30_CNT_SOCIAL_CIRCLE", ["OBS_30_CNT_SOCIAL_CIRCLE"]),
+        "DEF_60_CNT_SOCIAL_CIRCLE": ("DEF_60_CNT_SOCIAL_CIRCLE", ["DEF_30_CNT_SOCIAL_CIRCLE"]),
+        "REG_CITY_NOT_WORK_CITY": ("REG_CITY_NOT_WORK_CITY", ["NAME_INCOME_TYPE"]),
+        "LIVE_CITY_NOT_WORK_CITY": ("LIVE_CITY_NOT_WORK_CITY", ["REG_CITY_NOT_WORK_CITY"]),
+        "REG_REGION_NOT_WORK_REGION": ("REG_REGION_NOT_WORK_REGION", ["REG_CITY_NOT_WORK_CITY"]),
+        "LIVE_REGION_NOT_WORK_REGION": ("LIVE_REGION_NOT_WORK_REGION", ["REG_REGION_NOT_WORK_REGION"]),
+        "REG_CITY_NOT_LIVE_CITY": ("REG_CITY_NOT_LIVE_CITY", ["REG_REGION_NOT_LIVE_REGION"]),
+    },
+    "previous_application": {
+        "NAME_CONTRACT_STATUS": ("NAME_CONTRACT_STATUS", ["NAME_CONTRACT_TYPE"]),
+        "CODE_REJECT_REASON": ("CODE_REJECT_REASON", ["NAME_CONTRACT_STATUS"]),
+        "NAME_PORTFOLIO": ("NAME_PORTFOLIO", ["NAME_CONTRACT_TYPE", "NAME_CONTRACT_STATUS"]),
+        "PRODUCT_COMBINATION": ("PRODUCT_COMBINATION", ["NAME_CONTRACT_TYPE", "NAME_PORTFOLIO"]),
+        "NAME_PRODUCT_TYPE": ("NAME_PRODUCT_TYPE", ["PRODUCT_COMBINATION"]),
+        "CHANNEL_TYPE": ("CHANNEL_TYPE", ["PRODUCT_COMBINATION"]),
+        "NAME_GOODS_CATEGORY": ("NAME_GOODS_CATEGORY", ["PRODUCT_COMBINATION"]),
+        "NAME_SELLER_INDUSTRY": ("NAME_SELLER_INDUSTRY", ["NAME_GOODS_CATEGORY"]),
+        "NAME_YIELD_GROUP": ("NAME_YIELD_GROUP", ["PRODUCT_COMBINATION"]),
+        "NAME_CASH_LOAN_PURPOSE": ("NAME_CASH_LOAN_PURPOSE", ["NAME_CONTRACT_TYPE"]),
+        "NAME_PAYMENT_TYPE": ("NAME_PAYMENT_TYPE", ["NAME_CONTRACT_TYPE", "NAME_CONTRACT_STATUS"]),
+        "NAME_TYPE_SUITE": ("NAME_TYPE_SUITE", ["NAME_CONTRACT_TYPE", "NAME_CONTRACT_STATUS"]),
+        "NAME_CLIENT_TYPE": ("NAME_CLIENT_TYPE", ["NAME_CONTRACT_TYPE"]),
+        "SELLERPLACE_AREA": ("SELLERPLACE_AREA", ["NAME_CONTRACT_TYPE"]),
+        "AMT_APPLICATION": ("AMT_APPLICATION", ["PRODUCT_COMBINATION"]),
+        "CREDIT_OVER_APPLICATION": (
+            "CREDIT_OVER_APPLICATION",
+            ["NAME_CONTRACT_TYPE", "NAME_CONTRACT_STATUS"],
+        ),
+        "GOODS_OVER_APPLICATION": ("GOODS_OVER_APPLICATION", ["NAME_CONTRACT_TYPE", "NAME_CONTRACT_STATUS"]),
+        "CNT_PAYMENT": ("CNT_PAYMENT", ["PRODUCT_COMBINATION", "NAME_CONTRACT_STATUS"]),
+        "TOTAL_OVER_CREDIT": ("TOTAL_OVER_CREDIT", ["NAME_YIELD_GROUP"]),
+        "ANNUITY_NO_TERM": ("ANNUITY_NO_TERM", ["NAME_CONTRACT_TYPE"]),
+        "RATE_DOWN_PAYMENT": ("RATE_DOWN_PAYMENT", ["NAME_CONTRACT_TYPE", "NAME_CONTRACT_STATUS"]),
+        "DAYS_DECISION": ("DAYS_DECISION", ["NAME_CONTRACT_STATUS"]),
+        "SENTINEL_PATTERN": ("SENTINEL_PATTERN", ["NAME_CONTRACT_TYPE", "NAME_CONTRACT_STATUS"]),
+        "DRAWING_OFFSET": ("DRAWING_OFFSET", ["NAME_CONTRACT_TYPE"]),
+        "FIRST_DUE_OFFSET": ("FIRST_DUE_OFFSET", ["NAME_CONTRACT_TYPE"]),
+        "LAST_DUE_OFFSET": ("LAST_DUE_OFFSET", ["NAME_CONTRACT_TYPE"]),
+        "TERMINATION_OFFSET": ("TERMINATION_OFFSET", ["NAME_CONTRACT_TYPE"]),
+        "LAST_DUE_1ST_OFFSET": ("LAST_DUE_1ST_OFFSET", ["NAME_CONTRACT_TYPE"]),
+        "NFLAG_INSURED_ON_APPROVAL": (
+            "NFLAG_INSURED_ON_APPROVAL",
+            ["NAME_CONTRACT_TYPE", "NAME_CONTRACT_STATUS"],
+        ),
+    },
+    "bureau": {
+        "CREDIT_ACTIVE": ("CREDIT_ACTIVE", ["DAYS_CREDIT"]),
+        "CREDIT_TYPE": ("CREDIT_TYPE", ["CREDIT_ACTIVE"]),
+        "DURATION": ("DURATION", ["CREDIT_TYPE", "CREDIT_ACTIVE"]),
+        "FACT_DURATION": ("FACT_DURATION", ["CREDIT_ACTIVE", "CREDIT_TYPE"]),
+        "AMT_CREDIT_SUM": ("AMT_CREDIT_SUM", ["CREDIT_TYPE"]),
+        "DEBT_SHARE": ("DEBT_SHARE", ["CREDIT_ACTIVE", "CREDIT_TYPE"]),
+        "AMT_CREDIT_SUM_LIMIT": ("AMT_CREDIT_SUM_LIMIT", ["CREDIT_ACTIVE", "CREDIT_TYPE"]),
+        "CREDIT_DAY_OVERDUE": ("CREDIT_DAY_OVERDUE", ["CREDIT_ACTIVE"]),
+        "AMT_CREDIT_SUM_OVERDUE": ("AMT_CREDIT_SUM_OVERDUE", ["CREDIT_ACTIVE"]),
+        "AMT_CREDIT_MAX_OVERDUE": ("AMT_CREDIT_MAX_OVERDUE", ["CREDIT_ACTIVE"]),
+        "DAYS_CREDIT_UPDATE": ("DAYS_CREDIT_UPDATE", ["CREDIT_ACTIVE"]),
+        "UPDATE_AFTER_FACT": ("UPDATE_AFTER_FACT", ["CREDIT_TYPE"]),
+        "AMT_ANNUITY": ("AMT_ANNUITY", ["CREDIT_ACTIVE", "CREDIT_TYPE"]),
+    },
+    "installments_payments": {
+        "PAYMENT_DELAY": ("PAYMENT_DELAY", ["NUM_INSTALMENT_VERSION"]),
+    },
+}
+
+# Numeric parents cut at fixed bins instead of deciles.
+FIXED_BINS: dict[str, list[float]] = {
+    "OBS_30_CNT_SOCIAL_CIRCLE": [0.5, 1.5, 2.5, 4.5, 8.5],
+    "DEF_30_CNT_SOCIAL_CIRCLE": [0.5, 1.5, 2.5],
+    "NUM_INSTALMENT_VERSION": [0.5, 1.5],
+    "REGION_RATING_CLIENT": [1.5, 2.5],
+    "REG_CITY_NOT_WORK_CITY": [0.5],
+    "REG_REGION_NOT_WORK_REGION": [0.5],
+    "REG_REGION_NOT_LIVE_REGION": [0.5],
+}
+N_BINS: dict[str, int] = {"AMT_GOODS_PRICE": 5, "AMT_CREDIT": 5}
+
+
+def _offset(a: pd.Series, b: pd.Series) -> pd.Series:
+    return (a - b).where((a < SENTINEL) & (b < SENTINEL))
+
+
+def _sentinel_pattern(d: pd.DataFrame) -> pd.Series:
+    cols = [
+        "DAYS_FIRST_DRAWING",
+        "DAYS_FIRST_DUE",
+        "DAYS_LAST_DUE_1ST_VERSION",
+        "DAYS_LAST_DUE",
+        "DAYS_TERMINATION",
+    ]
+    bits = pd.Series("", index=d.index, dtype=object)
+    for c in cols:
+        bits = bits + np.where(d[c] >= SENTINEL, "S", "d")
+    return bits.where(d[cols[0]].notna())
+
+
+def _decimals(x: np.ndarray) -> int | None:
+    for d in range(0, 7):
+        scaled = x * 10**d
+        if np.mean(np.abs(scaled - np.round(scaled)) < 1e-6 * np.maximum(1.0, np.abs(scaled))) >= 0.99:
+            return d
+    return None
+
+
+def fit_numeric(s: pd.Series, integer: bool) -> dict[str, Any]:
+    x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+    n = x.size
+    vals = x[~np.isnan(x)]
+    missing = 1.0 - vals.size / n if n else 1.0
+    out: dict[str, Any] = {"kind": "num", "missing": round(missing, 6), "integer": integer}
+    if vals.size == 0:
+        out.update(atoms=[0.0], atom_probs=[1.0], quantiles=[], decimals=0)
+        return out
+    out["decimals"] = 0 if integer else _decimals(vals)
+    uniq, counts = np.unique(vals, return_counts=True)
+    if uniq.size <= MAX_ALL_ATOMS:
+        keep = np.ones(uniq.size, dtype=bool)
+    else:
+        keep = (counts / vals.size >= ATOM_SHARE) & (counts >= ATOM_MIN_COUNT)
+    rest = vals[~np.isin(vals, uniq[keep])]
+    if rest.size < 20:  # too few to describe a continuous part: everything becomes an atom
+        keep = np.ones(uniq.size, dtype=bool)
+        rest = rest[:0]
+    out["atoms"] = [float(v) for v in uniq[keep]]
+    out["atom_probs"] = [round(float(c) / vals.size, 8) for c in counts[keep]]
+    out["quantiles"] = (
+        [float(v) for v in np.quantile(rest, np.linspace(0, 1, N_QUANTILES))] if rest.size else []
+    )
+    return out
+
+
+def fit_categorical(s: pd.Series) -> dict[str, Any]:
+    n = len(s)
+    vc = s.dropna().astype(str).value_counts()
+    tot = int(vc.sum())
+    missing = 1.0 - tot / n if n else 1.0
+    if tot == 0:
+        return {"kind": "cat", "missing": 1.0, "levels": [], "probs": []}
+    levels = sorted(vc.index.tolist())
+    return {
+        "kind": "cat",
+        "missing": round(missing, 6),
+        "levels": levels,
+        "probs": [round(int(vc[lv]) / tot, 8) for lv in levels],
+    }
+
+
+def fit_column(s: pd.Series, kind: str) -> dict[str, Any]:
+    if kind == "VARCHAR":
+        return fit_categorical(s)
+    return fit_numeric(s, integer=kind == "BIGINT")
+
+
+def _kind_of(df: pd.DataFrame, types: dict[str, str], col: str) -> str:
+    if col in types:
+        return types[col]
+    return "VARCHAR" if df[col].dtype == object or str(df[col].dtype).startswith("str") else "DOUBLE"
+
+
+def fit_conditional(
+    df: pd.DataFrame, types: dict[str, str], child: str, parents: list[str], levels: list[str] | None
+) -> dict[str, Any]:
+    kind = _kind_of(df, types, child)
+    bins: dict[str, list[float]] = {}
+    key = pd.Series("", index=df.index, dtype=object)
+    for i, p in enumerate(parents):
+        pk = _kind_of(df, types, p)
+        if pk == "VARCHAR":
+            part = df[p].astype(object).where(df[p].notna(), "NA").astype(str)
+        else:
+            v = pd.to_numeric(df[p], errors="coerce").to_numpy(dtype=float)
+            if p in FIXED_BINS:
+                edges = np.asarray(FIXED_BINS[p])
+            else:
+                k = N_BINS.get(p, 10)
+                edges = np.unique(np.nanquantile(v, np.linspace(0, 1, k + 1)[1:-1]))
+            bins[p] = [float(e) for e in edges]
+            b = np.searchsorted(edges, v, side="right").astype(str).astype(object)
+            b[np.isnan(v)] = "NA"
+            part = pd.Series(b, index=df.index)
+        key = part if i == 0 else key + "|" + part
+    groups: dict[str, Any] = {}
+    for k, idx in key.groupby(key).groups.items():
+        if len(idx) >= MIN_GROUP:
+            g = fit_column(df.loc[idx, child], kind)
+            if kind == "VARCHAR" and levels is not None:
+                g = _align_levels(g, levels)
+            groups[str(k)] = g
+    fallback = fit_column(df[child], kind)
+    return {"child": child, "parents": parents, "bins": bins, "groups": groups, "fallback": fallback}
+
+
+def _align_levels(g: dict[str, Any], levels: list[str]) -> dict[str, Any]:
+    """Keep only levels known to the column's marginal (all are, by construction)."""
+    keep = [(lv, p) for lv, p in zip(g["levels"], g["probs"], strict=True) if lv in levels]
+    return {**g, "levels": [lv for lv, _ in keep], "probs": [p for _, p in keep]}
+
+
+def fit_table(df: pd.DataFrame, table: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    types = column_types(table)
+    for name, fn in DERIVED.get(table, {}).items():
+        df[name] = fn(df)
+        df = df.copy()
+    marg = {c: fit_column(df[c], types[c]) for c in types if c not in KEY_COLUMNS}
+    for name in DERIVED.get(table, {}):
+        marg[name] = fit_column(df[name], _kind_of(df, types, name))
+    conds = {}
+    for name, (child, parents) in CONDITIONALS.get(table, {}).items():
+        lv = marg[child]["levels"] if marg[child]["kind"] == "cat" else None
+        conds[name] = fit_conditional(df, types, child, parents, lv)
+    return marg, conds
+
+
+def fit_extra(sample_dir: Path | None) -> dict[str, Any]:
+    """Per-applicant counts of history rows, from the linked sample when available."""
+    extra: dict[str, Any] = {}
+    if sample_dir is None or not (sample_dir / "application_train.csv").exists():
+        return extra
+    app = pd.read_csv(sample_dir / "application_train.csv", usecols=["SK_ID_CURR"])
+    bur = pd.read_csv(sample_dir / "bureau.csv", usecols=["SK_ID_CURR", "SK_ID_BUREAU", "DAYS_CREDIT"])
+    cnt = bur.groupby("SK_ID_CURR").size().reindex(app.SK_ID_CURR, fill_value=0)
+    vc = cnt.value_counts(normalize=True).sort_index()
+    extra["bureau_per_applicant"] = {
+        "values": [int(v) for v in vc.index],
+        "probs": [round(float(p), 8) for p in vc],
+    }
+    return extra
+
+
+def fit_all(marginals_dir: Path, sample_dir: Path | None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "about": "Summary statistics of the real Home Credit tables (levels, frequencies, missing rates, "
+        "quantiles, frequent values): no rows. Written by `python -m warehouse.synthetic.fit`.",
+        "marginals": {},
+        "conditionals": {},
+    }
+    for table in TABLES:
+        path = marginals_dir / csv_name(table)
+        if table == "application_test":
+            continue  # the test applicants follow the train applicants' distribution
+        df = pd.read_csv(path, low_memory=False)
+        marg, conds = fit_table(df, table)
+        out["marginals"][table] = marg
+        if conds:
+            out["conditionals"][table] = conds
+        print(
+            f"fitted {table}: {len(df):,} rows, {len(marg)} columns, {len(conds)} conditionals",
+            file=sys.stderr,
+        )
+    out["extra"] = fit_extra(sample_dir)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    here = Path(__file__).resolve()
+    shared = here.parents[3] / "shared" / "data"
+    ap = argparse.ArgumentParser(
+        prog="python -m warehouse.synthetic.fit", description=__doc__.split("\n\n")[0]
+    )
+    ap.add_argument("--marginals", type=Path, default=shared / "home-credit-marginals")
+    ap.add_argument("--sample", type=Path, default=shared / "home-credit-sample")
+    ap.add_argument("--out", type=Path, default=STATS_PATH)
+    args = ap.parse_args(argv)
+    if not (args.marginals / "application_train.csv").exists():
+        ap.error(f"--marginals {args.marginals}: no application_train.csv there")
+    stats = fit_all(args.marginals, args.sample)
+    tmp = args.out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(stats, separators=(",", ":"), allow_nan=False), encoding="utf-8")
+    tmp.replace(args.out)
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

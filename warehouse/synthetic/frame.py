@@ -1,0 +1,56 @@
+"""A generated table chunk: column name -> numeric array (NaN = missing) or categorical (codes, levels)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from warehouse.synthetic.stats import Cat
+
+Column = np.ndarray | Cat
+Frame = dict[str, Column]
+
+
+def cat(codes: np.ndarray, levels: list[str]) -> Cat:
+    return (np.asarray(codes, dtype=np.int64), list(levels))
+
+
+def cat_const(n: int, level: str) -> Cat:
+    return (np.zeros(n, dtype=np.int64), [level])
+
+
+def cat_values(c: Cat) -> np.ndarray:
+    """Object array of level names (None for missing) -- for small computations and tests only."""
+    codes, levels = c
+    arr = np.asarray([*levels, None], dtype=object)
+    return arr[np.where(codes < 0, len(levels), codes)]
+
+
+def is_level(c: Cat, *names: str) -> np.ndarray:
+    codes, levels = c
+    wanted = [i for i, lv in enumerate(levels) if lv in names]
+    return np.isin(codes, wanted)
+
+
+def to_arrow(frame: Frame, columns: list[tuple[str, str]]) -> pa.Table:
+    """Arrow table in the raw column order with the raw types (BIGINT -> int64, DOUBLE -> float64)."""
+    arrays = []
+    for name, typ in columns:
+        col = frame[name]
+        if typ == "VARCHAR":
+            assert isinstance(col, tuple), f"{name} must be categorical"
+            codes, levels = col
+            mask = codes < 0
+            idx = pa.array(np.where(mask, 0, codes).astype(np.int32), mask=mask)
+            arrays.append(
+                pa.DictionaryArray.from_arrays(idx, pa.array(levels, pa.string())).dictionary_decode()
+            )
+        elif typ == "BIGINT":
+            v = np.asarray(col, dtype=float)
+            mask = np.isnan(v)
+            arrays.append(pa.array(np.where(mask, 0, v).astype(np.int64), mask=mask if mask.any() else None))
+        else:
+            v = np.asarray(col, dtype=float)
+            mask = np.isnan(v)
+            arrays.append(pa.array(v, mask=mask if mask.any() else None))
+    return pa.Table.from_arrays(arrays, names=[n for n, _ in columns])

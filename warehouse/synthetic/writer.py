@@ -1,0 +1,118 @@
+"""Atomic, refusing-to-clobber output of a generated data set.
+
+Everything is written into a staging folder inside the destination, then renamed into place in one
+quick step at the end. The marker ``.hc-synthetic`` identifies folders this generator owns; a folder
+holding Kaggle CSVs without it (e.g. a real download) is never written to.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from warehouse.synthetic.schema import GROUND_TRUTH_FILE, MARKER_FILE, TABLES, csv_name
+
+STAGING_PREFIX = ".hc-synthetic-staging-"
+
+
+class OutputError(Exception):
+    """The destination folder cannot be used (not ours, not writable, not a folder)."""
+
+
+def check_destination(out_dir: Path) -> None:
+    """Raise OutputError unless ``out_dir`` can receive a generated data set."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"--out {out_dir}: exists and is not a folder")
+    if out_dir.is_dir():
+        present = [csv_name(t) for t in TABLES if (out_dir / csv_name(t)).exists()]
+        if present and not (out_dir / MARKER_FILE).exists():
+            raise OutputError(
+                f"--out {out_dir}: holds {', '.join(present)} but no {MARKER_FILE} marker, so this data was "
+                "not written by the generator (e.g. a real Kaggle download). Refusing to overwrite it: "
+                "choose another folder (--out / HC_RAW_DIR) or move those files away."
+            )
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".hc-write-test-"):
+            pass
+    except OSError as exc:
+        raise OutputError(f"--out {out_dir}: cannot write there ({exc.strerror or exc})") from exc
+
+
+class DatasetWriter:
+    """Streams table chunks to CSV part files in a staging folder; ``commit`` swaps them into place."""
+
+    def __init__(self, out_dir: Path, threads: int = 2) -> None:
+        self.out_dir = out_dir
+        check_destination(out_dir)
+        for stale in out_dir.glob(f"{STAGING_PREFIX}*"):
+            shutil.rmtree(stale, ignore_errors=True)  # left by an interrupted run of ours
+        self.staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
+        self._parts: dict[str, list[Path]] = {}
+        self._headers: dict[str, str] = {}
+        self._con = duckdb.connect()
+        self._con.execute(f"SET threads = {int(threads)}")
+        self._con.execute("SET preserve_insertion_order = true")
+
+    def write_chunk(self, name: str, table: pa.Table) -> None:
+        """Append rows to the file ``name`` (e.g. ``bureau.csv``)."""
+        self._headers.setdefault(name, ",".join(_quote_header(c) for c in table.column_names) + "\n")
+        parts = self._parts.setdefault(name, [])
+        part = self.staging / f"{name}.part{len(parts):05d}"
+        if table.num_rows:
+            self._con.register("chunk_tbl", table)
+            self._con.execute(f"COPY chunk_tbl TO '{part.as_posix()}' (FORMAT csv, HEADER false, NULL '')")
+            self._con.unregister("chunk_tbl")
+            parts.append(part)
+
+    def declare(self, name: str, columns: list[str]) -> None:
+        """Make sure ``name`` is written (header only) even if it never gets a row."""
+        self._headers.setdefault(name, ",".join(_quote_header(c) for c in columns) + "\n")
+        self._parts.setdefault(name, [])
+
+    def _assemble(self, name: str) -> Path:
+        final = self.staging / name
+        with final.open("wb") as out:
+            out.write(self._headers[name].encode())
+            for part in self._parts[name]:
+                with part.open("rb") as src:
+                    shutil.copyfileobj(src, out, 16 * 1024 * 1024)
+                part.unlink()
+        return final
+
+    def commit(self, marker: dict[str, Any]) -> None:
+        """Assemble every file, then move them into the destination (marker first, completed last)."""
+        self._con.close()
+        files = {name: self._assemble(name) for name in self._parts}
+        marker_path = self.out_dir / MARKER_FILE
+        _write_json_atomic(marker_path, {**marker, "complete": False})
+        for name, path in files.items():
+            os.replace(path, self.out_dir / name)
+        _write_json_atomic(marker_path, {**marker, "complete": True})
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def abort(self) -> None:
+        try:
+            self._con.close()
+        finally:
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _quote_header(name: str) -> str:
+    return f'"{name}"' if any(ch in name for ch in ',"\n') else name
+
+
+def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+__all__ = ["GROUND_TRUTH_FILE", "DatasetWriter", "OutputError", "check_destination"]
