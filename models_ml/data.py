@@ -1,0 +1,241 @@
+"""Read the warehouse's feature tables and put feature frames into one canonical, typed form."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from models_ml.errors import FeatureMismatchError, FeatureTypeError, TrainingDataError, WarehouseError
+
+FeatureType = Literal["numeric", "categorical", "boolean"]
+ID_COLUMN = "sk_id_curr"
+TARGET_COLUMN = "target"
+NON_FEATURES = frozenset({ID_COLUMN, TARGET_COLUMN, "dataset"})
+_NUMERIC_PREFIXES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                     "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    name: str
+    type: FeatureType
+
+
+@dataclass(frozen=True)
+class FeatureSchema:
+    """Ordered feature columns with their types; converts any input frame to the canonical form.
+
+    Canonical form: numeric and boolean features are float64 (booleans 1.0/0.0, missing NaN,
+    infinities NaN), categorical features are object columns of ``str`` with NaN for missing.
+    """
+
+    features: tuple[FeatureSpec, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    def of_type(self, kind: FeatureType) -> list[str]:
+        return [f.name for f in self.features if f.type == kind]
+
+    def to_list(self) -> list[dict[str, str]]:
+        return [{"name": f.name, "type": f.type} for f in self.features]
+
+    @classmethod
+    def from_list(cls, items: list[dict[str, str]]) -> FeatureSchema:
+        return cls(tuple(FeatureSpec(i["name"], i["type"]) for i in items))  # type: ignore[arg-type]
+
+    def check_columns(self, df: pd.DataFrame, model_version: str | None = None) -> None:
+        missing = [n for n in self.names if n not in df.columns]
+        if missing:
+            raise FeatureMismatchError(missing, model_version)
+
+    def prepare(self, df: pd.DataFrame, model_version: str | None = None) -> pd.DataFrame:
+        """Return the feature columns of ``df`` in schema order and canonical dtypes (extra columns dropped)."""
+        self.check_columns(df, model_version)
+        out: dict[str, object] = {}
+        for spec in self.features:
+            col = df[spec.name]
+            if spec.type == "categorical":
+                out[spec.name] = _as_categorical(col)
+            elif spec.type == "boolean":
+                out[spec.name] = _as_boolean(col, spec.name)
+            else:
+                out[spec.name] = _as_numeric(col, spec.name)
+        return pd.DataFrame(out, index=df.index)
+
+
+def _as_numeric(col: pd.Series, name: str) -> np.ndarray:
+    if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+        converted = pd.to_numeric(col, errors="coerce")
+        bad = converted.isna() & col.notna()
+        if bad.any():
+            example = col[bad].iloc[0]
+            raise FeatureTypeError(f"feature {name!r} must be numeric; got {example!r}")
+        col = converted
+    if pd.api.types.is_bool_dtype(col.dtype):
+        col = col.astype("float64")
+    values = np.array(col.to_numpy(dtype="float64", na_value=np.nan), dtype="float64", copy=True)
+    values[~np.isfinite(values)] = np.nan
+    return values
+
+
+def _as_boolean(col: pd.Series, name: str) -> np.ndarray:
+    if pd.api.types.is_bool_dtype(col.dtype) or pd.api.types.is_numeric_dtype(col.dtype):
+        values = col.to_numpy(dtype="float64", na_value=np.nan)
+        bad = ~np.isin(values, [0.0, 1.0]) & ~np.isnan(values)
+        if bad.any():
+            raise FeatureTypeError(f"feature {name!r} must be boolean (true/false); got {values[bad][0]!r}")
+        return values
+    mapping = {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0, "y": 1.0, "n": 0.0, "yes": 1.0, "no": 0.0}
+    out = np.full(len(col), np.nan)
+    for i, v in enumerate(col.astype(object).tolist()):
+        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+            continue
+        key = str(v).strip().lower() if not isinstance(v, (bool, np.bool_)) else str(bool(v)).lower()
+        if key not in mapping:
+            raise FeatureTypeError(f"feature {name!r} must be boolean (true/false); got {v!r}")
+        out[i] = mapping[key]
+    return out
+
+
+def _as_categorical(col: pd.Series) -> np.ndarray:
+    missing = col.isna().to_numpy()
+    out = col.astype(object).to_numpy().copy()
+    present = ~missing
+    out[present] = [str(v) for v in out[present]]
+    out[missing] = np.nan
+    return out
+
+
+def _duckdb_feature_type(duckdb_type: str) -> FeatureType | None:
+    t = duckdb_type.upper()
+    if t == "BOOLEAN":
+        return "boolean"
+    if t.startswith("VARCHAR") or t in {"TEXT", "STRING"} or t.startswith("ENUM"):
+        return "categorical"
+    if t.startswith(_NUMERIC_PREFIXES):
+        return "numeric"
+    return None  # dates, lists, structs: not model features
+
+
+@dataclass
+class TrainingData:
+    frame: pd.DataFrame  # canonical features, index aligned with ids / target
+    ids: np.ndarray
+    target: np.ndarray
+    schema: FeatureSchema
+    excluded_columns: list[str]
+    source: Path
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.target)
+
+
+def connect_warehouse(path: Path) -> duckdb.DuckDBPyConnection:
+    path = Path(path)
+    if not path.is_file():
+        raise WarehouseError(
+            f"warehouse file not found: {path} (set HC_WAREHOUSE or build it with `make warehouse`)")
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot open the warehouse {path} as a DuckDB file: {exc}") from exc
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> list[tuple[str, str]]:
+    names = {r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = current_schema()").fetchall()}
+    if table not in names:
+        shown = ", ".join(sorted(names)) or "no tables"
+        raise WarehouseError(
+            f"the warehouse {path} has no table {table!r} (found: {shown}); run `make warehouse` first")
+    return [(r[0], r[1]) for r in con.execute(f'describe "{table}"').fetchall()]
+
+
+def _schema_from_columns(columns: list[tuple[str, str]]) -> tuple[FeatureSchema, list[str]]:
+    specs, excluded = [], []
+    for name, dtype in columns:
+        if name in NON_FEATURES:
+            continue
+        kind = _duckdb_feature_type(dtype)
+        if kind is None:
+            excluded.append(f"{name} ({dtype})")
+        else:
+            specs.append(FeatureSpec(name, kind))
+    return FeatureSchema(tuple(specs)), excluded
+
+
+def load_training_set(path: Path, table: str = "training_set", min_per_class: int = 2) -> TrainingData:
+    """Read ``training_set`` ordered by ``sk_id_curr``; raise a clear error when it cannot be trained on."""
+    path = Path(path)
+    con = connect_warehouse(path)
+    try:
+        columns = _table_columns(con, table, path)
+        present = {c for c, _ in columns}
+        for needed in (ID_COLUMN, TARGET_COLUMN):
+            if needed not in present:
+                raise WarehouseError(f"table {table!r} in {path} has no column {needed!r}")
+        schema, excluded = _schema_from_columns(columns)
+        if not schema.features:
+            raise TrainingDataError(f"table {table!r} in {path} has no feature column besides id and target")
+        raw = con.execute(f'select * from "{table}" order by "{ID_COLUMN}"').df()
+    finally:
+        con.close()
+    if raw.empty:
+        raise TrainingDataError(f"table {table!r} in {path} is empty: nothing to train on")
+    target_raw = raw[TARGET_COLUMN]
+    if target_raw.isna().any():
+        raise TrainingDataError(f"column {TARGET_COLUMN!r} of {table!r} has {int(target_raw.isna().sum())} "
+                                "missing values; expected 0 or 1 on every training row")
+    target = target_raw.to_numpy(dtype="float64")
+    if not np.isin(target, [0.0, 1.0]).all():
+        bad = sorted(set(np.unique(target)) - {0.0, 1.0})[:5]
+        raise TrainingDataError(f"column {TARGET_COLUMN!r} of {table!r} must be 0 or 1; found {bad}")
+    counts = {int(k): int(v) for k, v in zip(*np.unique(target, return_counts=True), strict=True)}
+    if len(counts) < 2:
+        only = next(iter(counts))
+        raise TrainingDataError(
+            f"column {TARGET_COLUMN!r} of {table!r} in {path} has a single class ({only} on all "
+            f"{len(target)} rows); training needs both defaulters (1) and non-defaulters (0)")
+    if min(counts.values()) < min_per_class:
+        raise TrainingDataError(
+            f"{table!r} in {path} has too few rows of one class ({counts}); cross-validation with "
+            f"{min_per_class} folds needs at least {min_per_class} of each")
+    frame = schema.prepare(raw)
+    frame.index = pd.RangeIndex(len(frame))
+    return TrainingData(frame=frame, ids=raw[ID_COLUMN].to_numpy(), target=target.astype(int),
+                        schema=schema, excluded_columns=excluded, source=path)
+
+
+def load_applicants(path: Path, dataset: str | None = "test", table: str = "applicant_features") -> pd.DataFrame:
+    """Rows of ``applicant_features`` (all columns, original dtypes), optionally one ``dataset`` only."""
+    path = Path(path)
+    con = connect_warehouse(path)
+    try:
+        columns = {c for c, _ in _table_columns(con, table, path)}
+        if dataset is not None:
+            if "dataset" not in columns:
+                raise WarehouseError(f"table {table!r} in {path} has no column 'dataset'")
+            return con.execute(f'select * from "{table}" where dataset = ? order by "{ID_COLUMN}"',
+                               [dataset]).df()
+        return con.execute(f'select * from "{table}" order by "{ID_COLUMN}"').df()
+    finally:
+        con.close()
+
+
+def data_fingerprint(data: TrainingData) -> str:
+    """SHA-256 over ids, target, feature names/types and values: same data => same fingerprint."""
+    h = hashlib.sha256()
+    h.update(repr(data.schema.to_list()).encode())
+    h.update(np.ascontiguousarray(data.ids).astype("int64").tobytes())
+    h.update(np.ascontiguousarray(data.target).astype("int8").tobytes())
+    h.update(pd.util.hash_pandas_object(data.frame, index=False).to_numpy().tobytes())
+    return "sha256:" + h.hexdigest()

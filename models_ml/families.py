@@ -1,0 +1,253 @@
+"""The compared model families and how each one is fitted under an imbalance strategy.
+
+Linear and forest models are scikit-learn pipelines (imputation, scaling, one-hot); LightGBM and
+XGBoost get the native encoder (their own categorical and missing-value handling) and early stopping
+on an inner validation split of the training data. Undersampling (imbalanced-learn) only ever touches
+the rows a model is fitted on.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from imblearn.pipeline import Pipeline as ImbPipeline
+from imblearn.under_sampling import RandomUnderSampler
+from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+
+from models_ml.data import FeatureSchema
+from models_ml.preprocessing import NativeEncoder, make_sklearn_preprocessor
+from models_ml.settings import TrainingProfile
+
+BOOSTED = ("lightgbm", "xgboost")
+SKLEARN = ("dummy", "logistic_regression", "random_forest")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    family: str
+    imbalance: str = "none"
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.family}/{self.imbalance}"
+
+
+@dataclass(frozen=True)
+class FitContext:
+    schema: FeatureSchema
+    profile: TrainingProfile
+    seed: int
+    n_jobs: int
+    undersample_ratio: float
+
+
+DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
+    "dummy": {},
+    "logistic_regression": {"C": 0.05},
+    "random_forest": {"min_samples_leaf": 10, "max_features": "sqrt", "max_samples": 0.5, "max_depth": 16},
+    "lightgbm": {"num_leaves": 31, "min_child_samples": 50, "feature_fraction": 0.5, "lambda_l2": 1.0},
+    "xgboost": {"max_depth": 5, "min_child_weight": 5, "colsample_bytree": 0.5, "reg_lambda": 1.0},
+}
+
+SEARCH_SPACE: dict[str, dict[str, list[Any]]] = {
+    "dummy": {},
+    "logistic_regression": {"C": [0.003, 0.01, 0.03, 0.1, 0.3, 1.0]},
+    "random_forest": {"min_samples_leaf": [3, 10, 25, 50], "max_features": ["sqrt", 0.1, 0.2],
+                      "max_samples": [0.5], "max_depth": [12, 16, None]},
+    "lightgbm": {"num_leaves": [7, 15, 31, 63], "min_child_samples": [20, 50, 100, 200],
+                 "feature_fraction": [0.2, 0.35, 0.5, 0.7], "lambda_l2": [0.0, 1.0, 10.0]},
+    "xgboost": {"max_depth": [3, 4, 5, 6], "min_child_weight": [1, 5, 20],
+                "colsample_bytree": [0.2, 0.35, 0.5, 0.7], "reg_lambda": [0.0, 1.0, 10.0]},
+}
+
+
+def imbalance_strategies(family: str) -> list[str]:
+    return ["none"] if family == "dummy" else ["none", "class_weight", "undersample"]
+
+
+def prior_beta(y: np.ndarray, imbalance: str, undersample_ratio: float) -> float | None:
+    """Rate at which non-defaulters were effectively kept (or down-weighted) by the strategy."""
+    n_pos = int(np.sum(y == 1))
+    n_neg = int(np.sum(y == 0))
+    if imbalance == "class_weight":
+        return n_pos / n_neg
+    if imbalance == "undersample":
+        kept = min(n_neg, int(round(n_pos / undersample_ratio)))
+        return kept / n_neg
+    return None
+
+
+class FittedModel:
+    """A fitted candidate: ``predict_raw`` returns the uncalibrated probability of default."""
+
+    family: str
+    n_rounds: int | None = None
+
+    def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
+        raise NotImplementedError
+
+
+class SklearnModel(FittedModel):
+    def __init__(self, family: str, pipeline: Pipeline) -> None:
+        self.family = family
+        self.pipeline = pipeline
+
+    def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
+        return self.pipeline.predict_proba(X)[:, 1]
+
+
+class BoostedModel(FittedModel):
+    def __init__(self, family: str, encoder: NativeEncoder, booster: Any, n_rounds: int) -> None:
+        self.family = family
+        self.encoder = encoder
+        self.booster = booster
+        self.n_rounds = n_rounds
+
+    def matrix(self, X: pd.DataFrame) -> np.ndarray:
+        return self.encoder.transform(X)
+
+    def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
+        M = self.matrix(X)
+        if self.family == "lightgbm":
+            return self.booster.predict(M, num_iteration=self.n_rounds)
+        return self.booster.predict(xgb_dmatrix(M, self.encoder), iteration_range=(0, self.n_rounds))
+
+
+def xgb_dmatrix(M: np.ndarray, encoder: NativeEncoder, label: np.ndarray | None = None,
+                weight: np.ndarray | None = None) -> xgb.DMatrix:
+    cats = set(encoder.categorical_indices)
+    types = ["c" if j in cats else "q" for j in range(M.shape[1])]
+    return xgb.DMatrix(M, label=label, weight=weight, feature_names=encoder.feature_names,
+                       feature_types=types, enable_categorical=True, missing=np.nan, nthread=1)
+
+
+def _sklearn_estimator(c: Candidate, ctx: FitContext) -> Any:
+    p = {**DEFAULT_PARAMS[c.family], **c.params}
+    cw = "balanced" if c.imbalance == "class_weight" else None
+    if c.family == "dummy":
+        return DummyClassifier(strategy="prior")
+    if c.family == "logistic_regression":
+        return LogisticRegression(C=p["C"], class_weight=cw, max_iter=3000, solver="lbfgs")
+    if c.family == "random_forest":
+        return RandomForestClassifier(
+            n_estimators=ctx.profile.rf_trees, min_samples_leaf=p["min_samples_leaf"],
+            max_features=p["max_features"], max_samples=p["max_samples"], max_depth=p["max_depth"],
+            class_weight=cw, n_jobs=ctx.n_jobs, random_state=ctx.seed)
+    raise ValueError(f"not a scikit-learn family: {c.family}")
+
+
+def fit_sklearn(c: Candidate, X: pd.DataFrame, y: np.ndarray, ctx: FitContext) -> SklearnModel:
+    pre = make_sklearn_preprocessor(ctx.schema)
+    clf = _sklearn_estimator(c, ctx)
+    steps: list[tuple[str, Any]] = [("pre", pre)]
+    if c.imbalance == "undersample" and c.family != "dummy":
+        steps.append(("sample", RandomUnderSampler(sampling_strategy=ctx.undersample_ratio,
+                                                   random_state=ctx.seed)))
+    steps.append(("clf", clf))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=UserWarning)
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        fitted = ImbPipeline(steps).fit(X, y)
+    # keep only the transform + classifier: a plain scikit-learn pipeline, serialisable with skops
+    plain = Pipeline([("pre", fitted.named_steps["pre"]), ("clf", fitted.named_steps["clf"])])
+    return SklearnModel(c.family, plain)
+
+
+def _undersample(M: np.ndarray, y: np.ndarray, ctx: FitContext) -> tuple[np.ndarray, np.ndarray]:
+    sampler = RandomUnderSampler(sampling_strategy=ctx.undersample_ratio, random_state=ctx.seed)
+    idx = np.arange(len(y)).reshape(-1, 1)
+    idx_s, y_s = sampler.fit_resample(idx, y)
+    idx_s = np.sort(idx_s.ravel())
+    return M[idx_s], y[idx_s]
+
+
+def _lgb_params(c: Candidate, ctx: FitContext, y: np.ndarray) -> dict[str, Any]:
+    p = {**DEFAULT_PARAMS["lightgbm"], **c.params}
+    params = {
+        "objective": "binary", "metric": "auc", "learning_rate": ctx.profile.learning_rate,
+        "num_leaves": p["num_leaves"], "min_child_samples": p["min_child_samples"],
+        "feature_fraction": p["feature_fraction"], "lambda_l2": p["lambda_l2"],
+        "bagging_fraction": 0.8, "bagging_freq": 1, "cat_smooth": 10.0, "cat_l2": 10.0,
+        "min_data_per_group": 50, "max_cat_to_onehot": 4, "max_bin": 255,
+        "num_threads": ctx.n_jobs, "seed": ctx.seed, "deterministic": True, "force_col_wise": True,
+        "verbosity": -1,
+    }
+    if c.imbalance == "class_weight":
+        params["scale_pos_weight"] = float(np.sum(y == 0) / max(np.sum(y == 1), 1))
+    return params
+
+
+def _xgb_params(c: Candidate, ctx: FitContext, y: np.ndarray) -> dict[str, Any]:
+    p = {**DEFAULT_PARAMS["xgboost"], **c.params}
+    params = {
+        "objective": "binary:logistic", "eval_metric": "auc", "eta": ctx.profile.learning_rate,
+        "max_depth": p["max_depth"], "min_child_weight": p["min_child_weight"],
+        "colsample_bytree": p["colsample_bytree"], "reg_lambda": p["reg_lambda"], "subsample": 0.8,
+        "tree_method": "hist", "max_bin": 256, "max_cat_to_onehot": 4, "nthread": ctx.n_jobs,
+        "seed": ctx.seed,
+    }
+    if c.imbalance == "class_weight":
+        params["scale_pos_weight"] = float(np.sum(y == 0) / max(np.sum(y == 1), 1))
+    return params
+
+
+def fit_boosted(c: Candidate, X: pd.DataFrame, y: np.ndarray, ctx: FitContext,
+                n_rounds: int | None = None) -> BoostedModel:
+    """Fit LightGBM / XGBoost. Without ``n_rounds``: early stopping on a stratified 15 % inner split of
+    (X, y); with ``n_rounds``: exactly that many rounds on all of (X, y)."""
+    encoder = NativeEncoder(ctx.schema).fit(X)
+    M = encoder.transform(X)
+    y = np.asarray(y).astype(int)
+    if n_rounds is None:
+        idx_tr, idx_va = train_test_split(np.arange(len(y)), test_size=0.15, stratify=y, random_state=ctx.seed)
+        idx_tr, idx_va = np.sort(idx_tr), np.sort(idx_va)
+        M_tr, y_tr, M_va, y_va = M[idx_tr], y[idx_tr], M[idx_va], y[idx_va]
+    else:
+        M_tr, y_tr, M_va, y_va = M, y, None, None
+    if c.imbalance == "undersample":
+        M_tr, y_tr = _undersample(M_tr, y_tr, ctx)
+    max_rounds = ctx.profile.max_boost_rounds if n_rounds is None else n_rounds
+    if c.family == "lightgbm":
+        params = _lgb_params(c, ctx, y_tr)
+        dtrain = lgb.Dataset(M_tr, label=y_tr, feature_name=encoder.feature_names,
+                             categorical_feature=encoder.categorical_indices, free_raw_data=True)
+        callbacks = []
+        valid_sets = []
+        if M_va is not None:
+            valid_sets = [lgb.Dataset(M_va, label=y_va, reference=dtrain)]
+            callbacks = [lgb.early_stopping(ctx.profile.early_stopping_rounds, verbose=False)]
+        booster = lgb.train(params, dtrain, num_boost_round=max_rounds, valid_sets=valid_sets,
+                            callbacks=callbacks)
+        best = booster.best_iteration if M_va is not None and booster.best_iteration > 0 else max_rounds
+        return BoostedModel("lightgbm", encoder, booster, int(best))
+    if c.family == "xgboost":
+        params = _xgb_params(c, ctx, y_tr)
+        dtrain = xgb_dmatrix(M_tr, encoder, label=y_tr)
+        kwargs: dict[str, Any] = {}
+        if M_va is not None:
+            kwargs = {"evals": [(xgb_dmatrix(M_va, encoder, label=y_va), "valid")],
+                      "early_stopping_rounds": ctx.profile.early_stopping_rounds}
+        booster = xgb.train(params, dtrain, num_boost_round=max_rounds, verbose_eval=False, **kwargs)
+        best = booster.best_iteration + 1 if M_va is not None else max_rounds
+        return BoostedModel("xgboost", encoder, booster, int(best))
+    raise ValueError(f"not a boosted family: {c.family}")
+
+
+def fit_candidate(c: Candidate, X: pd.DataFrame, y: np.ndarray, ctx: FitContext,
+                  n_rounds: int | None = None) -> FittedModel:
+    if c.family in BOOSTED:
+        return fit_boosted(c, X, y, ctx, n_rounds)
+    if c.family in SKLEARN:
+        return fit_sklearn(c, X, y, ctx)
+    raise ValueError(f"unknown model family {c.family!r}")

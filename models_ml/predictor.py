@@ -1,0 +1,162 @@
+"""Fitted models in safe native formats: save, load, predict the raw probability, and explain.
+
+LightGBM -> text model, XGBoost -> JSON model, scikit-learn -> skops (only scikit-learn / numpy /
+scipy types are trusted on load). Preprocessing state is JSON. Nothing here reads or writes a pickle.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from sklearn.pipeline import Pipeline
+from skops import io as sio
+
+from models_ml.data import FeatureSchema
+from models_ml.errors import ArtifactError
+from models_ml.explain import Explanation, aggregate_columns, linear_shap
+from models_ml.families import BoostedModel, FittedModel, SklearnModel, xgb_dmatrix
+from models_ml.preprocessing import NativeEncoder, output_feature_map
+
+TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
+MODEL_FILES = {"lightgbm": "model.txt", "xgboost": "model.json"}
+SKOPS_FILE = "model.skops"
+PREPROCESSING_FILE = "preprocessing.json"
+
+
+class Predictor:
+    """Raw (uncalibrated) probability and SHAP contributions of one fitted model."""
+
+    def __init__(self, family: str, schema: FeatureSchema, model: FittedModel,
+                 extras: dict[str, Any] | None = None) -> None:
+        self.family = family
+        self.schema = schema
+        self.model = model
+        self.extras = extras or {}
+        self._tree_explainer: Any = None
+
+    @property
+    def output_scale(self) -> str:
+        return {"random_forest": "probability", "dummy": "probability"}.get(self.family, "log_odds")
+
+    # --- training side -------------------------------------------------------------------------
+    @classmethod
+    def from_fitted(cls, model: FittedModel, schema: FeatureSchema, X_train: pd.DataFrame) -> Predictor:
+        extras: dict[str, Any] = {}
+        if isinstance(model, SklearnModel):
+            pre = model.pipeline.named_steps["pre"]
+            extras["output_map"] = output_feature_map(pre)
+            if model.family == "logistic_regression":
+                extras["linear_means"] = pre.transform(X_train).mean(axis=0).tolist()
+            elif model.family == "dummy":
+                extras["prior"] = float(model.pipeline.named_steps["clf"].class_prior_[1])
+        return cls(model.family, schema, model, extras)
+
+    # --- prediction ----------------------------------------------------------------------------
+    def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
+        return self.model.predict_raw(X)
+
+    def explain(self, X: pd.DataFrame) -> Explanation:
+        names = self.schema.names
+        if isinstance(self.model, BoostedModel):
+            M = self.model.matrix(X)
+            if self.family == "lightgbm":
+                contrib = self.model.booster.predict(M, num_iteration=self.model.n_rounds, pred_contrib=True)
+            else:
+                contrib = self.model.booster.predict(xgb_dmatrix(M, self.model.encoder), pred_contribs=True,
+                                                     iteration_range=(0, self.model.n_rounds))
+            contrib = np.asarray(contrib, dtype=float)
+            base = float(contrib[0, -1]) if len(contrib) else self._boosted_base()
+            return Explanation(contrib[:, :-1], base, names, X.reset_index(drop=True), "log_odds")
+        assert isinstance(self.model, SklearnModel)
+        pre = self.model.pipeline.named_steps["pre"]
+        clf = self.model.pipeline.named_steps["clf"]
+        if self.family == "dummy":
+            return Explanation(np.zeros((len(X), len(names))), float(self.extras["prior"]), names,
+                               X.reset_index(drop=True), "probability")
+        Z = pre.transform(X)
+        if self.family == "logistic_regression":
+            means = np.asarray(self.extras["linear_means"])
+            coef = clf.coef_[0]
+            vals = linear_shap(Z, coef, means)
+            base = float(clf.intercept_[0] + coef @ means)
+        else:
+            if self._tree_explainer is None:
+                import shap  # heavy import only when a forest is explained
+
+                self._tree_explainer = shap.TreeExplainer(clf)
+            sv = np.asarray(self._tree_explainer.shap_values(Z, check_additivity=False))
+            vals = sv[..., 1] if sv.ndim == 3 else sv
+            ev = np.atleast_1d(self._tree_explainer.expected_value)
+            base = float(ev[-1])
+        return Explanation(aggregate_columns(vals, self.extras["output_map"], names), base, names,
+                           X.reset_index(drop=True), self.output_scale)
+
+    def _boosted_base(self) -> float:
+        return 0.0
+
+    # --- persistence ---------------------------------------------------------------------------
+    def save(self, directory: Path) -> list[str]:
+        directory = Path(directory)
+        written: list[str] = []
+        prep: dict[str, Any] = {"family": self.family, "features": self.schema.to_list(), **self.extras}
+        if isinstance(self.model, BoostedModel):
+            prep["encoder"] = self.model.encoder.to_dict()
+            prep["n_rounds"] = self.model.n_rounds
+            fname = MODEL_FILES[self.family]
+            if self.family == "lightgbm":
+                self.model.booster.save_model(str(directory / fname), num_iteration=self.model.n_rounds)
+            else:
+                self.model.booster.save_model(str(directory / fname))
+            written.append(fname)
+        else:
+            assert isinstance(self.model, SklearnModel)
+            sio.dump(self.model.pipeline, directory / SKOPS_FILE)
+            written.append(SKOPS_FILE)
+        (directory / PREPROCESSING_FILE).write_text(json.dumps(prep, indent=1))
+        written.append(PREPROCESSING_FILE)
+        return written
+
+    @classmethod
+    def load(cls, directory: Path) -> Predictor:
+        directory = Path(directory)
+        prep_path = directory / PREPROCESSING_FILE
+        if not prep_path.is_file():
+            raise ArtifactError(f"{prep_path} is missing: not a complete model version")
+        prep = json.loads(prep_path.read_text())
+        family = prep["family"]
+        schema = FeatureSchema.from_list(prep["features"])
+        extras = {k: v for k, v in prep.items() if k not in {"family", "features", "encoder", "n_rounds"}}
+        if family in MODEL_FILES:
+            path = directory / MODEL_FILES[family]
+            if not path.is_file():
+                raise ArtifactError(f"model file {path} is missing")
+            encoder = NativeEncoder.from_dict(prep["encoder"])
+            if family == "lightgbm":
+                booster: Any = lgb.Booster(model_file=str(path))
+            else:
+                booster = xgb.Booster()
+                booster.load_model(str(path))
+            model: FittedModel = BoostedModel(family, encoder, booster, int(prep["n_rounds"]))
+        else:
+            model = SklearnModel(family, load_skops(directory / SKOPS_FILE))
+        return cls(family, schema, model, extras)
+
+
+def load_skops(path: Path) -> Pipeline:
+    """Load a skops file, refusing any type outside scikit-learn / numpy / scipy."""
+    if not path.is_file():
+        raise ArtifactError(f"model file {path} is missing")
+    untrusted = sio.get_untrusted_types(file=path)
+    unsafe = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES)]
+    if unsafe:
+        raise ArtifactError(f"{path} holds types outside scikit-learn/numpy/scipy, refusing to load: {unsafe}")
+    obj = sio.load(path, trusted=untrusted)
+    if not isinstance(obj, Pipeline):
+        raise ArtifactError(f"{path} does not hold a scikit-learn Pipeline (got {type(obj).__name__})")
+    return obj

@@ -1,0 +1,106 @@
+"""Preprocessing: a native encoder for boosted trees and scikit-learn pipelines for linear / forest models.
+
+Both take frames in the canonical form of ``FeatureSchema.prepare``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from models_ml.data import FeatureSchema
+
+MISSING_LEVEL = "__missing__"
+
+
+class NativeEncoder(TransformerMixin, BaseEstimator):
+    """Float matrix for LightGBM / XGBoost: numeric and boolean as is (NaN = missing), categorical levels
+    as integer codes 0..k-1 (levels seen in training sorted by name; missing or unseen -> NaN, which both
+    libraries treat as missing). Serialises to JSON."""
+
+    def __init__(self, schema: FeatureSchema | None = None) -> None:
+        self.schema = schema
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> NativeEncoder:
+        assert self.schema is not None
+        self.levels_: dict[str, list[str]] = {}
+        for name in self.schema.of_type("categorical"):
+            values = X[name].dropna().astype(str)
+            self.levels_[name] = sorted(values.unique().tolist())
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        assert self.schema is not None
+        out = np.empty((len(X), len(self.schema.features)), dtype=np.float64)
+        for j, spec in enumerate(self.schema.features):
+            col = X[spec.name]
+            if spec.type == "categorical":
+                codes = pd.Categorical(col, categories=self.levels_[spec.name]).codes.astype(np.float64)
+                codes[codes < 0] = np.nan
+                out[:, j] = codes
+            else:
+                out[:, j] = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        return out
+
+    @property
+    def feature_names(self) -> list[str]:
+        assert self.schema is not None
+        return self.schema.names
+
+    @property
+    def categorical_indices(self) -> list[int]:
+        assert self.schema is not None
+        return [j for j, f in enumerate(self.schema.features) if f.type == "categorical"]
+
+    def to_dict(self) -> dict[str, Any]:
+        assert self.schema is not None
+        return {"kind": "native", "features": self.schema.to_list(), "levels": self.levels_}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> NativeEncoder:
+        enc = cls(FeatureSchema.from_list(d["features"]))
+        enc.levels_ = {k: list(v) for k, v in d["levels"].items()}
+        return enc
+
+
+def make_sklearn_preprocessor(schema: FeatureSchema, scale: bool = True) -> ColumnTransformer:
+    """Median imputation + missing indicators + standardisation for numeric/boolean columns; constant
+    imputation + one-hot encoding (unseen levels ignored) for categorical columns."""
+    numeric = schema.of_type("numeric") + schema.of_type("boolean")
+    categorical = schema.of_type("categorical")
+    num_steps: list[tuple[str, Any]] = [
+        ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True))]
+    if scale:
+        num_steps.append(("scale", StandardScaler()))
+    transformers: list[tuple[str, Any, list[str]]] = []
+    if numeric:
+        transformers.append(("num", Pipeline(num_steps), numeric))
+    if categorical:
+        transformers.append(("cat", Pipeline([
+            ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_LEVEL, keep_empty_features=True)),
+            ("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype=np.float64)),
+        ]), categorical))
+    return ColumnTransformer(transformers, remainder="drop", sparse_threshold=0.0)
+
+
+def output_feature_map(pre: ColumnTransformer) -> list[str]:
+    """For each output column of a fitted ``make_sklearn_preprocessor``, the input feature it comes from."""
+    mapping: list[str] = []
+    for name, trans, cols in pre.transformers_:
+        if name == "num":
+            imputer: SimpleImputer = trans.named_steps["impute"]
+            mapping.extend(cols)
+            if imputer.indicator_ is not None:
+                mapping.extend(cols[i] for i in imputer.indicator_.features_)
+        elif name == "cat":
+            onehot: OneHotEncoder = trans.named_steps["onehot"]
+            for col, cats in zip(cols, onehot.categories_, strict=True):
+                mapping.extend([col] * len(cats))
+    return mapping

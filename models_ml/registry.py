@@ -1,0 +1,168 @@
+"""Versioned model artifacts: write a version, promote it atomically, load it as a ``ScoringModel``.
+
+Layout: ``<artifacts>/models/<version>/`` (metadata.json, model file, preprocessing.json,
+calibration.json, model card, plots, reference_sample.parquet) and ``<artifacts>/models/current``,
+a relative symlink switched with ``os.replace`` so readers always see a complete version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from models_ml.calibration import Calibrator
+from models_ml.data import FeatureSchema
+from models_ml.errors import ArtifactError
+from models_ml.explain import Explanation
+from models_ml.predictor import Predictor
+from models_ml.reasons import FeatureLabeler, reason_codes
+
+CURRENT = "current"
+METADATA_FILE = "metadata.json"
+CALIBRATION_FILE = "calibration.json"
+
+
+class ScoringModel:
+    """A promoted (or any saved) model version, ready to score and explain applicants."""
+
+    def __init__(self, path: Path, metadata: dict[str, Any], predictor: Predictor, calibrator: Calibrator,
+                 labeler: FeatureLabeler | None = None) -> None:
+        self.path = Path(path)
+        self.metadata = metadata
+        self.version: str = metadata["version"]
+        self.threshold: float = float(metadata["threshold"])
+        self.schema: FeatureSchema = predictor.schema
+        self.feature_names: list[str] = self.schema.names
+        self.feature_types: dict[str, str] = {f.name: f.type for f in self.schema.features}
+        self.risk_bands: list[dict[str, Any]] = list(metadata.get("risk_bands", []))
+        self._predictor = predictor
+        self._calibrator = calibrator
+        self._labeler = labeler or FeatureLabeler.default()
+
+    def __repr__(self) -> str:
+        return f"ScoringModel(version={self.version!r}, family={self.metadata.get('model_family')!r})"
+
+    def prepare(self, df: pd.DataFrame) -> pd.DataFrame:
+        """The model's feature columns of ``df`` in canonical types; ``FeatureMismatchError`` if any is missing."""
+        return self.schema.prepare(df, self.version)
+
+    def predict_raw(self, df: pd.DataFrame) -> np.ndarray:
+        return self._predictor.predict_raw(self.prepare(df))
+
+    def predict_proba(self, df: pd.DataFrame) -> np.ndarray:
+        """Calibrated probability of default for each row of ``df`` (extra columns are ignored)."""
+        X = self.prepare(df)
+        if len(X) == 0:
+            return np.empty(0)
+        return np.clip(self._calibrator.transform(self._predictor.predict_raw(X)), 0.0, 1.0)
+
+    def decide(self, p: float | np.ndarray) -> Any:
+        """``"refuse"`` when the probability reaches the threshold, ``"grant"`` otherwise (list for arrays)."""
+        if np.ndim(p) == 0:
+            return "refuse" if float(p) >= self.threshold else "grant"
+        return ["refuse" if float(v) >= self.threshold else "grant" for v in np.asarray(p).ravel()]
+
+    def risk_band(self, p: float | np.ndarray) -> Any:
+        if np.ndim(p) != 0:
+            return [self.risk_band(float(v)) for v in np.asarray(p).ravel()]
+        value = float(p)
+        for band in self.risk_bands:
+            if band["lower"] <= value < band["upper"] or (band["upper"] >= 1.0 and value >= band["lower"]):
+                return band["name"]
+        return self.risk_bands[-1]["name"] if self.risk_bands else "unknown"
+
+    def explain(self, df: pd.DataFrame) -> Explanation:
+        return self._predictor.explain(self.prepare(df))
+
+    def reasons(self, explanation: Explanation, row: int = 0, top_k: int = 5) -> list[dict[str, Any]]:
+        return reason_codes(explanation, row=row, top_k=top_k, labeler=self._labeler)
+
+    def label(self, feature: str) -> str:
+        return self._labeler.label(feature)
+
+    @property
+    def model_card_path(self) -> Path:
+        return self.path / "model_card.md"
+
+    @property
+    def reference_sample_path(self) -> Path:
+        return self.path / "reference_sample.parquet"
+
+
+def load_version(path: Path | str) -> ScoringModel:
+    path = Path(path)
+    meta_path = path / METADATA_FILE
+    if not meta_path.is_file():
+        raise ArtifactError(f"no model version at {path} ({METADATA_FILE} missing)")
+    metadata = json.loads(meta_path.read_text())
+    cal_path = path / CALIBRATION_FILE
+    if not cal_path.is_file():
+        raise ArtifactError(f"{cal_path} is missing: not a complete model version")
+    calibrator = Calibrator.from_dict(json.loads(cal_path.read_text()))
+    predictor = Predictor.load(path)
+    return ScoringModel(path.resolve(), metadata, predictor, calibrator)
+
+
+def current_path(artifacts_dir: Path | str) -> Path:
+    return Path(artifacts_dir) / "models" / CURRENT
+
+
+def load_current(artifacts_dir: Path | str) -> ScoringModel:
+    link = current_path(artifacts_dir)
+    if not link.exists():
+        raise ArtifactError(f"no promoted model at {link}; run `make train` (HC_ARTIFACTS={artifacts_dir})")
+    return load_version(link.resolve())
+
+
+def list_versions(artifacts_dir: Path | str) -> list[str]:
+    models = Path(artifacts_dir) / "models"
+    if not models.is_dir():
+        return []
+    return sorted(p.name for p in models.iterdir()
+                  if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
+                  and (p / METADATA_FILE).is_file())
+
+
+def write_version(artifacts_dir: Path | str, version: str, writer: Callable[[Path], None]) -> Path:
+    """Run ``writer`` on a fresh temporary directory, then rename it to ``models/<version>``.
+
+    If ``writer`` raises, the temporary directory is removed and nothing else changes.
+    """
+    models = Path(artifacts_dir) / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    final = models / version
+    if final.exists():
+        raise ArtifactError(f"model version {final} already exists")
+    tmp = models / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        writer(tmp)
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def promote(artifacts_dir: Path | str, version: str) -> Path:
+    """Point ``models/current`` at ``version`` atomically (temporary symlink + ``os.replace``)."""
+    models = Path(artifacts_dir) / "models"
+    target = models / version
+    if not (target / METADATA_FILE).is_file():
+        raise ArtifactError(f"cannot promote {target}: not a complete model version")
+    tmp_link = models / f".current-{uuid.uuid4().hex[:8]}"
+    os.symlink(version, tmp_link)  # relative: the artifacts folder can move
+    try:
+        os.replace(tmp_link, models / CURRENT)
+    except BaseException:
+        tmp_link.unlink(missing_ok=True)
+        raise
+    return models / CURRENT
