@@ -15,7 +15,6 @@ import numpy as np
 from warehouse.synthetic.frame import Frame, cat
 from warehouse.synthetic.stats import CategoricalMarginal, NumericMarginal, Stats, phi
 
-T = "application_train"
 SENTINEL = 365243.0
 BUILDING_BASES = (
     "APARTMENTS", "BASEMENTAREA", "YEARS_BEGINEXPLUATATION", "YEARS_BUILD", "COMMONAREA", "ELEVATORS",
@@ -43,29 +42,33 @@ def _copula(rng: np.random.Generator, factor: np.ndarray, rho: float) -> np.ndar
     return phi(rho * factor + np.sqrt(1.0 - rho * rho) * rng.standard_normal(factor.size))
 
 
-def _cat_col(stats: Stats, rng: np.random.Generator, col: str, n: int, u: np.ndarray | None = None):
+def _cat_col(stats: Stats, T: str, rng: np.random.Generator, col: str, n: int, u: np.ndarray | None = None):
     m = stats.cat(T, col)
     return cat(m.sample_codes(rng, n, u), m.levels)
 
 
-def _cond_cat(stats: Stats, rng, name: str, parents: dict, u: np.ndarray | None = None):
+def _cond_cat(stats: Stats, T: str, rng, name: str, parents: dict, u: np.ndarray | None = None):
     levels = stats.cat(T, stats.cond(T, name).child).levels
     return cat(stats.cond(T, name).sample_codes(rng, parents, levels, u), levels)
 
 
-def generate_applicants(rng: np.random.Generator, n: int, stats: Stats) -> tuple[Frame, Latents]:
-    """Application columns (without SK_ID_CURR / TARGET) for ``n`` applicants."""
+def generate_applicants(
+    rng: np.random.Generator, n: int, stats: Stats, table: str = "application_train"
+) -> tuple[Frame, Latents]:
+    """Application columns (without SK_ID_CURR / TARGET) for ``n`` applicants, from the statistics of
+    ``table`` (the test applicants have their own marginals, as in Kaggle)."""
+    T = table
     lat = Latents(rng.standard_normal(n), rng.standard_normal(n), rng.standard_normal(n))
     f: Frame = {}
-    f["NAME_CONTRACT_TYPE"] = _cat_col(stats, rng, "NAME_CONTRACT_TYPE", n)
-    f["CODE_GENDER"] = _cat_col(stats, rng, "CODE_GENDER", n, _copula(rng, lat.risk, 0.15))
-    f["FLAG_OWN_CAR"] = _cat_col(stats, rng, "FLAG_OWN_CAR", n, _copula(rng, lat.wealth, 0.4))
-    f["FLAG_OWN_REALTY"] = _cat_col(stats, rng, "FLAG_OWN_REALTY", n)
+    f["NAME_CONTRACT_TYPE"] = _cat_col(stats, T, rng, "NAME_CONTRACT_TYPE", n)
+    f["CODE_GENDER"] = _cat_col(stats, T, rng, "CODE_GENDER", n, _copula(rng, lat.risk, 0.15))
+    f["FLAG_OWN_CAR"] = _cat_col(stats, T, rng, "FLAG_OWN_CAR", n, _copula(rng, lat.wealth, 0.4))
+    f["FLAG_OWN_REALTY"] = _cat_col(stats, T, rng, "FLAG_OWN_REALTY", n)
 
     # age first: income type, family, housing and several dates depend on it
     birth = stats.num(T, "DAYS_BIRTH").ppf(phi(-lat.age))  # days are negative: older = more negative
     f["DAYS_BIRTH"] = birth
-    f["NAME_INCOME_TYPE"] = _cond_cat(stats, rng, "NAME_INCOME_TYPE", {"DAYS_BIRTH": birth})
+    f["NAME_INCOME_TYPE"] = _cond_cat(stats, T, rng, "NAME_INCOME_TYPE", {"DAYS_BIRTH": birth})
     inc_type = f["NAME_INCOME_TYPE"]
     parents_it = {"NAME_INCOME_TYPE": inc_type}
     share = stats.cond(T, "EMPLOYED_SHARE").sample(rng, {"DAYS_BIRTH": birth}, _copula(rng, lat.age, 0.3))
@@ -73,10 +76,10 @@ def generate_applicants(rng: np.random.Generator, n: int, stats: Stats) -> tuple
     employed = np.minimum(np.rint(share * (birth + 18 * 365)), -1.0)
     pension_spike = stats.cond(T, "DAYS_EMPLOYED").sample(rng, parents_it)
     f["DAYS_EMPLOYED"] = np.where(pension_spike == SENTINEL, SENTINEL, employed)
-    f["ORGANIZATION_TYPE"] = _cond_cat(stats, rng, "ORGANIZATION_TYPE", parents_it)
-    f["OCCUPATION_TYPE"] = _cond_cat(stats, rng, "OCCUPATION_TYPE", parents_it)
+    f["ORGANIZATION_TYPE"] = _cond_cat(stats, T, rng, "ORGANIZATION_TYPE", parents_it)
+    f["OCCUPATION_TYPE"] = _cond_cat(stats, T, rng, "OCCUPATION_TYPE", parents_it)
     f["NAME_EDUCATION_TYPE"] = _cond_cat(
-        stats, rng, "NAME_EDUCATION_TYPE", parents_it, _copula(rng, lat.wealth, 0.3)
+        stats, T, rng, "NAME_EDUCATION_TYPE", parents_it, _copula(rng, lat.wealth, 0.3)
     )
     f["AMT_INCOME_TOTAL"] = stats.cond(T, "AMT_INCOME_TOTAL").sample(
         rng, {"NAME_EDUCATION_TYPE": f["NAME_EDUCATION_TYPE"]}, _copula(rng, lat.wealth, 0.6)
@@ -97,8 +100,8 @@ def generate_applicants(rng: np.random.Generator, n: int, stats: Stats) -> tuple
     annuity[rng.random(n) < stats.num(T, "AMT_ANNUITY").missing] = np.nan
     f["AMT_ANNUITY"] = annuity
 
-    f["NAME_TYPE_SUITE"] = _cat_col(stats, rng, "NAME_TYPE_SUITE", n)
-    f["NAME_FAMILY_STATUS"] = _cond_cat(stats, rng, "NAME_FAMILY_STATUS", {"DAYS_BIRTH": birth})
+    f["NAME_TYPE_SUITE"] = _cat_col(stats, T, rng, "NAME_TYPE_SUITE", n)
+    f["NAME_FAMILY_STATUS"] = _cond_cat(stats, T, rng, "NAME_FAMILY_STATUS", {"DAYS_BIRTH": birth})
     fam = {"NAME_FAMILY_STATUS": f["NAME_FAMILY_STATUS"]}
     f["CNT_CHILDREN"] = stats.cond(T, "CNT_CHILDREN").sample(rng, {**fam, "DAYS_BIRTH": birth})
     adults = stats.cond(T, "ADULTS").sample(rng, fam)
@@ -106,7 +109,7 @@ def generate_applicants(rng: np.random.Generator, n: int, stats: Stats) -> tuple
     fm = f["CNT_CHILDREN"] + adults
     fm[rng.random(n) < stats.num(T, "CNT_FAM_MEMBERS").missing] = np.nan
     f["CNT_FAM_MEMBERS"] = fm
-    f["NAME_HOUSING_TYPE"] = _cond_cat(stats, rng, "NAME_HOUSING_TYPE", {"DAYS_BIRTH": birth})
+    f["NAME_HOUSING_TYPE"] = _cond_cat(stats, T, rng, "NAME_HOUSING_TYPE", {"DAYS_BIRTH": birth})
 
     f["REGION_RATING_CLIENT"] = stats.num(T, "REGION_RATING_CLIENT").sample(
         rng, n, _copula(rng, lat.risk, 0.25)
@@ -124,7 +127,7 @@ def generate_applicants(rng: np.random.Generator, n: int, stats: Stats) -> tuple
     for c in ("FLAG_MOBIL", "FLAG_WORK_PHONE", "FLAG_CONT_MOBILE", "FLAG_PHONE", "FLAG_EMAIL"):
         f[c] = stats.num(T, c).sample(rng, n)
     f["FLAG_EMP_PHONE"] = stats.cond(T, "FLAG_EMP_PHONE").sample(rng, parents_it)
-    f["WEEKDAY_APPR_PROCESS_START"] = _cat_col(stats, rng, "WEEKDAY_APPR_PROCESS_START", n)
+    f["WEEKDAY_APPR_PROCESS_START"] = _cat_col(stats, T, rng, "WEEKDAY_APPR_PROCESS_START", n)
     f["HOUR_APPR_PROCESS_START"] = stats.num(T, "HOUR_APPR_PROCESS_START").sample(rng, n)
     f["REG_REGION_NOT_LIVE_REGION"] = stats.num(T, "REG_REGION_NOT_LIVE_REGION").sample(rng, n)
     f["REG_CITY_NOT_LIVE_CITY"] = stats.cond(T, "REG_CITY_NOT_LIVE_CITY").sample(
@@ -146,8 +149,8 @@ def generate_applicants(rng: np.random.Generator, n: int, stats: Stats) -> tuple
     f["EXT_SOURCE_2"] = stats.num(T, "EXT_SOURCE_2").sample(rng, n, _copula(rng, -lat.risk, 0.55))
     f["EXT_SOURCE_3"] = stats.num(T, "EXT_SOURCE_3").sample(rng, n, _copula(rng, -lat.risk, 0.55))
 
-    _building(f, rng, n, stats, lat)
-    _social_circle(f, rng, n, stats, lat)
+    _building(f, T, rng, n, stats, lat)
+    _social_circle(f, T, rng, n, stats, lat)
     f["DAYS_LAST_PHONE_CHANGE"] = stats.num(T, "DAYS_LAST_PHONE_CHANGE").sample(rng, n)
     for k in range(2, 22):
         c = f"FLAG_DOCUMENT_{k}"
@@ -161,7 +164,7 @@ def generate_applicants(rng: np.random.Generator, n: int, stats: Stats) -> tuple
     return f, lat
 
 
-def _building(f: Frame, rng: np.random.Generator, n: int, stats: Stats, lat: Latents) -> None:
+def _building(f: Frame, T: str, rng: np.random.Generator, n: int, stats: Stats, lat: Latents) -> None:
     """The building block: present or absent as a whole, then nested per-column missingness."""
     miss = {b: stats.num(T, f"{b}_AVG").missing for b in BUILDING_BASES}
     other_miss = {c: stats.m(T, c).missing for c in BUILDING_OTHER}
@@ -194,7 +197,7 @@ def _building(f: Frame, rng: np.random.Generator, n: int, stats: Stats, lat: Lat
             f[c] = v
 
 
-def _social_circle(f: Frame, rng: np.random.Generator, n: int, stats: Stats, lat: Latents) -> None:
+def _social_circle(f: Frame, T: str, rng: np.random.Generator, n: int, stats: Stats, lat: Latents) -> None:
     missing = rng.random(n) < stats.num(T, "OBS_30_CNT_SOCIAL_CIRCLE").missing
     u = rng.random(n)
     obs30 = stats.num(T, "OBS_30_CNT_SOCIAL_CIRCLE").ppf(u)

@@ -95,9 +95,10 @@ def generate_bureau(
         rng, pa, _copula(rng, beh, 0.5)
     )
     f["CNT_CREDIT_PROLONG"] = stats.num(T, "CNT_CREDIT_PROLONG").ppf(rng.random(m))
-    upd_closed = fact_end + np.nan_to_num(stats.cond(T, "UPDATE_AFTER_FACT").sample(rng, pa))
-    upd_other = stats.cond(T, "DAYS_CREDIT_UPDATE").sample(rng, pa)
-    upd = np.where(np.isnan(fact_end), upd_other, upd_closed)
+    upd = stats.cond(T, "DAYS_CREDIT_UPDATE_BY_AGE").sample(
+        rng, {"CREDIT_ACTIVE": f["CREDIT_ACTIVE"], "DAYS_CREDIT": days_credit}
+    )
+    upd = np.where(np.isnan(fact_end), upd, np.maximum(upd, fact_end))
     f["DAYS_CREDIT_UPDATE"] = np.clip(np.nan_to_num(upd, nan=-30.0), days_credit, 0.0)
     f["AMT_ANNUITY"] = stats.cond(T, "AMT_ANNUITY").sample(rng, pa)
     f["_owner"] = owner

@@ -71,6 +71,40 @@ DERIVED: dict[str, dict[str, Any]] = {
     },
 }
 
+# Rows on which a derived column is defined: its marginal (and missing rate) is fitted on them only.
+SUBSETS: dict[str, dict[str, Any]] = {
+    "application_train": {
+        "CREDIT_OVER_GOODS": lambda d: d.AMT_GOODS_PRICE > 0,
+        "ANNUITY_OVER_CREDIT": lambda d: d.AMT_ANNUITY.notna(),
+        "EMPLOYED_SHARE": lambda d: d.DAYS_EMPLOYED < SENTINEL,
+    },
+    "previous_application": {
+        "CREDIT_OVER_APPLICATION": lambda d: d.AMT_APPLICATION > 0,
+        "GOODS_OVER_APPLICATION": lambda d: d.AMT_APPLICATION > 0,
+        "TOTAL_OVER_CREDIT": lambda d: (d.CNT_PAYMENT > 0) & (d.AMT_CREDIT > 0),
+        "ANNUITY_NO_TERM": lambda d: d.CNT_PAYMENT.notna() & ((d.CNT_PAYMENT == 0) | (d.AMT_CREDIT == 0)),
+        "SENTINEL_PATTERN": lambda d: d.NAME_CONTRACT_STATUS == "Approved",
+        "DRAWING_OFFSET": lambda d: d.DAYS_FIRST_DRAWING.notna() & (d.DAYS_FIRST_DRAWING < SENTINEL),
+        "FIRST_DUE_OFFSET": lambda d: d.DAYS_FIRST_DUE.notna() & (d.DAYS_FIRST_DUE < SENTINEL),
+        "LAST_DUE_OFFSET": lambda d: (d.DAYS_LAST_DUE < SENTINEL) & (d.DAYS_LAST_DUE_1ST_VERSION < SENTINEL),
+        "TERMINATION_OFFSET": lambda d: (d.DAYS_TERMINATION < SENTINEL) & (d.DAYS_LAST_DUE < SENTINEL),
+        "LAST_DUE_1ST_OFFSET": lambda d: (
+            (d.DAYS_LAST_DUE_1ST_VERSION < SENTINEL) & (d.DAYS_FIRST_DUE < SENTINEL)
+        ),
+    },
+    "bureau": {
+        "DEBT_SHARE": lambda d: d.AMT_CREDIT_SUM > 0,
+        "FACT_DURATION": lambda d: d.CREDIT_ACTIVE != "Active",
+        "UPDATE_AFTER_FACT": lambda d: d.DAYS_ENDDATE_FACT.notna(),
+    },
+    "installments_payments": {
+        "PAYMENT_SHARE": lambda d: d.AMT_INSTALMENT > 0,
+    },
+    "credit_card_balance": {
+        "UTILISATION": lambda d: d.AMT_CREDIT_LIMIT_ACTUAL > 0,
+    },
+}
+
 # Conditionals: name -> (child, [parents]); numeric parents are cut at their deciles (or given bins).
 CONDITIONALS: dict[str, dict[str, tuple[str, list[str]]]] = {
     "application_train": {
@@ -142,6 +176,8 @@ CONDITIONALS: dict[str, dict[str, tuple[str, list[str]]]] = {
     },
     "bureau": {
         "CREDIT_ACTIVE": ("CREDIT_ACTIVE", ["DAYS_CREDIT"]),
+        "DAYS_ENDDATE_FACT": ("DAYS_ENDDATE_FACT", ["CREDIT_ACTIVE", "DAYS_CREDIT"]),
+        "DAYS_CREDIT_UPDATE_BY_AGE": ("DAYS_CREDIT_UPDATE", ["CREDIT_ACTIVE", "DAYS_CREDIT"]),
         "CREDIT_TYPE": ("CREDIT_TYPE", ["CREDIT_ACTIVE"]),
         "DURATION": ("DURATION", ["CREDIT_TYPE", "CREDIT_ACTIVE"]),
         "FACT_DURATION": ("FACT_DURATION", ["CREDIT_ACTIVE", "CREDIT_TYPE"]),
@@ -293,18 +329,26 @@ def _align_levels(g: dict[str, Any], levels: list[str]) -> dict[str, Any]:
     return {**g, "levels": [lv for lv, _ in keep], "probs": [p for _, p in keep]}
 
 
-def fit_table(df: pd.DataFrame, table: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def fit_table(
+    df: pd.DataFrame, table: str, model: str | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Marginals of every column and of the derived columns; conditionals. ``model``: whose
+    derived columns and conditionals to use (application_test reuses application_train's)."""
     types = column_types(table)
+    table = model or table
     for name, fn in DERIVED.get(table, {}).items():
         df[name] = fn(df)
         df = df.copy()
-    marg = {c: fit_column(df[c], types[c]) for c in types if c not in KEY_COLUMNS}
+    subsets = SUBSETS.get(table, {})
+    marg = {c: fit_column(df[c], t) for c, t in types.items() if c not in KEY_COLUMNS}
     for name in DERIVED.get(table, {}):
-        marg[name] = fit_column(df[name], _kind_of(df, types, name))
+        rows = df[subsets[name](df).fillna(False).astype(bool)] if name in subsets else df
+        marg[name] = fit_column(rows[name], _kind_of(df, types, name))
     conds = {}
     for name, (child, parents) in CONDITIONALS.get(table, {}).items():
         lv = marg[child]["levels"] if marg[child]["kind"] == "cat" else None
-        conds[name] = fit_conditional(df, types, child, parents, lv)
+        rows = df[subsets[child](df).fillna(False).astype(bool)] if child in subsets else df
+        conds[name] = fit_conditional(rows, types, child, parents, lv)
     return marg, conds
 
 
@@ -321,6 +365,10 @@ def fit_extra(sample_dir: Path | None) -> dict[str, Any]:
         "values": [int(v) for v in vc.index],
         "probs": [round(float(p), 8) for p in vc],
     }
+    cc = pd.read_csv(sample_dir / "credit_card_balance.csv", usecols=["SK_ID_PREV", "MONTHS_BALANCE"])
+    by_card = cc.groupby("SK_ID_PREV").MONTHS_BALANCE
+    extra["card_first_month"] = fit_numeric(by_card.min(), integer=True)
+    extra["card_last_month"] = fit_numeric(by_card.max(), integer=True)
     return extra
 
 
@@ -333,10 +381,8 @@ def fit_all(marginals_dir: Path, sample_dir: Path | None) -> dict[str, Any]:
     }
     for table in TABLES:
         path = marginals_dir / csv_name(table)
-        if table == "application_test":
-            continue  # the test applicants follow the train applicants' distribution
         df = pd.read_csv(path, low_memory=False)
-        marg, conds = fit_table(df, table)
+        marg, conds = fit_table(df, table, "application_train" if table == "application_test" else table)
         out["marginals"][table] = marg
         if conds:
             out["conditionals"][table] = conds

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from warehouse.synthetic.application import generate_applicants
+from warehouse.synthetic.application import Latents, generate_applicants
 from warehouse.synthetic.bureau import generate_bureau
 from warehouse.synthetic.frame import Frame, to_arrow
 from warehouse.synthetic.previous import generate_previous
@@ -104,7 +104,7 @@ def _generate(writer: DatasetWriter, plan: Plan, stats: Stats) -> Summary:
         rng = np.random.default_rng(seq)
         lo, hi = ci * plan.chunk, min((ci + 1) * plan.chunk, plan.n_total)
         n = hi - lo
-        app, lat = generate_applicants(rng, n, stats)
+        app, lat = _applicants(rng, stats, is_test[lo:hi])
         behaviour = BEHAVIOUR_RISK * lat.risk + np.sqrt(1 - BEHAVIOUR_RISK**2) * rng.standard_normal(n)
         bur = generate_bureau(rng, stats, behaviour, lat.wealth, 1.0, next_bureau)
         prev = generate_previous(rng, stats, behaviour, np.asarray(app["DAYS_BIRTH"]), next_prev)
@@ -150,6 +150,34 @@ def _generate(writer: DatasetWriter, plan: Plan, stats: Stats) -> Summary:
     gt = pa.table({"SK_ID_CURR": pa.array(ids), "DEFAULT_PROBABILITY": pa.array(np.round(prob, 8))})
     writer.write_chunk(GROUND_TRUTH_FILE, gt)
     return Summary(rows=rows, default_rate=float(target[~is_test].mean()), intercept=intercept)
+
+
+def _applicants(rng: np.random.Generator, stats: Stats, is_test: np.ndarray):
+    """Train and test applicants of one chunk, interleaved in id order."""
+    tr, tr_lat = generate_applicants(rng, int((~is_test).sum()), stats, "application_train")
+    te, te_lat = generate_applicants(rng, int(is_test.sum()), stats, "application_test")
+    app: Frame = {}
+    for name, a in tr.items():
+        b = te[name]
+        if isinstance(a, tuple):
+            assert isinstance(b, tuple)
+            levels = list(dict.fromkeys([*a[1], *b[1]]))
+            index = {lv: i for i, lv in enumerate(levels)}
+            codes = np.empty(is_test.size, dtype=np.int64)
+            remap_b = np.asarray([index[lv] for lv in b[1]] + [-1], dtype=np.int64)
+            remap_a = np.asarray([index[lv] for lv in a[1]] + [-1], dtype=np.int64)
+            codes[~is_test] = remap_a[np.where(a[0] < 0, len(a[1]), a[0])]
+            codes[is_test] = remap_b[np.where(b[0] < 0, len(b[1]), b[0])]
+            app[name] = (codes, levels)
+        else:
+            v = np.empty(is_test.size)
+            v[~is_test], v[is_test] = a, np.asarray(b)
+            app[name] = v
+    lat = Latents(*(np.empty(is_test.size) for _ in range(3)))
+    for field_name in ("risk", "wealth", "age"):
+        arr = getattr(lat, field_name)
+        arr[~is_test], arr[is_test] = getattr(tr_lat, field_name), getattr(te_lat, field_name)
+    return app, lat
 
 
 def _emit(writer: DatasetWriter, table: str, frame: Frame, rows: dict[str, int]) -> None:

@@ -126,16 +126,18 @@ def generate_previous(
     decision = stats.cond(T, "DAYS_DECISION").sample(rng, {"NAME_CONTRACT_STATUS": f["NAME_CONTRACT_STATUS"]})
     decision = np.maximum(np.nan_to_num(decision, nan=-300.0), birth[owner] + 18 * 365)
     f["DAYS_DECISION"] = np.minimum(decision, -1.0)
+    card_loans = np.flatnonzero(approved & revolving)
+    card_first, card_len = _card_months(rng, stats, f, card_loans, birth[owner[card_loans]])
     _schedule(rng, stats, f, cs, approved)
     f["NFLAG_INSURED_ON_APPROVAL"] = stats.cond(T, "NFLAG_INSURED_ON_APPROVAL").sample(rng, cs)
 
     # loans that ran: monthly records and instalments
-    runs = approved & ~np.isnan(f["DAYS_FIRST_DUE"]) & (f["DAYS_FIRST_DUE"] < 0) & (
-        np.nan_to_num(term) > 0
-    ) | (approved & revolving & (credit > 0))
+    runs = (
+        approved & ~revolving & (np.nan_to_num(f["DAYS_FIRST_DUE"], nan=0.0) < 0) & (np.nan_to_num(term) > 0)
+    )
     late_propensity = _copula(rng, beh, 0.75)  # per loan
-    pos, inst_pos = _pos_and_instalments(rng, stats, f, runs & ~revolving, late_propensity)
-    cards, inst_cards, util = _cards(rng, stats, f, runs & revolving, late_propensity)
+    pos, inst_pos = _pos_and_instalments(rng, stats, f, runs, late_propensity)
+    cards, inst_cards, util = _cards(rng, stats, f, card_loans, card_first, card_len, late_propensity)
     installments = {k: np.concatenate([inst_pos[k], inst_cards[k]]) for k in inst_pos}
 
     inst_owner = owner[installments["_loan"]]
@@ -160,13 +162,14 @@ def generate_previous(
 
 
 def _schedule(rng: np.random.Generator, stats: Stats, f: Frame, cs: dict, approved: np.ndarray) -> None:
-    """DAYS_FIRST_DRAWING ... DAYS_TERMINATION: 365243 where the event has not happened (yet)."""
+    """DAYS_FIRST_DRAWING ... DAYS_TERMINATION of approved loans, 365243 where the event has not
+    happened (yet); a loan marked as finished finished before the application."""
     m = approved.size
     pat_levels = stats.cat(T, "SENTINEL_PATTERN").levels
     codes = stats.cond(T, "SENTINEL_PATTERN").sample_codes(rng, cs, pat_levels)
     codes[~approved] = -1
-    pat = np.asarray([*pat_levels, "NNNNN"])[np.where(codes < 0, len(pat_levels), codes)]
-    bit = [np.asarray([p[i] for p in pat]) for i in range(5)] if m else [np.asarray([], dtype=str)] * 5
+    table = np.asarray([[lv[i] == "S" for i in range(5)] for lv in pat_levels] + [[False] * 5], dtype=bool)
+    sentinel = table[np.where(codes < 0, len(pat_levels), codes)]
     missing = codes < 0
     ct = {"NAME_CONTRACT_TYPE": f["NAME_CONTRACT_TYPE"]}
     dec = f["DAYS_DECISION"]
@@ -178,9 +181,14 @@ def _schedule(rng: np.random.Generator, stats: Stats, f: Frame, cs: dict, approv
 
     drawing = dec + np.abs(off("DRAWING_OFFSET"))
     first_due = dec + np.abs(off("FIRST_DUE_OFFSET"))
-    last1 = first_due + np.where(term > 0, np.round(DPM * (term - 1)), off("LAST_DUE_1ST_OFFSET") if m else 0)
+    last1 = first_due + np.where(term > 0, np.round(DPM * (term - 1)), np.abs(off("LAST_DUE_1ST_OFFSET")))
     last = last1 + np.minimum(off("LAST_DUE_OFFSET"), 0)
+    # finished loans ended before the application: those planned to end later were repaid early
+    early = last > -2
+    last = np.where(early, np.round(first_due + rng.random(m) * np.maximum(-2 - first_due, 0)), last)
+    last = np.minimum(last, -2)
     term_day = last + np.abs(off("TERMINATION_OFFSET"))
+    term_day = np.where(term_day > -2, np.round(last + rng.random(m) * (-2 - last)), term_day)
     cols = {
         "DAYS_FIRST_DRAWING": drawing,
         "DAYS_FIRST_DUE": first_due,
@@ -191,39 +199,49 @@ def _schedule(rng: np.random.Generator, stats: Stats, f: Frame, cs: dict, approv
     for i, (name, v) in enumerate(cols.items()):
         v = np.round(v)
         future = (v > -1) & (name != "DAYS_LAST_DUE_1ST_VERSION")
-        v = np.where((bit[i] == "S") | future, SENTINEL, v)
+        v = np.where(sentinel[:, i] | future, SENTINEL, v)
         v[missing] = np.nan
         f[name] = v
-    # a loan whose last due date is still to come has not terminated either
-    open_loan = f["DAYS_LAST_DUE"] == SENTINEL
-    f["DAYS_TERMINATION"] = np.where(open_loan, SENTINEL, f["DAYS_TERMINATION"])
 
 
 def _pos_and_instalments(
     rng: np.random.Generator, stats: Stats, f: Frame, runs: np.ndarray, late_u: np.ndarray
 ) -> tuple[Frame, Frame]:
+    """Monthly POS records and instalments of cash / consumer loans, up to the application or the
+    loan's (possibly early) end; an early-repaid loan's last instalment settles the remainder."""
+    IP = "installments_payments"
     loans = np.flatnonzero(runs)
     first_due = f["DAYS_FIRST_DUE"][loans]
     term = f["CNT_PAYMENT"][loans].astype(np.int64)
     annuity = np.nan_to_num(f["AMT_ANNUITY"][loans])
-    # instalments due before the application
-    n_due = np.clip(np.floor((-1 - first_due) / DPM).astype(np.int64) + 1, 0, term)
+    last_due = f["DAYS_LAST_DUE"][loans]
+    ended = ~np.isnan(last_due) & (last_due < SENTINEL)
+    horizon = np.where(ended, np.minimum(last_due, -1), -1)
+    n_due = np.clip(np.floor((horizon - first_due) / DPM).astype(np.int64) + 1, 0, term)
+    n_due = np.where(ended & (n_due == 0), 1, n_due)
+    prepaid = ended & (n_due < term)
     li, k = expand(n_due)
     loan = loans[li]
     days_inst = first_due[li] + np.round(DPM * k)
-    ver = stats.num("installments_payments", "NUM_INSTALMENT_VERSION")
-    version = np.where(rng.random(li.size) < 0.08, 2.0, 1.0)
+    # versions: 1 for the original schedule, sometimes a later version after a change
+    vm = stats.num(IP, "NUM_INSTALMENT_VERSION")
+    keep = vm.atoms >= 1
+    probs = vm.atom_probs[keep] / vm.atom_probs[keep].sum()
+    version = vm.atoms[keep][
+        np.minimum(np.searchsorted(np.cumsum(probs), rng.random(li.size)), keep.sum() - 1)
+    ]
     version = np.where(k == 0, 1.0, version)
     u = np.clip(late_u[loan] + 0.25 * (rng.random(li.size) - 0.5), 1e-6, 1 - 1e-6)
-    delay = stats.cond("installments_payments", "PAYMENT_DELAY").sample(
-        rng, {"NUM_INSTALMENT_VERSION": version}, u
-    )
+    delay = stats.cond(IP, "PAYMENT_DELAY").sample(rng, {"NUM_INSTALMENT_VERSION": version}, u)
     entry = np.minimum(days_inst + np.nan_to_num(delay), -1.0)
-    share_m = stats.num("installments_payments", "PAYMENT_SHARE")
-    share = share_m.ppf(np.clip(1 - late_u[loan] + 0.3 * (rng.random(li.size) - 0.5), 1e-6, 1 - 1e-6))
-    inst_amt = annuity[li]
+    share = stats.num(IP, "PAYMENT_SHARE").ppf(
+        np.clip(1 - late_u[loan] + 0.3 * (rng.random(li.size) - 0.5), 1e-6, 1 - 1e-6)
+    )
+    inst_amt = annuity[li].copy()
+    is_last = k == n_due[li] - 1
+    settle = prepaid[li] & is_last
+    inst_amt[settle] = np.round(annuity[li][settle] * (term[li][settle] - k[settle]), 3)
     pay = np.round(inst_amt * np.minimum(share, 1.5), 3)
-    del ver
     inst: Frame = {
         "_loan": loan,
         "NUM_INSTALMENT_VERSION": version,
@@ -233,55 +251,85 @@ def _pos_and_instalments(
         "AMT_INSTALMENT": inst_amt,
         "AMT_PAYMENT": pay,
     }
-    # POS: one row per month from the first month to the month before the application (or completion)
+    # POS: one row per month from the loan's first month to its end or the month before the application
     first_m = np.floor(f["DAYS_DECISION"][loans] / DPM).astype(np.int64) + 1
     start_m = np.maximum(first_m, -96)
-    end_m = np.minimum(first_m + term, -1)
+    end_loan = np.where(prepaid, np.floor(horizon / DPM).astype(np.int64) + 1, first_m + term)
+    end_m = np.minimum(end_loan, -1)
     lengths = np.maximum(end_m - start_m + 1, 0)
     pi, pk = expand(lengths)
     months = start_m[pi] + pk
     future = np.maximum(term[pi] - (months - first_m[pi]), 0)
-    status_levels = ["Active", "Completed", "Signed"]
-    status = np.where(future == 0, 1, 0)
+    done = months >= end_loan[pi]
+    future = np.where(done, 0, future)
+    status = np.where(done | (future == 0), 1, 0)  # Active, Completed
     late_loan = late_u[loans[pi]]
     dpd = np.where(
-        rng.random(pi.size) < 0.25 * np.maximum(late_loan - 0.8, 0) * 5, rng.geometric(0.08, pi.size), 0
+        rng.random(pi.size) < 1.25 * np.maximum(late_loan - 0.8, 0), rng.geometric(0.08, pi.size), 0
     )
+    dpd = np.where(status == 1, 0, dpd)
     pos: Frame = {
         "_loan": loans[pi],
         "MONTHS_BALANCE": months.astype(float),
         "CNT_INSTALMENT": term[pi].astype(float),
         "CNT_INSTALMENT_FUTURE": future.astype(float),
-        "NAME_CONTRACT_STATUS": cat(status, status_levels),
+        "NAME_CONTRACT_STATUS": cat(status, ["Active", "Completed"]),
         "SK_DPD": dpd.astype(float),
         "SK_DPD_DEF": np.where(dpd > 30, dpd, 0).astype(float),
     }
     return pos, inst
 
 
+def _card_months(
+    rng: np.random.Generator, stats: Stats, f: Frame, cards: np.ndarray, birth: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """First month and number of monthly records of each card; moves the card's decision date to
+    just before its first month."""
+    nc = cards.size
+    first_m = np.clip(_extra_num(stats, "card_first_month", rng, nc, -30.0), -96, -1).astype(np.int64)
+    decision = first_m * DPM - rng.integers(1, 30, nc)
+    decision = np.minimum(np.maximum(decision, birth + 18 * 365), -1.0)
+    f["DAYS_DECISION"][cards] = np.round(decision)
+    first_m = np.floor(f["DAYS_DECISION"][cards] / DPM).astype(np.int64) + 1
+    first_m = np.minimum(np.maximum(first_m, -96), -1)
+    last_m = np.clip(_extra_num(stats, "card_last_month", rng, nc, -1.0), first_m, -1).astype(np.int64)
+    length = last_m - first_m + 1
+    return first_m, length
+
+
+def _extra_num(stats: Stats, name: str, rng: np.random.Generator, n: int, default: float) -> np.ndarray:
+    spec = stats.extra.get(name)
+    if spec is None:
+        return np.full(n, default)
+    from warehouse.synthetic.stats import NumericMarginal
+
+    return NumericMarginal.from_json(spec).ppf(rng.random(n))
+
+
 def _cards(
-    rng: np.random.Generator, stats: Stats, f: Frame, runs: np.ndarray, late_u: np.ndarray
+    rng: np.random.Generator,
+    stats: Stats,
+    f: Frame,
+    loans: np.ndarray,
+    first_m: np.ndarray,
+    length: np.ndarray,
+    late_u: np.ndarray,
 ) -> tuple[Frame, Frame, np.ndarray]:
+    """Monthly card records (balances within the limit, drawings, payments) and card instalments."""
     C = "credit_card_balance"
-    loans = np.flatnonzero(runs)
-    start_m = np.maximum(np.floor(f["DAYS_DECISION"][loans] / DPM).astype(np.int64) + 1, -96)
-    lengths = np.maximum(-1 - start_m + 1, 0)
-    ci, ck = expand(lengths)
+    ci, ck = expand(length)
     r = ci.size
     loan = loans[ci]
-    months = start_m[ci] + ck
-    limit_card = np.asarray(f["AMT_CREDIT"])[loans]
-    limit_card = np.where(
-        limit_card > 0, limit_card, stats.num(C, "AMT_CREDIT_LIMIT_ACTUAL").ppf(rng.random(loans.size))
-    )
+    months = first_m[ci] + ck
+    limit_card = stats.num(C, "AMT_CREDIT_LIMIT_ACTUAL").ppf(rng.random(loans.size))
     limit = np.round(limit_card[ci])
     # utilisation: per-card level driven by payment behaviour, monthly noise, many idle months
     card_z = 1.2 * (late_u[loans] - 0.5)
     z = card_z[ci] + 0.6 * rng.standard_normal(r)
-    util_m = stats.num(C, "UTILISATION")
-    util = util_m.ppf(phi(z))
-    balance = np.round(limit * np.clip(util, -0.3, 1.3), 3)
-    zu = phi(z + 0.3 * rng.standard_normal(r))
+    util = stats.num(C, "UTILISATION").ppf(phi(z))
+    util = np.where(limit > 0, np.clip(util, -0.3, 1.2), 0.0)
+    balance = np.round(limit * util, 3)
+    balance = np.where(limit > 0, balance, np.round(stats.num(C, "AMT_BALANCE").ppf(phi(z)), 3))
     block_missing = rng.random(r) < stats.num(C, "AMT_DRAWINGS_ATM_CURRENT").missing
 
     def marg(col: str, u: np.ndarray) -> np.ndarray:
@@ -298,19 +346,22 @@ def _cards(
     cnt_pos = marg("CNT_DRAWINGS_POS_CURRENT", draw_u)
     for a in (atm, other, pos_d, cnt_atm, cnt_other, cnt_pos):
         a[block_missing] = np.nan
-    min_reg = np.round(np.maximum(balance, 0) * 0.05, 3)
+    min_reg = marg("AMT_INST_MIN_REGULARITY", phi(z + 0.3 * rng.standard_normal(r)))
+    min_reg = np.where(balance > 0, min_reg, 0.0)
     pay_u = phi(0.5 * z + 0.85 * rng.standard_normal(r))
     pay_cur = marg("AMT_PAYMENT_CURRENT", pay_u)
     pay_cur[rng.random(r) < stats.num(C, "AMT_PAYMENT_CURRENT").missing] = np.nan
     pay_tot = marg("AMT_PAYMENT_TOTAL_CURRENT", pay_u)
-    mature = np.minimum(ck, marg("CNT_INSTALMENT_MATURE_CUM", zu)).astype(float)
+    pace = 0.3 + 0.7 * rng.random(loans.size)  # share of months with a matured instalment
+    mature = np.floor(ck * pace[ci]).astype(float)
     reg_missing = rng.random(r) < stats.num(C, "AMT_INST_MIN_REGULARITY").missing
     min_reg[reg_missing] = np.nan
     mature[reg_missing] = np.nan
     late_card = late_u[loan]
-    dpd = np.where(rng.random(r) < 0.2 * np.maximum(late_card - 0.85, 0) * 6.7, rng.geometric(0.05, r), 0)
-    lv = stats.cat(C, "NAME_CONTRACT_STATUS")
-    status = lv.codes(rng.random(r))
+    dpd = np.where(rng.random(r) < 1.3 * np.maximum(late_card - 0.85, 0), rng.geometric(0.05, r), 0)
+    closed = (first_m + length - 1 < -2)[ci] & (ck == length[ci] - 1)
+    lv = ["Active", "Completed"]
+    status = np.where(closed, 1, 0)
     card: Frame = {
         "_loan": loan,
         "MONTHS_BALANCE": months.astype(float),
@@ -331,22 +382,31 @@ def _cards(
         "CNT_DRAWINGS_OTHER_CURRENT": cnt_other,
         "CNT_DRAWINGS_POS_CURRENT": cnt_pos,
         "CNT_INSTALMENT_MATURE_CUM": mature,
-        "NAME_CONTRACT_STATUS": cat(status, lv.levels),
+        "NAME_CONTRACT_STATUS": cat(status, lv),
         "SK_DPD": dpd.astype(float),
         "SK_DPD_DEF": np.where(dpd > 30, np.minimum(dpd, 30), 0).astype(float),
     }
-    # card instalments: one per month with a payment
-    paid = np.nan_to_num(pay_tot) > 0
-    due = np.round(months[paid] * DPM + 10)
-    delay = np.where(late_card[paid] > 0.9, rng.integers(0, 40, paid.sum()), -rng.integers(0, 20, paid.sum()))
+    # card instalments (version 0): one per month with something due or paid
+    due_any = (np.nan_to_num(min_reg) > 0) | (np.nan_to_num(pay_tot) > 0)
+    idx = np.flatnonzero(due_any)
+    number = np.cumsum(due_any) - np.repeat(
+        np.cumsum(due_any)[np.cumsum(length) - length] - due_any[np.cumsum(length) - length], length
+    )
+    due = np.round(months[idx] * DPM + 10)
+    late_i = late_card[idx]
+    delay = np.where(
+        rng.random(idx.size) < 1.5 * np.maximum(late_i - 0.8, 0),
+        rng.integers(1, 60, idx.size),
+        -rng.integers(0, 25, idx.size),
+    )
+    amount = np.where(np.nan_to_num(min_reg[idx]) > 0, min_reg[idx], pay_tot[idx])
     inst: Frame = {
-        "_loan": loan[paid],
-        "NUM_INSTALMENT_VERSION": np.zeros(paid.sum()),
-        "NUM_INSTALMENT_NUMBER": (ck[paid] + 1).astype(float),
+        "_loan": loan[idx],
+        "NUM_INSTALMENT_VERSION": np.zeros(idx.size),
+        "NUM_INSTALMENT_NUMBER": number[idx].astype(float),
         "DAYS_INSTALMENT": due,
         "DAYS_ENTRY_PAYMENT": np.minimum(due + delay, -1.0),
-        "AMT_INSTALMENT": np.round(np.maximum(min_reg[paid], 0), 3),
-        "AMT_PAYMENT": pay_tot[paid],
+        "AMT_INSTALMENT": np.round(np.nan_to_num(amount), 3),
+        "AMT_PAYMENT": np.round(np.where(pay_tot[idx] > 0, pay_tot[idx], np.nan_to_num(amount)), 3),
     }
-    inst["AMT_INSTALMENT"] = np.nan_to_num(inst["AMT_INSTALMENT"])
-    return card, inst, np.clip(util, -0.3, 1.3)
+    return card, inst, util
