@@ -13,6 +13,7 @@ import duckdb
 FEATURE_MART = "applicant_features"
 META_FEATURE_SQL = "meta_feature_sql"
 META_BUILD_INFO = "meta_build_info"
+META_FEATURE_DEPENDENCIES = "meta_feature_dependencies"
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class CompiledModel:
     run_order: int
     model_name: str
     compiled_sql: str
+    depends_on: tuple[str, ...] = ()  # upstream model names and raw (Kaggle) table names
 
 
 def feature_models(manifest: dict, mart: str = FEATURE_MART) -> list[CompiledModel]:
@@ -51,12 +53,17 @@ def feature_models(manifest: dict, mart: str = FEATURE_MART) -> list[CompiledMod
             ordered.append(uid)
             done.add(uid)
             remaining.discard(uid)
+    sources = manifest.get("sources", {})
     out = []
     for i, uid in enumerate(ordered, start=1):
         code = nodes[uid].get("compiled_code")
         if not code:
             raise ValueError(f"model {nodes[uid]['name']} has no compiled SQL in the manifest (was it built?)")
-        out.append(CompiledModel(i, nodes[uid]["name"], code))
+        parents = tuple(
+            nodes[p]["name"] if p in nodes else sources[p]["identifier"]
+            for p in nodes[uid]["depends_on"]["nodes"] if p.startswith(("model.", "source."))
+        )
+        out.append(CompiledModel(i, nodes[uid]["name"], code, parents))
     return out
 
 
@@ -69,6 +76,11 @@ def write_meta_tables(connection: duckdb.DuckDBPyConnection, models: list[Compil
     )
     connection.executemany(f"insert into {META_FEATURE_SQL} values (?, ?, ?)",
                            [(m.run_order, m.model_name, m.compiled_sql) for m in models])
+    connection.execute(f"drop table if exists {META_FEATURE_DEPENDENCIES}")
+    connection.execute(f"create table {META_FEATURE_DEPENDENCIES} (model_name varchar not null, "
+                       "depends_on varchar not null, primary key (model_name, depends_on))")
+    connection.executemany(f"insert into {META_FEATURE_DEPENDENCIES} values (?, ?)",
+                           [(m.model_name, p) for m in models for p in m.depends_on])
     connection.execute(f"drop table if exists {META_BUILD_INFO}")
     connection.execute(f"create table {META_BUILD_INFO} (key varchar primary key, value varchar)")
     connection.executemany(f"insert into {META_BUILD_INFO} values (?, ?)", sorted(build_info.items()))

@@ -1,0 +1,217 @@
+"""Online features: the warehouse's own compiled SQL, replayed on an in-memory DuckDB per request.
+
+``OnlineFeatureBuilder.from_warehouse(path)`` reads ``meta_feature_sql`` (the compiled SQL of every
+model from the staging layer up to ``applicant_features``, in run order) once, and prepares a long-lived
+in-memory DuckDB holding the raw tables, typed like ``warehouse/raw_columns.json`` under the catalog the
+dbt sources name, and one empty table per feature model under the warehouse's catalog name, so the
+compiled SQL resolves unchanged. ``build(tables)`` then inserts the posted rows, runs each model's
+compiled SQL as ``insert into <model> <compiled sql>`` in run order, selects ``applicant_features`` and
+clears every table, under a lock (thread-safe: one request at a time on the shared connection).
+
+Why tables and not a chain of views: DuckDB binds and plans a query over views again on every
+execution (prepared statements included), and the inlined chain of ~500 columns costs ~10x more to
+plan than the models one by one over tables. A model whose inputs are all empty is skipped: its
+result is empty by construction (checked once, at preparation, by running the chain on empty tables).
+The planner's optimizer is off on this connection: it costs more than it saves on a few rows.
+
+There is no second implementation of any feature: the parity test checks that the rows returned
+equal the warehouse's ``applicant_features`` rows for the same applicants.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Self
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from warehouse.feature_sql import (
+    FEATURE_MART,
+    META_BUILD_INFO,
+    META_FEATURE_DEPENDENCIES,
+    META_FEATURE_SQL,
+    CompiledModel,
+)
+from warehouse.raw_schema import TABLES, columns_of
+
+# dtypes of the returned frame: nullable integers and booleans, float64 with NaN, str with NaN -- what
+# DuckDB's .df() gives for columns holding NULLs, made independent of the rows at hand
+_ARROW_TO_PANDAS = {
+    pa.int64(): pd.Int64Dtype(), pa.int32(): pd.Int32Dtype(), pa.int16(): pd.Int16Dtype(),
+    pa.int8(): pd.Int8Dtype(), pa.bool_(): pd.BooleanDtype(),
+}
+_IGNORED_COLUMNS = {"application_test": {"TARGET"}}  # a labelled row posted as a new application
+
+
+class OnlineInputError(ValueError):
+    """The posted tables do not match the raw format (unknown table or column, unparsable value)."""
+
+
+def fetch_frame(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
+    """A DuckDB result as a DataFrame with row-independent dtypes (see ``_ARROW_TO_PANDAS``).
+
+    Use it to read ``applicant_features`` from the warehouse so offline and online frames match:
+    ``fetch_frame(con.sql("select * from applicant_features"))``.
+    """
+    return relation.to_arrow_table().to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+
+
+class OnlineFeatureBuilder:
+    """Compute ``applicant_features`` rows for posted raw rows with the warehouse's compiled SQL."""
+
+    def __init__(self, models: list[CompiledModel], build_info: Mapping[str, str],
+                 output_schema: list[tuple[str, str]]) -> None:
+        self.models = list(models)
+        self.catalog = build_info["catalog"]
+        self.raw_catalog = build_info.get("raw_catalog", "raw")
+        self.raw_schema = build_info.get("raw_schema", "main")
+        self.output_schema = list(output_schema)
+        self.columns = [name for name, _ in output_schema]
+        self._lock = threading.Lock()
+        self._con = duckdb.connect(":memory:", config={"threads": 1})
+        try:
+            self._prepare()
+        except Exception:
+            self._con.close()
+            raise
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_warehouse(cls, path: str | Path) -> Self:
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"warehouse file not found: {path} (build it with `make warehouse`)")
+        with duckdb.connect(str(path), read_only=True) as con:
+            tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+            missing = {META_FEATURE_SQL, META_BUILD_INFO, FEATURE_MART} - tables
+            if missing:
+                raise ValueError(f"{path} lacks {sorted(missing)}: rebuild it with `python -m warehouse.build`")
+            deps: dict[str, list[str]] = {}
+            if META_FEATURE_DEPENDENCIES in tables:
+                for model_name, parent in con.execute(
+                    f"select model_name, depends_on from {META_FEATURE_DEPENDENCIES} order by all"
+                ).fetchall():
+                    deps.setdefault(model_name, []).append(parent)
+            models = [CompiledModel(run_order, name, sql, tuple(deps.get(name, ()))) for run_order, name, sql in
+                      con.execute(f"select run_order, model_name, compiled_sql from {META_FEATURE_SQL} "
+                                  "order by run_order").fetchall()]
+            info = dict(con.execute(f"select key, value from {META_BUILD_INFO}").fetchall())
+            schema = [(r[0], r[1]) for r in con.execute(
+                "select column_name, data_type from duckdb_columns() where table_name = ? "
+                "and schema_name = 'main' order by column_index", [FEATURE_MART]
+            ).fetchall()]
+        return cls(models, info, schema)
+
+    def _prepare(self) -> None:
+        con = self._con
+        default = con.execute("select current_database()").fetchall()[0][0]
+        for catalog in dict.fromkeys([self.raw_catalog, self.catalog]):
+            if catalog != default:
+                con.execute(f"attach ':memory:' as {_q(catalog)}")
+        con.execute(f"create schema if not exists {_q(self.raw_catalog)}.{_q(self.raw_schema)}")
+        con.execute(f"create schema if not exists {_q(self.catalog)}.main")
+        for table in TABLES:
+            cols = ", ".join(f"{_q(c)} {t}" for c, t in columns_of(table))
+            con.execute(f"create table {self._raw(table)} ({cols})")
+        self._statements: list[tuple[str, str, frozenset[str]]] = []
+        for model in self.models:
+            relation = f"{_q(self.catalog)}.main.{_q(model.model_name)}"
+            con.execute(f"create table {relation} as select * from (\n{model.compiled_sql}\n) as compiled limit 0")
+            parents = frozenset(model.depends_on) if model.depends_on else frozenset(TABLES) | {
+                m.model_name for m in self.models}
+            self._statements.append((model.model_name, f"insert into {relation} {model.compiled_sql}", parents))
+        con.execute("pragma disable_optimizer")
+        self._select = f"select * from {_q(self.catalog)}.main.{_q(FEATURE_MART)}"
+        got = [d[0] for d in con.execute(self._select + " limit 0").description]
+        if got != self.columns:
+            raise ValueError("the compiled feature SQL does not produce the columns of applicant_features")
+        # on empty inputs every model must be empty: what lets build() skip models without input
+        for name, statement, _ in self._statements:
+            con.execute(statement)
+            if con.execute(f"select count(*) from {_q(self.catalog)}.main.{_q(name)}").fetchall()[0][0]:
+                raise ValueError(f"model {name} returns rows on empty input: online skipping would be wrong")
+
+    def _raw(self, table: str) -> str:
+        return f"{_q(self.raw_catalog)}.{_q(self.raw_schema)}.{_q(table)}"
+
+    # ------------------------------------------------------------------ per request
+    def build(self, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+        """Feature rows (columns and types of ``applicant_features``) for the posted applications.
+
+        ``tables`` maps Kaggle table names to frames with Kaggle column names; a new application
+        comes as ``application_test`` (no TARGET); history tables are optional.
+        """
+        unknown = sorted(set(tables) - set(TABLES))
+        if unknown:
+            raise OnlineInputError(f"unknown table(s) {unknown}; expected some of {list(TABLES)}")
+        order = self._application_order(tables)
+        with self._lock:
+            filled: set[str] = set()
+            try:
+                for table, frame in tables.items():
+                    if frame is not None and len(frame):
+                        self._insert(table, frame)
+                        filled.add(table)
+                for name, statement, parents in self._statements:
+                    if parents & filled:
+                        self._con.execute(statement)
+                        filled.add(name)
+                result = fetch_frame(self._con.sql(self._select))
+            finally:
+                for name in filled:
+                    target = self._raw(name) if name in TABLES else f"{_q(self.catalog)}.main.{_q(name)}"
+                    self._con.execute(f"delete from {target}")
+        if order:
+            position = {sk: i for i, sk in enumerate(order)}
+            rank = result["sk_id_curr"].map(lambda sk: position.get(sk, len(position)))
+            result = result.iloc[rank.argsort(kind="stable")]
+        return result.reset_index(drop=True)
+
+    @staticmethod
+    def _application_order(tables: Mapping[str, pd.DataFrame]) -> list[int]:
+        ids: list[int] = []
+        for table in ("application_train", "application_test"):
+            frame = tables.get(table)
+            if frame is not None and "SK_ID_CURR" in frame.columns:
+                ids += [int(x) for x in frame["SK_ID_CURR"].dropna()]
+        return ids
+
+    def _insert(self, table: str, frame: pd.DataFrame) -> None:
+        declared = dict(columns_of(table))
+        ignored = _IGNORED_COLUMNS.get(table, set())
+        unknown = [c for c in frame.columns if c not in declared and c not in ignored]
+        if unknown:
+            raise OnlineInputError(f"{table}: unknown column(s) {unknown} (see warehouse/raw_columns.json)")
+        cols = [c for c in frame.columns if c in declared]
+        try:  # Arrow is much cheaper for DuckDB to scan than a pandas frame of object columns
+            incoming: pa.Table | pd.DataFrame = pa.Table.from_pandas(frame[cols], preserve_index=False)
+        except (pa.ArrowException, TypeError, ValueError):
+            incoming = frame[cols]
+        self._con.register("_incoming", incoming)
+        try:
+            select = ", ".join(f"cast({_q(c)} as {declared[c]})" for c in cols)
+            self._con.execute(
+                f"insert into {self._raw(table)} ({', '.join(_q(c) for c in cols)}) select {select} from _incoming"
+            )
+        except duckdb.Error as exc:
+            raise OnlineInputError(f"{table}: a value does not match the declared column types: {exc}") from exc
+        finally:
+            self._con.unregister("_incoming")
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _q(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
