@@ -93,8 +93,9 @@ class ModelStore:
         with self._spawn_lock:
             if self._loading is not None and self._loading.is_alive():
                 return
-            self._loading = threading.Thread(target=self._load, args=(target,), name="model-reload", daemon=True)
-            self._loading.start()
+            thread = threading.Thread(target=self._load, args=(target,), name="model-reload", daemon=True)
+            thread.start()
+            self._loading = thread
 
     def _load(self, target: Path) -> bool:
         with self._lock:

@@ -115,13 +115,13 @@ def test_batch_request_rules():
 @pytest.mark.real_data
 @pytest.mark.parametrize("table", [APPLICATION, *HISTORY_TABLES])
 def test_every_real_row_is_accepted(table, real_sample_dir, real_marginals_dir):
-    """The bounds and codes must accept the real data (sampled: at most 20,000 rows per file)."""
+    """The bounds and codes must accept the real data (sampled: at most 8,000 rows per file)."""
     sources = ["application_train", "application_test"] if table == APPLICATION else [table]
     adapter = TypeAdapter(list[RECORD_MODELS[table]])
     checked = 0
     for folder in (real_sample_dir, real_marginals_dir):
         for source in sources:
-            frame = pd.read_csv(folder / f"{source}.csv", nrows=20_000).drop(columns=["TARGET"], errors="ignore")
+            frame = pd.read_csv(folder / f"{source}.csv", nrows=8_000).drop(columns=["TARGET"], errors="ignore")
             if frame.empty:
                 continue
             records = [
