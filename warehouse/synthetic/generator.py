@@ -15,7 +15,7 @@ from warehouse.synthetic.frame import Frame, to_arrow
 from warehouse.synthetic.previous import generate_previous
 from warehouse.synthetic.schema import GROUND_TRUTH_FILE, TABLES, csv_name, raw_columns
 from warehouse.synthetic.stats import Stats, load_stats
-from warehouse.synthetic.target import application_logit, calibrate_intercept, history_logit, sigmoid
+from warehouse.synthetic.target import calibrate_intercept, ground_truth_logit, sigmoid
 from warehouse.synthetic.writer import DatasetWriter
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def _generate(writer: DatasetWriter, plan: Plan, stats: Stats) -> Summary:
         prev = generate_previous(rng, stats, behaviour, np.asarray(app["DAYS_BIRTH"]), next_prev)
         next_bureau += bur.n_ids
         next_prev += prev.n_ids
-        logits[lo:hi] = application_logit(app) + history_logit(app, bur.features, prev.features)
+        logits[lo:hi] = ground_truth_logit(app, bur.features, prev.features)
         chunk_ids = ids[lo:hi]
         app["SK_ID_CURR"] = chunk_ids.astype(float)
         app_chunks.append((np.arange(lo, hi), app))
