@@ -47,15 +47,44 @@ class BuildReport:
 
 
 def _dbt_env(settings: WarehouseSettings, warehouse_file: Path, raw_db: Path, raw_dir: Path) -> dict[str, str]:
+    # paths relative to the work folder dbt runs in: the rendered profile is then the same for every
+    # build of a warehouse named <stem>.duckdb, which keeps dbt's partial parsing valid between builds
     return {
-        "HC_WAREHOUSE": str(warehouse_file),
-        "HC_RAW_DB": str(raw_db),
+        "HC_WAREHOUSE": warehouse_file.name,
+        "HC_RAW_DB": raw_db.name,
         "HC_RAW_DIR": str(raw_dir),
         "HC_DUCKDB_THREADS": str(settings.duckdb_threads),
         "HC_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
         "HC_DBT_THREADS": str(settings.dbt_threads),
         "DBT_PROFILES_DIR": str(settings.project_dir),
     }
+
+
+class PartialParseCache:
+    """dbt's ``partial_parse.msgpack`` kept between builds (each build has its own target folder)."""
+
+    FILE = "partial_parse.msgpack"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def restore_into(self, target: Path) -> None:
+        source = self.folder / self.FILE
+        if source.exists():
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / self.FILE)
+
+    def save_from(self, target: Path) -> None:
+        produced = target / self.FILE
+        if not produced.exists():
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            staging = self.folder / f".{self.FILE}.{os.getpid()}"
+            shutil.copy2(produced, staging)
+            os.replace(staging, self.folder / self.FILE)
+        except OSError:  # a cache only: never fail a build over it
+            pass
 
 
 def _finalize(warehouse_file: Path, manifest: dict, build_info: dict[str, str]) -> tuple[int, int, int]:
@@ -101,8 +130,11 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
         validate_and_load(raw_dir, raw_db, threads=settings.duckdb_threads,
                           memory_limit=settings.duckdb_memory_limit)
         _say(echo, f"dbt build into {new_file}")
-        result = run_dbt("build", project_dir=settings.project_dir, target_path=workdir / "target",
+        cache = PartialParseCache(settings.project_dir / "target" / "warehouse_build")
+        cache.restore_into(workdir / "target")
+        result = run_dbt("build", project_dir=settings.project_dir, target_path=workdir / "target", cwd=workdir,
                          env=_dbt_env(settings, new_file, raw_db, raw_dir), echo=echo)
+        cache.save_from(workdir / "target")
         build_info = {
             "catalog": final.stem,
             "raw_catalog": RAW_CATALOG,

@@ -256,12 +256,23 @@ def _column_tests(table: str, col: StagedColumn) -> list:
     if col.raw in ACCEPTED_VALUES.get(family, {}) and col.group == "codes":
         severity, values = ACCEPTED_VALUES[family][col.raw]
         tests.append({"accepted_values": {"arguments": {"values": values}, "config": {"severity": severity}}})
-    if col.raw in RANGES.get(family, {}) and col.group in ("numerics", "dates"):
-        lo, hi, severity = RANGES[family][col.raw]
-        args = {k: v for k, v in (("min_value", lo), ("max_value", hi)) if v is not None}
-        tests.append({"value_between": {"arguments": args, "config": {"severity": severity}}})
     if col.name == "target":
         tests += ["not_null", {"accepted_values": {"arguments": {"values": [0, 1], "quote": False}}}]
+    return tests
+
+
+def _range_tests(table: str) -> list:
+    """Value ranges, one model-level test per (bounds, severity): a single query names the failing column."""
+    staged = {c.raw: c for c in staged_columns(table) if c.group in ("numerics", "dates")}
+    groups: dict[tuple, list[str]] = {}
+    for raw, (lo, hi, severity) in RANGES.get(_family(table), {}).items():
+        if raw in staged:
+            groups.setdefault((lo, hi, severity), []).append(staged[raw].name)
+    tests = []
+    for (lo, hi, severity), columns in groups.items():
+        args: dict = {"columns": columns}
+        args.update({k: v for k, v in (("min_value", lo), ("max_value", hi)) if v is not None})
+        tests.append({"columns_between": {"arguments": args, "config": {"severity": severity}}})
     return tests
 
 
@@ -316,9 +327,13 @@ def staging_yaml(descriptions: dict[tuple[str, str], str]) -> dict:
               "boolean, 365243 day sentinels -> NULL with an anomaly flag).",
             "columns": cols,
         }
+        model_tests: list = []
         keys = PRIMARY_KEYS.get(table, [])
         if len(keys) > 1:
-            model["data_tests"] = [{"unique_combination_of_columns": {"arguments": {"combination_of_columns": keys}}}]
+            model_tests.append({"unique_combination_of_columns": {"arguments": {"combination_of_columns": keys}}})
+        model_tests += _range_tests(table)
+        if model_tests:
+            model["data_tests"] = model_tests
         models.append(model)
     return {"version": 2, "models": models}
 

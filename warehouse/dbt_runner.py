@@ -61,6 +61,7 @@ def run_dbt(
     env: Mapping[str, str],
     extra_args: Sequence[str] = (),
     echo: bool = True,
+    cwd: Path | None = None,
 ) -> DbtResult:
     """Run ``dbt <command>``; raise ``DbtBuildError`` naming the failing nodes on failure."""
     args = [
@@ -71,7 +72,7 @@ def run_dbt(
     ]
     full_env = {**os.environ, **env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"}
     tail: deque[str] = deque(maxlen=40)
-    with subprocess.Popen(args, cwd=project_dir, env=full_env, stdout=subprocess.PIPE,
+    with subprocess.Popen(args, cwd=cwd or project_dir, env=full_env, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:

@@ -3,7 +3,7 @@
 {%- set all_specs = [
     ['days_credit', ['min', 'max', 'mean', 'var']],
     ['days_credit_enddate', ['min', 'max', 'mean']],
-    ['days_enddate_fact', ['min', 'max', 'mean']],
+    ['days_enddate_fact', ['max', 'mean']],
     ['days_credit_update', ['max', 'mean']],
     ['credit_day_overdue', ['max', 'mean']],
     ['amt_credit_max_overdue', ['max', 'mean']],
@@ -15,7 +15,7 @@
     ['amt_annuity', ['max', 'mean']],
     ['debt_credit_ratio', ['max', 'mean']],
     ['credit_duration_days', ['mean']],
-    ['bb_months_count', ['mean', 'sum']],
+    ['bb_months_count', ['mean']],
     ['bb_months_min', ['min']],
     ['bb_dpd_share', ['max', 'mean']],
     ['bb_dpd_60_share', ['mean']],

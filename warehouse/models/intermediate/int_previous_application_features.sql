@@ -7,36 +7,35 @@
     ['application_credit_ratio', ['min', 'max', 'mean', 'var']],
     ['amt_down_payment', ['min', 'max', 'mean']],
     ['amt_goods_price', ['min', 'max', 'mean']],
-    ['hour_appr_process_start', ['min', 'max', 'mean']],
     ['rate_down_payment', ['min', 'max', 'mean']],
     ['days_decision', ['min', 'max', 'mean']],
     ['cnt_payment', ['mean', 'sum']],
     ['payments_credit_ratio', ['max', 'mean']],
     ['interest_rate_proxy', ['min', 'max', 'mean']],
-    ['days_first_due', ['min', 'max', 'mean']],
-    ['days_last_due_1st_version', ['min', 'max', 'mean']],
+    ['days_first_due', ['mean']],
+    ['days_last_due_1st_version', ['max', 'mean']],
     ['days_termination', ['max', 'mean']],
     ['early_repayment_days', ['mean', 'max']],
     ['sellerplace_area', ['mean']],
 ] -%}
 {%- set approved_specs = [
     ['amt_annuity', ['min', 'max', 'mean']],
-    ['amt_application', ['min', 'max', 'mean']],
+    ['amt_application', ['mean']],
     ['amt_credit', ['min', 'max', 'mean', 'sum']],
     ['application_credit_ratio', ['min', 'max', 'mean', 'var']],
-    ['amt_down_payment', ['min', 'max', 'mean']],
-    ['amt_goods_price', ['min', 'max', 'mean']],
+    ['amt_down_payment', ['mean']],
+    ['amt_goods_price', ['mean']],
     ['days_decision', ['min', 'max', 'mean']],
     ['cnt_payment', ['mean', 'sum']],
     ['interest_rate_proxy', ['min', 'max', 'mean']],
     ['days_last_due_1st_version', ['max']],
 ] -%}
 {%- set refused_specs = [
-    ['amt_annuity', ['min', 'max', 'mean']],
-    ['amt_application', ['min', 'max', 'mean']],
-    ['amt_credit', ['min', 'max', 'mean']],
-    ['application_credit_ratio', ['min', 'max', 'mean']],
-    ['days_decision', ['min', 'max', 'mean']],
+    ['amt_annuity', ['mean']],
+    ['amt_application', ['mean']],
+    ['amt_credit', ['mean']],
+    ['application_credit_ratio', ['min', 'mean']],
+    ['days_decision', ['max', 'mean']],
     ['cnt_payment', ['mean']],
 ] -%}
 {%- set contract_types = ['Cash loans', 'Consumer loans', 'Revolving loans'] -%}
@@ -122,8 +121,7 @@ per_applicant as (
         {{ share_where("name_contract_status = 'Refused'", within="recency_rank <= " ~ n) }} as prev_last{{ n }}_refused_share,
         avg(case when recency_rank <= {{ n }} then amt_credit end) as prev_last{{ n }}_amt_credit_mean,
         avg(case when recency_rank <= {{ n }} then interest_rate_proxy end) as prev_last{{ n }}_interest_rate_proxy_mean,
-        avg(case when recency_rank <= {{ n }} then days_decision end) as prev_last{{ n }}_days_decision_mean,
-        avg(case when recency_rank <= {{ n }} then cnt_payment end) as prev_last{{ n }}_cnt_payment_mean{{ ',' if not loop.last }}
+        avg(case when recency_rank <= {{ n }} then days_decision end) as prev_last{{ n }}_days_decision_mean{{ ',' if not loop.last }}
         {%- endfor %}
 
     from enriched
