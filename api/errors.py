@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from api.features import WarehouseUnavailable
 from api.model_store import ModelUnavailable
 from api.new_applications import OnlineFeaturesUnavailable
+from api.services import UnknownApplicants
 
 log = logging.getLogger("api.errors")
 
@@ -46,6 +47,15 @@ async def _validation_handler(request: Request, exc: RequestValidationError) -> 
     )
 
 
+async def _unknown_handler(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=status.HTTP_404_NOT_FOUND, content={"detail": str(exc)})
+
+
+async def _online_input_handler(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+                        content={"detail": [{"field": "body", "msg": str(exc)}], "message": str(exc)})
+
+
 async def _unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=status.HTTP_503_SERVICE_UNAVAILABLE, content={"detail": str(exc)})
 
@@ -73,6 +83,13 @@ async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(UnknownApplicants, _unknown_handler)
+    try:
+        from warehouse.online import OnlineInputError
+
+        app.add_exception_handler(OnlineInputError, _online_input_handler)
+    except ImportError:  # pragma: no cover
+        pass
     for unavailable in (ModelUnavailable, WarehouseUnavailable, OnlineFeaturesUnavailable):
         app.add_exception_handler(unavailable, _unavailable_handler)
     try:

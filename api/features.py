@@ -1,8 +1,10 @@
-"""Read access to the warehouse's `applicant_features` (read-only DuckDB), cached by applicant id.
+"""Read access to the warehouse's `applicant_features` (read-only DuckDB).
 
-The file is opened read-only. Every `reload_seconds` its identity (inode, mtime) is checked; after the
-warehouse was rebuilt and swapped in, a new connection is opened and the caches are dropped.
-Each thread queries through its own cursor (DuckDB connections are not shared across threads).
+The file is opened read-only. When the table has at most `preload_rows` rows it is read into memory
+once (one columnar scan) and rows are served from there; larger tables are queried per id with an LRU
+cache of rows. Frames have the row-independent dtypes of `warehouse.online.fetch_frame`, exactly like
+the features computed online. Every `reload_seconds` the file identity (inode, mtime) is checked: after
+the warehouse was rebuilt and swapped in, a new generation (connection, table, caches) replaces the old.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -30,13 +32,25 @@ class WarehouseUnavailable(RuntimeError):
     """The warehouse file is missing, locked or lacks `applicant_features`."""
 
 
-@dataclass(frozen=True)
-class _Generation:
+def fetch(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
+    """A DuckDB result with the dtypes the online feature builder gives (see warehouse.online)."""
+    from warehouse.online import fetch_frame
+
+    return fetch_frame(relation)
+
+
+@dataclass
+class Generation:
+    """One opened warehouse file: its connection, schema and (when small enough) its rows in memory."""
+
     number: int
     identity: tuple[int, int]
     connection: duckdb.DuckDBPyConnection
     columns: tuple[str, ...]
     types: dict[str, str]
+    frame: pd.DataFrame | None = None  # the whole table, ordered by id, when preloaded
+    positions: dict[int, int] = field(default_factory=dict)
+    cache: OrderedDict[int, pd.DataFrame] = field(default_factory=OrderedDict)
 
 
 @dataclass(frozen=True)
@@ -46,22 +60,23 @@ class ColumnValues:
     ids: np.ndarray
     dataset: np.ndarray
     target: np.ndarray  # float: 0/1 for train rows, NaN for test rows
-    values: np.ndarray
+    values: np.ndarray  # float64 for numeric columns, objects (None when missing) otherwise
 
 
 class FeatureStore:
-    def __init__(self, path: Path, cache_size: int = 20_000, reload_seconds: float = 2.0) -> None:
+    def __init__(self, path: Path, cache_size: int = 20_000, reload_seconds: float = 2.0,
+                 preload_rows: int = 100_000) -> None:
         self.path = path
         self._cache_size = cache_size
         self._reload_seconds = reload_seconds
-        self._gen: _Generation | None = None
+        self._preload_rows = preload_rows
+        self._gen: Generation | None = None
         self._checked_at = float("-inf")
         self._lock = threading.Lock()
         self._local = threading.local()
-        self._cache: OrderedDict[int, pd.DataFrame] = OrderedDict()
         self._cache_lock = threading.Lock()
 
-    # -- connection --------------------------------------------------------------------------------
+    # -- generations -------------------------------------------------------------------------------
     def _identity(self) -> tuple[int, int] | None:
         try:
             st = os.stat(self.path)
@@ -69,14 +84,14 @@ class FeatureStore:
             return None
         return (st.st_ino, st.st_mtime_ns)
 
-    def _generation(self) -> _Generation:
+    def current(self) -> Generation:
+        """The generation to use now (opens or re-opens the file when needed)."""
         now = time.monotonic()
         gen = self._gen
         if gen is not None and now - self._checked_at < self._reload_seconds:
             return gen
         self._checked_at = now
-        identity = self._identity()
-        if gen is not None and identity == gen.identity:
+        if gen is not None and self._identity() == gen.identity:
             return gen
         with self._lock:
             gen = self._gen
@@ -84,104 +99,115 @@ class FeatureStore:
             if gen is not None and identity == gen.identity:
                 return gen
             if identity is None:
-                if gen is not None:  # keep serving what is open rather than failing
+                if gen is not None:  # the file is being swapped: keep serving what is open
                     return gen
                 raise WarehouseUnavailable(f"the warehouse {self.path} does not exist: build it with `make warehouse`")
             self._gen = self._open(identity, 0 if gen is None else gen.number + 1)
-            with self._cache_lock:
-                self._cache.clear()
             return self._gen
 
-    def _open(self, identity: tuple[int, int], number: int) -> _Generation:
+    def _open(self, identity: tuple[int, int], number: int) -> Generation:
+        started = time.perf_counter()
         try:
             con = duckdb.connect(str(self.path), read_only=True)
             rows = con.execute(
-                "select column_name, data_type from information_schema.columns "
-                "where table_name = ? order by ordinal_position",
+                "select column_name, data_type from duckdb_columns() "
+                "where table_name = ? and schema_name = 'main' order by column_index",
                 [TABLE],
             ).fetchall()
+            if not rows:
+                con.close()
+                raise WarehouseUnavailable(f"the warehouse {self.path} has no table {TABLE}")
+            gen = Generation(number, identity, con, tuple(r[0] for r in rows), {r[0]: r[1] for r in rows})
+            n = int(con.execute(f"select count(*) from {TABLE}").fetchall()[0][0])
+            if n <= self._preload_rows:
+                frame = fetch(con.sql(f"select * from {TABLE} order by {KEY}"))
+                gen.frame = frame
+                gen.positions = {int(k): i for i, k in enumerate(frame[KEY].to_numpy())}
         except duckdb.Error as exc:
-            raise WarehouseUnavailable(f"the warehouse {self.path} cannot be opened read-only: {exc}") from exc
-        if not rows:
-            con.close()
-            raise WarehouseUnavailable(f"the warehouse {self.path} has no table {TABLE}")
-        log.info("opened warehouse %s (%d feature columns)", self.path, len(rows))
-        return _Generation(number, identity, con, tuple(r[0] for r in rows), {r[0]: r[1] for r in rows})
+            raise WarehouseUnavailable(f"the warehouse {self.path} cannot be read: {exc}") from exc
+        log.info("opened warehouse %s: %d applicants, %d columns%s (%.1fs)", self.path, n, len(rows),
+                 ", in memory" if gen.frame is not None else "", time.perf_counter() - started)
+        return gen
 
-    def _cursor(self) -> tuple[_Generation, duckdb.DuckDBPyConnection]:
-        gen = self._generation()
+    def _cursor(self, gen: Generation) -> duckdb.DuckDBPyConnection:
         local = self._local
-        if getattr(local, "number", None) != gen.number or getattr(local, "gen", None) is not gen:
+        if getattr(local, "gen", None) is not gen:
             local.cursor = gen.connection.cursor()
-            local.number, local.gen = gen.number, gen
-        return gen, local.cursor
+            local.gen = gen
+        return local.cursor
 
     # -- metadata ----------------------------------------------------------------------------------
     @property
     def generation(self) -> int:
-        return self._generation().number
+        return self.current().number
 
     @property
     def columns(self) -> tuple[str, ...]:
-        return self._generation().columns
+        return self.current().columns
 
     @property
     def types(self) -> dict[str, str]:
-        return self._generation().types
+        return self.current().types
 
     def status(self) -> str:
         try:
-            self._generation()
+            self.current()
         except WarehouseUnavailable:
             return "unavailable"
         return "ok"
 
-    def count(self) -> int:
-        _, cur = self._cursor()
-        return int(cur.execute(f"select count(*) from {TABLE}").fetchone()[0])
-
     # -- rows --------------------------------------------------------------------------------------
+    def position(self, sk_id_curr: int, gen: Generation | None = None) -> int | None:
+        """Row position of a known applicant in the in-memory table (None if unknown or not preloaded)."""
+        gen = gen or self.current()
+        return gen.positions.get(sk_id_curr)
+
     def get(self, sk_id_curr: int) -> pd.DataFrame | None:
         """The applicant's `applicant_features` row as a one-row frame, or None when unknown."""
-        gen, cur = self._cursor()
+        gen = self.current()
+        if gen.frame is not None:
+            pos = gen.positions.get(sk_id_curr)
+            return None if pos is None else gen.frame.iloc[pos : pos + 1]
         with self._cache_lock:
-            row = self._cache.get(sk_id_curr)
+            row = gen.cache.get(sk_id_curr)
             if row is not None:
-                self._cache.move_to_end(sk_id_curr)
+                gen.cache.move_to_end(sk_id_curr)
                 return row
-        frame = cur.execute(f"select * from {TABLE} where {KEY} = ?", [sk_id_curr]).df()
-        if frame.empty:
+        row = fetch(self._cursor(gen).sql(f"select * from {TABLE} where {KEY} = $id", params={"id": sk_id_curr}))
+        if row.empty:
             return None
-        if self._cache_size and self._gen is gen:
+        if self._cache_size:
             with self._cache_lock:
-                self._cache[sk_id_curr] = frame
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
-        return frame
+                gen.cache[sk_id_curr] = row
+                while len(gen.cache) > self._cache_size:
+                    gen.cache.popitem(last=False)
+        return row
 
     def get_many(self, ids: Sequence[int]) -> pd.DataFrame:
         """Rows of the known ids among `ids`, in the order given (unknown ids are left out)."""
-        if not ids:
-            return pd.DataFrame(columns=list(self.columns))
-        _, cur = self._cursor()
-        wanted = pd.DataFrame({KEY: pd.array(list(ids), dtype="int64"), "_pos": np.arange(len(ids))})
+        gen = self.current()
+        if gen.frame is not None:
+            positions = [p for p in (gen.positions.get(i) for i in ids) if p is not None]
+            return gen.frame.iloc[positions].reset_index(drop=True)
+        cur = self._cursor(gen)
+        wanted = pd.DataFrame({KEY: np.asarray(list(ids), dtype=np.int64), "_pos": np.arange(len(ids))})
         cur.register("_wanted", wanted)
         try:
-            frame = cur.execute(
-                f"select f.* from _wanted w join {TABLE} f on f.{KEY} = w.{KEY} order by w._pos"
-            ).df()
+            frame = fetch(cur.sql(f"select f.* from _wanted w join {TABLE} f on f.{KEY} = w.{KEY} order by w._pos"))
         finally:
             cur.unregister("_wanted")
         return frame.reset_index(drop=True)
 
     def column(self, name: str) -> ColumnValues:
         """`name` for every applicant, ordered by id."""
-        if name not in self.columns:
+        gen = self.current()
+        if name not in gen.types:
             raise KeyError(name)
-        _, cur = self._cursor()
-        frame = cur.execute(
-            f'select {KEY}, dataset, cast(target as double) as target, "{name}" as v from {TABLE} order by {KEY}'
-        ).df()
+        if gen.frame is not None:
+            frame = gen.frame[[KEY, "dataset", "target", name]].rename(columns={name: "v"})
+        else:
+            frame = fetch(self._cursor(gen).sql(
+                f'select {KEY}, dataset, target, "{name}" as v from {TABLE} order by {KEY}'))
         v = frame["v"]
         numeric = pd.api.types.is_numeric_dtype(v) and not pd.api.types.is_bool_dtype(v)
         values = (

@@ -61,7 +61,7 @@ class OnlineFeatures:
         self._warehouse = warehouse
         self._builder: Any = None
         self._generation: int | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the builder's replacement; the builder is thread-safe
 
     def _get_builder(self, generation: int) -> Any:
         if self._builder is None or self._generation != generation:
@@ -81,9 +81,9 @@ class OnlineFeatures:
     def build(self, applications: Sequence[BaseModel], generation: int) -> pd.DataFrame:
         """One `applicant_features`-shaped row per application, in the order given."""
         tables = to_raw_tables(applications)
-        with self._lock:  # one in-memory DuckDB run at a time per process
+        with self._lock:
             builder = self._get_builder(generation)
-            frame = builder.build(tables)
+        frame = builder.build(tables)
         order = {app.SK_ID_CURR: i for i, app in enumerate(applications)}
         frame = frame.assign(_pos=frame["sk_id_curr"].map(order)).sort_values("_pos").drop(columns="_pos")
         return frame.reset_index(drop=True)

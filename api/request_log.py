@@ -15,6 +15,7 @@ import logging
 import os
 import threading
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,8 +63,11 @@ class RequestLog:
         sk_id_curr: int,
         probability: float,
         decision: str,
-        features: dict[str, Any],
+        features: Mapping[str, Any] | None = None,
+        source: tuple[pd.DataFrame, int] | None = None,
     ) -> None:
+        """Buffer one score. The features come as a mapping, or as `source` = (frame, row position),
+        read only when the buffer is written (keeps the request path cheap)."""
         now = datetime.now(UTC)
         row = {
             "logged_at": now,
@@ -73,8 +77,11 @@ class RequestLog:
             "probability": float(probability),
             "decision": decision,
         }
-        for name in feature_types:
-            row[name] = features.get(name)
+        if source is not None:
+            row["_source"] = source
+        else:
+            for name in feature_types:
+                row[name] = (features or {}).get(name)
         key = (now.strftime("%Y-%m-%d"), model_version)
         with self._lock:
             batch = self._buffer.get(key)
@@ -120,6 +127,7 @@ class RequestLog:
                if name not in FIXED_COLUMNS]
         )
         kinds = batch.feature_types
+        _fill_from_sources(batch.rows, [n for n in kinds if n not in FIXED_COLUMNS])
         rows = [{k: _arrow_value(v, kinds.get(k)) for k, v in r.items()} for r in batch.rows]
         table = pa.Table.from_pylist(rows, schema=schema)
         folder = self.directory / f"date={date}"
@@ -150,6 +158,21 @@ class RequestLog:
             self._thread.join(timeout=10)
             self._thread = None
         self.flush()
+
+
+def _fill_from_sources(rows: list[dict[str, Any]], names: list[str]) -> None:
+    """Read the features of rows logged by reference, one gather per source frame."""
+    groups: dict[int, tuple[pd.DataFrame, list[tuple[dict[str, Any], int]]]] = {}
+    for row in rows:
+        source = row.pop("_source", None)
+        if source is not None:
+            frame, pos = source
+            groups.setdefault(id(frame), (frame, []))[1].append((row, pos))
+    for frame, items in groups.values():
+        present = [n for n in names if n in frame.columns]
+        records = frame.iloc[[pos for _, pos in items]][present].to_dict(orient="records")
+        for (row, _), values in zip(items, records, strict=True):
+            row.update(values)
 
 
 def _arrow_value(value: Any, kind: str | None) -> Any:

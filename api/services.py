@@ -7,10 +7,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from api.comparison import ComparisonIndex
-from api.features import FeatureStore, WarehouseUnavailable
+from api.features import FeatureStore, Generation, WarehouseUnavailable
 from api.model_store import ModelStore, ModelUnavailable
 from api.new_applications import OnlineFeatures
 from api.request_log import RequestLog
@@ -18,6 +19,27 @@ from api.security import KeyStore
 from api.settings import ApiSettings
 
 log = logging.getLogger("api")
+
+BOOK_CHUNK = 20_000
+
+
+class UnknownApplicants(LookupError):
+    """Some requested applicants are not in the warehouse."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+        shown = ", ".join(map(str, ids[:10])) + (" ..." if len(ids) > 10 else "")
+        noun = "applicant" if len(ids) == 1 else f"{len(ids)} applicants"
+        super().__init__(f"{noun} not found in the warehouse: {shown}")
+
+
+@dataclass(frozen=True)
+class ScoreBook:
+    """Probabilities of every row of one warehouse generation under one model object."""
+
+    generation: Generation
+    model: Any
+    probabilities: np.ndarray
 
 
 @dataclass
@@ -31,6 +53,9 @@ class Services:
     _comparison: ComparisonIndex | None = field(default=None, init=False)
     _comparison_key: tuple[int, str | None] | None = field(default=None, init=False)
     _comparison_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _book: ScoreBook | None = field(default=None, init=False)
+    _book_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+    _book_thread: threading.Thread | None = field(default=None, init=False)
 
     @classmethod
     def from_settings(cls, settings: ApiSettings) -> Services:
@@ -59,7 +84,9 @@ class Services:
         except ModelUnavailable as exc:
             log.warning("starting without a model: %s", exc)
         try:
-            self.features.generation  # noqa: B018 - opens the warehouse
+            gen = self.features.current()
+            if self.models.loaded is not None:
+                self.score_book(self.models.loaded, gen)
             self.comparison()
         except WarehouseUnavailable as exc:
             log.warning("starting without the warehouse: %s", exc)
@@ -89,34 +116,91 @@ class Services:
             self._comparison, self._comparison_key = index, key
             return index
 
-    # -- scoring -----------------------------------------------------------------------------------
+    # -- scoring ---------------------------------------------------------------------------------
+    def score_book(self, model: Any, gen: Generation) -> ScoreBook | None:
+        """Probabilities of every known applicant under `model`, or None while they are computed.
+
+        Known applicants' features are fixed for a warehouse file, so they are scored in bulk (in the
+        background) once per model version and warehouse file; until then requests score their row.
+        """
+        book = self._book
+        if book is not None and book.model is model and book.generation is gen:
+            return book
+        if gen.frame is None:
+            return None
+        with self._book_lock:
+            if self._book_thread is None or not self._book_thread.is_alive():
+                thread = threading.Thread(target=self._build_book, args=(model, gen), name="score-book",
+                                          daemon=True)
+                thread.start()
+                self._book_thread = thread
+        return None
+
+    def _build_book(self, model: Any, gen: Generation) -> None:
+        try:
+            frame = gen.frame
+            chunks = [model.predict_proba(frame.iloc[i : i + BOOK_CHUNK]) for i in range(0, len(frame), BOOK_CHUNK)]
+            probabilities = np.concatenate(chunks) if chunks else np.empty(0)
+        except Exception as exc:  # scoring per request still works
+            log.error("bulk scoring of known applicants failed (%s: %s)", type(exc).__name__, exc)
+            return
+        self._book = ScoreBook(gen, model, probabilities)
+        log.info("scored %d known applicants with model %s", len(probabilities), model.version)
+
+    def _result(self, model: Any, sk_id: int, p: float) -> dict[str, Any]:
+        return {
+            "sk_id_curr": int(sk_id),
+            "probability": p,
+            "decision": model.decide(p),
+            "threshold": float(model.threshold),
+            "risk_band": str(model.risk_band(p)),
+            "model_version": model.version,
+        }
+
+    def score_known(self, model: Any, ids: list[int], endpoint: str) -> list[dict[str, Any]]:
+        """Scores of applicants in the warehouse (UnknownApplicants when some are not there)."""
+        gen = self.features.current()
+        results = []
+        if gen.frame is not None:
+            positions = [gen.positions.get(i) for i in ids]
+            missing = [i for i, p in zip(ids, positions, strict=True) if p is None]
+            if missing:
+                raise UnknownApplicants(missing)
+            book = self.score_book(model, gen)
+            if book is not None:
+                probabilities = book.probabilities[positions]
+            else:
+                probabilities = model.predict_proba(gen.frame.iloc[positions])
+            for sk_id, pos, p in zip(ids, positions, probabilities, strict=True):
+                result = self._result(model, sk_id, float(p))
+                results.append(result)
+                self._log(model, endpoint, result, source=(gen.frame, pos))
+            return results
+        rows = self.features.get_many(ids)
+        missing = sorted(set(ids) - set(rows["sk_id_curr"].tolist()))
+        if missing:
+            raise UnknownApplicants(missing)
+        return self.score_rows(model, rows, endpoint)
+
     def score_rows(self, model: Any, rows: pd.DataFrame, endpoint: str) -> list[dict[str, Any]]:
-        """Score `applicant_features`-shaped rows, log each score, return the score bodies."""
+        """Score `applicant_features`-shaped rows (e.g. computed online), log each score."""
         probabilities = model.predict_proba(rows)
         ids = rows["sk_id_curr"].to_numpy()
-        feature_types = model.feature_types
-        features = rows[list(feature_types)].to_dict(orient="records")
+        features = rows[list(model.feature_types)].to_dict(orient="records")
         results = []
         for sk_id, p, feats in zip(ids, probabilities, features, strict=True):
-            p = float(p)
-            decision = model.decide(p)
-            results.append(
-                {
-                    "sk_id_curr": int(sk_id),
-                    "probability": p,
-                    "decision": decision,
-                    "threshold": float(model.threshold),
-                    "risk_band": str(model.risk_band(p)),
-                    "model_version": model.version,
-                }
-            )
-            self.request_log.append(
-                endpoint=endpoint,
-                model_version=model.version,
-                feature_types=feature_types,
-                sk_id_curr=int(sk_id),
-                probability=p,
-                decision=decision,
-                features=feats,
-            )
+            result = self._result(model, sk_id, float(p))
+            results.append(result)
+            self._log(model, endpoint, result, features=feats)
         return results
+
+    def _log(self, model: Any, endpoint: str, result: dict[str, Any], **features: Any) -> None:
+        self.request_log.append(
+            endpoint=endpoint,
+            model_version=model.version,
+            feature_types=model.feature_types,
+            sk_id_curr=result["sk_id_curr"],
+            probability=result["probability"],
+            decision=result["decision"],
+            **features,
+        )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import pandas as pd
 from fastapi import APIRouter, Body, HTTPException, Path, status
 
 from api.deps import ApiKeyDep, FeaturesDep, ModelDep, ServicesDep
@@ -25,12 +24,8 @@ def not_found(sk_id_curr: int) -> HTTPException:
 
 @router.get("/applicants/{sk_id_curr}/score", response_model=Score, responses=NOT_FOUND,
             summary="Score a known applicant (features read from the warehouse)")
-def score_applicant(sk_id_curr: SkIdCurr, _: ApiKeyDep, model: ModelDep, features: FeaturesDep,
-                    services: ServicesDep) -> dict[str, Any]:
-    row = features.get(sk_id_curr)
-    if row is None:
-        raise not_found(sk_id_curr)
-    return services.score_rows(model, row, endpoint="applicant_score")[0]
+def score_applicant(sk_id_curr: SkIdCurr, _: ApiKeyDep, model: ModelDep, services: ServicesDep) -> dict[str, Any]:
+    return services.score_known(model, [sk_id_curr], endpoint="applicant_score")[0]
 
 
 @router.post("/score", response_model=Score, summary="Score a new application posted with its credit history",
@@ -60,16 +55,7 @@ def score_batch(batch: BatchRequest, _: ApiKeyDep, model: ModelDep, features: Fe
     if any(i < 0 or i > MAX_ID for i in batch.sk_id_curr):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             detail=[{"field": "body.sk_id_curr", "msg": "ids are between 0 and 2^63-1"}])
-    frames = []
-    if batch.sk_id_curr:
-        known = features.get_many(batch.sk_id_curr)
-        missing = sorted(set(batch.sk_id_curr) - set(known["sk_id_curr"].tolist()))
-        if missing:
-            shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
-            raise HTTPException(status.HTTP_404_NOT_FOUND,
-                                detail=f"{len(missing)} applicant(s) not found in the warehouse: {shown}")
-        frames.append(known)
-    results = services.score_rows(model, pd.concat(frames), "batch") if frames else []
+    results = services.score_known(model, batch.sk_id_curr, "batch") if batch.sk_id_curr else []
     if batch.applications:
         rows = services.online.build(batch.applications, features.generation)
         results += services.score_rows(model, rows, "batch")
