@@ -19,22 +19,28 @@ import streamlit as st  # noqa: E402
 from dashboard import ui  # noqa: E402
 from dashboard.client import ApiError  # noqa: E402
 
+# (script, title, icon); the URL path of each page is its file name (/why, /client_data, ...).
 PAGES = [
-    ("views/client.py", "Client", ":material/person:", "client"),
-    ("views/why.py", "Why", ":material/help:", "why"),
-    ("views/client_data.py", "Client data", ":material/badge:", "client-data"),
-    ("views/comparison.py", "Comparison", ":material/bar_chart:", "comparison"),
-    ("views/what_if.py", "What-if", ":material/tune:", "what-if"),
-    ("views/model.py", "Model", ":material/model_training:", "model"),
+    ("views/client.py", "Client", ":material/person:"),
+    ("views/why.py", "Why", ":material/help:"),
+    ("views/client_data.py", "Client data", ":material/badge:"),
+    ("views/comparison.py", "Comparison", ":material/bar_chart:"),
+    ("views/what_if.py", "What-if", ":material/tune:"),
+    ("views/model.py", "Model", ":material/model_training:"),
 ]
 
 
 def main() -> None:
-    st.set_page_config(page_title="Credit decisions explained", page_icon="🏦", layout="wide")
+    # Officers never see a traceback (pages also catch their own errors) nor the developer toolbar.
+    st.set_option("client.showErrorDetails", "none")
+    st.set_option("client.toolbarMode", "viewer")
+    st.set_page_config(
+        page_title="Credit decisions explained", page_icon=":material/account_balance:", layout="wide"
+    )
     page = st.navigation(
         [
-            st.Page(path, title=title, icon=icon, url_path=url, default=(i == 0))
-            for i, (path, title, icon, url) in enumerate(PAGES)
+            st.Page(path, title=title, icon=icon, default=(i == 0))
+            for i, (path, title, icon) in enumerate(PAGES)
         ]
     )
     st.sidebar.markdown("### Find a client")

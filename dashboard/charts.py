@@ -24,14 +24,15 @@ class Chart:
 
 
 def _layout(fig: go.Figure, height: int, **kwargs: object) -> go.Figure:
-    fig.update_layout(
-        height=height,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
-        font=FONT,
-        paper_bgcolor="white",
-        plot_bgcolor="white",
-        **kwargs,
-    )
+    options: dict[str, object] = {
+        "height": height,
+        "margin": {"l": 10, "r": 10, "t": 40, "b": 10},
+        "font": FONT,
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+    }
+    options.update(kwargs)
+    fig.update_layout(**options)
     return fig
 
 
@@ -55,7 +56,6 @@ def risk_gauge(
             mode="gauge+number",
             value=probability * 100,
             number={"suffix": " %", "valueformat": ".1f", "font": {"size": 40, "color": palette.BLACK}},
-            title={"text": "Probability of default", "font": {"size": 16}},
             gauge={
                 "shape": "angular",
                 "axis": {
@@ -65,7 +65,7 @@ def risk_gauge(
                     "tickwidth": 1,
                     "tickcolor": palette.BLACK,
                 },
-                "bar": {"color": palette.BLACK, "thickness": 0.25},
+                "bar": {"color": palette.BLACK, "thickness": 0.3},
                 "bgcolor": "white",
                 "borderwidth": 1,
                 "bordercolor": palette.GREY,
@@ -78,7 +78,7 @@ def risk_gauge(
             },
         )
     )
-    _layout(fig, 260, margin={"l": 30, "r": 30, "t": 50, "b": 10})
+    _layout(fig, 250, margin={"l": 40, "r": 40, "t": 30, "b": 10})
     pos = band_position(band_name, ordered)
     band_words = ", ".join(f"{b.name} from {pct(b.lower, 0)} to {pct(b.upper, 0)}" for b in ordered)
     where = f"in risk band '{band_name}' ({pos[0]} of {pos[1]}, 1 = lowest risk)" if pos else ""
@@ -98,39 +98,62 @@ def _contribution_label(c: Contribution) -> str:
     return f"{label} = {format_value(c.value)}"
 
 
+@dataclass(frozen=True)
+class WaterfallScale:
+    """On what scale the SHAP values add up, in words."""
+
+    probability_like: bool
+    total: float
+    matches_probability: bool
+
+    def value(self, v: float) -> str:
+        return f"{v * 100:.1f} %" if self.probability_like else f"{v:.3f}"
+
+    def step(self, v: float) -> str:
+        return f"{v * 100:+.1f} pts" if self.probability_like else f"{v:+.3f}"
+
+    @property
+    def name(self) -> str:
+        if self.probability_like:
+            return "probability scale" if self.matches_probability else "model's score before calibration"
+        return "model's internal score (log-odds)"
+
+
+def waterfall_scale(explanation: Explanation) -> WaterfallScale:
+    total = explanation.base_value + sum(c.shap for c in explanation.contributions)
+    probability_like = 0.0 <= explanation.base_value <= 1.0 and -1e-9 <= total <= 1.0 + 1e-9
+    matches = probability_like and abs(total - explanation.probability) < 0.005
+    return WaterfallScale(probability_like, total, matches)
+
+
 def waterfall(explanation: Explanation, top_k: int = 10) -> Chart:
     """The biggest contributions from the base value to the client's score, the rest grouped."""
     contributions = sorted(explanation.contributions, key=lambda c: abs(c.shap), reverse=True)
     top, rest = contributions[:top_k], contributions[top_k:]
-    total = explanation.base_value + sum(c.shap for c in contributions)
-    on_probability = abs(total - explanation.probability) < 0.005
-    scale = "probability scale" if on_probability else "the model's internal score scale (log-odds)"
+    scale = waterfall_scale(explanation)
 
-    def fmt(v: float) -> str:
-        return f"{v * 100:+.1f} pts" if on_probability else f"{v:+.3f}"
-
-    # Drawn top-down: biggest factor first, then the rest, then the client's total.
-    labels = ["Average client (starting point)"]
+    # Drawn top-down: the starting point, the biggest factors, the rest together, the client's total.
+    labels = ["Average past client (starting point)"]
     values = [explanation.base_value]
     measures = ["absolute"]
-    texts = [f"{explanation.base_value * 100:.1f} %" if on_probability else f"{explanation.base_value:.3f}"]
+    texts = [scale.value(explanation.base_value)]
     for c in top:
         mark = palette.RAISES_RISK_MARK if c.shap > 0 else palette.LOWERS_RISK_MARK
         labels.append(_contribution_label(c))
         values.append(c.shap)
         measures.append("relative")
-        texts.append(f"{mark} {fmt(c.shap)}")
+        texts.append(f"{mark} {scale.step(c.shap)}")
     if rest:
         rest_sum = sum(c.shap for c in rest)
         mark = palette.RAISES_RISK_MARK if rest_sum > 0 else palette.LOWERS_RISK_MARK
         labels.append(f"{len(rest)} other factors together")
         values.append(rest_sum)
         measures.append("relative")
-        texts.append(f"{mark} {fmt(rest_sum)}")
+        texts.append(f"{mark} {scale.step(rest_sum)}")
     labels.append("This client's score")
     values.append(0.0)
     measures.append("total")
-    texts.append(f"{total * 100:.1f} %" if on_probability else f"{total:.3f}")
+    texts.append(scale.value(scale.total))
 
     fig = go.Figure(
         go.Waterfall(
@@ -147,16 +170,26 @@ def waterfall(explanation: Explanation, top_k: int = 10) -> Chart:
             connector={"line": {"color": palette.GREY, "width": 1}},
         )
     )
-    _layout(fig, 90 + 34 * len(labels), showlegend=False)
+    _layout(fig, 110 + 34 * len(labels), showlegend=False, margin={"l": 10, "r": 70, "t": 20, "b": 10})
     fig.update_yaxes(autorange="reversed", automargin=True)
-    fig.update_xaxes(title_text=f"Contribution to the score ({scale})", zeroline=False, automargin=True)
+    fig.update_xaxes(
+        title_text=f"Contribution to the score ({scale.name})",
+        zeroline=False,
+        automargin=True,
+        tickformat=".0%" if scale.probability_like else None,
+    )
     ups = [c for c in top if c.shap > 0]
     downs = [c for c in top if c.shap < 0]
+
+    def listing(items: list[Contribution]) -> str:
+        return "; ".join(f"{_contribution_label(c)} ({scale.step(c.shap)})" for c in items) or "none"
+
     alt = (
-        f"Waterfall chart on the {scale}: starting from the average client ({texts[0]}), "
-        f"{len(ups)} of the main factors raise the risk ({'; '.join(f'{_contribution_label(c)} {fmt(c.shap)}' for c in ups) or 'none'}) "
-        f"and {len(downs)} lower it ({'; '.join(f'{_contribution_label(c)} {fmt(c.shap)}' for c in downs) or 'none'}), "
-        f"ending at this client's score {texts[-1]}."
+        f"Waterfall chart on the {scale.name}. Starting from the average past client ({texts[0]}), "
+        f"{len(ups)} of the {len(top)} main factors raise the risk: {listing(ups)}. "
+        f"{len(downs)} lower it: {listing(downs)}."
+        + (f" {len(rest)} other factors together move it by {texts[-2].split(' ', 1)[1]}." if rest else "")
+        + f" This client's score: {texts[-1]}."
     )
     return Chart(fig, alt)
 
@@ -257,7 +290,7 @@ def importance(items: Sequence[Importance], labels: dict[str, str], top_k: int =
             cliponaxis=False,
         )
     )
-    _layout(fig, 80 + 28 * len(top), showlegend=False)
+    _layout(fig, 80 + 28 * len(top), showlegend=False, margin={"l": 10, "r": 60, "t": 20, "b": 10})
     fig.update_yaxes(autorange="reversed", automargin=True)
     fig.update_xaxes(title_text="Average influence on the score (mean |SHAP value|)")
     alt = "Bar chart of the factors that most influence the model overall, from most to least: " + "; ".join(
@@ -267,21 +300,35 @@ def importance(items: Sequence[Importance], labels: dict[str, str], top_k: int =
 
 
 def what_if(
-    before: float, after: float, threshold: float, before_decision: str, after_decision: str
+    official: float | None,
+    before: float,
+    after: float,
+    threshold: float,
+    before_decision: str,
+    after_decision: str,
+    official_decision: str | None = None,
 ) -> Chart:
-    def mark(decision: str) -> str:
-        return "✅ grant" if decision.lower() == "grant" else "⛔ refuse"
+    """Bars of the probability: official score, scenario as filed, scenario with the changes."""
 
-    names = ["As filed", "With the changes"]
+    def mark(decision: str) -> str:
+        return "✔ grant" if decision.lower() == "grant" else "✖ refuse"
+
+    names, values, colours, texts = [], [], [], []
+    if official is not None and official_decision is not None:
+        names.append("Official score")
+        values.append(official)
+        colours.append(palette.GREY)
+        texts.append(f"{pct(official)} · {mark(official_decision)}")
+    names += ["Scenario as filed", "Scenario with the changes"]
+    values += [before, after]
+    colours += [palette.SKY_BLUE, palette.BLUE]
+    texts += [f"{pct(before)} · {mark(before_decision)}", f"{pct(after)} · {mark(after_decision)}"]
     fig = go.Figure(
         go.Bar(
             x=names,
-            y=[before * 100, after * 100],
-            marker={
-                "color": [palette.GREY, palette.BLUE],
-                "pattern": {"shape": ["", "."]},
-            },
-            text=[f"{pct(before)} · {mark(before_decision)}", f"{pct(after)} · {mark(after_decision)}"],
+            y=[v * 100 for v in values],
+            marker={"color": colours},
+            text=texts,
             textposition="outside",
             cliponaxis=False,
         )
@@ -289,14 +336,12 @@ def what_if(
     fig.add_hline(
         y=threshold * 100,
         line={"color": palette.BLACK, "width": 2, "dash": "dash"},
-        annotation_text=f"threshold {pct(threshold)}",
+        annotation_text=f"threshold {pct(threshold)}: refused at or above",
         annotation_position="top left",
     )
-    top = max(before, after, threshold) * 100
+    top = max(*values, threshold) * 100
     fig.update_yaxes(title_text="Probability of default", ticksuffix=" %", range=[0, top * 1.3 + 1])
     _layout(fig, 340, showlegend=False)
-    alt = (
-        f"Bar chart: probability of default {pct(before)} as filed ({mark(before_decision)}) and "
-        f"{pct(after)} with the changes ({mark(after_decision)}); the dashed line is the threshold {pct(threshold)}."
-    )
-    return Chart(fig, alt)
+    parts = [f"{n.lower()} {t}" for n, t in zip(names, texts, strict=True)]
+    alt = f"Bar chart of the probability of default: {'; '.join(parts)}. The dashed line is the threshold {pct(threshold)}."
+    return Chart(fig, alt.replace("✔ ", "").replace("✖ ", ""))

@@ -93,8 +93,13 @@ def _field_errors(detail: Any) -> list[tuple[str, str]]:
             if not isinstance(item, Mapping):
                 errors.append(("request", str(item)))
                 continue
-            loc = [str(part) for part in item.get("loc", []) if part not in ("body", "query", "path")]
-            errors.append((".".join(loc) or "request", str(item.get("msg", item))))
+            field = item.get("field")
+            if isinstance(field, str) and field:
+                name = field.removeprefix("body.").removeprefix("query.").removeprefix("path.")
+            else:
+                loc = [str(part) for part in item.get("loc", []) if part not in ("body", "query", "path")]
+                name = ".".join(loc)
+            errors.append((name or "request", str(item.get("msg", item))))
         return errors
     if detail:
         return [("request", str(detail))]
@@ -285,10 +290,12 @@ class ApiClient:
         )
         return self._parse(Score, body, "the score")
 
-    def explanation(self, applicant_id: int) -> Explanation:
+    def explanation(self, applicant_id: int, top: int | None = None) -> Explanation:
+        """The explanation; ``top`` asks for that many contributions (the API's default otherwise)."""
         body = self._request(
             "GET",
             f"/v1/applicants/{applicant_id}/explanation",
+            params={"top": top} if top else None,
             what=f"the explanation for applicant {applicant_id}",
             not_found=_unknown_applicant(applicant_id),
         )

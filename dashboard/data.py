@@ -24,6 +24,8 @@ HEALTH_TTL_S = 15
 # The model description only changes with the version, which is part of its key.
 MODEL_TTL_S = 3600
 DRIFT_TTL_S = 300
+# Contributions asked for with each explanation (the API caps the `top` query parameter at 1000).
+EXPLANATION_TOP = 1000
 
 
 def _health(_client: ApiClient, identity: str) -> Health:
@@ -39,7 +41,8 @@ def _score(_client: ApiClient, identity: str, applicant_id: int, version: str) -
 
 
 def _explanation(_client: ApiClient, identity: str, applicant_id: int, version: str) -> Explanation:
-    return _client.explanation(applicant_id)
+    # Every contribution (up to the API's bound), so that the waterfall's "other factors" bar is exact.
+    return _client.explanation(applicant_id, top=EXPLANATION_TOP)
 
 
 def _applicant(_client: ApiClient, identity: str, applicant_id: int, version: str) -> Applicant:

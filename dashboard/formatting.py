@@ -16,7 +16,9 @@ MISSING_TEXT = "not provided"
 _DAY_UNITS = {"day", "days"}
 _YEAR_UNITS = {"year", "years"}
 _PERCENT_UNITS = {"%", "percent", "pct"}
-_RATIO_UNITS = {"ratio", "share", "fraction", "proportion"}
+# A "ratio" is shown as a plain number (credit / income = 6.4); a "share" or "fraction" in [0, 1] as a percentage.
+_RATIO_UNITS = {"ratio", "times"}
+_SHARE_UNITS = {"share", "fraction", "proportion"}
 
 
 def is_missing(value: Any) -> bool:
@@ -26,6 +28,14 @@ def is_missing(value: Any) -> bool:
 def pct(probability: float, digits: int = 1) -> str:
     """``0.1234`` -> ``"12.3 %"``."""
     return f"{probability * 100:.{digits}f} %"
+
+
+def in_words(probability: float) -> str:
+    """A probability as a frequency people read more easily: 0.23 -> 'about 23 in 100'."""
+    if probability < 0.01:
+        per_thousand = round(probability * 1000)
+        return "fewer than 1 in 1,000" if per_thousand < 1 else f"about {per_thousand} in 1,000"
+    return f"about {round(probability * 100)} in 100"
 
 
 def number(value: float, digits: int = 2) -> str:
@@ -44,6 +54,8 @@ def format_value(value: Any, unit: str | None = None) -> str:
         return "Yes" if value else "No"
     if not isinstance(value, int | float):
         text = str(value)
+        if text.lower() in ("yes", "no"):
+            text = text.capitalize()
         return f"{text} {unit}" if unit else text
     u = (unit or "").strip()
     low = u.lower()
@@ -56,6 +68,8 @@ def format_value(value: Any, unit: str | None = None) -> str:
     if low in _PERCENT_UNITS:
         return f"{number(value, 1)} %"
     if low in _RATIO_UNITS:
+        return number(value, 2)
+    if low in _SHARE_UNITS:
         return f"{number(value * 100, 1)} %"
     digits = 2 if abs(value) < 100 else 0
     text = number(value, digits)
@@ -77,7 +91,7 @@ def decision_text(score: Score) -> DecisionText:
     p, t = pct(score.probability), pct(score.threshold)
     if granted:
         return DecisionText(
-            "✅",
+            "✔",
             "Decision: GRANT",
             f"The estimated probability of default ({p}) is below the model's threshold ({t}).",
             True,
@@ -85,14 +99,12 @@ def decision_text(score: Score) -> DecisionText:
     if score.decision.strip().lower() == "refuse":
         side = "at or above" if score.probability >= score.threshold else "compared with"
         return DecisionText(
-            "⛔",
+            "✖",
             "Decision: REFUSE",
             f"The estimated probability of default ({p}) is {side} the model's threshold ({t}).",
             False,
         )
-    return DecisionText(
-        "❔", f"Decision: {score.decision.upper()}", f"Probability {p}, threshold {t}.", False
-    )
+    return DecisionText("?", f"Decision: {score.decision.upper()}", f"Probability {p}, threshold {t}.", False)
 
 
 def band_position(name: str | None, bands: Sequence[RiskBand]) -> tuple[int, int] | None:

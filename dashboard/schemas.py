@@ -116,7 +116,9 @@ class Distribution(_Body):
 class FeatureComparison(_Body):
     feature: str
     label: str | None = None
+    kind: str | None = None
     client_value: Any = None
+    client_percentile: float | None = None
     all: Distribution | None = None
     similar: Distribution | None = None
     defaulters: Distribution | None = None

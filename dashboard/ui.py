@@ -39,7 +39,7 @@ def load_settings() -> DashboardSettings:
         problems = "; ".join(
             f"HC_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()
         )
-        st.error(f"**The dashboard's configuration is invalid.** {problems}", icon="⚙️")
+        st.error(f"**The dashboard's configuration is invalid.** {problems}", icon=":material/settings:")
         st.stop()
         raise  # unreachable: st.stop() ends the run
 
@@ -51,7 +51,12 @@ def get_api() -> DashboardApi:
 def show_error(error: ApiError) -> None:
     """An API failure as a message for the officer (title + what to do), never a traceback."""
     title = _ERROR_TITLES.get(error.kind, _ERROR_TITLES["error"])
-    icon = {"not_found": "🔎", "auth": "🔒", "invalid": "✏️"}.get(error.kind, "⚠️")
+    icon = {
+        "not_found": ":material/search_off:",
+        "auth": ":material/lock:",
+        "invalid": ":material/edit:",
+        "unavailable": ":material/cloud_off:",
+    }.get(error.kind, ":material/warning:")
     text = f"**{title}.** {error.message}"
     if isinstance(error, ApiValidationError) and len(error.errors) > 1:
         text += "\n\n" + "\n".join(f"- **{f}**: {p}" for f, p in error.errors)
@@ -66,7 +71,7 @@ def show_unexpected(exc: Exception) -> None:
     st.error(
         f"**This page could not be drawn** ({type(exc).__name__}). The other pages may still work; "
         "the details are in the dashboard's log.",
-        icon="⚠️",
+        icon=":material/warning:",
     )
 
 
@@ -94,7 +99,7 @@ def applicant_picker() -> int | None:
     try:
         return parse_applicant_id(st.session_state.get(APPLICANT_KEY))
     except ValueError as exc:
-        st.sidebar.error(str(exc), icon="✏️")
+        st.sidebar.error(str(exc), icon=":material/edit:")
         return None
 
 
@@ -108,7 +113,7 @@ def current_applicant() -> int | None:
 def require_applicant() -> int:
     applicant_id = current_applicant()
     if applicant_id is None:
-        st.info("Enter an applicant id in the sidebar to see this page.", icon="👈")
+        st.info("Enter an applicant id in the sidebar to see this page.", icon=":material/arrow_back:")
         st.stop()
     return applicant_id  # type: ignore[return-value]
 
@@ -148,19 +153,25 @@ def decision_card(applicant_id: int, score: Score, model: ModelInfo | None) -> N
     c3.metric("Risk band", band_label)
     if bands:
         chart = charts.risk_gauge(score.probability, score.threshold, bands, score.risk_band)
-        st.plotly_chart(chart.figure, config=charts.PLOTLY_CONFIG, alt=chart.alt, key="gauge")
-        st.caption(f"**Chart in words:** {chart.alt}")
+        left, right = st.columns([3, 2], vertical_alignment="center")
+        with left:
+            st.plotly_chart(chart.figure, config=charts.PLOTLY_CONFIG, alt=chart.alt, key="gauge")
         ordered = sorted(bands, key=lambda b: b.lower)
         colours = palette.band_colours(len(ordered))
         rows = []
         for i, (band, colour) in enumerate(zip(ordered, colours, strict=True), start=1):
             here = " ◀ **this client**" if pos and pos[0] == i else ""
-            swatch = f'<span style="color:{colour}">■</span>'
+            swatch = f'<span style="color:{colour}" aria-hidden="true">■</span>'
             rows.append(f"| {swatch} {palette.band_mark(i)} | {html.escape(band_text(band))}{here} |")
-        st.markdown(
-            "| Band (1 = lowest risk) | Probability range |\n|---|---|\n" + "\n".join(rows),
-            unsafe_allow_html=True,
-        )
+        with right:
+            st.markdown(
+                "| Risk band | Probability of default |\n|---|---|\n" + "\n".join(rows),
+                unsafe_allow_html=True,
+            )
+            st.caption(
+                "Band ① is the lowest risk. The thick black line on the gauge is the decision threshold."
+            )
+        st.caption(f"**Chart in words:** {chart.alt}")
     st.caption(
         f"Model version {score.model_version}. The decision compares the probability with the threshold "
         "chosen to minimise the lender's expected cost; it is a recommendation for the officer."

@@ -3,7 +3,10 @@
 The body of ``POST /v1/score`` is a new application with Kaggle field names (``AMT_INCOME_TOTAL``,
 ...). It is built from the client's data as the API serves it (``GET /v1/applicants/{id}``): each
 field whose upper-cased name is an application field of the API's schema (read from the API's own
-OpenAPI document) is copied, converted to the type the schema declares.
+OpenAPI document) is copied back to its raw form (years -> negative day counts, yes/no -> Y/N or
+1/0) and to the type the schema declares. The API does not serve the client's credit-history
+records, so the scenario is scored from the application alone: the page compares the scenario with
+the same application re-scored unchanged, and says so.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dashboard.formatting import is_missing, number
+from dashboard.formatting import DAYS_PER_YEAR, is_missing, number
 from dashboard.schemas import Applicant
 
 # The largest amount accepted in the form; the API has its own (larger) bound.
@@ -91,13 +94,23 @@ def application_fields(openapi: Mapping[str, Any]) -> dict[str, set[str]]:
     return fields
 
 
-def _convert(value: Any, types: set[str]) -> Any:
+def _convert(raw: str, value: Any, unit: str | None, types: set[str]) -> Any:
+    """A displayed value back to the raw form of ``raw`` (the inverse of the API's readable units)."""
     if is_missing(value):
         return None
+    if isinstance(value, str) and value.strip().lower() in ("yes", "no"):
+        value = value.strip().lower() == "yes"
     if isinstance(value, bool):
         if "string" in types:
             return "Y" if value else "N"
         return int(value)
+    if (
+        raw.startswith("DAYS_")
+        and (unit or "").lower() in ("year", "years")
+        and isinstance(value, int | float)
+    ):
+        # Kaggle counts days before the application as negative numbers.
+        value = -round(float(value) * DAYS_PER_YEAR)
     if "integer" in types and isinstance(value, float) and value.is_integer():
         return int(value)
     if "string" in types and not isinstance(value, str) and not ({"number", "integer"} & types):
@@ -112,7 +125,7 @@ def base_application(applicant: Applicant, fields: Mapping[str, set[str]]) -> di
         for field in group.fields:
             raw = field.name.upper()
             if raw in fields and raw not in body:
-                converted = _convert(field.value, fields[raw])
+                converted = _convert(raw, field.value, field.unit, fields[raw])
                 if converted is not None:
                     body[raw] = converted
     if "SK_ID_CURR" in fields:

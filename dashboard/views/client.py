@@ -14,4 +14,4 @@ model = api.model()
 
 st.subheader(f"Applicant {applicant_id}")
 ui.decision_card(applicant_id, score, model)
-st.page_link("views/why.py", label="Why this decision?", icon="➡️")
+st.page_link("views/why.py", label="Why this decision?", icon=":material/arrow_forward:")

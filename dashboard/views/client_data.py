@@ -22,14 +22,19 @@ st.caption(
     "in years; 'not provided' means the information is missing from the file."
 )
 if not applicant.groups:
-    st.info("The scoring service holds no detailed data for this client.", icon="ℹ️")
-for group in applicant.groups:
-    st.subheader(humanize(group.name))
-    rows = [
-        {"Information": field.label or humanize(field.name), "Value": format_value(field.value, field.unit)}
-        for field in group.fields
-    ]
-    if rows:
-        st.table(pd.DataFrame(rows).set_index("Information"))
-    else:
-        st.caption("Nothing recorded.")
+    st.info("The scoring service holds no detailed data for this client.", icon=":material/info:")
+columns = st.columns(2, gap="large")
+for i, group in enumerate(applicant.groups):
+    with columns[i % 2]:
+        st.subheader(humanize(group.name))
+        rows = [
+            {
+                "Information": field.label or humanize(field.name),
+                "Value": format_value(field.value, field.unit),
+            }
+            for field in group.fields
+        ]
+        if rows:
+            st.table(pd.DataFrame(rows).set_index("Information"))
+        else:
+            st.caption("Nothing recorded.")

@@ -18,7 +18,7 @@ ui.decision_summary(applicant_id, score)
 try:
     fields = whatif.application_fields(api.openapi())
 except ValueError as exc:
-    st.error(f"**What-if is not available with this scoring service:** {exc}.", icon="⚠️")
+    st.error(f"**What-if is not available with this scoring service:** {exc}.", icon=":material/warning:")
     st.stop()
 base = whatif.base_application(applicant, fields)
 current = whatif.current_values(applicant)
@@ -45,7 +45,10 @@ with st.form("what-if"):
 if submitted:
     problems = whatif.validate(entered)
     if problems:
-        st.error("**Some values cannot be scored.**\n\n" + "\n".join(f"- {p}" for p in problems), icon="✏️")
+        st.error(
+            "**Some values cannot be scored.**\n\n" + "\n".join(f"- {p}" for p in problems),
+            icon=":material/edit:",
+        )
         st.stop()
     try:
         as_filed = api.rescore(base)
@@ -54,27 +57,44 @@ if submitted:
         ui.show_error(error)
         st.stop()
     before, after = decision_text(as_filed), decision_text(changed)
-    moved = after.headline != before.headline
     delta = (changed.probability - as_filed.probability) * 100
+    direction = "higher risk" if delta > 0.05 else "lower risk" if delta < -0.05 else "about the same"
     st.subheader("Result")
     c1, c2, c3 = st.columns(3)
-    c1.metric("As filed", pct(as_filed.probability), help=before.headline)
-    c2.metric("With the changes", pct(changed.probability), f"{delta:+.1f} pts", delta_color="inverse")
-    c3.metric("Decision with the changes", f"{after.icon} {after.headline.removeprefix('Decision: ')}")
-    if moved:
+    c1.metric("Official score", pct(score.probability), help="The client's score with the full file.")
+    c2.metric(
+        "Scenario as filed", pct(as_filed.probability), help="The application re-scored without changes."
+    )
+    c3.metric(
+        "Scenario with the changes",
+        pct(changed.probability),
+        f"{delta:+.1f} pts ({direction})",
+        delta_color="off",
+    )
+    if after.headline != before.headline:
         st.markdown(
-            f"**The decision changes:** {before.icon} {before.headline} → {after.icon} {after.headline}."
+            f"**The decision would change:** {before.icon} {before.headline} → {after.icon} {after.headline} "
+            f"(threshold {pct(changed.threshold)})."
         )
     else:
-        st.markdown(f"**The decision stays the same:** {after.icon} {after.headline}.")
+        st.markdown(
+            f"**The decision would stay the same:** {after.icon} {after.headline} (threshold {pct(changed.threshold)})."
+        )
     chart = charts.what_if(
-        as_filed.probability, changed.probability, changed.threshold, as_filed.decision, changed.decision
+        score.probability,
+        as_filed.probability,
+        changed.probability,
+        changed.threshold,
+        as_filed.decision,
+        changed.decision,
+        official_decision=score.decision,
     )
     st.plotly_chart(chart.figure, config=charts.PLOTLY_CONFIG, alt=chart.alt, key="what-if-chart")
     st.caption(f"**Chart in words:** {chart.alt}")
     if abs(as_filed.probability - score.probability) > 0.0005:
         st.caption(
-            f"Note: re-scored as filed, the application gives {pct(as_filed.probability)} while the official "
-            f"score is {pct(score.probability)}: the scenario is scored from the data the dashboard can send "
-            "(the application), so compare the two bars above with each other."
+            "Why two starting points? The dashboard sends the scoring service the client's application "
+            "fields but not the detailed credit-history records, so both scenarios are scored without that "
+            f"history ({pct(as_filed.probability)} instead of the official {pct(score.probability)}). "
+            "Compare the two scenario scores with each other: their difference is the effect of the changes."
         )

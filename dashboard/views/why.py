@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, palette, ui
-from dashboard.formatting import number, pct
+from dashboard.formatting import in_words, number, pct
 
 st.title("Why this decision")
 applicant_id = ui.require_applicant()
@@ -25,10 +25,18 @@ st.markdown(
 if explanation.contributions:
     chart = charts.waterfall(explanation, top_k=10)
     st.plotly_chart(chart.figure, config=charts.PLOTLY_CONFIG, alt=chart.alt, key="waterfall")
+    scale = charts.waterfall_scale(explanation)
+    if not scale.matches_probability:
+        st.caption(
+            f"The bars add up to the model's score before calibration ({scale.value(scale.total)}). "
+            f"Calibration then turns that score into the probability of default used for the decision "
+            f"({pct(explanation.probability)}), so that probabilities match the default rates observed "
+            "in the past. The order and direction of the factors are what matter here."
+        )
     with st.expander("Chart in words"):
         st.write(chart.alt)
 else:
-    st.info("The scoring service returned no factor contributions for this client.", icon="ℹ️")
+    st.info("The scoring service returned no factor contributions for this client.", icon=":material/info:")
 
 st.subheader("In plain words")
 raising = [r for r in explanation.reasons if r.direction == "increases_risk"]
@@ -60,11 +68,11 @@ st.info(
     "**It is** an estimate of how likely a client with this profile is to have difficulty repaying, "
     "learned from the repayment history of past clients and computed from the data in this application "
     f"and the credit bureau. A score of {pct(score.probability)} means that, among many clients with "
-    f"similar data, about {score.probability * 100:.0f} in 100 would be expected to default.{cost_line}\n\n"
+    f"similar data, {in_words(score.probability)} would be expected to default.{cost_line}\n\n"
     "**It is not** a judgement of the person, nor a certainty: most clients above the threshold would in "
     "fact repay, and some below it will not. The factors above describe how the model weighed this data "
     "(statistical associations), not causes, so changing one of them does not guarantee a different "
     "decision. The model only knows the data it was given: if something is wrong or missing, the client "
     "can ask for it to be corrected and for the decision to be reviewed by a person.",
-    icon="ℹ️",
+    icon=":material/info:",
 )

@@ -25,6 +25,25 @@ if str(ROOT) not in sys.path:
 API_KEY = "dashboard-test-key"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _scan_components_once() -> Iterator[None]:
+    """Speed only: every AppTest instance rescans the installed packages for Streamlit components
+    (~1-3 s each here); the installed packages do not change during a session, so scan once."""
+    from streamlit.components.v2 import manifest_scanner
+
+    original = manifest_scanner.scan_component_manifests
+    found: list = []
+
+    def scan_once(*args: object, **kwargs: object) -> list:
+        if not found:
+            found.append(original(*args, **kwargs))
+        return list(found[0])
+
+    manifest_scanner.scan_component_manifests = scan_once
+    yield
+    manifest_scanner.scan_component_manifests = original
+
+
 @pytest.fixture
 def closed_port_url() -> str:
     """A loopback URL with nothing listening (the API is down)."""
@@ -70,8 +89,18 @@ def live_api(trained_env, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     port = free_port()
     log = tmp_path_factory.mktemp("live_api") / "uvicorn.log"
     env = trained_env.env(HC_API_KEYS=API_KEY, HC_API_PORT=str(port))
-    cmd = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port),
-           "--log-level", "warning"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "api.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -94,9 +123,12 @@ def known_applicants(live_api: LiveApi, trained_env) -> dict[str, int]:
 
     con = duckdb.connect(str(trained_env.warehouse), read_only=True)
     try:
-        train = [r[0] for r in con.execute(
-            "select sk_id_curr from applicant_features where dataset = 'train' order by sk_id_curr limit 400"
-        ).fetchall()]
+        train = [
+            r[0]
+            for r in con.execute(
+                "select sk_id_curr from applicant_features where dataset = 'train' order by sk_id_curr limit 400"
+            ).fetchall()
+        ]
         test = con.execute(
             "select sk_id_curr from applicant_features where dataset = 'test' order by sk_id_curr limit 1"
         ).fetchall()
@@ -162,7 +194,12 @@ class FakeServer:
 @pytest.fixture
 def odd_server() -> Iterator[FakeServer]:
     """A real HTTP server whose routes a test sets (status codes, delays, malformed bodies)."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+
+    class QuietServer(http.server.ThreadingHTTPServer):
+        def handle_error(self, request: object, client_address: object) -> None:
+            pass  # a client that gave up (timeout test) makes the late reply fail: expected
+
+    server = QuietServer(("127.0.0.1", 0), _Handler)
     server.daemon_threads = True
     hits: dict = {}
 
@@ -170,6 +207,7 @@ def odd_server() -> Iterator[FakeServer]:
         def wrapper(h):
             hits[path] = hits.get(path, 0) + 1
             fn(h)
+
         return wrapper
 
     class Routes(dict):
@@ -195,10 +233,8 @@ def open_dashboard() -> Callable[..., object]:
         at = AppTest.from_file(str(APP), default_timeout=timeout)
         if applicant_id is not None:
             at.query_params["applicant_id"] = str(applicant_id)
-        at.run()
         if page != "client":
-            at.switch_page(PAGES[page]).run()
-        return at
+            at.switch_page(PAGES[page])  # page paths are the file names: no first run needed
+        return at.run()
 
     return _open
-

@@ -28,8 +28,18 @@ PAGES = {
 def page_text(at) -> str:
     """Every text the page shows (markdown, captions, alerts, metrics, tables), for assertions."""
     parts: list[str] = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error",
-                 "success", "text"):
+    for kind in (
+        "title",
+        "header",
+        "subheader",
+        "markdown",
+        "caption",
+        "info",
+        "warning",
+        "error",
+        "success",
+        "text",
+    ):
         parts.extend(str(e.value) for e in getattr(at, kind))
     for m in at.metric:
         parts.append(f"{m.label}: {m.value}")

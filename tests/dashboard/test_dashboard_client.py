@@ -16,8 +16,14 @@ from dashboard.client import (
 )
 from dashboard.settings import DashboardSettings
 
-SCORE = {"sk_id_curr": 7, "probability": 0.2, "decision": "refuse", "threshold": 0.1,
-         "risk_band": "high", "model_version": "v1"}
+SCORE = {
+    "sk_id_curr": 7,
+    "probability": 0.2,
+    "decision": "refuse",
+    "threshold": 0.1,
+    "risk_band": "high",
+    "model_version": "v1",
+}
 
 
 def _client(url: str, **kw) -> ApiClient:
@@ -39,7 +45,9 @@ def test_sends_the_key_and_parses_the_score(odd_server):
     assert (result.probability, result.decision, result.model_version) == (0.2, "refuse", "v1")
 
 
-@pytest.mark.parametrize(("status", "needle"), [(401, "sent none (HTTP 401)"), (403, "refused the dashboard's API key")])
+@pytest.mark.parametrize(
+    ("status", "needle"), [(401, "sent none (HTTP 401)"), (403, "refused the dashboard's API key")]
+)
 def test_auth_errors_say_what_to_fix_without_leaking_the_key(odd_server, status, needle):
     odd_server.routes["/v1/model"] = lambda h: h.send_json(status, {"detail": "nope"})
     with pytest.raises(ApiAuthError) as err:

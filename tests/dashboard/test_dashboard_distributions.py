@@ -31,8 +31,12 @@ def test_categorical_histogram_and_share():
 
 
 def test_other_histogram_spellings():
-    assert parse_histogram([{"lower": 0, "upper": 1, "count": 2}, {"lower": 1, "upper": 2, "count": 3}]).edges == (
-        0.0, 1.0, 2.0,
+    assert parse_histogram(
+        [{"lower": 0, "upper": 1, "count": 2}, {"lower": 1, "upper": 2, "count": 3}]
+    ).edges == (
+        0.0,
+        1.0,
+        2.0,
     )
     assert parse_histogram({"yes": 2, "no": 5}).categories == ("yes", "no")
     assert parse_histogram(None) is None

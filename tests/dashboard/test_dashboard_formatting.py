@@ -13,6 +13,7 @@ from dashboard.formatting import (
     decision_text,
     format_value,
     humanize,
+    in_words,
     number,
     pct,
 )
@@ -26,7 +27,9 @@ BANDS = [
 
 
 def _score(p: float, decision: str, t: float = 0.3) -> Score:
-    return Score(sk_id_curr=1, probability=p, decision=decision, threshold=t, risk_band="low", model_version="v1")
+    return Score(
+        sk_id_curr=1, probability=p, decision=decision, threshold=t, risk_band="low", model_version="v1"
+    )
 
 
 @pytest.mark.parametrize(
@@ -40,7 +43,11 @@ def _score(p: float, decision: str, t: float = 0.3) -> Score:
         (True, None, "Yes"),
         (False, None, "No"),
         (135_000.0, "currency", "135,000 currency"),
-        (0.1234, "ratio", "12.3 %"),
+        (6.404, "ratio", "6.4"),
+        (0.1234, "share", "12.3 %"),
+        ("yes", None, "Yes"),
+        (117000.0, "currency units", "117,000 currency units"),
+        (30.812, "payments", "30.81 payments"),
         (12.345, "%", "12.3 %"),
         (0.5623, None, "0.56"),
         ("Working", None, "Working"),
@@ -57,14 +64,17 @@ def test_number_and_pct():
     assert number(0.125, 2) == "0.12" or number(0.125, 2) == "0.13"
     assert pct(0.0734) == "7.3 %"
     assert pct(0.5, 0) == "50 %"
+    assert in_words(0.234) == "about 23 in 100"
+    assert in_words(0.0059) == "about 6 in 1,000"
+    assert in_words(0.0001) == "fewer than 1 in 1,000"
 
 
 def test_decision_text_says_grant_or_refuse_with_icon():
     grant = decision_text(_score(0.12, "grant"))
-    assert grant.granted and grant.headline == "Decision: GRANT" and grant.icon == "✅"
+    assert grant.granted and grant.headline == "Decision: GRANT" and grant.icon == "✔"
     assert "12.0 %" in grant.explanation and "below" in grant.explanation and "30.0 %" in grant.explanation
     refuse = decision_text(_score(0.45, "refuse"))
-    assert not refuse.granted and refuse.headline == "Decision: REFUSE" and refuse.icon == "⛔"
+    assert not refuse.granted and refuse.headline == "Decision: REFUSE" and refuse.icon == "✖"
     assert "at or above" in refuse.explanation
 
 
@@ -80,8 +90,14 @@ def test_band_position_and_lookup_follow_the_probability_order():
 
 def test_band_colours_are_okabe_ito_from_green_to_vermillion():
     okabe_ito = {
-        palette.BLACK, palette.ORANGE, palette.SKY_BLUE, palette.BLUISH_GREEN,
-        palette.YELLOW, palette.BLUE, palette.VERMILLION, palette.REDDISH_PURPLE,
+        palette.BLACK,
+        palette.ORANGE,
+        palette.SKY_BLUE,
+        palette.BLUISH_GREEN,
+        palette.YELLOW,
+        palette.BLUE,
+        palette.VERMILLION,
+        palette.REDDISH_PURPLE,
     }
     for n in range(1, 8):
         colours = palette.band_colours(n)

@@ -7,8 +7,14 @@ import time
 import pytest
 from dashboard_testing import PAGES, page_text
 
-SCORE = {"sk_id_curr": 5, "probability": 0.2, "decision": "refuse", "threshold": 0.1,
-         "risk_band": "high", "model_version": "v1"}
+SCORE = {
+    "sk_id_curr": 5,
+    "probability": 0.2,
+    "decision": "refuse",
+    "threshold": 0.1,
+    "risk_band": "high",
+    "model_version": "v1",
+}
 
 
 @pytest.mark.parametrize("page", sorted(PAGES))

@@ -7,22 +7,42 @@ import math
 from dashboard import whatif
 from dashboard.schemas import Applicant
 
-GOOD = {"AMT_INCOME_TOTAL": 150_000.0, "AMT_CREDIT": 500_000.0, "AMT_ANNUITY": 25_000.0, "AMT_GOODS_PRICE": 450_000.0}
+GOOD = {
+    "AMT_INCOME_TOTAL": 150_000.0,
+    "AMT_CREDIT": 500_000.0,
+    "AMT_ANNUITY": 25_000.0,
+    "AMT_GOODS_PRICE": 450_000.0,
+}
 
 OPENAPI = {
-    "paths": {"/v1/score": {"post": {"requestBody": {"content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/NewApplication"}}}}}}},
-    "components": {"schemas": {"NewApplication": {"properties": {
-        "SK_ID_CURR": {"type": "integer"},
-        "AMT_INCOME_TOTAL": {"anyOf": [{"type": "number"}, {"type": "null"}]},
-        "AMT_CREDIT": {"type": "number"},
-        "AMT_ANNUITY": {"type": "number"},
-        "AMT_GOODS_PRICE": {"type": "number"},
-        "FLAG_OWN_CAR": {"anyOf": [{"type": "string"}, {"type": "null"}]},
-        "FLAG_MOBIL": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
-        "CNT_CHILDREN": {"type": "integer"},
-        "bureau": {"anyOf": [{"type": "array", "items": {}}, {"type": "null"}]},
-    }}}},
+    "paths": {
+        "/v1/score": {
+            "post": {
+                "requestBody": {
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/NewApplication"}}
+                    }
+                }
+            }
+        }
+    },
+    "components": {
+        "schemas": {
+            "NewApplication": {
+                "properties": {
+                    "SK_ID_CURR": {"type": "integer"},
+                    "AMT_INCOME_TOTAL": {"anyOf": [{"type": "number"}, {"type": "null"}]},
+                    "AMT_CREDIT": {"type": "number"},
+                    "AMT_ANNUITY": {"type": "number"},
+                    "AMT_GOODS_PRICE": {"type": "number"},
+                    "FLAG_OWN_CAR": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                    "FLAG_MOBIL": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
+                    "CNT_CHILDREN": {"type": "integer"},
+                    "bureau": {"anyOf": [{"type": "array", "items": {}}, {"type": "null"}]},
+                }
+            }
+        }
+    },
 }
 
 
@@ -31,7 +51,9 @@ def test_valid_values_pass():
 
 
 def test_invalid_values_are_named():
-    problems = whatif.validate({**GOOD, "AMT_INCOME_TOTAL": -5.0, "AMT_CREDIT": None, "AMT_GOODS_PRICE": math.nan})
+    problems = whatif.validate(
+        {**GOOD, "AMT_INCOME_TOTAL": -5.0, "AMT_CREDIT": None, "AMT_GOODS_PRICE": math.nan}
+    )
     text = " | ".join(problems)
     assert "Annual income: must be greater than 0 (you entered -5)" in text
     assert "Credit amount: enter an amount" in text
@@ -51,20 +73,38 @@ def test_application_fields_from_openapi_skip_history_lists():
 
 
 def test_base_application_converts_to_the_declared_types():
-    applicant = Applicant.model_validate({
-        "sk_id_curr": 100002, "dataset": "train",
-        "groups": [{"name": "identity", "fields": [
-            {"name": "flag_own_car", "label": "Owns a car", "value": True},
-            {"name": "flag_mobil", "label": "Mobile", "value": False},
-            {"name": "cnt_children", "label": "Children", "value": 2.0},
-            {"name": "amt_income_total", "label": "Income", "value": 150000.0, "unit": "currency"},
-            {"name": "amt_credit", "label": "Credit", "value": None},
-            {"name": "ext_source_2", "label": "Not an application field here", "value": 0.5},
-        ]}],
-    })
+    applicant = Applicant.model_validate(
+        {
+            "sk_id_curr": 100002,
+            "dataset": "train",
+            "groups": [
+                {
+                    "name": "identity",
+                    "fields": [
+                        {"name": "flag_own_car", "label": "Owns a car", "value": True},
+                        {"name": "flag_mobil", "label": "Mobile", "value": False},
+                        {"name": "cnt_children", "label": "Children", "value": 2.0},
+                        {
+                            "name": "amt_income_total",
+                            "label": "Income",
+                            "value": 150000.0,
+                            "unit": "currency",
+                        },
+                        {"name": "amt_credit", "label": "Credit", "value": None},
+                        {"name": "ext_source_2", "label": "Not an application field here", "value": 0.5},
+                    ],
+                }
+            ],
+        }
+    )
     body = whatif.base_application(applicant, whatif.application_fields(OPENAPI))
-    assert body == {"SK_ID_CURR": 100002, "FLAG_OWN_CAR": "Y", "FLAG_MOBIL": 0, "CNT_CHILDREN": 2,
-                    "AMT_INCOME_TOTAL": 150000.0}
+    assert body == {
+        "SK_ID_CURR": 100002,
+        "FLAG_OWN_CAR": "Y",
+        "FLAG_MOBIL": 0,
+        "CNT_CHILDREN": 2,
+        "AMT_INCOME_TOTAL": 150000.0,
+    }
     changed = whatif.with_changes(body, {"AMT_INCOME_TOTAL": 90000.0, "AMT_CREDIT": None})
     assert changed["AMT_INCOME_TOTAL"] == 90000.0 and "AMT_CREDIT" not in changed
     assert whatif.current_values(applicant)["AMT_INCOME_TOTAL"] == 150000.0
