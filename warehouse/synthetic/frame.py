@@ -12,7 +12,8 @@ Frame = dict[str, Column]
 
 
 def cat(codes: np.ndarray, levels: list[str]) -> Cat:
-    return (np.asarray(codes, dtype=np.int64), list(levels))
+    codes = np.asarray(codes)
+    return (codes if codes.dtype.kind == "i" else codes.astype(np.int64), list(levels))
 
 
 def cat_const(n: int, level: str) -> Cat:
@@ -33,7 +34,8 @@ def is_level(c: Cat, *names: str) -> np.ndarray:
 
 
 def to_arrow(frame: Frame, columns: list[tuple[str, str]]) -> pa.Table:
-    """Arrow table in the raw column order with the raw types (BIGINT -> int64, DOUBLE -> float64)."""
+    """Arrow table in the raw column order with the raw types (BIGINT -> int64, DOUBLE -> float64,
+    VARCHAR -> dictionary-encoded strings); NaN / code -1 become nulls."""
     arrays = []
     for name, typ in columns:
         col = frame[name]
@@ -41,16 +43,18 @@ def to_arrow(frame: Frame, columns: list[tuple[str, str]]) -> pa.Table:
             assert isinstance(col, tuple), f"{name} must be categorical"
             codes, levels = col
             mask = codes < 0
-            idx = pa.array(np.where(mask, 0, codes).astype(np.int32), mask=mask)
-            arrays.append(
-                pa.DictionaryArray.from_arrays(idx, pa.array(levels, pa.string())).dictionary_decode()
-            )
+            idx = pa.array(codes.astype(np.int32), mask=mask if mask.any() else None)
+            arrays.append(pa.DictionaryArray.from_arrays(idx, pa.array(levels, pa.string())))
         elif typ == "BIGINT":
-            v = np.asarray(col, dtype=float)
-            mask = np.isnan(v)
-            arrays.append(pa.array(np.where(mask, 0, v).astype(np.int64), mask=mask if mask.any() else None))
+            v = np.asarray(col)
+            if v.dtype.kind == "f":
+                mask = np.isnan(v)
+                if mask.any():
+                    arrays.append(pa.array(np.where(mask, 0, v).astype(np.int64), mask=mask))
+                    continue
+                v = v.astype(np.int64)
+            arrays.append(pa.array(v.astype(np.int64, copy=False)))
         else:
-            v = np.asarray(col, dtype=float)
-            mask = np.isnan(v)
-            arrays.append(pa.array(v, mask=mask if mask.any() else None))
+            v = np.asarray(col, dtype=float) + 0.0  # no "-0.0" in the output
+            arrays.append(pa.array(v, from_pandas=True))
     return pa.Table.from_arrays(arrays, names=[n for n, _ in columns])

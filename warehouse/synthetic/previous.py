@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtri
 
 from warehouse.synthetic.frame import Frame, cat, is_level
 from warehouse.synthetic.seq import expand, group_count, group_max, group_mean, group_sum, negbin_counts
@@ -324,7 +325,7 @@ def _cards(
     limit_card = stats.num(C, "AMT_CREDIT_LIMIT_ACTUAL").ppf(rng.random(loans.size))
     limit = np.round(limit_card[ci])
     # utilisation: per-card level driven by payment behaviour, monthly noise, many idle months
-    card_z = 1.2 * (late_u[loans] - 0.5)
+    card_z = 0.8 * ndtri(late_u[loans])  # z has unit variance, so phi(z) is uniform
     z = card_z[ci] + 0.6 * rng.standard_normal(r)
     util = stats.num(C, "UTILISATION").ppf(phi(z))
     util = np.where(limit > 0, np.clip(util, -0.3, 1.2), 0.0)
@@ -346,14 +347,14 @@ def _cards(
     cnt_pos = marg("CNT_DRAWINGS_POS_CURRENT", draw_u)
     for a in (atm, other, pos_d, cnt_atm, cnt_other, cnt_pos):
         a[block_missing] = np.nan
-    min_reg = marg("AMT_INST_MIN_REGULARITY", phi(z + 0.3 * rng.standard_normal(r)))
-    min_reg = np.where(balance > 0, min_reg, 0.0)
+    min_reg = marg("AMT_INST_MIN_REGULARITY", phi(z + 0.15 * rng.standard_normal(r)))
     pay_u = phi(0.5 * z + 0.85 * rng.standard_normal(r))
     pay_cur = marg("AMT_PAYMENT_CURRENT", pay_u)
     pay_cur[rng.random(r) < stats.num(C, "AMT_PAYMENT_CURRENT").missing] = np.nan
     pay_tot = marg("AMT_PAYMENT_TOTAL_CURRENT", pay_u)
-    pace = 0.3 + 0.7 * rng.random(loans.size)  # share of months with a matured instalment
-    mature = np.floor(ck * pace[ci]).astype(float)
+    # matured instalments grow with the card's age: quantile-matched to the card's month number
+    ages = np.sort(ck)
+    mature = marg("CNT_INSTALMENT_MATURE_CUM", (np.searchsorted(ages, ck, side="right") - 0.5) / max(r, 1))
     reg_missing = rng.random(r) < stats.num(C, "AMT_INST_MIN_REGULARITY").missing
     min_reg[reg_missing] = np.nan
     mature[reg_missing] = np.nan
@@ -386,27 +387,29 @@ def _cards(
         "SK_DPD": dpd.astype(float),
         "SK_DPD_DEF": np.where(dpd > 30, np.minimum(dpd, 30), 0).astype(float),
     }
-    # card instalments (version 0): one per month with something due or paid
-    due_any = (np.nan_to_num(min_reg) > 0) | (np.nan_to_num(pay_tot) > 0)
-    idx = np.flatnonzero(due_any)
-    number = np.cumsum(due_any) - np.repeat(
-        np.cumsum(due_any)[np.cumsum(length) - length] - due_any[np.cumsum(length) - length], length
-    )
-    due = np.round(months[idx] * DPM + 10)
-    late_i = late_card[idx]
+    # card instalments (version 0): the payments of each month with activity (sometimes two)
+    active = (balance > 0) | (np.nan_to_num(pay_tot) > 0) | (np.nan_to_num(min_reg) > 0)
+    reps = np.where(active, 1 + (rng.random(r) < 0.45), rng.random(r) < 0.3).astype(np.int64)
+    row, second = expand(reps)
+    card_of_row = ci[row]
+    number = np.arange(row.size) - np.searchsorted(card_of_row, card_of_row) + 1
+    due = np.round(months[row] * DPM + 10) + 15 * second
+    late_i = late_card[row]
     delay = np.where(
-        rng.random(idx.size) < 1.5 * np.maximum(late_i - 0.8, 0),
-        rng.integers(1, 60, idx.size),
-        -rng.integers(0, 25, idx.size),
+        rng.random(row.size) < 1.5 * np.maximum(late_i - 0.8, 0),
+        rng.integers(1, 60, row.size),
+        -rng.integers(0, 25, row.size),
     )
-    amount = np.where(np.nan_to_num(min_reg[idx]) > 0, min_reg[idx], pay_tot[idx])
+    paid = np.where(np.nan_to_num(pay_tot[row]) > 0, pay_tot[row], np.nan_to_num(min_reg[row]))
+    paid = np.where(reps[row] == 2, paid / 2, paid)
+    amount = np.where(np.nan_to_num(min_reg[row]) > 0, min_reg[row], paid)
     inst: Frame = {
-        "_loan": loan[idx],
-        "NUM_INSTALMENT_VERSION": np.zeros(idx.size),
-        "NUM_INSTALMENT_NUMBER": number[idx].astype(float),
+        "_loan": loan[row],
+        "NUM_INSTALMENT_VERSION": np.zeros(row.size),
+        "NUM_INSTALMENT_NUMBER": number.astype(float),
         "DAYS_INSTALMENT": due,
         "DAYS_ENTRY_PAYMENT": np.minimum(due + delay, -1.0),
-        "AMT_INSTALMENT": np.round(np.nan_to_num(amount), 3),
-        "AMT_PAYMENT": np.round(np.where(pay_tot[idx] > 0, pay_tot[idx], np.nan_to_num(amount)), 3),
+        "AMT_INSTALMENT": np.round(amount, 3),
+        "AMT_PAYMENT": np.round(paid, 3),
     }
     return card, inst, util

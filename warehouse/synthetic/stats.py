@@ -198,17 +198,21 @@ class Conditional:
             names.append(labels)
             combined = idx if combined is None else combined * len(labels) + idx
         assert combined is not None
-        uniq, inv = np.unique(combined, return_inverse=True)
-        order = np.argsort(inv, kind="stable")
-        bounds = np.searchsorted(inv[order], np.arange(uniq.size + 1))
+        # counting sort on the small integer keys (radix sort for 16-bit keys)
+        n_keys = int(np.prod([len(lb) for lb in names]))
+        keys = combined.astype(np.int16 if n_keys < 2**15 else np.int64)
+        counts = np.bincount(keys, minlength=n_keys)
+        order = np.argsort(keys, kind="stable")
+        ends = np.cumsum(counts)
         out = []
-        for i, k in enumerate(uniq.tolist()):
+        for k in np.flatnonzero(counts).tolist():
+            idx = order[ends[k] - counts[k] : ends[k]]
             parts = []
             for labels in reversed(names):
                 parts.append(labels[k % len(labels)])
                 k //= len(labels)
             key = "|".join(reversed(parts))
-            out.append((self.groups.get(key, self.fallback), order[bounds[i] : bounds[i + 1]]))
+            out.append((self.groups.get(key, self.fallback), idx))
         return out
 
     def sample(

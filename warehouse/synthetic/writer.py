@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -60,17 +61,44 @@ class DatasetWriter:
         self._con = duckdb.connect()
         self._con.execute(f"SET threads = {int(threads)}")
         self._con.execute("SET preserve_insertion_order = true")
+        self._con.execute("SET enable_progress_bar = false")
+        # one background writer: CSV formatting (DuckDB, outside the GIL) overlaps the next chunk's
+        # generation; a single worker keeps the parts in order
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hc-synthetic-writer")
+        self._pending: list[Future[None]] = []
 
     def write_chunk(self, name: str, table: pa.Table) -> None:
-        """Append rows to the file ``name`` (e.g. ``bureau.csv``)."""
+        """Append rows to the file ``name`` (e.g. ``bureau.csv``), asynchronously."""
         self._headers.setdefault(name, ",".join(_quote_header(c) for c in table.column_names) + "\n")
         parts = self._parts.setdefault(name, [])
+        if not table.num_rows:
+            return
         part = self.staging / f"{name}.part{len(parts):05d}"
-        if table.num_rows:
-            self._con.register("chunk_tbl", table)
-            self._con.execute(f"COPY chunk_tbl TO '{part.as_posix()}' (FORMAT csv, HEADER false, NULL '')")
-            self._con.unregister("chunk_tbl")
-            parts.append(part)
+        parts.append(part)
+        still = []
+        for f in self._pending:
+            if f.done():
+                f.result()  # re-raise a writer error early
+            else:
+                still.append(f)
+        self._pending = still
+        if len(self._pending) >= 8:  # bound the memory held by queued chunks
+            self._pending.pop(0).result()
+        self._pending.append(self._pool.submit(self._copy, table, part))
+
+    def _copy(self, table: pa.Table, part: Path) -> None:
+        view = f"chunk_{part.suffix[5:]}_{abs(hash(part.name))}"
+        self._con.register(view, table)
+        try:
+            self._con.execute(f"COPY {view} TO '{part.as_posix()}' (FORMAT csv, HEADER false, NULL '')")
+        finally:
+            self._con.unregister(view)
+
+    def flush(self) -> None:
+        """Wait for every queued chunk (re-raising a writer error)."""
+        for f in self._pending:
+            f.result()
+        self._pending = []
 
     def declare(self, name: str, columns: list[str]) -> None:
         """Make sure ``name`` is written (header only) even if it never gets a row."""
@@ -81,14 +109,17 @@ class DatasetWriter:
         final = self.staging / name
         with final.open("wb") as out:
             out.write(self._headers[name].encode())
+            out.flush()
             for part in self._parts[name]:
                 with part.open("rb") as src:
-                    shutil.copyfileobj(src, out, 16 * 1024 * 1024)
+                    _copy_file(src.fileno(), out.fileno(), part.stat().st_size)
                 part.unlink()
         return final
 
     def commit(self, marker: dict[str, Any]) -> None:
         """Assemble every file, then move them into the destination (marker first, completed last)."""
+        self.flush()
+        self._pool.shutdown()
         self._con.close()
         files = {name: self._assemble(name) for name in self._parts}
         marker_path = self.out_dir / MARKER_FILE
@@ -100,9 +131,25 @@ class DatasetWriter:
 
     def abort(self) -> None:
         try:
+            self._pool.shutdown(wait=True, cancel_futures=True)
             self._con.close()
         finally:
             shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _copy_file(src: int, dst: int, size: int) -> None:
+    """Append ``size`` bytes of ``src`` to ``dst`` (in the kernel where possible)."""
+    done = 0
+    while done < size:
+        try:
+            n = os.copy_file_range(src, dst, size - done)
+        except OSError:
+            n = os.sendfile(dst, src, None, size - done)
+        if n == 0:
+            break
+        done += n
+    if done != size:
+        raise OSError(f"short copy: {done} of {size} bytes")
 
 
 def _quote_header(name: str) -> str:
