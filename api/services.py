@@ -29,8 +29,10 @@ class UnknownApplicants(LookupError):
     def __init__(self, ids: list[int]) -> None:
         self.ids = ids
         shown = ", ".join(map(str, ids[:10])) + (" ..." if len(ids) > 10 else "")
-        noun = "applicant" if len(ids) == 1 else f"{len(ids)} applicants"
-        super().__init__(f"{noun} not found in the warehouse: {shown}")
+        if len(ids) == 1:
+            super().__init__(f"applicant {ids[0]} not found in the warehouse")
+        else:
+            super().__init__(f"{len(ids)} applicants not found in the warehouse: {shown}")
 
 
 @dataclass(frozen=True)
