@@ -65,7 +65,8 @@ def risk_gauge(
                     "tickwidth": 1,
                     "tickcolor": palette.BLACK,
                 },
-                "bar": {"color": palette.BLACK, "thickness": 0.3},
+                # the client's probability: a white arc outlined in black (the threshold is solid black)
+                "bar": {"color": "white", "thickness": 0.35, "line": {"color": palette.BLACK, "width": 2}},
                 "bgcolor": "white",
                 "borderwidth": 1,
                 "bordercolor": palette.GREY,
@@ -83,8 +84,8 @@ def risk_gauge(
     band_words = ", ".join(f"{b.name} from {pct(b.lower, 0)} to {pct(b.upper, 0)}" for b in ordered)
     where = f"in risk band '{band_name}' ({pos[0]} of {pos[1]}, 1 = lowest risk)" if pos else ""
     alt = (
-        f"Gauge from 0 to 100 %. The client's probability of default is {pct(probability)} {where}. "
-        f"The decision threshold, drawn as a thick black line, is {pct(threshold)}. "
+        f"Gauge from 0 to 100 %. The client's probability of default, drawn as a white arc from 0, is "
+        f"{pct(probability)} {where}. The decision threshold, drawn as a thick black line, is {pct(threshold)}. "
         f"Risk bands: {band_words or 'none given'}."
     )
     return Chart(fig, alt)

@@ -119,12 +119,16 @@ def require_applicant() -> int:
 
 
 def decision_banner(score: Score) -> None:
-    """The decision as a large banner: icon + words + colour (Okabe-Ito blue / vermillion)."""
+    """The decision as a large banner: icon + words + colour (Okabe-Ito blue / vermillion).
+
+    Black text on a light tint of the colour, framed by the full colour: readable (contrast well
+    above WCAG AA) whatever the colour vision, since the words and the icon carry the meaning.
+    """
     text = decision_text(score)
     colour = palette.BLUE if text.granted else palette.VERMILLION
     st.markdown(
-        f'<div role="status" style="background:{colour};color:white;padding:0.8rem 1.1rem;'
-        f'border-radius:0.5rem;margin-bottom:0.6rem">'
+        f'<div role="status" style="background:{colour}1F;border:3px solid {colour};border-left-width:12px;'
+        f'color:#000;padding:0.8rem 1.1rem;border-radius:0.5rem;margin-bottom:0.6rem">'
         f'<div style="font-size:1.8rem;font-weight:700">{text.icon} {html.escape(text.headline)}</div>'
         f'<div style="font-size:1.05rem">{html.escape(text.explanation)}</div></div>',
         unsafe_allow_html=True,
@@ -169,7 +173,8 @@ def decision_card(applicant_id: int, score: Score, model: ModelInfo | None) -> N
                 unsafe_allow_html=True,
             )
             st.caption(
-                "Band ① is the lowest risk. The thick black line on the gauge is the decision threshold."
+                "Band ① is the lowest risk. On the gauge, the white arc runs up to the client's "
+                "probability and the thick black line marks the decision threshold."
             )
         st.caption(f"**Chart in words:** {chart.alt}")
     st.caption(

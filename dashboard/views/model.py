@@ -45,7 +45,9 @@ if model.global_importance:
     applicant_id = ui.current_applicant()
     if applicant_id is not None:  # the model's own labels come with an explanation (cached)
         with contextlib.suppress(ApiError):  # plain names will do
-            labels.update({c.feature: c.label for c in api.explanation(applicant_id).contributions if c.label})
+            labels.update(
+                {c.feature: c.label for c in api.explanation(applicant_id).contributions if c.label}
+            )
     chart = charts.importance(model.global_importance, labels, top_k=15)
     st.plotly_chart(chart.figure, config=charts.PLOTLY_CONFIG, alt=chart.alt, key="importance")
     with st.expander("Chart in words"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -81,13 +82,37 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 
     raise RuntimeError(f"the API did not become healthy within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
 
 
+@dataclass(frozen=True)
+class ExistingEnv:
+    warehouse: Path
+
+
 @pytest.fixture(scope="session")
-def live_api(trained_env, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
-    """The real scoring API (uvicorn api.main:app) on a random loopback port, over `trained_env`."""
+def api_env(request: pytest.FixtureRequest):
+    """The environment behind the API: `trained_env`, or an existing warehouse named by
+    HC_TEST_WAREHOUSE when HC_TEST_API_URL points the tests at an API that is already running."""
+    if os.environ.get("HC_TEST_API_URL"):
+        return ExistingEnv(warehouse=Path(os.environ["HC_TEST_WAREHOUSE"]))
+    return request.getfixturevalue("trained_env")
+
+
+@pytest.fixture(scope="session")
+def live_api(api_env, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
+    """The real scoring API (uvicorn api.main:app) on a random loopback port, over `trained_env`.
+
+    Set HC_TEST_API_URL, HC_TEST_API_KEY and HC_TEST_WAREHOUSE to run the tests against an API that
+    is already running instead (e.g. `make api` over a built warehouse).
+    """
+    log = tmp_path_factory.mktemp("live_api") / "uvicorn.log"
+    if os.environ.get("HC_TEST_API_URL"):
+        yield LiveApi(
+            url=os.environ["HC_TEST_API_URL"].rstrip("/"), key=os.environ["HC_TEST_API_KEY"], log=log
+        )
+        return
+    trained_env = api_env
     if not (ROOT / "api" / "main.py").exists():
         pytest.skip("the scoring API (api/main.py) does not exist yet")
     port = free_port()
-    log = tmp_path_factory.mktemp("live_api") / "uvicorn.log"
     env = trained_env.env(HC_API_KEYS=API_KEY, HC_API_PORT=str(port))
     cmd = [
         sys.executable,
@@ -117,11 +142,11 @@ def live_api(trained_env, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 @pytest.fixture(scope="session")
-def known_applicants(live_api: LiveApi, trained_env) -> dict[str, int]:
+def known_applicants(live_api: LiveApi, api_env) -> dict[str, int]:
     """Ids of applicants of the warehouse: one the model grants, one it refuses, one new (test set)."""
     import duckdb
 
-    con = duckdb.connect(str(trained_env.warehouse), read_only=True)
+    con = duckdb.connect(str(api_env.warehouse), read_only=True)
     try:
         train = [
             r[0]
