@@ -37,6 +37,11 @@ def validation_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def unprocessable(loc: tuple[str | int, ...], msg: str) -> RequestValidationError:
+    """A 422 for a rule checked in a route (same body shape as pydantic's errors)."""
+    return RequestValidationError([{"loc": loc, "msg": msg, "type": "value_error"}])
+
+
 async def _validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = validation_errors(list(exc.errors()))
     summary = "; ".join(f"{e['field']}: {e['msg']}" for e in errors[:5])
@@ -52,8 +57,7 @@ async def _unknown_handler(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _online_input_handler(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-                        content={"detail": [{"field": "body", "msg": str(exc)}], "message": str(exc)})
+    return await _validation_handler(request, unprocessable(("body",), str(exc)))
 
 
 async def _unavailable_handler(request: Request, exc: Exception) -> JSONResponse:

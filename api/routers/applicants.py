@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Query
 
 from api.comparison import kind_of
 from api.convert import scalar
 from api.deps import ApiKeyDep, FeaturesDep, ModelDep, ServicesDep
+from api.errors import unprocessable
 from api.profile import profile_groups
 from api.routers.scoring import NOT_FOUND, SkIdCurr, not_found
 from api.schemas.responses import Comparison, ExplanationOut, Profile
@@ -87,16 +88,10 @@ def comparison(
         names = [n for n in ranked if n in types][:DEFAULT_COMPARED]
     unknown = [n for n in names if n not in types or n in ("sk_id_curr", "dataset", "target")]
     if unknown:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=[{"field": "query.features", "msg": f"unknown feature(s): {', '.join(unknown[:10])}; "
-                     "use column names of applicant_features (see GET /v1/model)"}],
-        )
+        raise unprocessable(("query", "features"), f"unknown feature(s): {', '.join(unknown[:10])}; "
+                            "use column names of applicant_features (see GET /v1/model)")
     if not names or len(names) > MAX_COMPARED:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=[{"field": "query.features", "msg": f"give between 1 and {MAX_COMPARED} feature names"}],
-        )
+        raise unprocessable(("query", "features"), f"give between 1 and {MAX_COMPARED} feature names")
     result = services.comparison().compare(sk_id_curr, names)
     if result is None:
         raise not_found(sk_id_curr)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Path, status
 
 from api.deps import ApiKeyDep, FeaturesDep, ModelDep, ServicesDep
+from api.errors import unprocessable
 from api.schemas.examples import NEW_APPLICATION_EXAMPLE
 from api.schemas.requests import BatchRequest, NewApplication
 from api.schemas.responses import BatchScores, ErrorOut, Score
@@ -48,13 +49,7 @@ def score_batch(batch: BatchRequest, _: ApiKeyDep, model: ModelDep, features: Fe
     limit = services.settings.api_batch_max
     size = len(batch.sk_id_curr) + len(batch.applications)
     if size > limit:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=[{"field": "body", "msg": f"a batch holds at most {limit} applicants, got {size}"}],
-        )
-    if any(i < 0 or i > MAX_ID for i in batch.sk_id_curr):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            detail=[{"field": "body.sk_id_curr", "msg": "ids are between 0 and 2^63-1"}])
+        raise unprocessable(("body",), f"a batch holds at most {limit} applicants, got {size}")
     results = services.score_known(model, batch.sk_id_curr, "batch") if batch.sk_id_curr else []
     if batch.applications:
         rows = services.online.build(batch.applications, features.generation)

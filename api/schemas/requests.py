@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
@@ -63,7 +63,9 @@ class BatchRequest(BaseModel):
         json_schema_extra={"examples": [{"sk_id_curr": [100002, 100003]}]},
     )
 
-    sk_id_curr: list[int] = Field(default_factory=list, description="ids of applicants in the warehouse")
+    sk_id_curr: list[Annotated[int, Field(ge=0, le=2**63 - 1)]] = Field(
+        default_factory=list, description="ids of applicants in the warehouse"
+    )
     applications: list[NewApplication] = Field(  # type: ignore[valid-type]
         default_factory=list, description="new applications, each with its own history"
     )
