@@ -1,0 +1,73 @@
+"""Wall time and peak memory of the synthetic generator at a given scale.
+
+    .venv/bin/python bench/bench_generator.py              # scale 0.2 (what `make bench` runs)
+    nice -n 10 .venv/bin/python bench/bench_generator.py --scale 1   # Kaggle size (target: <= 3 min, <= 8 GB)
+
+The generator runs as a child process (``python -m warehouse.synthetic``), so the peak resident memory
+reported is the generator's own; the output goes to a temporary folder, removed afterwards unless
+``--keep`` names a folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scale", type=float, default=0.2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--keep", type=Path, help="write here and keep the data set")
+    args = ap.parse_args()
+    out = args.keep or Path(tempfile.mkdtemp(prefix="hc-bench-generator-"))
+    try:
+        cmd = [
+            sys.executable,
+            "-m",
+            "warehouse.synthetic",
+            "--scale",
+            str(args.scale),
+            "--seed",
+            str(args.seed),
+        ]
+        start = time.perf_counter()
+        res = subprocess.run([*cmd, "--out", str(out), "-q"], cwd=REPO, check=False)
+        wall = time.perf_counter() - start
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if res.returncode != 0:
+            print(f"generator failed with exit code {res.returncode}", file=sys.stderr)
+            return res.returncode
+        files = sorted(out.glob("*.csv"))
+        rows = {f.name: sum(1 for _ in f.open("rb")) - 1 for f in files}
+        size = sum(f.stat().st_size for f in files)
+        total_rows = sum(rows.values())
+        print(
+            f"synthetic generator, scale {args.scale}, seed {args.seed}, {os.cpu_count()} CPUs, "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
+        print(f"  wall time      {wall:8.1f} s")
+        print(
+            f"  CPU time       {usage.ru_utime + usage.ru_stime:8.1f} s (user {usage.ru_utime:.1f}, sys {usage.ru_stime:.1f})"
+        )
+        print(f"  peak memory    {usage.ru_maxrss / 1024**2:8.2f} GB (max RSS of the generator process)")
+        print(f"  output         {size / 1e9:8.2f} GB, {total_rows:,} rows ({total_rows / wall:,.0f} rows/s)")
+        for name, n in rows.items():
+            print(f"    {name:28s} {n:>12,}")
+    finally:
+        if args.keep is None:
+            shutil.rmtree(out, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
