@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from conftest import API_KEY, api_settings
+from api_helpers import API_KEY, api_settings
 from fastapi.testclient import TestClient
 
 from api.main import create_app

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from conftest import API_KEY, api_settings
+from api_helpers import API_KEY, api_settings
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
