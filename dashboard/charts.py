@@ -123,7 +123,10 @@ class WaterfallScale:
 def waterfall_scale(explanation: Explanation) -> WaterfallScale:
     total = explanation.base_value + sum(c.shap for c in explanation.contributions)
     probability_like = 0.0 <= explanation.base_value <= 1.0 and -1e-9 <= total <= 1.0 + 1e-9
-    matches = probability_like and abs(total - explanation.probability) < 0.005
+    # the bars end at the probability itself (within rounding), or at a score calibration transforms
+    matches = probability_like and abs(total - explanation.probability) <= max(
+        0.001, 0.02 * explanation.probability
+    )
     return WaterfallScale(probability_like, total, matches)
 
 

@@ -74,7 +74,7 @@ class DashboardApi:
         self.client = client
         self.identity = client.identity
 
-        def cached(func, ttl):  # noqa: ANN001, ANN202 -- a thin wrapper around st.cache_data
+        def cached(func, ttl):  # type: ignore[no-untyped-def]
             # The wrapper is rebuilt each run; st.cache_data keys its store on the function's
             # module, name and source, so the cached answers survive from run to run.
             return st.cache_data(ttl=ttl, show_spinner=False, max_entries=512)(func)

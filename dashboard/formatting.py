@@ -117,13 +117,12 @@ def band_position(name: str | None, bands: Sequence[RiskBand]) -> tuple[int, int
 
 
 def band_for(probability: float, bands: Sequence[RiskBand]) -> RiskBand | None:
+    """The band holding ``probability`` (lower bound included; the top band also holds its upper bound)."""
     ordered = sorted(bands, key=lambda b: b.lower)
     for band in ordered:
         if band.lower <= probability < band.upper:
             return band
-    if ordered and probability >= ordered[-1].upper:
-        return ordered[-1]
-    return ordered[-1] if ordered and math.isclose(probability, ordered[-1].upper) else None
+    return ordered[-1] if ordered and probability >= ordered[-1].upper else None
 
 
 def band_text(band: RiskBand) -> str:

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from dashboard import charts, palette
 from dashboard.client import ApiError, ApiValidationError
 from dashboard.data import DashboardApi
-from dashboard.formatting import band_position, band_text, decision_text, pct
+from dashboard.formatting import band_for, band_position, band_text, decision_text, pct
 from dashboard.schemas import ModelInfo, Score
 from dashboard.settings import DashboardSettings
 
@@ -147,8 +147,11 @@ def decision_summary(applicant_id: int, score: Score) -> None:
 def decision_card(applicant_id: int, score: Score, model: ModelInfo | None) -> None:
     decision_banner(score)
     bands = model.risk_bands if model else []
-    pos = band_position(score.risk_band, bands)
-    band_label = score.risk_band or "not given"
+    band_name = score.risk_band
+    if band_position(band_name, bands) is None and (fallback := band_for(score.probability, bands)):
+        band_name = fallback.name  # the API named no band of the model: place the probability ourselves
+    pos = band_position(band_name, bands)
+    band_label = band_name or "not given"
     if pos:
         band_label = f"{palette.band_mark(pos[0])} {band_label} ({pos[0]} of {pos[1]})"
     c1, c2, c3 = st.columns(3)
@@ -156,7 +159,7 @@ def decision_card(applicant_id: int, score: Score, model: ModelInfo | None) -> N
     c2.metric("Decision threshold", pct(score.threshold))
     c3.metric("Risk band", band_label)
     if bands:
-        chart = charts.risk_gauge(score.probability, score.threshold, bands, score.risk_band)
+        chart = charts.risk_gauge(score.probability, score.threshold, bands, band_name)
         left, right = st.columns([3, 2], vertical_alignment="center")
         with left:
             st.plotly_chart(chart.figure, config=charts.PLOTLY_CONFIG, alt=chart.alt, key="gauge")
