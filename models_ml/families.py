@@ -54,7 +54,7 @@ class FitContext:
 
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "dummy": {},
-    "logistic_regression": {"C": 0.05},
+    "logistic_regression": {"C": 0.01},
     "random_forest": {"min_samples_leaf": 10, "max_features": "sqrt", "max_samples": 0.5, "max_depth": 16},
     "lightgbm": {"num_leaves": 31, "min_child_samples": 50, "feature_fraction": 0.5, "lambda_l2": 1.0},
     "xgboost": {"max_depth": 5, "min_child_weight": 5, "colsample_bytree": 0.5, "reg_lambda": 1.0},
@@ -62,7 +62,7 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
 
 SEARCH_SPACE: dict[str, dict[str, list[Any]]] = {
     "dummy": {},
-    "logistic_regression": {"C": [0.003, 0.01, 0.03, 0.1, 0.3, 1.0]},
+    "logistic_regression": {"C": [0.001, 0.003, 0.03, 0.1]},
     "random_forest": {"min_samples_leaf": [3, 10, 25, 50], "max_features": ["sqrt", 0.1, 0.2],
                       "max_samples": [0.5], "max_depth": [12, 16, None]},
     "lightgbm": {"num_leaves": [7, 15, 31, 63], "min_child_samples": [20, 50, 100, 200],
@@ -104,6 +104,8 @@ class SklearnModel(FittedModel):
         self.pipeline = pipeline
 
     def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
+        if self.family == "dummy":
+            return self.pipeline.predict_proba(np.zeros((len(X), 1)))[:, 1]
         return self.pipeline.predict_proba(X)[:, 1]
 
 
@@ -138,7 +140,7 @@ def _sklearn_estimator(c: Candidate, ctx: FitContext) -> Any:
     if c.family == "dummy":
         return DummyClassifier(strategy="prior")
     if c.family == "logistic_regression":
-        return LogisticRegression(C=p["C"], class_weight=cw, max_iter=3000, solver="lbfgs")
+        return LogisticRegression(C=p["C"], class_weight=cw, max_iter=300, solver="lbfgs")
     if c.family == "random_forest":
         return RandomForestClassifier(
             n_estimators=ctx.profile.rf_trees, min_samples_leaf=p["min_samples_leaf"],
@@ -148,8 +150,10 @@ def _sklearn_estimator(c: Candidate, ctx: FitContext) -> Any:
 
 
 def fit_sklearn(c: Candidate, X: pd.DataFrame, y: np.ndarray, ctx: FitContext) -> SklearnModel:
-    pre = make_sklearn_preprocessor(ctx.schema)
     clf = _sklearn_estimator(c, ctx)
+    if c.family == "dummy":  # ignores the features: no preprocessing to fit
+        return SklearnModel(c.family, Pipeline([("clf", clf.fit(np.zeros((len(y), 1)), y))]))
+    pre = make_sklearn_preprocessor(ctx.schema)
     steps: list[tuple[str, Any]] = [("pre", pre)]
     if c.imbalance == "undersample" and c.family != "dummy":
         steps.append(("sample", RandomUnderSampler(sampling_strategy=ctx.undersample_ratio,

@@ -79,7 +79,9 @@ def comparison(rows: list[dict[str, Any]], path: Path) -> Path:
 def shap_beeswarm(expl: Explanation, path: Path, labels: dict[str, str], max_display: int = 20) -> Path:
     import shap  # heavy import only for the figure
 
-    numeric = expl.data.apply(lambda c: pd.to_numeric(c, errors="coerce")).to_numpy(dtype=float)
+    numeric = np.column_stack([
+        pd.Categorical(c).codes.astype(float) if c.dtype == object else pd.to_numeric(c, errors="coerce")
+        for _, c in expl.data.items()]) if len(expl.data.columns) else np.zeros((len(expl), 0))
     names = [labels.get(f, f) for f in expl.feature_names]
     e = shap.Explanation(values=expl.values, base_values=np.full(len(expl), expl.base_value), data=numeric,
                          feature_names=names)

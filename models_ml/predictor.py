@@ -49,12 +49,13 @@ class Predictor:
     def from_fitted(cls, model: FittedModel, schema: FeatureSchema, X_train: pd.DataFrame) -> Predictor:
         extras: dict[str, Any] = {}
         if isinstance(model, SklearnModel):
-            pre = model.pipeline.named_steps["pre"]
-            extras["output_map"] = output_feature_map(pre)
-            if model.family == "logistic_regression":
-                extras["linear_means"] = pre.transform(X_train).mean(axis=0).tolist()
-            elif model.family == "dummy":
+            if model.family == "dummy":
                 extras["prior"] = float(model.pipeline.named_steps["clf"].class_prior_[1])
+            else:
+                pre = model.pipeline.named_steps["pre"]
+                extras["output_map"] = output_feature_map(pre)
+                if model.family == "logistic_regression":
+                    extras["linear_means"] = pre.transform(X_train).mean(axis=0).tolist()
         return cls(model.family, schema, model, extras)
 
     # --- prediction ----------------------------------------------------------------------------
@@ -74,11 +75,11 @@ class Predictor:
             base = float(contrib[0, -1]) if len(contrib) else self._boosted_base()
             return Explanation(contrib[:, :-1], base, names, X.reset_index(drop=True), "log_odds")
         assert isinstance(self.model, SklearnModel)
-        pre = self.model.pipeline.named_steps["pre"]
-        clf = self.model.pipeline.named_steps["clf"]
         if self.family == "dummy":
             return Explanation(np.zeros((len(X), len(names))), float(self.extras["prior"]), names,
                                X.reset_index(drop=True), "probability")
+        pre = self.model.pipeline.named_steps["pre"]
+        clf = self.model.pipeline.named_steps["clf"]
         Z = pre.transform(X)
         if self.family == "logistic_regression":
             means = np.asarray(self.extras["linear_means"])

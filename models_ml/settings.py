@@ -87,5 +87,10 @@ class ModelSettings(BaseSettings):
         return PROFILES[self.train_profile]
 
     @property
+    def effective_n_jobs(self) -> int:
+        """Threads per model; one in the fast profile (tiny data: threads only add synchronisation cost)."""
+        return 1 if self.train_profile == "fast" else self.n_jobs
+
+    @property
     def models_dir(self) -> Path:
         return self.artifacts / "models"

@@ -170,7 +170,7 @@ def run_training(settings: ModelSettings) -> Path:
     log.info("training_set: %d rows, %d features, default rate %.2f%% (%s)", n, len(data.schema.features),
              100 * y.mean(), settings.warehouse)
     costs = row_costs(settings, X)
-    ctx = FitContext(data.schema, profile, settings.seed, settings.n_jobs, settings.undersample_ratio)
+    ctx = FitContext(data.schema, profile, settings.seed, settings.effective_n_jobs, settings.undersample_ratio)
 
     # 1. comparison on identical folds (a stratified subsample when the data is large)
     cmp_idx = stratified_subsample(y, settings.compare_max_rows, settings.seed)
