@@ -389,7 +389,7 @@ def _cards(
     }
     # card instalments (version 0): the payments of each month with activity (sometimes two)
     active = (balance > 0) | (np.nan_to_num(pay_tot) > 0) | (np.nan_to_num(min_reg) > 0)
-    reps = np.where(active, 1 + (rng.random(r) < 0.45), rng.random(r) < 0.3).astype(np.int64)
+    reps = np.where(active, 1 + (rng.random(r) < 0.7), rng.random(r) < 0.45).astype(np.int64)
     row, second = expand(reps)
     card_of_row = ci[row]
     number = np.arange(row.size) - np.searchsorted(card_of_row, card_of_row) + 1

@@ -111,3 +111,11 @@ def test_ground_truth_covers_every_applicant(synthetic_dir: Path) -> None:
     ids = np.sort(np.concatenate([train.SK_ID_CURR, test.SK_ID_CURR]))
     assert np.array_equal(np.sort(gt.SK_ID_CURR.to_numpy()), ids)
     assert gt.DEFAULT_PROBABILITY.between(0, 1, inclusive="neither").all()
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_integer_columns_are_never_empty(synthetic_dir: Path, table: str) -> None:
+    """As in Kaggle's files, every BIGINT column is filled (missing values only occur in floats/text)."""
+    ints = [c for c, t in raw_columns()[table] if t == "BIGINT"]
+    df = pd.read_csv(synthetic_dir / csv_name(table), usecols=ints)
+    assert not df.isna().any().any(), df.columns[df.isna().any()].tolist()
