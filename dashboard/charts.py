@@ -201,26 +201,41 @@ def waterfall(explanation: Explanation, top_k: int = 10) -> Chart:
 # -- comparison -----------------------------------------------------------------------------------
 
 
-def _bars(hist: Histogram, name: str, colour: str, pattern: str = "", opacity: float = 1.0) -> go.Bar:
+def _bars(hist: Histogram, name: str, colour: str, pattern: str = "", side: int = 0) -> go.Bar:
+    """Bars of a group's shares; ``side`` -1 / +1 draws them in the left / right half of each bin."""
     shares = [s * 100 for s in hist.shares()]
+    marker = {
+        "color": colour,
+        "pattern": {"shape": pattern, "fgcolor": palette.BLACK, "fgopacity": 0.55},
+        "line": {"color": "white", "width": 0.5},
+    }
+    hover = "%{x}: %{y:.1f} %<extra>" + name + "</extra>"
     if hist.numeric:
+        widths = list(hist.widths())
+        x = list(hist.centres())
+        if side:
+            return go.Bar(
+                x=x,
+                y=shares,
+                width=[w / 2 for w in widths],
+                offset=[-w / 2 if side < 0 else 0.0 for w in widths],
+                name=name,
+                marker=marker,
+                hovertemplate=hover,
+            )
+        return go.Bar(x=x, y=shares, width=widths, name=name, marker=marker, hovertemplate=hover)
+    x = list(hist.categories or ())
+    if side:
         return go.Bar(
-            x=list(hist.centres()),
+            x=x,
             y=shares,
-            width=list(hist.widths()),
+            width=0.4,
+            offset=-0.4 if side < 0 else 0.0,
             name=name,
-            marker={"color": colour, "pattern": {"shape": pattern}, "line": {"color": "white", "width": 0.5}},
-            opacity=opacity,
-            hovertemplate="%{x}: %{y:.1f} %<extra>" + name + "</extra>",
+            marker=marker,
+            hovertemplate=hover,
         )
-    return go.Bar(
-        x=list(hist.categories or ()),
-        y=shares,
-        name=name,
-        marker={"color": colour, "pattern": {"shape": pattern}},
-        opacity=opacity,
-        hovertemplate="%{x}: %{y:.1f} %<extra>" + name + "</extra>",
-    )
+    return go.Bar(x=x, y=shares, width=0.8, name=name, marker=marker, hovertemplate=hover)
 
 
 def distribution(
@@ -232,48 +247,51 @@ def distribution(
     non_defaulters: Histogram | None,
     client_text: str,
 ) -> go.Figure:
-    """Three panels on one x axis: all clients, similar clients, defaulters vs non-defaulters."""
+    """Three panels on one x axis: all clients, similar clients, defaulters beside non-defaulters."""
     fig = make_subplots(
         rows=3,
         cols=1,
         shared_xaxes=True,
-        vertical_spacing=0.09,
-        subplot_titles=("All clients", "Similar clients", "Defaulters (hatched) vs non-defaulters (plain)"),
+        vertical_spacing=0.1,
+        subplot_titles=(
+            "All clients",
+            "Similar clients",
+            "Clients who defaulted (hatched, left) and who repaid (plain, right)",
+        ),
     )
+    for title in fig.layout.annotations:  # panel titles on the left, clear of the client's marker
+        title.update(x=0.0, xanchor="left", font={"size": 14})
     if all_clients:
         fig.add_trace(_bars(all_clients, "All clients", palette.ALL_CLIENTS), row=1, col=1)
     if similar:
         fig.add_trace(_bars(similar, "Similar clients", palette.SIMILAR_CLIENTS), row=2, col=1)
-    if non_defaulters:
-        fig.add_trace(_bars(non_defaulters, "Non-defaulters", palette.NON_DEFAULTERS, "", 0.75), row=3, col=1)
     if defaulters:
         fig.add_trace(
-            _bars(defaulters, "Defaulters", palette.DEFAULTERS, palette.DEFAULTERS_PATTERN, 0.75),
+            _bars(defaulters, "Defaulted", palette.DEFAULTERS, palette.DEFAULTERS_PATTERN, side=-1),
             row=3,
             col=1,
         )
-    fig.update_layout(barmode="overlay")
+    if non_defaulters:
+        fig.add_trace(_bars(non_defaulters, "Repaid", palette.NON_DEFAULTERS, side=+1), row=3, col=1)
+    fig.update_layout(barmode="overlay", bargap=0.0)
     numeric_client = isinstance(client_value, int | float) and not isinstance(client_value, bool)
-    if numeric_client or (client_value is not None and all_clients is not None and not all_clients.numeric):
+    categorical = all_clients is not None and not all_clients.numeric
+    if numeric_client or (client_value is not None and categorical):
         x = client_value if numeric_client else str(client_value)
         for row in (1, 2, 3):
             fig.add_vline(x=x, line={"color": palette.BLACK, "width": 3, "dash": "dash"}, row=row, col=1)
-        fig.add_annotation(
-            x=x,
-            y=1.0,
-            yref="y domain",
-            xref="x",
-            text=f"▼ This client: {client_text}",
-            showarrow=False,
-            yanchor="bottom",
-            font={"size": 13, "color": palette.BLACK},
-            bgcolor="rgba(255,255,255,0.85)",
-            row=1,
-            col=1,
-        )
+        title = f"Dashed line: this client ({client_text})"
+    else:
+        title = f"This client: {client_text} (not shown)"
     fig.update_yaxes(title_text="% of group", ticksuffix="%")
     fig.update_xaxes(title_text=label, row=3, col=1)
-    _layout(fig, 560, legend={"orientation": "h", "y": -0.12})
+    _layout(
+        fig,
+        580,
+        title={"text": title, "x": 1.0, "xanchor": "right", "font": {"size": 14}},
+        margin={"l": 10, "r": 10, "t": 60, "b": 50},
+        legend={"orientation": "h", "y": -0.16},
+    )
     return fig
 
 

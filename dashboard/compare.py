@@ -102,7 +102,8 @@ def feature_view(
     numeric = kind == "numeric" if kind else numeric_value
     to_years = numeric and _is_day_count(fc.feature, unit_hint)
     percentile = fc.client_percentile
-    unit = unit_hint
+    # The client-data page shows shares as percentages (value x 100, unit "%"); here values are raw shares.
+    unit = "share" if (unit_hint or "").strip() == "%" else unit_hint
     if to_years:
         unit = "years"
         if numeric_value:

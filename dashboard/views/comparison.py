@@ -31,9 +31,9 @@ options = ranked + [name for name in known if name not in ranked_set]
 defaults = ranked[:DEFAULT_FEATURES] or options[:DEFAULT_FEATURES]
 
 st.markdown(
-    "Pick the information to compare. Each chart shows the client's value (dashed line, **▼ This client**) "
+    "Pick the information to compare. Each chart shows the client's value (**dashed black line**) "
     "against all clients, against the clients most similar to this one, and against past clients who "
-    "defaulted (hatched bars) or repaid (plain bars)."
+    "defaulted (hatched bars) or repaid (plain bars), as a percentage of each group."
 )
 chosen = st.multiselect(
     "Information to compare (most influential first)",
@@ -68,8 +68,9 @@ for fc in comparison.features:
         fig = charts.distribution(view.label, view.client_value, *hists, client_text=view.client_text)
         alt = (
             f"Three panels of bar charts of {view.label}, as a percentage of each group: all clients; "
-            "similar clients; clients who defaulted (hatched bars) and clients who repaid (plain bars). "
-            "A dashed black line marks this client. " + " ".join(s.replace("**", "") for s in lines)
+            "similar clients; clients who defaulted (hatched bars, left of each pair) beside clients who repaid "
+            "(plain bars, right). A dashed black line marks this client. "
+            + " ".join(s.replace("**", "") for s in lines)
         )
         st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, alt=alt, key=f"dist-{fc.feature}")
     rows = compare.quantile_rows(view)
