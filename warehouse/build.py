@@ -146,14 +146,38 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
         }
         n_all, n_train, n_cols = _finalize(new_file, result.manifest, build_info)
         _swap(new_file, final)
-    except (RawDataError, DbtBuildError) as exc:
+    except RawDataError as exc:
         raise WarehouseBuildError(f"{exc}\n{_unchanged(final)}") from exc
+    except DbtBuildError as exc:
+        examples = _failing_test_examples(workdir / final.name, exc.failed_results)
+        raise WarehouseBuildError(f"{exc}{examples}\n{_unchanged(final)}") from exc
     except WarehouseBuildError as exc:
         raise WarehouseBuildError(f"{exc}\n{_unchanged(final)}") from exc
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return BuildReport(final, time.perf_counter() - started, n_all, n_train, n_cols,
                        result.count("pass") + result.count("success"), result.warnings())
+
+
+def _failing_test_examples(warehouse_file: Path, failed: list[dict], limit: int = 3) -> str:
+    """A few offending rows of each failing data test (they name the column and the value)."""
+    lines: list[str] = []
+    tests = [r for r in failed if str(r.get("unique_id", "")).startswith("test.") and r.get("compiled_code")]
+    if not tests or not warehouse_file.exists():
+        return ""
+    try:
+        with duckdb.connect(str(warehouse_file), read_only=True) as con:
+            for result in tests:
+                name = result["unique_id"].split(".")[2]
+                try:
+                    rel = con.sql(f"select * from (\n{result['compiled_code']}\n) as failing limit {limit}")
+                    rows = [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
+                except duckdb.Error:
+                    continue
+                lines += [f"  offending row of {name}: {row}" for row in rows]
+    except duckdb.Error:
+        return ""
+    return ("\n" + "\n".join(lines)) if lines else ""
 
 
 def _unchanged(final: Path) -> str:

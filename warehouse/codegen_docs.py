@@ -96,7 +96,7 @@ DERIVED_ROW_COLUMNS = {
     "interest_rate_proxy": "simple yearly interest-rate proxy of a previous credit: "
                            "(amt_annuity * cnt_payment / amt_credit - 1) / (cnt_payment / 12)",
     "early_repayment_days": "days_last_due_1st_version - days_last_due (positive: repaid earlier than first planned)",
-    "remaining_share": "share of the installments left to pay: cnt_instalment_future / cnt_instalment",
+    "remaining_ratio": "share of the installments left to pay: cnt_instalment_future / cnt_instalment",
     "payment_ratio": "amount paid over amount due for an installment: amt_payment / amt_instalment",
     "payment_diff": "amount due minus amount paid for an installment: amt_instalment - amt_payment",
     "days_past_due": "days paid late: max(days_entry_payment - days_instalment, 0) (NULL if unpaid)",

@@ -15,9 +15,12 @@ from pathlib import Path
 class DbtBuildError(RuntimeError):
     """``dbt build`` failed: ``failures`` names each failing model / test with dbt's message."""
 
-    def __init__(self, command: str, failures: list[str], output_tail: str) -> None:
+    def __init__(self, command: str, failures: list[str], output_tail: str,
+                 failed_results: list[dict] | None = None) -> None:
+        self.command = command
         self.failures = failures
         self.output_tail = output_tail
+        self.failed_results = failed_results or []
         if failures:
             body = "\n".join(f"  - {f}" for f in failures)
         else:
@@ -82,7 +85,7 @@ def run_dbt(
         code = proc.wait()
     results_file = target_path / "run_results.json"
     results = json.loads(results_file.read_text(encoding="utf-8"))["results"] if results_file.exists() else []
-    failures = [describe(r) for r in results if r.get("status") in ("error", "fail", "runtime error")]
-    if code != 0 or failures:
-        raise DbtBuildError(command, failures, "\n".join(tail))
+    failed = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
+    if code != 0 or failed:
+        raise DbtBuildError(command, [describe(r) for r in failed], "\n".join(tail), failed)
     return DbtResult(target_path=target_path, results=results)

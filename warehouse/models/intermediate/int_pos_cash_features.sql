@@ -6,7 +6,7 @@
     ['cnt_instalment_future', ['min', 'mean']],
     ['sk_dpd', ['max', 'mean']],
     ['sk_dpd_def', ['max', 'mean']],
-    ['remaining_share', ['mean']],
+    ['remaining_ratio', ['mean']],
 ] -%}
 {%- set statuses = ['Active', 'Completed', 'Signed', 'Returned to the store'] %}
 
@@ -23,7 +23,7 @@ pos_cash as (
         name_contract_status,
         sk_dpd,
         sk_dpd_def,
-        {{ safe_divide('cnt_instalment_future', 'cnt_instalment') }} as remaining_share
+        {{ safe_divide('cnt_instalment_future', 'cnt_instalment') }} as remaining_ratio
     from {{ ref('stg_pos_cash_balance') }}
 
 ),
@@ -42,7 +42,7 @@ per_applicant as (
         ---------- the last 12 months
         {{ share_where('sk_dpd > 0', within='months_balance >= -12') }} as pos_last12m_dpd_share,
         max(case when months_balance >= -12 then sk_dpd end) as pos_last12m_sk_dpd_max,
-        avg(case when months_balance >= -12 then remaining_share end) as pos_last12m_remaining_share_mean
+        avg(case when months_balance >= -12 then remaining_ratio end) as pos_last12m_remaining_ratio_mean
     from pos_cash
     group by sk_id_curr
 
