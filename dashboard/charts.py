@@ -15,6 +15,7 @@ from dashboard.schemas import Contribution, Explanation, Importance, RiskBand
 
 FONT = {"family": "sans-serif", "size": 14, "color": palette.BLACK}
 PLOTLY_CONFIG = {"displayModeBar": False, "responsive": True}
+# Pages pass theme=None to st.plotly_chart: the figures carry their own (Okabe-Ito) styling.
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ def _layout(fig: go.Figure, height: int, **kwargs: object) -> go.Figure:
     }
     options.update(kwargs)
     fig.update_layout(**options)
+    # axis labels get the room they need (the figures are drawn without Streamlit's theme)
+    fig.update_xaxes(automargin=True)
+    fig.update_yaxes(automargin=True)
     return fig
 
 
@@ -206,7 +210,8 @@ def _bars(hist: Histogram, name: str, colour: str, pattern: str = "", side: int 
     shares = [s * 100 for s in hist.shares()]
     marker = {
         "color": colour,
-        "pattern": {"shape": pattern, "fgcolor": palette.BLACK, "fgopacity": 0.55},
+        # the hatch is drawn over the fill colour (Streamlit's plotly.js drops `bgcolor` in "replace" mode)
+        "pattern": {"shape": pattern, "fgcolor": palette.BLACK, "fgopacity": 0.6, "fillmode": "overlay"},
         "line": {"color": "white", "width": 0.5},
     }
     hover = "%{x}: %{y:.1f} %<extra>" + name + "</extra>"
@@ -283,7 +288,7 @@ def distribution(
         title = f"Dashed line: this client ({client_text})"
     else:
         title = f"This client: {client_text} (not shown)"
-    fig.update_yaxes(title_text="% of group", ticksuffix="%")
+    fig.update_yaxes(title_text="% of group", ticksuffix="%", automargin=True)
     fig.update_xaxes(title_text=label, row=3, col=1)
     _layout(
         fig,
@@ -359,7 +364,8 @@ def what_if(
         y=threshold * 100,
         line={"color": palette.BLACK, "width": 2, "dash": "dash"},
         annotation_text=f"threshold {pct(threshold)}: refused at or above",
-        annotation_position="top left",
+        annotation_position="top right",
+        annotation_bgcolor="rgba(255,255,255,0.85)",
     )
     top = max(*values, threshold) * 100
     fig.update_yaxes(title_text="Probability of default", ticksuffix=" %", range=[0, top * 1.3 + 1])

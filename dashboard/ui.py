@@ -162,7 +162,7 @@ def decision_card(applicant_id: int, score: Score, model: ModelInfo | None) -> N
         chart = charts.risk_gauge(score.probability, score.threshold, bands, band_name)
         left, right = st.columns([3, 2], vertical_alignment="center")
         with left:
-            st.plotly_chart(chart.figure, config=charts.PLOTLY_CONFIG, alt=chart.alt, key="gauge")
+            st.plotly_chart(chart.figure, config=charts.PLOTLY_CONFIG, theme=None, alt=chart.alt, key="gauge")
         ordered = sorted(bands, key=lambda b: b.lower)
         colours = palette.band_colours(len(ordered))
         rows = []

@@ -72,7 +72,7 @@ for fc in comparison.features:
             "(plain bars, right). A dashed black line marks this client. "
             + " ".join(s.replace("**", "") for s in lines)
         )
-        st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, alt=alt, key=f"dist-{fc.feature}")
+        st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, theme=None, alt=alt, key=f"dist-{fc.feature}")
     rows = compare.quantile_rows(view)
     if rows:
         with st.expander(f"Figures for {view.label}"):

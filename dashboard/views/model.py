@@ -49,7 +49,7 @@ if model.global_importance:
                 {c.feature: c.label for c in api.explanation(applicant_id).contributions if c.label}
             )
     chart = charts.importance(model.global_importance, labels, top_k=15)
-    st.plotly_chart(chart.figure, config=charts.PLOTLY_CONFIG, alt=chart.alt, key="importance")
+    st.plotly_chart(chart.figure, config=charts.PLOTLY_CONFIG, theme=None, alt=chart.alt, key="importance")
     with st.expander("Chart in words"):
         st.write(chart.alt)
 else:

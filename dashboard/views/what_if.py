@@ -8,6 +8,9 @@ from dashboard import charts, ui, whatif
 from dashboard.client import ApiValidationError
 from dashboard.formatting import decision_text, number, pct
 
+# Beyond this gap (probability) between the official score and the unchanged scenario, say so loudly.
+RELIABLE_GAP = 0.05
+
 st.title("What if...")
 applicant_id = ui.require_applicant()
 api = ui.get_api()
@@ -70,15 +73,27 @@ if submitted:
         pct(changed.probability),
         f"{delta:+.1f} pts ({direction})",
         delta_color="off",
+        delta_arrow="auto" if direction != "about the same" else "off",
     )
-    if after.headline != before.headline:
-        st.markdown(
-            f"**The decision would change:** {before.icon} {before.headline} → {after.icon} {after.headline} "
-            f"(threshold {pct(changed.threshold)})."
+    official = decision_text(score)
+    st.markdown(
+        f"**Scenario:** as filed {before.icon} {before.headline.removeprefix('Decision: ')} "
+        f"({pct(as_filed.probability)}) → with the changes {after.icon} {after.headline.removeprefix('Decision: ')} "
+        f"({pct(changed.probability)}); threshold {pct(changed.threshold)}. "
+        + (
+            "**In the scenario, the decision would change.**"
+            if after.granted != before.granted
+            else "In the scenario, the decision would stay the same."
         )
-    else:
-        st.markdown(
-            f"**The decision would stay the same:** {after.icon} {after.headline} (threshold {pct(changed.threshold)})."
+    )
+    if before.granted != official.granted or abs(as_filed.probability - score.probability) > RELIABLE_GAP:
+        st.warning(
+            "**This scenario is not a reliable guide for this client.** Scored from the application alone "
+            f"(without the credit-history records), the unchanged file gets {pct(as_filed.probability)} "
+            f"({before.headline.removeprefix('Decision: ')}), while the official score with the full file is "
+            f"{pct(score.probability)} ({official.headline.removeprefix('Decision: ')}). The official decision "
+            "stands; use the scenario only for the direction in which the changes move the risk.",
+            icon=":material/warning:",
         )
     chart = charts.what_if(
         score.probability,
@@ -89,7 +104,7 @@ if submitted:
         changed.decision,
         official_decision=score.decision,
     )
-    st.plotly_chart(chart.figure, config=charts.PLOTLY_CONFIG, alt=chart.alt, key="what-if-chart")
+    st.plotly_chart(chart.figure, config=charts.PLOTLY_CONFIG, theme=None, alt=chart.alt, key="what-if-chart")
     st.caption(f"**Chart in words:** {chart.alt}")
     if abs(as_filed.probability - score.probability) > 0.0005:
         st.caption(

@@ -24,7 +24,7 @@ st.markdown(
 )
 if explanation.contributions:
     chart = charts.waterfall(explanation, top_k=10)
-    st.plotly_chart(chart.figure, config=charts.PLOTLY_CONFIG, alt=chart.alt, key="waterfall")
+    st.plotly_chart(chart.figure, config=charts.PLOTLY_CONFIG, theme=None, alt=chart.alt, key="waterfall")
     scale = charts.waterfall_scale(explanation)
     if not scale.matches_probability:
         st.caption(

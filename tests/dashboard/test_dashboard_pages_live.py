@@ -127,8 +127,11 @@ def test_comparison_page_places_the_client(open_dashboard, dashboard_env, known_
         )
 
 
-def test_what_if_rescores_through_the_api(open_dashboard, dashboard_env, known_applicants):
-    applicant_id = known_applicants["grant"]
+@pytest.mark.parametrize("kind", ["grant", "refuse"])
+def test_what_if_rescores_through_the_api(open_dashboard, dashboard_env, known_applicants, kind):
+    if kind not in known_applicants:
+        pytest.skip(f"no applicant the model would {kind} among the first train ids")
+    applicant_id = known_applicants[kind]
     at = open_dashboard("what_if", applicant_id=applicant_id)
     _no_failure(at)
     profile = Applicant.model_validate(dashboard_env.get(f"/v1/applicants/{applicant_id}"))
@@ -149,10 +152,22 @@ def test_what_if_rescores_through_the_api(open_dashboard, dashboard_env, known_a
     assert metrics["Official score"] == pct(official["probability"])
     assert metrics["Scenario as filed"] == pct(as_filed["probability"])
     assert metrics["Scenario with the changes"] == pct(changed["probability"])
-    verdict = "GRANT" if changed["decision"] == "grant" else "REFUSE"
-    assert f"Decision: {verdict}" in page_text(at)
+
+    def words(decision: str) -> str:
+        return "✔ GRANT" if decision == "grant" else "✖ REFUSE"
+
+    text = page_text(at)
+    assert (
+        f"as filed {words(as_filed['decision'])} ({pct(as_filed['probability'])}) → with the changes "
+        f"{words(changed['decision'])} ({pct(changed['probability'])})"
+    ) in text
     stays = changed["decision"] == as_filed["decision"]
-    assert ("would stay the same" if stays else "would change") in page_text(at)
+    assert ("the decision would stay the same" if stays else "the decision would change") in text
+    unreliable = (
+        as_filed["decision"] != official["decision"]
+        or abs(as_filed["probability"] - official["probability"]) > 0.05
+    )
+    assert ("This scenario is not a reliable guide for this client" in text) == unreliable
     assert len(at.get("plotly_chart")) == 1
 
 

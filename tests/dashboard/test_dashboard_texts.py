@@ -172,10 +172,17 @@ def test_drift_words():
 
 
 def test_percent_units_of_the_profile_are_shares_in_the_comparison():
-    fc = FeatureComparison.model_validate({
-        "feature": "inst_late_share", "kind": "numeric", "client_value": 0.25, "client_percentile": 0.9,
-        "all": {"quantiles": {"p50": 0.05}, "histogram": {"edges": [0.0, 0.5, 1.0], "counts": [9, 1]}},
-    })
+    fc = FeatureComparison.model_validate(
+        {
+            "feature": "inst_late_share",
+            "kind": "numeric",
+            "client_value": 0.25,
+            "client_percentile": 0.9,
+            "all": {"quantiles": {"p50": 0.05}, "histogram": {"edges": [0.0, 0.5, 1.0], "counts": [9, 1]}},
+        }
+    )
     view = feature_view(fc, unit_hint="%", label_hint="Share of instalments paid late")
     assert view.client_text == "25 %"
-    assert "Among all clients, 90 % have a lower value than this client; the median is 5 %." in sentences(view)
+    assert "Among all clients, 90 % have a lower value than this client; the median is 5 %." in sentences(
+        view
+    )
