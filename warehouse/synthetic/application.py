@@ -42,6 +42,14 @@ def _copula(rng: np.random.Generator, factor: np.ndarray, rho: float) -> np.ndar
     return phi(rho * factor + np.sqrt(1.0 - rho * rho) * rng.standard_normal(factor.size))
 
 
+def _mix(rng: np.random.Generator, *loadings: tuple[np.ndarray, float]) -> np.ndarray:
+    """Uniforms whose normal scores load on several independent standard-normal factors."""
+    z = sum(w * f for f, w in loadings)
+    rest = 1.0 - sum(w * w for _, w in loadings)
+    assert rest > 0, "loadings too large"
+    return phi(z + np.sqrt(rest) * rng.standard_normal(loadings[0][0].size))
+
+
 def _cat_col(stats: Stats, T: str, rng: np.random.Generator, col: str, n: int, u: np.ndarray | None = None):
     m = stats.cat(T, col)
     return cat(m.sample_codes(rng, n, u), m.levels)
@@ -71,7 +79,7 @@ def generate_applicants(
     f["NAME_INCOME_TYPE"] = _cond_cat(stats, T, rng, "NAME_INCOME_TYPE", {"DAYS_BIRTH": birth})
     inc_type = f["NAME_INCOME_TYPE"]
     parents_it = {"NAME_INCOME_TYPE": inc_type}
-    share = stats.cond(T, "EMPLOYED_SHARE").sample(rng, {"DAYS_BIRTH": birth}, _copula(rng, lat.age, 0.3))
+    share = stats.cond(T, "EMPLOYED_SHARE").sample(rng, {"DAYS_BIRTH": birth}, _copula(rng, lat.age, 0.1))
     share = np.where(np.isnan(share), stats.num(T, "EMPLOYED_SHARE").ppf(rng.random(n)), share)
     employed = np.minimum(np.rint(share * (birth + 18 * 365)), -1.0)
     pension_spike = stats.cond(T, "DAYS_EMPLOYED").sample(rng, parents_it)
@@ -82,12 +90,12 @@ def generate_applicants(
         stats, T, rng, "NAME_EDUCATION_TYPE", parents_it, _copula(rng, lat.wealth, 0.3)
     )
     f["AMT_INCOME_TOTAL"] = stats.cond(T, "AMT_INCOME_TOTAL").sample(
-        rng, {"NAME_EDUCATION_TYPE": f["NAME_EDUCATION_TYPE"]}, _copula(rng, lat.wealth, 0.6)
+        rng, {"NAME_EDUCATION_TYPE": f["NAME_EDUCATION_TYPE"]}, _copula(rng, lat.wealth, 0.75)
     )
 
     # loan: goods price -> credit -> annuity
     ct = {"NAME_CONTRACT_TYPE": f["NAME_CONTRACT_TYPE"]}
-    goods = stats.cond(T, "AMT_GOODS_PRICE").sample(rng, ct, _copula(rng, lat.wealth, 0.45))
+    goods = stats.cond(T, "AMT_GOODS_PRICE").sample(rng, ct, _copula(rng, lat.wealth, 0.65))
     goods_filled = np.where(np.isnan(goods), stats.num(T, "AMT_GOODS_PRICE").ppf(rng.random(n)), goods)
     ratio = stats.cond(T, "CREDIT_OVER_GOODS").sample(rng, {**ct, "AMT_GOODS_PRICE": goods_filled})
     ratio = np.where(np.isnan(ratio), 1.0, ratio)
@@ -112,7 +120,7 @@ def generate_applicants(
     f["NAME_HOUSING_TYPE"] = _cond_cat(stats, T, rng, "NAME_HOUSING_TYPE", {"DAYS_BIRTH": birth})
 
     f["REGION_RATING_CLIENT"] = stats.num(T, "REGION_RATING_CLIENT").sample(
-        rng, n, _copula(rng, lat.risk, 0.25)
+        rng, n, _mix(rng, (lat.risk, 0.3), (lat.wealth, -0.35))
     )
     rr = {"REGION_RATING_CLIENT": f["REGION_RATING_CLIENT"]}
     f["REGION_RATING_CLIENT_W_CITY"] = stats.cond(T, "REGION_RATING_CLIENT_W_CITY").sample(rng, rr)
@@ -122,7 +130,9 @@ def generate_applicants(
         stats.cond(T, "DAYS_REGISTRATION").sample(rng, by_age), birth + 14 * 365
     )
     f["DAYS_ID_PUBLISH"] = np.maximum(stats.cond(T, "DAYS_ID_PUBLISH").sample(rng, by_age), birth + 14 * 365)
-    f["OWN_CAR_AGE"] = stats.cond(T, "OWN_CAR_AGE").sample(rng, {"FLAG_OWN_CAR": f["FLAG_OWN_CAR"]})
+    f["OWN_CAR_AGE"] = stats.cond(T, "OWN_CAR_AGE").sample(
+        rng, {"FLAG_OWN_CAR": f["FLAG_OWN_CAR"]}, _mix(rng, (lat.wealth, -0.35), (lat.risk, 0.2))
+    )
 
     for c in ("FLAG_MOBIL", "FLAG_WORK_PHONE", "FLAG_CONT_MOBILE", "FLAG_PHONE", "FLAG_EMAIL"):
         f[c] = stats.num(T, c).sample(rng, n)
@@ -145,9 +155,12 @@ def generate_applicants(
     )
 
     # external scores: the strongest application signal, tied to the risk factor (and age for #1)
-    f["EXT_SOURCE_1"] = stats.cond(T, "EXT_SOURCE_1").sample(rng, by_age, _copula(rng, -lat.risk, 0.55))
-    f["EXT_SOURCE_2"] = stats.num(T, "EXT_SOURCE_2").sample(rng, n, _copula(rng, -lat.risk, 0.55))
-    f["EXT_SOURCE_3"] = stats.num(T, "EXT_SOURCE_3").sample(rng, n, _copula(rng, -lat.risk, 0.55))
+    ext1_u = _mix(rng, (lat.risk, -0.45), (lat.wealth, 0.2))
+    f["EXT_SOURCE_1"] = stats.cond(T, "EXT_SOURCE_1").sample(rng, by_age, ext1_u)
+    ext2_u = _mix(rng, (lat.risk, -0.45), (lat.wealth, 0.25))
+    f["EXT_SOURCE_2"] = stats.num(T, "EXT_SOURCE_2").sample(rng, n, ext2_u)
+    ext3_u = _mix(rng, (lat.risk, -0.4), (lat.age, 0.3))
+    f["EXT_SOURCE_3"] = stats.num(T, "EXT_SOURCE_3").sample(rng, n, ext3_u)
 
     _building(f, T, rng, n, stats, lat)
     _social_circle(f, T, rng, n, stats, lat)

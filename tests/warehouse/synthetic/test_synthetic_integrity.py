@@ -145,6 +145,9 @@ def test_application_dependencies(t: dict[str, pd.DataFrame]) -> None:
     assert (app.DAYS_EMPLOYED[working] < 0).all()
     assert np.corrcoef(app.REGION_RATING_CLIENT, app.REGION_RATING_CLIENT_W_CITY)[0, 1] > 0.7
     assert app.loc[app.FLAG_OWN_CAR == "N", "OWN_CAR_AGE"].isna().all()
+    rho = app[["AMT_INCOME_TOTAL", "AMT_CREDIT", "DAYS_BIRTH", "EXT_SOURCE_1"]].corr("spearman")
+    assert rho.loc["AMT_INCOME_TOTAL", "AMT_CREDIT"] > 0.15  # Kaggle: +0.42
+    assert rho.loc["DAYS_BIRTH", "EXT_SOURCE_1"] < -0.3  # older applicants score higher (Kaggle: -0.6)
     building = [c for c in app.columns if c.endswith(("_AVG", "_MODE", "_MEDI"))]
     all_missing = app[building].isna().all(axis=1).mean()
     assert 0.35 < all_missing < 0.6  # the building block is missing as a whole for about half
