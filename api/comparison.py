@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from api.features import ColumnValues, FeatureStore
+from api.features import ColumnValues, FeatureStore, kind_of
 from api.labels import feature_label
 
 QUANTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95}
@@ -24,18 +24,6 @@ BINS = 20
 TOP_LEVELS = 15
 FALLBACK_KEYS = ("ext_source_2", "ext_source_3", "ext_source_1", "amt_income_total", "amt_credit",
                  "amt_annuity", "days_birth", "days_employed")
-NUMERIC_TYPES = ("DOUBLE", "FLOAT", "REAL", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "DECIMAL",
-                 "UBIGINT", "UINTEGER")
-
-
-def kind_of(duckdb_type: str) -> str:
-    t = duckdb_type.upper()
-    if t == "BOOLEAN":
-        return "boolean"
-    if t.startswith(NUMERIC_TYPES):
-        return "numeric"
-    return "categorical"
-
 
 @dataclass(frozen=True)
 class _FeatureData:

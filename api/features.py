@@ -28,6 +28,20 @@ TABLE = "applicant_features"
 KEY = "sk_id_curr"
 
 
+NUMERIC_TYPES = ("DOUBLE", "FLOAT", "REAL", "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "HUGEINT", "DECIMAL",
+                 "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "UHUGEINT")
+
+
+def kind_of(duckdb_type: str) -> str:
+    """numeric | boolean | categorical, from a DuckDB column type."""
+    t = duckdb_type.upper()
+    if t == "BOOLEAN":
+        return "boolean"
+    if t.startswith(NUMERIC_TYPES):
+        return "numeric"
+    return "categorical"
+
+
 class WarehouseUnavailable(RuntimeError):
     """The warehouse file is missing, locked or lacks `applicant_features`."""
 
@@ -104,6 +118,20 @@ class FeatureStore:
                 raise WarehouseUnavailable(f"the warehouse {self.path} does not exist: build it with `make warehouse`")
             self._gen = self._open(identity, 0 if gen is None else gen.number + 1)
             return self._gen
+
+    def current_if_open(self) -> Generation | None:
+        """The current generation when no (re)opening is needed (a cheap `stat` at most); None otherwise.
+        For callers on the event loop, which must not read a whole table."""
+        gen = self._gen
+        if gen is None:
+            return None
+        now = time.monotonic()
+        if now - self._checked_at < self._reload_seconds:
+            return gen
+        if self._identity() != gen.identity:
+            return None
+        self._checked_at = now
+        return gen
 
     def _open(self, identity: tuple[int, int], number: int) -> Generation:
         started = time.perf_counter()
@@ -209,10 +237,9 @@ class FeatureStore:
             frame = fetch(self._cursor(gen).sql(
                 f'select {KEY}, dataset, target, "{name}" as v from {TABLE} order by {KEY}'))
         v = frame["v"]
-        numeric = pd.api.types.is_numeric_dtype(v) and not pd.api.types.is_bool_dtype(v)
         values = (
-            v.to_numpy(dtype=np.float64, na_value=np.nan)
-            if numeric
+            pd.to_numeric(v, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            if kind_of(gen.types[name]) == "numeric"
             else np.array([None if pd.isna(x) else x for x in v], dtype=object)
         )
         return ColumnValues(

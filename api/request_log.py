@@ -28,7 +28,6 @@ import pyarrow.parquet as pq
 log = logging.getLogger("api.request_log")
 
 FIXED_COLUMNS = ("logged_at", "model_version", "endpoint", "applicant_hash", "probability", "decision")
-_ARROW_TYPES = {"numeric": pa.float64(), "boolean": pa.bool_(), "categorical": pa.string()}
 
 
 @dataclass
@@ -64,10 +63,10 @@ class RequestLog:
         probability: float,
         decision: str,
         features: Mapping[str, Any] | None = None,
-        source: tuple[pd.DataFrame, int] | None = None,
+        source: tuple[Any, int] | None = None,
     ) -> None:
-        """Buffer one score. The features come as a mapping, or as `source` = (frame, row position),
-        read only when the buffer is written (keeps the request path cheap)."""
+        """Buffer one score. The features come as a mapping, or as `source` = (table, row position) with
+        an Arrow table from `feature_table` or a DataFrame, read only when the buffer is written."""
         now = datetime.now(UTC)
         row = {
             "logged_at": now,
@@ -80,8 +79,7 @@ class RequestLog:
         if source is not None:
             row["_source"] = source
         else:
-            for name in feature_types:
-                row[name] = (features or {}).get(name)
+            row["_features"] = dict(features or {})
         key = (now.strftime("%Y-%m-%d"), model_version)
         with self._lock:
             batch = self._buffer.get(key)
@@ -114,22 +112,7 @@ class RequestLog:
         return written
 
     def _write(self, date: str, batch: _Batch) -> Path:
-        schema = pa.schema(
-            [
-                ("logged_at", pa.timestamp("us", tz="UTC")),
-                ("model_version", pa.string()),
-                ("endpoint", pa.string()),
-                ("applicant_hash", pa.string()),
-                ("probability", pa.float64()),
-                ("decision", pa.string()),
-            ]
-            + [(name, _ARROW_TYPES.get(kind, pa.float64())) for name, kind in batch.feature_types.items()
-               if name not in FIXED_COLUMNS]
-        )
-        kinds = batch.feature_types
-        _fill_from_sources(batch.rows, [n for n in kinds if n not in FIXED_COLUMNS])
-        rows = [{k: _arrow_value(v, kinds.get(k)) for k, v in r.items()} for r in batch.rows]
-        table = pa.Table.from_pylist(rows, schema=schema)
+        table = to_arrow(batch.rows, batch.feature_types)
         folder = self.directory / f"date={date}"
         folder.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -160,33 +143,74 @@ class RequestLog:
         self.flush()
 
 
-def _fill_from_sources(rows: list[dict[str, Any]], names: list[str]) -> None:
-    """Read the features of rows logged by reference, one gather per source frame."""
-    groups: dict[int, tuple[pd.DataFrame, list[tuple[dict[str, Any], int]]]] = {}
-    for row in rows:
-        source = row.pop("_source", None)
-        if source is not None:
-            frame, pos = source
-            groups.setdefault(id(frame), (frame, []))[1].append((row, pos))
-    for frame, items in groups.values():
-        present = [n for n in names if n in frame.columns]
-        records = frame.iloc[[pos for _, pos in items]][present].to_dict(orient="records")
-        for (row, _), values in zip(items, records, strict=True):
-            row.update(values)
+_ARROW_TYPES = {"numeric": pa.float64(), "boolean": pa.bool_(), "categorical": pa.string()}
 
 
-def _arrow_value(value: Any, kind: str | None) -> Any:
-    """Plain Python values for Arrow: missing -> None, numpy scalars -> Python, cast to the feature type."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and value != value:
-        return None
-    if kind == "numeric":
-        return float(value)
-    if kind == "boolean":
-        return bool(value)
-    if kind == "categorical":
-        return str(value)
-    return value
+def feature_table(features: pd.DataFrame, feature_types: dict[str, str]) -> pa.Table:
+    """Features as Arrow columns of the model's types (numeric -> float64, boolean, categorical -> string)."""
+    target = pa.schema([(n, _ARROW_TYPES.get(feature_types.get(n, "numeric"), pa.float64()))
+                        for n in features.columns])
+    features = features.reset_index(drop=True)
+    converted = {}
+    for column in target:
+        values = features[column.name]
+        if values.dtype == object:  # Python objects (e.g. Decimal from HUGEINT, posted values): convert here
+            if column.type == pa.float64():
+                values = pd.to_numeric(values, errors="coerce")
+            elif column.type == pa.string():
+                values = values.astype("string")
+            else:
+                values = values.astype("boolean")
+        converted[column.name] = values
+    frame = pd.DataFrame(converted)
+    return pa.Table.from_pandas(frame, preserve_index=False).cast(target)
+
+
+def _features(rows: list[dict[str, Any]], names: list[str], feature_types: dict[str, str]) -> pa.Table:
+    """The feature columns of the buffered rows, in row order. Rows logged by reference are taken from
+    their source (an Arrow table of converted features, or a DataFrame) in one `take` per source."""
+    parts: list[pa.Table] = []
+    order: list[int] = []
+    by_source: dict[int, tuple[Any, list[int], list[int]]] = {}
+    mapped_rows: list[int] = []
+    for i, row in enumerate(rows):
+        source = row.get("_source")
+        if source is None:
+            mapped_rows.append(i)
+        else:
+            table, pos = source
+            entry = by_source.setdefault(id(table), (table, [], []))
+            entry[1].append(i)
+            entry[2].append(pos)
+    for source, indices, positions in by_source.values():
+        if isinstance(source, pa.Table):
+            part = source.take(pa.array(positions, type=pa.int64())).select(names)
+        else:
+            part = feature_table(source.reindex(columns=names).take(positions), feature_types)
+        parts.append(part)
+        order += indices
+    if mapped_rows:
+        records = pd.DataFrame.from_records([rows[i].get("_features") or {} for i in mapped_rows], columns=names)
+        parts.append(feature_table(records, feature_types))
+        order += mapped_rows
+    if not parts:
+        return feature_table(pd.DataFrame(columns=names), feature_types)
+    table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+    if order != sorted(order):
+        table = table.take(pa.array(sorted(range(len(order)), key=order.__getitem__), type=pa.int64()))
+    return table
+
+
+def to_arrow(rows: list[dict[str, Any]], feature_types: dict[str, str]) -> pa.Table:
+    """The log rows as an Arrow table: fixed columns, then the features typed by the model's schema."""
+    names = [n for n in feature_types if n not in FIXED_COLUMNS]
+    features = _features(rows, names, feature_types)
+    fixed = [
+        pa.array([r["logged_at"] for r in rows], type=pa.timestamp("us", tz="UTC")),
+        pa.array([r["model_version"] for r in rows], type=pa.string()),
+        pa.array([r["endpoint"] for r in rows], type=pa.string()),
+        pa.array([r["applicant_hash"] for r in rows], type=pa.string()),
+        pa.array([r["probability"] for r in rows], type=pa.float64()),
+        pa.array([r["decision"] for r in rows], type=pa.string()),
+    ]
+    return pa.Table.from_arrays(fixed + features.columns, names=[*FIXED_COLUMNS, *names])

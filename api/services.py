@@ -9,12 +9,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from api.comparison import ComparisonIndex
 from api.features import FeatureStore, Generation, WarehouseUnavailable
 from api.model_store import ModelStore, ModelUnavailable
 from api.new_applications import OnlineFeatures
-from api.request_log import RequestLog
+from api.request_log import RequestLog, feature_table
 from api.security import KeyStore
 from api.settings import ApiSettings
 
@@ -42,6 +43,7 @@ class ScoreBook:
     generation: Generation
     model: Any
     probabilities: np.ndarray
+    features: pa.Table  # the model's features of every row, converted once for the request log
 
 
 @dataclass
@@ -143,10 +145,11 @@ class Services:
             frame = gen.frame
             chunks = [model.predict_proba(frame.iloc[i : i + BOOK_CHUNK]) for i in range(0, len(frame), BOOK_CHUNK)]
             probabilities = np.concatenate(chunks) if chunks else np.empty(0)
+            features = feature_table(frame.reindex(columns=list(model.feature_types)), model.feature_types)
         except Exception as exc:  # scoring per request still works
             log.error("bulk scoring of known applicants failed (%s: %s)", type(exc).__name__, exc)
             return
-        self._book = ScoreBook(gen, model, probabilities)
+        self._book = ScoreBook(gen, model, probabilities, features)
         log.info("scored %d known applicants with model %s", len(probabilities), model.version)
 
     def _result(self, model: Any, sk_id: int, p: float) -> dict[str, Any]:
@@ -159,6 +162,20 @@ class Services:
             "model_version": model.version,
         }
 
+    def score_known_from_book(self, model: Any, sk_id: int, endpoint: str) -> dict[str, Any] | None:
+        """The score of one known applicant when the bulk scores are ready (no blocking work: safe on
+        the event loop); None when the caller must use `score_known`."""
+        gen = self.features.current_if_open()
+        book = self._book
+        if gen is None or book is None or book.model is not model or book.generation is not gen:
+            return None
+        pos = gen.positions.get(sk_id)
+        if pos is None:
+            raise UnknownApplicants([sk_id])
+        result = self._result(model, sk_id, float(book.probabilities[pos]))
+        self._log(model, endpoint, result, source=(book.features, pos))
+        return result
+
     def score_known(self, model: Any, ids: list[int], endpoint: str) -> list[dict[str, Any]]:
         """Scores of applicants in the warehouse (UnknownApplicants when some are not there)."""
         gen = self.features.current()
@@ -170,13 +187,13 @@ class Services:
                 raise UnknownApplicants(missing)
             book = self.score_book(model, gen)
             if book is not None:
-                probabilities = book.probabilities[positions]
+                probabilities, source = book.probabilities[positions], book.features
             else:
-                probabilities = model.predict_proba(gen.frame.iloc[positions])
+                probabilities, source = model.predict_proba(gen.frame.iloc[positions]), gen.frame
             for sk_id, pos, p in zip(ids, positions, probabilities, strict=True):
                 result = self._result(model, sk_id, float(p))
                 results.append(result)
-                self._log(model, endpoint, result, source=(gen.frame, pos))
+                self._log(model, endpoint, result, source=(source, pos))
             return results
         rows = self.features.get_many(ids)
         missing = sorted(set(ids) - set(rows["sk_id_curr"].tolist()))

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.comparison import kind_of
 from api.convert import scalar
 from api.deps import ApiKeyDep, FeaturesDep, ModelDep, ServicesDep
 from api.errors import unprocessable
+from api.features import kind_of
 from api.profile import profile_groups
 from api.routers.scoring import NOT_FOUND, SkIdCurr, not_found
 from api.schemas.responses import Comparison, ExplanationOut, Profile

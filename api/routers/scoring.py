@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, status
+from fastapi.concurrency import run_in_threadpool
 
 from api.deps import ApiKeyDep, FeaturesDep, ModelDep, ServicesDep
 from api.errors import unprocessable
@@ -25,8 +26,14 @@ def not_found(sk_id_curr: int) -> HTTPException:
 
 @router.get("/applicants/{sk_id_curr}/score", response_model=Score, responses=NOT_FOUND,
             summary="Score a known applicant (features read from the warehouse)")
-def score_applicant(sk_id_curr: SkIdCurr, _: ApiKeyDep, model: ModelDep, services: ServicesDep) -> dict[str, Any]:
-    return services.score_known(model, [sk_id_curr], endpoint="applicant_score")[0]
+async def score_applicant(sk_id_curr: SkIdCurr, _: ApiKeyDep, model: ModelDep,
+                          services: ServicesDep) -> dict[str, Any]:
+    # the common case is a lookup in the bulk scores, answered on the event loop; scoring a row
+    # (bulk scores not ready yet, or a large warehouse read per id) runs in the thread pool
+    result = services.score_known_from_book(model, sk_id_curr, "applicant_score")
+    if result is None:
+        result = (await run_in_threadpool(services.score_known, model, [sk_id_curr], "applicant_score"))[0]
+    return result
 
 
 @router.post("/score", response_model=Score, summary="Score a new application posted with its credit history",
