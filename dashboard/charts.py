@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from dashboard import palette
 from dashboard.distributions import Histogram
@@ -243,6 +242,14 @@ def _bars(hist: Histogram, name: str, colour: str, pattern: str = "", side: int 
     return go.Bar(x=x, y=shares, width=0.8, name=name, marker=marker, hovertemplate=hover)
 
 
+_PANEL_TITLES = (
+    "All clients",
+    "Similar clients",
+    "Clients who defaulted (hatched, left) and who repaid (plain, right)",
+)
+_PANEL_GAP = 0.1
+
+
 def distribution(
     label: str,
     client_value: object,
@@ -252,52 +259,92 @@ def distribution(
     non_defaulters: Histogram | None,
     client_text: str,
 ) -> go.Figure:
-    """Three panels on one x axis: all clients, similar clients, defaulters beside non-defaulters."""
-    fig = make_subplots(
-        rows=3,
-        cols=1,
-        shared_xaxes=True,
-        vertical_spacing=0.1,
-        subplot_titles=(
-            "All clients",
-            "Similar clients",
-            "Clients who defaulted (hatched, left) and who repaid (plain, right)",
-        ),
-    )
-    for title in fig.layout.annotations:  # panel titles on the left, clear of the client's marker
-        title.update(x=0.0, xanchor="left", font={"size": 14})
-    if all_clients:
-        fig.add_trace(_bars(all_clients, "All clients", palette.ALL_CLIENTS), row=1, col=1)
-    if similar:
-        fig.add_trace(_bars(similar, "Similar clients", palette.SIMILAR_CLIENTS), row=2, col=1)
-    if defaulters:
-        fig.add_trace(
-            _bars(defaulters, "Defaulted", palette.DEFAULTERS, palette.DEFAULTERS_PATTERN, side=-1),
-            row=3,
-            col=1,
-        )
-    if non_defaulters:
-        fig.add_trace(_bars(non_defaulters, "Repaid", palette.NON_DEFAULTERS, side=+1), row=3, col=1)
-    fig.update_layout(barmode="overlay", bargap=0.0)
+    """Three panels on one x axis: all clients, similar clients, defaulters beside non-defaulters.
+
+    Built as one layout dictionary (validated once): ``make_subplots`` and per-panel ``add_vline``
+    cost ~0.2 s per figure, which mattered on a page drawing several of them.
+    """
+    height = (1 - 2 * _PANEL_GAP) / 3
+    domains = [(1 - height, 1.0), (0.5 - height / 2, 0.5 + height / 2), (0.0, height)]
+    traces: list[go.Bar] = []
+    panels = [
+        [(all_clients, "All clients", palette.ALL_CLIENTS, "", 0)],
+        [(similar, "Similar clients", palette.SIMILAR_CLIENTS, "", 0)],
+        [
+            (defaulters, "Defaulted", palette.DEFAULTERS, palette.DEFAULTERS_PATTERN, -1),
+            (non_defaulters, "Repaid", palette.NON_DEFAULTERS, "", +1),
+        ],
+    ]
+    for row, series in enumerate(panels, start=1):
+        suffix = "" if row == 1 else str(row)
+        for hist, name, colour, pattern, side in series:
+            if hist is not None:
+                traces.append(
+                    _bars(hist, name, colour, pattern, side).update(xaxis=f"x{suffix}", yaxis=f"y{suffix}")
+                )
     numeric_client = isinstance(client_value, int | float) and not isinstance(client_value, bool)
     categorical = all_clients is not None and not all_clients.numeric
+    shapes = []
     if numeric_client or (client_value is not None and categorical):
         x = client_value if numeric_client else str(client_value)
         for row in (1, 2, 3):
-            fig.add_vline(x=x, line={"color": palette.BLACK, "width": 3, "dash": "dash"}, row=row, col=1)
+            suffix = "" if row == 1 else str(row)
+            shapes.append(
+                {
+                    "type": "line",
+                    "xref": f"x{suffix}",
+                    "x0": x,
+                    "x1": x,
+                    "yref": f"y{suffix} domain",
+                    "y0": 0,
+                    "y1": 1,
+                    "line": {"color": palette.BLACK, "width": 3, "dash": "dash"},
+                }
+            )
         title = f"Dashed line: this client ({client_text})"
     else:
         title = f"This client: {client_text} (not shown)"
-    fig.update_yaxes(title_text="% of group", ticksuffix="%", automargin=True)
-    fig.update_xaxes(title_text=label, row=3, col=1)
-    _layout(
+    layout: dict[str, object] = {
+        "barmode": "overlay",
+        "bargap": 0.0,
+        "shapes": shapes,
+        "annotations": [
+            {
+                "text": text,
+                "x": 0.0,
+                "xref": "paper",
+                "xanchor": "left",
+                "y": top,
+                "yref": "paper",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 14},
+            }
+            for text, (_, top) in zip(_PANEL_TITLES, domains, strict=True)
+        ],
+    }
+    for row, (low, high) in enumerate(domains, start=1):
+        suffix = "" if row == 1 else str(row)
+        layout[f"yaxis{suffix}"] = {
+            "domain": [low, high],
+            "anchor": f"x{suffix}",
+            "title": {"text": "% of group"},
+            "ticksuffix": "%",
+            "automargin": True,
+        }
+        layout[f"xaxis{suffix}"] = {
+            "anchor": f"y{suffix}",
+            "automargin": True,
+            **({"matches": "x3", "showticklabels": False} if row < 3 else {"title": {"text": label}}),
+        }
+    fig = go.Figure(data=traces, layout=layout)
+    return _layout(
         fig,
         580,
         title={"text": title, "x": 1.0, "xanchor": "right", "font": {"size": 14}},
         margin={"l": 10, "r": 10, "t": 60, "b": 50},
         legend={"orientation": "h", "y": -0.16},
     )
-    return fig
 
 
 # -- model ---------------------------------------------------------------------------------------
