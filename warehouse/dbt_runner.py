@@ -68,7 +68,7 @@ def run_dbt(
 ) -> DbtResult:
     """Run ``dbt <command>``; raise ``DbtBuildError`` naming the failing nodes on failure."""
     args = [
-        sys.executable, "-m", "dbt.cli.main", command,
+        sys.executable, "-m", "dbt.cli.main", *command.split(),
         "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
         "--target-path", str(target_path), "--log-path", str(target_path / "logs"),
         *extra_args,

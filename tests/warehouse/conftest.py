@@ -17,6 +17,7 @@ if "warehouse" in sys.modules and getattr(sys.modules["warehouse"], "__file__", 
     del sys.modules["warehouse"]
 
 from wh_fixture_data import build_tables, write_csvs  # noqa: E402
+
 from warehouse.build import BuildReport, build_warehouse  # noqa: E402
 from warehouse.settings import WarehouseSettings  # noqa: E402
 

@@ -6,7 +6,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-
 from wh_fixture_data import (
     FUTURE_BUREAU_ID,
     N_TEST,

@@ -1,0 +1,159 @@
+"""Parity: the online builder, fed an applicant's raw rows, returns exactly the warehouse's row."""
+
+from __future__ import annotations
+
+import threading
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from warehouse.online import OnlineFeatureBuilder, OnlineInputError, fetch_frame
+from warehouse.raw_schema import duckdb_columns_literal
+
+HISTORY_BY_APPLICANT = ["bureau", "previous_application", "POS_CASH_balance", "installments_payments",
+                        "credit_card_balance"]
+
+
+def rows_of(tables: dict[str, pd.DataFrame], ids: list[int], as_test: bool = False) -> dict[str, pd.DataFrame]:
+    """The raw rows of these applicants in every table (bureau_balance through their bureau credits)."""
+    out: dict[str, pd.DataFrame] = {}
+    for name in ("application_train", "application_test"):
+        frame = tables[name][tables[name].SK_ID_CURR.astype("int64").isin(ids)]
+        frame = frame.iloc[frame.SK_ID_CURR.astype("int64").map(ids.index).argsort()]  # posted in `ids` order
+        if as_test and name == "application_train":
+            out["application_test"] = pd.concat([out.get("application_test"), frame.drop(columns="TARGET")])
+        elif len(frame) or name not in out:
+            out[name] = pd.concat([out.get(name), frame]) if name in out else frame
+    for name in HISTORY_BY_APPLICANT:
+        out[name] = tables[name][tables[name].SK_ID_CURR.astype("int64").isin(ids)]
+    bureau_ids = out["bureau"].SK_ID_BUREAU.astype("int64")
+    out["bureau_balance"] = tables["bureau_balance"][tables["bureau_balance"].SK_ID_BUREAU.astype("int64").isin(bureau_ids)]
+    return out
+
+
+def warehouse_rows(path, ids: list[int]) -> pd.DataFrame:
+    with duckdb.connect(str(path), read_only=True) as con:
+        frame = fetch_frame(con.sql(f"select * from applicant_features where sk_id_curr in ({', '.join(map(str, ids))})"))
+    return frame.set_index("sk_id_curr").loc[ids].reset_index()
+
+
+def assert_same_rows(got: pd.DataFrame, expected: pd.DataFrame, skip: tuple[str, ...] = ()) -> None:
+    assert list(got.columns) == list(expected.columns)
+    assert len(got) == len(expected)
+    mismatched = []
+    for column in got.columns:
+        if column in skip:
+            continue
+        a, e = got[column], expected[column]
+        assert a.dtype == e.dtype, f"{column}: {a.dtype} != {e.dtype}"
+        if pd.api.types.is_float_dtype(a):
+            ok = np.allclose(a.to_numpy(float), e.to_numpy(float), rtol=1e-9, atol=1e-9, equal_nan=True)
+        else:
+            ok = a.astype(object).where(a.notna(), None).tolist() == e.astype(object).where(e.notna(), None).tolist()
+        if not ok:
+            mismatched.append(column)
+    assert not mismatched, f"online != warehouse for {mismatched[:10]} ({len(mismatched)} columns)"
+
+
+@pytest.fixture(scope="module")
+def fixture_builder(fixture_warehouse):
+    with OnlineFeatureBuilder.from_warehouse(fixture_warehouse.path) as builder:
+        yield builder
+
+
+def _all_ids(tables) -> list[int]:
+    return [int(x) for x in pd.concat([tables["application_train"].SK_ID_CURR, tables["application_test"].SK_ID_CURR])]
+
+
+def test_parity_on_fixture_applicants_one_by_one(fixture_builder, fixture_warehouse, fixture_tables):
+    ids = _all_ids(fixture_tables)
+    expected = warehouse_rows(fixture_warehouse.path, ids)
+    got = pd.concat([fixture_builder.build(rows_of(fixture_tables, [i])) for i in ids], ignore_index=True)
+    assert_same_rows(got, expected)
+    assert got.bureau_credit_count.sum() > 0 and got.inst_payment_count.sum() > 0 and got.cc_month_count.sum() > 0
+
+
+def test_parity_on_a_batch(fixture_builder, fixture_warehouse, fixture_tables):
+    ids = _all_ids(fixture_tables)[::-1]
+    posted = rows_of(fixture_tables, ids)
+    got = fixture_builder.build(posted)
+    order = [int(i) for t in ("application_train", "application_test") for i in posted[t].SK_ID_CURR]
+    assert got.sk_id_curr.tolist() == order  # in the order posted: application_train rows, then application_test
+    assert_same_rows(got, warehouse_rows(fixture_warehouse.path, order))
+
+
+def test_new_application_posted_as_application_test(fixture_builder, fixture_warehouse, fixture_tables):
+    ids = [int(x) for x in fixture_tables["application_train"].SK_ID_CURR.iloc[:5]]
+    got = fixture_builder.build(rows_of(fixture_tables, ids, as_test=True))
+    assert (got.dataset == "test").all() and got.target.isna().all()
+    assert_same_rows(got, warehouse_rows(fixture_warehouse.path, ids), skip=("dataset", "target"))
+
+
+def test_an_application_alone_and_nothing(fixture_builder, fixture_tables):
+    app = fixture_tables["application_test"].iloc[[0]]
+    got = fixture_builder.build({"application_test": app})
+    assert len(got) == 1 and got.bureau_credit_count.iloc[0] == 0 and pd.isna(got.bureau_days_credit_mean.iloc[0])
+    assert len(fixture_builder.build({})) == 0
+    # nothing is left behind between calls
+    assert len(fixture_builder.build({"application_test": app})) == 1
+
+
+def test_thread_safety(fixture_builder, fixture_warehouse, fixture_tables):
+    ids = _all_ids(fixture_tables)
+    expected = warehouse_rows(fixture_warehouse.path, ids).set_index("sk_id_curr")
+    errors: list[BaseException] = []
+
+    def work(chunk: list[int]) -> None:
+        try:
+            for _ in range(3):
+                got = fixture_builder.build(rows_of(fixture_tables, chunk))
+                assert got.sk_id_curr.tolist() == chunk
+                assert_same_rows(got, expected.loc[chunk].reset_index())
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(ids[i::4],)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+
+
+def test_bad_input_is_named(fixture_builder, fixture_tables):
+    app = fixture_tables["application_test"].iloc[[0]]
+    with pytest.raises(OnlineInputError, match="unknown table"):
+        fixture_builder.build({"applications": app})
+    with pytest.raises(OnlineInputError, match=r"application_test: unknown column\(s\) \['AMT_CREDITS'\]"):
+        fixture_builder.build({"application_test": app.rename(columns={"AMT_CREDIT": "AMT_CREDITS"})})
+    with pytest.raises(OnlineInputError, match="application_test"):
+        fixture_builder.build({"application_test": app.assign(AMT_CREDIT="lots")})
+    assert len(fixture_builder.build({"application_test": app})) == 1  # still usable
+
+
+@pytest.mark.real_data
+def test_parity_on_real_sample(sample_warehouse, real_sample_dir):
+    con = duckdb.connect()
+
+    def read(table: str) -> pd.DataFrame:
+        return con.sql(f"select * from read_csv('{real_sample_dir}/{table}.csv', header = true, auto_detect = false, "
+                       f"columns = {duckdb_columns_literal(table)})").df()
+
+    tables = {t: read(t) for t in ["application_train", "application_test", "bureau", "bureau_balance",
+                                   "previous_application", "POS_CASH_balance", "installments_payments",
+                                   "credit_card_balance"]}
+    with_cc = tables["credit_card_balance"].SK_ID_CURR.drop_duplicates().head(8).tolist()
+    with_bureau = tables["bureau"].SK_ID_CURR.drop_duplicates().sample(12, random_state=0).tolist()
+    no_history = tables["application_train"].SK_ID_CURR[
+        ~tables["application_train"].SK_ID_CURR.isin(tables["bureau"].SK_ID_CURR)].head(3).tolist()
+    ids = [int(i) for i in dict.fromkeys(with_cc + with_bureau + no_history)]
+    expected = warehouse_rows(sample_warehouse.path, ids)
+    with OnlineFeatureBuilder.from_warehouse(sample_warehouse.path) as builder:
+        one_by_one = pd.concat([builder.build(rows_of(tables, [i])) for i in ids], ignore_index=True)
+        assert_same_rows(one_by_one, expected)
+        assert_same_rows(builder.build(rows_of(tables, ids)), expected)
+        as_new = builder.build(rows_of(tables, ids[:4], as_test=True))
+        assert_same_rows(as_new, expected.iloc[:4].reset_index(drop=True), skip=("dataset", "target"))
+    assert (expected.bureau_credit_count > 0).sum() >= 12 and (expected.cc_month_count > 0).sum() >= 8
