@@ -37,6 +37,7 @@ def to_arrow(frame: Frame, columns: list[tuple[str, str]]) -> pa.Table:
     """Arrow table in the raw column order with the raw types (BIGINT -> int64, DOUBLE -> float64,
     VARCHAR -> dictionary-encoded strings); NaN / code -1 become nulls."""
     arrays = []
+    integral: list[str] = []
     for name, typ in columns:
         col = frame[name]
         if typ == "VARCHAR":
@@ -55,6 +56,16 @@ def to_arrow(frame: Frame, columns: list[tuple[str, str]]) -> pa.Table:
                 v = v.astype(np.int64)
             arrays.append(pa.array(v.astype(np.int64, copy=False)))
         else:
-            v = np.asarray(col, dtype=float) + 0.0  # no "-0.0" in the output
-            arrays.append(pa.array(v, from_pandas=True))
-    return pa.Table.from_arrays(arrays, names=[n for n, _ in columns])
+            v = np.add(np.asarray(col, dtype=float), 0.0)  # a copy without "-0.0"
+            nan = np.isnan(v)
+            whole = np.rint(v)
+            if np.array_equal(whole, v, equal_nan=True) and not nan.all() and np.nanmax(np.abs(v)) < 1e15:
+                integral.append(name)
+            arrays.append(pa.array(v, mask=nan if nan.any() else None))
+    table = pa.Table.from_arrays(arrays, names=[n for n, _ in columns])
+    return table.replace_schema_metadata({INTEGRAL_KEY: ",".join(integral)})
+
+
+#: schema metadata naming the DOUBLE columns whose values are all whole numbers: the writer formats
+#: them as integers followed by ".0", which is what pandas writes and much faster than float formatting
+INTEGRAL_KEY = "hc_integral_doubles"

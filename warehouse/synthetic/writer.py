@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from warehouse.synthetic.frame import INTEGRAL_KEY
 from warehouse.synthetic.schema import GROUND_TRUTH_FILE, MARKER_FILE, TABLES, csv_name
 
 STAGING_PREFIX = ".hc-synthetic-staging-"
@@ -88,9 +89,17 @@ class DatasetWriter:
 
     def _copy(self, table: pa.Table, part: Path) -> None:
         view = f"chunk_{part.suffix[5:]}_{abs(hash(part.name))}"
+        meta = table.schema.metadata or {}
+        integral = set(meta.get(INTEGRAL_KEY.encode(), b"").decode().split(",")) - {""}
+        select = ", ".join(
+            f'CAST("{c}" AS BIGINT)::VARCHAR || \'.0\' AS "{c}"' if c in integral else f'"{c}"'
+            for c in table.column_names
+        )
         self._con.register(view, table)
         try:
-            self._con.execute(f"COPY {view} TO '{part.as_posix()}' (FORMAT csv, HEADER false, NULL '')")
+            self._con.execute(
+                f"COPY (SELECT {select} FROM {view}) TO '{part.as_posix()}' (FORMAT csv, HEADER false, NULL '')"
+            )
         finally:
             self._con.unregister(view)
 
