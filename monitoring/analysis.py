@@ -124,6 +124,10 @@ def analyse(
         warnings.append(
             f"small current batch ({len(current)} rows < {settings.drift_min_rows}): verdicts are noisy, "
             "read the PSI values rather than the flags")
+    if len(reference) < settings.drift_min_rows:
+        warnings.append(
+            f"small reference ({len(reference)} rows < {settings.drift_min_rows}): its own sampling noise "
+            "inflates PSI and Evidently scores (train with the full profile for a 5,000-row reference sample)")
     if len(current) > len(cur):
         warnings.append(f"current batch sampled: {len(cur)} of {len(current)} rows (seed {settings.drift_seed + 1})")
     if len(reference) > len(ref):

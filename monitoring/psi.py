@@ -3,9 +3,9 @@
 PSI = sum over bins of (cur% - ref%) * ln(cur% / ref%).
 
 Bins are fixed on the *reference* sample (the training population), as in credit scoring:
-- numeric columns: reference quantile bins (deciles by default; duplicate edges dropped, so a
-  column with few distinct values gets one bin per value), the outer bins open to -inf/+inf so
-  out-of-range current values are counted, not dropped;
+- numeric columns: reference quantile bins (deciles by default; edges are reference values
+  (inverted CDF) and duplicates are dropped, so a column with few distinct values gets one bin per
+  value), the outer bins open to -inf/+inf so out-of-range current values are counted, not dropped;
 - categorical and boolean columns: one bin per reference level holding at least `min_level_share`
   of the reference rows, rarer levels and levels never seen in the reference share one "other" bin
   (a new category in the current batch therefore lands there and moves the index);
