@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from api.settings import ApiSettings
 log = logging.getLogger("api")
 
 BOOK_CHUNK = 20_000
+EXPLANATION_CACHE = 1024
 
 
 class UnknownApplicants(LookupError):
@@ -60,6 +62,9 @@ class Services:
     _book: ScoreBook | None = field(default=None, init=False)
     _book_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _book_thread: threading.Thread | None = field(default=None, init=False)
+    _explanations: OrderedDict[tuple[int, int, int], tuple[float, Any]] = field(
+        default_factory=OrderedDict, init=False)
+    _explanations_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     @classmethod
     def from_settings(cls, settings: ApiSettings) -> Services:
@@ -151,6 +156,26 @@ class Services:
             return
         self._book = ScoreBook(gen, model, probabilities, features)
         log.info("scored %d known applicants with model %s", len(probabilities), model.version)
+
+    def explanation(self, model: Any, sk_id: int) -> tuple[float, Any]:
+        """(probability, SHAP explanation) of a known applicant; the latest ones are kept (LRU), since a
+        client's explanation is typically asked for several times while an officer talks to them."""
+        gen = self.features.current()
+        key = (id(model), gen.number, sk_id)
+        with self._explanations_lock:
+            hit = self._explanations.get(key)
+            if hit is not None:
+                self._explanations.move_to_end(key)
+                return hit
+        row = self.features.get(sk_id)
+        if row is None:
+            raise UnknownApplicants([sk_id])
+        value = (float(model.predict_proba(row)[0]), model.explain(row))
+        with self._explanations_lock:
+            self._explanations[key] = value
+            while len(self._explanations) > EXPLANATION_CACHE:
+                self._explanations.popitem(last=False)
+        return value
 
     def _result(self, model: Any, sk_id: int, p: float) -> dict[str, Any]:
         return {

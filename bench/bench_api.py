@@ -201,6 +201,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=10_000, help="score-by-id requests per concurrency level")
     parser.add_argument("--heavy-requests", type=int, default=2_000,
                         help="explanation and new-application requests per concurrency level")
+    parser.add_argument("--only", choices=["score", "explanation", "new"], action="append",
+                        help="run only these scenarios (repeatable); default: all")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -210,6 +212,10 @@ def main() -> None:
               "--warehouse/--artifacts/--raw-dir)")
         return
 
+    def _terminate(signum, frame):  # a `timeout` or Ctrl-C still stops the server (finally below)
+        raise SystemExit(f"bench_api: stopped by signal {signum}")
+
+    signal.signal(signal.SIGTERM, _terminate)
     rng = random.Random(args.seed)
     ids = known_ids(args.warehouse)
     applications, shape = typical_applications(args.raw_dir, seed=args.seed)
@@ -224,6 +230,9 @@ def main() -> None:
         "new application": lambda n: [post("/v1/score", rng.choice(applications)) for _ in range(n)],
     }
     targets = {"score by id": (500, 20), "explanation": (None, 50), "new application": (None, 50)}
+    if args.only:
+        keep = {"score": "score by id", "explanation": "explanation", "new": "new application"}
+        scenarios = {keep[o]: scenarios[keep[o]] for o in args.only}
 
     with tempfile.TemporaryDirectory(prefix="bench_api_") as tmp:
         server = start_server(args.warehouse, args.artifacts, args.workers, Path(tmp))

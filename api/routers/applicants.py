@@ -36,15 +36,11 @@ def explanation(
     sk_id_curr: SkIdCurr,
     _: ApiKeyDep,
     model: ModelDep,
-    features: FeaturesDep,
+    services: ServicesDep,
     top: Annotated[int, Query(ge=1, le=1000, description="contributions returned (largest |shap| first)")] = 20,
     reasons: Annotated[int, Query(ge=1, le=20, description="plain-language reasons returned")] = 5,
 ) -> dict[str, Any]:
-    row = features.get(sk_id_curr)
-    if row is None:
-        raise not_found(sk_id_curr)
-    probability = float(model.predict_proba(row)[0])
-    expl = model.explain(row)
+    probability, expl = services.explanation(model, sk_id_curr)
     values = expl.values[0]
     data = expl.data.iloc[0]
     names = list(expl.feature_names)
