@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = Plan.for_scale(args.scale, args.seed)
     start = time.perf_counter()
     try:
-        summary = generate(args.out, plan)
+        summary = generate(args.out, plan, threads=settings.synthetic_threads)
     except OutputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -63,10 +63,11 @@ class Summary:
     intercept: float = 0.0
 
 
-def generate(out_dir: Path, plan: Plan, stats: Stats | None = None) -> Summary:
-    """Write the eight CSVs, ``ground_truth.csv`` and the marker into ``out_dir`` (atomically)."""
+def generate(out_dir: Path, plan: Plan, stats: Stats | None = None, threads: int = 2) -> Summary:
+    """Write the eight CSVs, ``ground_truth.csv`` and the marker into ``out_dir`` (atomically);
+    ``threads``: DuckDB threads formatting the CSV."""
     stats = stats or load_stats()
-    writer = DatasetWriter(out_dir)
+    writer = DatasetWriter(out_dir, threads=threads)
     try:
         summary = _generate(writer, plan, stats)
         writer.commit(
