@@ -57,6 +57,7 @@ def explanation(
         "sk_id_curr": sk_id_curr,
         "model_version": model.version,
         "base_value": float(expl.base_value),
+        "output_scale": str(getattr(expl, "output_scale", "log_odds")),
         "probability": probability,
         "contributions": contributions,
         "reasons": reason_list,

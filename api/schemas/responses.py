@@ -81,6 +81,9 @@ class ExplanationOut(BaseModel):
     sk_id_curr: int
     model_version: str
     base_value: float = Field(description="expected model output (SHAP base value, model output scale)")
+    output_scale: str = Field(
+        "log_odds", description="scale of base_value and shap: log_odds (boosted trees, logistic regression) or "
+        "probability (random forest), of the uncalibrated model")
     probability: float
     contributions: list[Contribution] = Field(description="features by decreasing |shap|")
     reasons: list[Reason] = Field(description="top reasons in plain language")

@@ -288,7 +288,10 @@ def test_explanation_adds_up_to_the_model_output(client, model, warehouse_rows, 
     assert len(contributions) == len(model.feature_names)
     shap = [c["shap"] for c in contributions]
     assert [abs(s) for s in shap] == sorted((abs(s) for s in shap), reverse=True)
-    assert body["base_value"] + sum(shap) == pytest.approx(float(model.predict_raw(row)[0]), abs=1e-6)
+    raw = float(model.predict_raw(row)[0])  # the uncalibrated model's probability
+    expected = math.log(raw / (1 - raw)) if body["output_scale"] == "log_odds" else raw
+    assert body["output_scale"] == model.explain(row).output_scale
+    assert body["base_value"] + sum(shap) == pytest.approx(expected, abs=1e-6)
     assert all(c["label"] for c in contributions)
     reasons = body["reasons"]
     assert 1 <= len(reasons) <= 5
