@@ -5,14 +5,17 @@ model from the staging layer up to ``applicant_features``, in run order) once, a
 in-memory DuckDB holding the raw tables, typed like ``warehouse/raw_columns.json`` under the catalog the
 dbt sources name, and one empty table per feature model under the warehouse's catalog name, so the
 compiled SQL resolves unchanged. ``build(tables)`` then inserts the posted rows, runs each model's
-compiled SQL as ``insert into <model> <compiled sql>`` in run order, selects ``applicant_features`` and
-clears every table, under a lock (thread-safe: one request at a time on the shared connection).
+compiled SQL as ``insert into <model> <compiled sql>`` in run order, runs the compiled SQL of
+``applicant_features`` itself as the result query and clears every table, under a lock (thread-safe:
+one request at a time on the shared connection).
 
 Why tables and not a chain of views: DuckDB binds and plans a query over views again on every
 execution (prepared statements included), and the inlined chain of ~500 columns costs ~10x more to
 plan than the models one by one over tables. A model whose inputs are all empty is skipped: its
 result is empty by construction (checked once, at preparation, by running the chain on empty tables).
-The planner's optimizer is off on this connection: it costs more than it saves on a few rows.
+The planner's optimizer is off on this connection: it costs more than it saves on a few rows. Planning
+(~30 us per column per statement) dominates: a request costs roughly 100-200 ms of CPU on this shared
+2-core machine, about half of it in the 480-column mart statement (see bench/bench_warehouse.py).
 
 There is no second implementation of any feature: the parity test checks that the rows returned
 equal the warehouse's ``applicant_features`` rows for the same applicants.
@@ -45,6 +48,23 @@ _ARROW_TO_PANDAS = {
     pa.int8(): pd.Int8Dtype(), pa.bool_(): pd.BooleanDtype(),
 }
 _IGNORED_COLUMNS = {"application_test": {"TARGET"}}  # a labelled row posted as a new application
+
+
+_MAX_PARAMETERS = 4000  # rows x columns up to which posted rows are inserted as parameters
+
+
+def _python_value(value: object) -> object:
+    """A plain Python value for a DuckDB parameter: NaN / NA -> None, numpy scalars -> Python scalars."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    item = getattr(value, "item", None)
+    if item is not None and not isinstance(value, str | bytes):
+        value = item()
+        if isinstance(value, float) and value != value:
+            return None
+    return value
 
 
 class OnlineInputError(ValueError):
@@ -125,8 +145,13 @@ class OnlineFeatureBuilder:
                 m.model_name for m in self.models}
             self._statements.append((model.model_name, f"insert into {relation} {model.compiled_sql}", parents))
         con.execute("pragma disable_optimizer")
-        self._select = f"select * from {_q(self.catalog)}.main.{_q(FEATURE_MART)}"
-        got = [d[0] for d in con.execute(self._select + " limit 0").description]
+        final = self.models[-1]
+        if final.model_name != FEATURE_MART:
+            raise ValueError(f"the last feature model is {final.model_name}, expected {FEATURE_MART}")
+        # the mart's own SQL is the result query: no insert into its table then a second wide select
+        self._statements.pop()
+        self._select = final.compiled_sql
+        got = [d[0] for d in con.execute(f"select * from (\n{self._select}\n) as q limit 0").description]
         if got != self.columns:
             raise ValueError("the compiled feature SQL does not produce the columns of applicant_features")
         # on empty inputs every model must be empty: what lets build() skip models without input
@@ -187,20 +212,28 @@ class OnlineFeatureBuilder:
         if unknown:
             raise OnlineInputError(f"{table}: unknown column(s) {unknown} (see warehouse/raw_columns.json)")
         cols = [c for c in frame.columns if c in declared]
-        try:  # Arrow is much cheaper for DuckDB to scan than a pandas frame of object columns
-            incoming: pa.Table | pd.DataFrame = pa.Table.from_pandas(frame[cols], preserve_index=False)
-        except (pa.ArrowException, TypeError, ValueError):
-            incoming = frame[cols]
-        self._con.register("_incoming", incoming)
+        target = f"{self._raw(table)} ({', '.join(_q(c) for c in cols)})"
         try:
-            select = ", ".join(f"cast({_q(c)} as {declared[c]})" for c in cols)
-            self._con.execute(
-                f"insert into {self._raw(table)} ({', '.join(_q(c) for c in cols)}) select {select} from _incoming"
-            )
+            if len(frame) * len(cols) <= _MAX_PARAMETERS:
+                # a few rows: one parameterised VALUES insert is far cheaper to plan than a scan of a frame
+                values = [[_python_value(v) for v in row] for row in frame[cols].itertuples(index=False)]
+                row_marks = "(" + ", ".join("?" for _ in cols) + ")"
+                self._con.execute(f"insert into {target} values {', '.join(row_marks for _ in values)}",
+                                  [v for row in values for v in row])
+                return
+            incoming: pa.Table | pd.DataFrame
+            try:
+                incoming = pa.Table.from_pandas(frame[cols], preserve_index=False)
+            except (pa.ArrowException, TypeError, ValueError):
+                incoming = frame[cols]
+            self._con.register("_incoming", incoming)
+            try:
+                select = ", ".join(f"cast({_q(c)} as {declared[c]})" for c in cols)
+                self._con.execute(f"insert into {target} select {select} from _incoming")
+            finally:
+                self._con.unregister("_incoming")
         except duckdb.Error as exc:
             raise OnlineInputError(f"{table}: a value does not match the declared column types: {exc}") from exc
-        finally:
-            self._con.unregister("_incoming")
 
     def close(self) -> None:
         with self._lock:

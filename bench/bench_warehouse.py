@@ -1,0 +1,159 @@
+"""Benchmark of the warehouse build and of online feature computation. Prints figures, asserts nothing.
+
+    .venv/bin/python bench/bench_warehouse.py [--raw-dir DIR] [--online 200]
+
+1. ``python -m warehouse.build`` over ``--raw-dir`` (default: HC_RAW_DIR if it holds the CSVs, else the
+   real sample in ../shared/data) into a scratch file: wall time and peak memory (RSS summed over the
+   build process and all its children, sampled every 50 ms from /proc).
+2. ``OnlineFeatureBuilder``: preparation time, then per-applicant latency (p50 / p95 / p99) of
+   ``build()`` for applicants of the warehouse posted with their raw rows as new applications.
+Targets (issue #2): full Kaggle size <= 90 s and <= 4 GB on 2 cores; online p99 <= 50 ms with the model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from warehouse.raw_schema import TABLES, duckdb_columns_literal  # noqa: E402
+
+SAMPLE = (REPO / ".." / "shared" / "data" / "home-credit-sample").resolve()
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _tree_rss(root: int) -> int:
+    """RSS (bytes) of ``root`` and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            ppid, pages = int(fields[1]), int(fields[21])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+        rss[int(entry)] = pages * PAGE
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def run_build(raw_dir: Path, warehouse: Path, env_extra: dict[str, str]) -> tuple[float, int, int, str]:
+    env = {**os.environ, "HC_RAW_DIR": str(raw_dir), "HC_WAREHOUSE": str(warehouse), **env_extra}
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "warehouse.build", "--quiet"], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss(proc.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    output, _ = proc.communicate()
+    done.set()
+    sampler.join()
+    return time.perf_counter() - started, peak, proc.returncode, output
+
+
+def bench_online(warehouse: Path, raw_dir: Path, n: int) -> None:
+    import duckdb
+    import numpy as np
+
+    from warehouse.online import OnlineFeatureBuilder
+
+    started = time.perf_counter()
+    builder = OnlineFeatureBuilder.from_warehouse(warehouse)
+    print(f"online: prepared in {time.perf_counter() - started:.2f} s ({len(builder.models)} models)")
+    con = duckdb.connect()
+    for table in TABLES:
+        path = str(raw_dir / f"{table}.csv").replace("'", "''")
+        con.execute(f"create view \"{table}\" as select * from read_csv('{path}', header = true, "
+                    f"auto_detect = false, columns = {duckdb_columns_literal(table)})")
+    ids = [r[0] for r in con.execute(
+        "select SK_ID_CURR from application_train order by hash(SK_ID_CURR) limit ?", [n]).fetchall()]
+    con.execute("create temp table chosen as select unnest(?::bigint[]) as id", [ids])
+    frames = {t: con.sql(f'select * from "{t}" where SK_ID_CURR in (select id from chosen)').df()
+              for t in TABLES if t not in ("bureau_balance", "application_test")}
+    frames["bureau_balance"] = con.sql(
+        "select * from bureau_balance where SK_ID_BUREAU in (select SK_ID_BUREAU from bureau "
+        "where SK_ID_CURR in (select id from chosen))").df()
+    frames["bureau_sk"] = frames["bureau"][["SK_ID_CURR", "SK_ID_BUREAU"]]
+    latencies, rows = [], []
+    for sk in ids:
+        posted = {t: f[f.SK_ID_CURR.eq(sk)] for t, f in frames.items() if t not in ("bureau_balance", "bureau_sk")}
+        posted["application_test"] = posted.pop("application_train").drop(columns="TARGET")
+        bureau_ids = frames["bureau_sk"].SK_ID_BUREAU[frames["bureau_sk"].SK_ID_CURR.eq(sk)]
+        posted["bureau_balance"] = frames["bureau_balance"][frames["bureau_balance"].SK_ID_BUREAU.isin(bureau_ids)]
+        rows.append(sum(len(f) for f in posted.values()))
+        t0 = time.perf_counter()
+        builder.build(posted)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    lat = np.array(latencies[1:] or latencies)  # the first call warms caches
+    print(f"online: {len(ids)} applicants, {np.mean(rows):.0f} raw rows each on average; build() latency "
+          f"p50 {np.percentile(lat, 50):.1f} ms, p95 {np.percentile(lat, 95):.1f} ms, "
+          f"p99 {np.percentile(lat, 99):.1f} ms, max {lat.max():.1f} ms")
+    builder.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    env_raw = Path(os.environ.get("HC_RAW_DIR", "data/raw"))
+    default_raw = env_raw if (env_raw / "application_train.csv").exists() else SAMPLE
+    parser.add_argument("--raw-dir", type=Path, default=default_raw)
+    parser.add_argument("--online", type=int, default=100, help="applicants for the online benchmark (0: skip)")
+    parser.add_argument("--keep", action="store_true", help="keep the built file (printed)")
+    args = parser.parse_args()
+    raw_dir = args.raw_dir.resolve()
+    if not (raw_dir / "application_train.csv").exists():
+        print(f"bench_warehouse: no Kaggle CSVs in {raw_dir}; pass --raw-dir (skipped)")
+        return 0
+    scratch = Path(tempfile.mkdtemp(prefix="bench_warehouse-"))
+    try:
+        warehouse = scratch / "warehouse.duckdb"
+        print(f"build: HC_RAW_DIR={raw_dir} (nproc {os.cpu_count()}, HC_DUCKDB_THREADS="
+              f"{os.environ.get('HC_DUCKDB_THREADS', '2')}, HC_DUCKDB_MEMORY_LIMIT="
+              f"{os.environ.get('HC_DUCKDB_MEMORY_LIMIT', '3GB')})")
+        seconds, peak, code, output = run_build(raw_dir, warehouse, {})
+        if code != 0:
+            print(output)
+            print(f"build FAILED after {seconds:.1f} s")
+            return 1
+        print(output.strip().splitlines()[-1])
+        size = warehouse.stat().st_size
+        print(f"build: wall {seconds:.1f} s, peak RSS (process tree) {peak / 2**30:.2f} GiB, "
+              f"file {size / 2**20:.0f} MiB")
+        if args.online:
+            bench_online(warehouse, raw_dir, args.online)
+        if args.keep:
+            kept = REPO / "bench" / "out" / "warehouse.duckdb"
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(warehouse, kept)
+            print(f"kept {kept}")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
