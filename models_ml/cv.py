@@ -9,7 +9,16 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
-from models_ml.families import Candidate, FitContext, fit_candidate
+from models_ml.families import (
+    INNER_VALIDATION,
+    BoostedModel,
+    Candidate,
+    FitContext,
+    FittedModel,
+    fit_candidate,
+)
+
+REFIT_BELOW_ROWS = 100_000  # boosted models are refit on whole training folds below this many rows
 
 
 def make_folds(y: np.ndarray, n_folds: int, seed: int) -> np.ndarray:
@@ -48,13 +57,40 @@ class CVResult:
         return int(round(float(np.mean(rounds)))) if rounds else None
 
 
+def pooled_rounds(curves: list[list[float]], window: int, min_rounds: int) -> int | None:
+    """One number of boosting rounds for every fold: the argmax of the fold-averaged, smoothed
+    inner-validation AUC curve (over the rounds every fold reached). Pooling the folds' inner validation
+    splits removes most of the noise of one small split, and never looks at the outer test folds."""
+    if not curves or any(len(c) == 0 for c in curves):
+        return None
+    length = min(len(c) for c in curves)
+    mean = np.mean([np.asarray(c[:length], dtype=float) for c in curves], axis=0)
+    kernel = np.ones(min(window, length))
+    smoothed = np.convolve(mean, kernel, mode="full")[:length] / np.minimum(np.arange(1, length + 1), len(kernel))
+    start = min(max(min_rounds, 1), length) - 1
+    return int(start + np.argmax(smoothed[start:]) + 1)
+
+
 def cross_validate(c: Candidate, X: pd.DataFrame, y: np.ndarray, folds: np.ndarray, ctx: FitContext) -> CVResult:
     start = time.perf_counter()
     oof = np.full(len(y), np.nan)
-    rounds: list[int | None] = []
+    models: list[FittedModel] = []
     for k in np.unique(folds):
         test = folds == k
-        model = fit_candidate(c, X.loc[~test], y[~test], ctx)
+        models.append(fit_candidate(c, X.loc[~test], y[~test], ctx))
+    if all(isinstance(m, BoostedModel) for m in models):
+        common = pooled_rounds([m.validation_curve for m in models],  # type: ignore[attr-defined]
+                               ctx.profile.smoothing_window, ctx.profile.min_boost_rounds)
+        if common is not None:
+            for m in models:
+                m.n_rounds = common
+            if len(y) < REFIT_BELOW_ROWS:
+                # small data: the 15 % early-stopping split is too precious to leave out; refit every fold on
+                # all its training rows with proportionally more rounds
+                rounds = max(1, int(round(common / (1 - INNER_VALIDATION))))
+                models = [fit_candidate(c, X.loc[folds != k], y[folds != k], ctx, n_rounds=rounds)
+                          for k in np.unique(folds)]
+    for k, model in zip(np.unique(folds), models, strict=True):
+        test = folds == k
         oof[test] = model.predict_raw(X.loc[test])
-        rounds.append(model.n_rounds)
-    return CVResult(c, oof, rounds, time.perf_counter() - start)
+    return CVResult(c, oof, [m.n_rounds for m in models], time.perf_counter() - start)

@@ -59,16 +59,40 @@ class FeatureSchema:
     def prepare(self, df: pd.DataFrame, model_version: str | None = None) -> pd.DataFrame:
         """Return the feature columns of ``df`` in schema order and canonical dtypes (extra columns dropped)."""
         self.check_columns(df, model_version)
-        out: dict[str, object] = {}
+        names = self.names
+        dtypes = dict(zip(df.columns, df.dtypes, strict=True))
+        numeric_dtype = {str(t): pd.api.types.is_numeric_dtype(t) for t in set(dtypes.values())}
+        fast = [f.name for f in self.features if f.type != "categorical" and numeric_dtype[str(dtypes[f.name])]]
+        if fast:  # one conversion for every column that already holds numbers (the common case)
+            block = np.array(df[fast].to_numpy(dtype="float64", na_value=np.nan), dtype="float64", ndmin=2)
+            block[~np.isfinite(block)] = np.nan
+            kinds = {f.name: f.type for f in self.features}
+            flags = [j for j, n in enumerate(fast) if kinds[n] == "boolean"]
+            if flags:
+                sub = block[:, flags]
+                bad = ~np.isnan(sub) & (sub != 0.0) & (sub != 1.0)
+                if bad.any():
+                    name = fast[flags[int(np.argwhere(bad)[0][1])]]
+                    raise FeatureTypeError(f"feature {name!r} must be boolean (true/false or 1/0); "
+                                           f"got {sub[bad][0]!r}")
+            frame = pd.DataFrame(block, columns=fast, index=df.index)
+        else:
+            frame = pd.DataFrame(index=df.index)
+        rest = {}
+        fast_set = set(fast)
         for spec in self.features:
+            if spec.name in fast_set:
+                continue
             col = df[spec.name]
             if spec.type == "categorical":
-                out[spec.name] = _as_categorical(col)
+                rest[spec.name] = _as_categorical(col)
             elif spec.type == "boolean":
-                out[spec.name] = _as_boolean(col, spec.name)
+                rest[spec.name] = _as_boolean(col, spec.name)
             else:
-                out[spec.name] = _as_numeric(col, spec.name)
-        return pd.DataFrame(out, index=df.index)
+                rest[spec.name] = _as_numeric(col, spec.name)
+        if rest:
+            frame = pd.concat([frame, pd.DataFrame(rest, index=df.index)], axis=1)
+        return frame[names]
 
 
 def _as_numeric(col: pd.Series, name: str) -> np.ndarray:

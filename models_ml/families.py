@@ -25,6 +25,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
 from models_ml.data import FeatureSchema
+from models_ml.early_stopping import LightGBMCallback, SmoothedStopper, XGBoostCallback
 from models_ml.preprocessing import NativeEncoder, make_sklearn_preprocessor
 from models_ml.settings import TrainingProfile
 
@@ -56,20 +57,43 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "dummy": {},
     "logistic_regression": {"C": 0.01},
     "random_forest": {"min_samples_leaf": 10, "max_features": "sqrt", "max_samples": 0.5, "max_depth": 16},
-    "lightgbm": {"num_leaves": 31, "min_child_samples": 50, "feature_fraction": 0.5, "lambda_l2": 1.0},
-    "xgboost": {"max_depth": 5, "min_child_weight": 5, "colsample_bytree": 0.5, "reg_lambda": 1.0},
+    "lightgbm": {"num_leaves": 31, "min_child_samples": 100, "feature_fraction": 0.3, "lambda_l2": 10.0,
+                 "learning_rate": 0.05},
+    "xgboost": {"max_depth": 5, "min_child_weight": 10, "colsample_bytree": 0.3, "reg_lambda": 10.0, "eta": 0.05},
 }
 
 SEARCH_SPACE: dict[str, dict[str, list[Any]]] = {
     "dummy": {},
     "logistic_regression": {"C": [0.001, 0.003, 0.03, 0.1]},
     "random_forest": {"min_samples_leaf": [3, 10, 25, 50], "max_features": ["sqrt", 0.1, 0.2],
-                      "max_samples": [0.5], "max_depth": [12, 16, None]},
-    "lightgbm": {"num_leaves": [7, 15, 31, 63], "min_child_samples": [20, 50, 100, 200],
-                 "feature_fraction": [0.2, 0.35, 0.5, 0.7], "lambda_l2": [0.0, 1.0, 10.0]},
-    "xgboost": {"max_depth": [3, 4, 5, 6], "min_child_weight": [1, 5, 20],
-                "colsample_bytree": [0.2, 0.35, 0.5, 0.7], "reg_lambda": [0.0, 1.0, 10.0]},
+                      "max_depth": [8, 12, 16, None]},
+    "lightgbm": {"num_leaves": [4, 7, 15, 31, 63], "min_child_samples": [50, 100, 200],
+                 "feature_fraction": [0.1, 0.2, 0.3, 0.5], "lambda_l2": [1.0, 10.0, 30.0]},
+    "xgboost": {"max_depth": [2, 3, 4, 6], "min_child_weight": [1, 10, 30],
+                "colsample_bytree": [0.1, 0.2, 0.3, 0.5], "reg_lambda": [1.0, 10.0, 30.0]},
 }
+
+INNER_VALIDATION = 0.15  # share of a training fold held out for early stopping
+SMALL_DATA = 30_000   # rows: below, shallow trees and a low learning rate generalise best
+LARGE_DATA = 150_000  # rows: above, deeper trees and a higher learning rate keep training affordable
+
+
+def default_params(family: str, n_rows: int, profile: TrainingProfile) -> dict[str, Any]:
+    """Starting hyper-parameters scaled with the data size (tuning then explores around them)."""
+    p = dict(DEFAULT_PARAMS[family])
+    if family == "lightgbm":
+        if n_rows < SMALL_DATA:
+            p.update(num_leaves=4, learning_rate=0.02)
+        elif n_rows < LARGE_DATA:
+            p.update(num_leaves=15, learning_rate=0.03)
+    elif family == "xgboost":
+        if n_rows < SMALL_DATA:
+            p.update(max_depth=2, eta=0.02)
+        elif n_rows < LARGE_DATA:
+            p.update(max_depth=4, eta=0.03)
+    if profile.learning_rate is not None and family in ("lightgbm", "xgboost"):
+        p["learning_rate" if family == "lightgbm" else "eta"] = profile.learning_rate
+    return p
 
 
 def imbalance_strategies(family: str) -> list[str]:
@@ -110,20 +134,32 @@ class SklearnModel(FittedModel):
 
 
 class BoostedModel(FittedModel):
-    def __init__(self, family: str, encoder: NativeEncoder, booster: Any, n_rounds: int) -> None:
+    def __init__(self, family: str, encoder: NativeEncoder, booster: Any, n_rounds: int,
+                 validation_curve: list[float] | None = None) -> None:
         self.family = family
         self.encoder = encoder
         self.booster = booster
         self.n_rounds = n_rounds
+        self.validation_curve = validation_curve or []  # inner-validation AUC after each round
 
     def matrix(self, X: pd.DataFrame) -> np.ndarray:
         return self.encoder.transform(X)
 
+    def threads(self, n_rows: int) -> int:
+        """One thread for small batches (a single applicant scores in milliseconds), two for large ones."""
+        return 1 if n_rows < 2000 else 2
+
     def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
-        M = self.matrix(X)
+        return self.predict_matrix(self.matrix(X))
+
+    def predict_matrix(self, M: np.ndarray, contributions: bool = False) -> np.ndarray:
+        nthread = self.threads(len(M))
         if self.family == "lightgbm":
-            return self.booster.predict(M, num_iteration=self.n_rounds)
-        return self.booster.predict(xgb_dmatrix(M, self.encoder), iteration_range=(0, self.n_rounds))
+            return self.booster.predict(M, num_iteration=self.n_rounds, pred_contrib=contributions,
+                                        num_threads=nthread)
+        self.booster.set_param({"nthread": nthread})
+        return self.booster.predict(xgb_dmatrix(M, self.encoder), pred_contribs=contributions,
+                                    iteration_range=(0, self.n_rounds))
 
 
 def xgb_dmatrix(M: np.ndarray, encoder: NativeEncoder, label: np.ndarray | None = None,
@@ -179,7 +215,7 @@ def _undersample(M: np.ndarray, y: np.ndarray, ctx: FitContext) -> tuple[np.ndar
 def _lgb_params(c: Candidate, ctx: FitContext, y: np.ndarray) -> dict[str, Any]:
     p = {**DEFAULT_PARAMS["lightgbm"], **c.params}
     params = {
-        "objective": "binary", "metric": "auc", "learning_rate": ctx.profile.learning_rate,
+        "objective": "binary", "metric": "auc", "learning_rate": p["learning_rate"],
         "num_leaves": p["num_leaves"], "min_child_samples": p["min_child_samples"],
         "feature_fraction": p["feature_fraction"], "lambda_l2": p["lambda_l2"],
         "bagging_fraction": 0.8, "bagging_freq": 1, "cat_smooth": 10.0, "cat_l2": 10.0,
@@ -195,7 +231,7 @@ def _lgb_params(c: Candidate, ctx: FitContext, y: np.ndarray) -> dict[str, Any]:
 def _xgb_params(c: Candidate, ctx: FitContext, y: np.ndarray) -> dict[str, Any]:
     p = {**DEFAULT_PARAMS["xgboost"], **c.params}
     params = {
-        "objective": "binary:logistic", "eval_metric": "auc", "eta": ctx.profile.learning_rate,
+        "objective": "binary:logistic", "eval_metric": "auc", "eta": p["eta"],
         "max_depth": p["max_depth"], "min_child_weight": p["min_child_weight"],
         "colsample_bytree": p["colsample_bytree"], "reg_lambda": p["reg_lambda"], "subsample": 0.8,
         "tree_method": "hist", "max_bin": 256, "max_cat_to_onehot": 4, "nthread": ctx.n_jobs,
@@ -208,13 +244,14 @@ def _xgb_params(c: Candidate, ctx: FitContext, y: np.ndarray) -> dict[str, Any]:
 
 def fit_boosted(c: Candidate, X: pd.DataFrame, y: np.ndarray, ctx: FitContext,
                 n_rounds: int | None = None) -> BoostedModel:
-    """Fit LightGBM / XGBoost. Without ``n_rounds``: early stopping on a stratified 15 % inner split of
-    (X, y); with ``n_rounds``: exactly that many rounds on all of (X, y)."""
+    """Fit LightGBM / XGBoost. Without ``n_rounds``: early stopping (smoothed validation AUC, see
+    ``early_stopping``) on a stratified 15 % inner split of (X, y); with ``n_rounds``: exactly that many
+    rounds on all of (X, y)."""
     encoder = NativeEncoder(ctx.schema).fit(X)
     M = encoder.transform(X)
     y = np.asarray(y).astype(int)
     if n_rounds is None:
-        idx_tr, idx_va = train_test_split(np.arange(len(y)), test_size=0.15, stratify=y, random_state=ctx.seed)
+        idx_tr, idx_va = train_test_split(np.arange(len(y)), test_size=INNER_VALIDATION, stratify=y, random_state=ctx.seed)
         idx_tr, idx_va = np.sort(idx_tr), np.sort(idx_va)
         M_tr, y_tr, M_va, y_va = M[idx_tr], y[idx_tr], M[idx_va], y[idx_va]
     else:
@@ -222,29 +259,33 @@ def fit_boosted(c: Candidate, X: pd.DataFrame, y: np.ndarray, ctx: FitContext,
     if c.imbalance == "undersample":
         M_tr, y_tr = _undersample(M_tr, y_tr, ctx)
     max_rounds = ctx.profile.max_boost_rounds if n_rounds is None else n_rounds
+    prof = ctx.profile
+    stopper = SmoothedStopper(prof.early_stopping_rounds, prof.smoothing_window, prof.min_boost_rounds)
     if c.family == "lightgbm":
         params = _lgb_params(c, ctx, y_tr)
         dtrain = lgb.Dataset(M_tr, label=y_tr, feature_name=encoder.feature_names,
                              categorical_feature=encoder.categorical_indices, free_raw_data=True)
-        callbacks = []
+        callbacks: list[Any] = []
         valid_sets = []
         if M_va is not None:
             valid_sets = [lgb.Dataset(M_va, label=y_va, reference=dtrain)]
-            callbacks = [lgb.early_stopping(ctx.profile.early_stopping_rounds, verbose=False)]
+            callbacks = [LightGBMCallback(stopper)]
         booster = lgb.train(params, dtrain, num_boost_round=max_rounds, valid_sets=valid_sets,
                             callbacks=callbacks)
-        best = booster.best_iteration if M_va is not None and booster.best_iteration > 0 else max_rounds
-        return BoostedModel("lightgbm", encoder, booster, int(best))
+        best = stopper.rounds_to_keep() if M_va is not None else max_rounds
+        return BoostedModel("lightgbm", encoder, booster, int(min(best, booster.current_iteration())),
+                            stopper.history)
     if c.family == "xgboost":
         params = _xgb_params(c, ctx, y_tr)
         dtrain = xgb_dmatrix(M_tr, encoder, label=y_tr)
         kwargs: dict[str, Any] = {}
         if M_va is not None:
             kwargs = {"evals": [(xgb_dmatrix(M_va, encoder, label=y_va), "valid")],
-                      "early_stopping_rounds": ctx.profile.early_stopping_rounds}
+                      "callbacks": [XGBoostCallback(stopper)]}
         booster = xgb.train(params, dtrain, num_boost_round=max_rounds, verbose_eval=False, **kwargs)
-        best = booster.best_iteration + 1 if M_va is not None else max_rounds
-        return BoostedModel("xgboost", encoder, booster, int(best))
+        best = stopper.rounds_to_keep() if M_va is not None else max_rounds
+        return BoostedModel("xgboost", encoder, booster, int(min(best, booster.num_boosted_rounds())),
+                            stopper.history)
     raise ValueError(f"not a boosted family: {c.family}")
 
 

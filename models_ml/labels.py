@@ -75,6 +75,53 @@ SHORT_LABELS: dict[str, str] = {
     "flag_email": "Provided an e-mail address",
 }
 
+TABLE_SHORT_LABELS: dict[str, dict[str, str]] = {
+    "bureau": {
+        "days_credit": "Days since the credit was opened", "days_credit_enddate": "Remaining duration (days)",
+        "days_enddate_fact": "Days since the credit ended", "days_credit_update": "Days since the last update",
+        "amt_credit_sum": "Credit amount", "amt_credit_sum_debt": "Current debt",
+        "amt_credit_sum_limit": "Credit card limit", "amt_credit_sum_overdue": "Amount overdue",
+        "amt_credit_max_overdue": "Largest amount ever overdue", "credit_day_overdue": "Days overdue",
+        "cnt_credit_prolong": "Number of prolongations", "amt_annuity": "Annuity",
+        "credit_type": "Credit type", "credit_active": "Credit status", "credit_currency": "Currency",
+    },
+    "bureau_balance": {"months_balance": "Month of history (relative)", "status": "Monthly status"},
+    "previous_application": {
+        "amt_application": "Amount asked", "amt_credit": "Credit amount", "amt_annuity": "Annuity",
+        "amt_down_payment": "Down payment", "amt_goods_price": "Goods price",
+        "days_decision": "Days since the decision", "days_first_due": "Days since the first due date",
+        "days_last_due_1st_version": "Days since the first planned end",
+        "days_last_due": "Days since the last due date", "days_termination": "Days since termination",
+        "days_first_drawing": "Days since the first drawing", "cnt_payment": "Loan term (months)",
+        "rate_down_payment": "Down payment rate", "hour_appr_process_start": "Application hour",
+        "sellerplace_area": "Seller area", "name_contract_type": "Contract type",
+        "name_yield_group": "Interest rate group",
+    },
+    "installments_payments": {
+        "days_entry_payment": "Days since the payment", "days_instalment": "Days since the due date",
+        "amt_instalment": "Instalment due", "amt_payment": "Amount paid",
+        "num_instalment_number": "Instalment number", "num_instalment_version": "Instalment calendar version",
+    },
+    "pos_cash_balance": {
+        "cnt_instalment": "Loan term (instalments)", "cnt_instalment_future": "Instalments left to pay",
+        "sk_dpd": "Days past due", "sk_dpd_def": "Days past due (with tolerance)",
+        "months_balance": "Month of history (relative)", "name_contract_status": "Contract status",
+    },
+    "credit_card_balance": {
+        "amt_balance": "Card balance", "amt_credit_limit_actual": "Card limit",
+        "amt_drawings_atm_current": "ATM withdrawals", "amt_drawings_current": "Drawings",
+        "amt_drawings_other_current": "Other drawings", "amt_drawings_pos_current": "Card purchases",
+        "amt_inst_min_regularity": "Minimum instalment", "amt_payment_current": "Payment",
+        "amt_payment_total_current": "Total payment", "amt_receivable_principal": "Principal receivable",
+        "amt_recivable": "Amount receivable", "amt_total_receivable": "Total receivable",
+        "cnt_drawings_atm_current": "Number of ATM withdrawals", "cnt_drawings_current": "Number of drawings",
+        "cnt_drawings_other_current": "Number of other drawings",
+        "cnt_drawings_pos_current": "Number of card purchases", "cnt_instalment_mature_cum": "Instalments paid",
+        "sk_dpd": "Days past due", "sk_dpd_def": "Days past due (with tolerance)",
+        "months_balance": "Month of history (relative)", "name_contract_status": "Contract status",
+    },
+}
+
 _HOUSING_SUFFIX = {"_avg": "average", "_mode": "mode", "_medi": "median"}
 
 
@@ -82,7 +129,9 @@ def snake(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", name.strip().lower()).strip("_")
 
 
-def short_label(column: str, description: str) -> str:
+def short_label(column: str, description: str, table: str = "application") -> str:
+    if column in TABLE_SHORT_LABELS.get(table, {}):
+        return TABLE_SHORT_LABELS[table][column]
     if column in SHORT_LABELS:
         return SHORT_LABELS[column]
     for suffix, word in _HOUSING_SUFFIX.items():
@@ -103,7 +152,8 @@ def build_labels(csv_path: Path) -> dict[str, object]:
                 continue
             column = snake(row["Row"])
             description = re.sub(r"\s+", " ", row.get("Description", "")).strip()
-            tables[table][column] = {"label": short_label(column, description), "description": description}
+            tables[table][column] = {"label": short_label(column, description, table),
+                                     "description": description}
     return {"source": "Kaggle Home Credit Default Risk, HomeCredit_columns_description.csv "
                       "(column descriptions only)", "tables": tables}
 

@@ -20,7 +20,7 @@ from skops import io as sio
 from models_ml.data import FeatureSchema
 from models_ml.errors import ArtifactError
 from models_ml.explain import Explanation, aggregate_columns, linear_shap
-from models_ml.families import BoostedModel, FittedModel, SklearnModel, xgb_dmatrix
+from models_ml.families import BoostedModel, FittedModel, SklearnModel
 from models_ml.preprocessing import NativeEncoder, output_feature_map
 
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
@@ -65,13 +65,7 @@ class Predictor:
     def explain(self, X: pd.DataFrame) -> Explanation:
         names = self.schema.names
         if isinstance(self.model, BoostedModel):
-            M = self.model.matrix(X)
-            if self.family == "lightgbm":
-                contrib = self.model.booster.predict(M, num_iteration=self.model.n_rounds, pred_contrib=True)
-            else:
-                contrib = self.model.booster.predict(xgb_dmatrix(M, self.model.encoder), pred_contribs=True,
-                                                     iteration_range=(0, self.model.n_rounds))
-            contrib = np.asarray(contrib, dtype=float)
+            contrib = np.asarray(self.model.predict_matrix(self.model.matrix(X), contributions=True), dtype=float)
             base = float(contrib[0, -1]) if len(contrib) else self._boosted_base()
             return Explanation(contrib[:, :-1], base, names, X.reset_index(drop=True), "log_odds")
         assert isinstance(self.model, SklearnModel)

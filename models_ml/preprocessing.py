@@ -39,14 +39,15 @@ class NativeEncoder(TransformerMixin, BaseEstimator):
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         assert self.schema is not None
         out = np.empty((len(X), len(self.schema.features)), dtype=np.float64)
-        for j, spec in enumerate(self.schema.features):
-            col = X[spec.name]
-            if spec.type == "categorical":
-                codes = pd.Categorical(col, categories=self.levels_[spec.name]).codes.astype(np.float64)
-                codes[codes < 0] = np.nan
-                out[:, j] = codes
-            else:
-                out[:, j] = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        num_idx = [j for j, f in enumerate(self.schema.features) if f.type != "categorical"]
+        if num_idx:
+            names = [self.schema.features[j].name for j in num_idx]
+            out[:, num_idx] = X[names].to_numpy(dtype=np.float64, na_value=np.nan)
+        for j in self.categorical_indices:
+            name = self.schema.features[j].name
+            codes = pd.Categorical(X[name], categories=self.levels_[name]).codes.astype(np.float64)
+            codes[codes < 0] = np.nan
+            out[:, j] = codes
         return out
 
     @property

@@ -18,19 +18,75 @@ LABEL_FILE = Path(__file__).with_name("resources") / "feature_labels.json"
 
 # engineered-feature prefixes -> (raw table, phrase)
 PREFIXES: tuple[tuple[str, str, str], ...] = (
-    ("bureau_balance_", "bureau_balance", "monthly credit bureau balances"),
-    ("bb_", "bureau_balance", "monthly credit bureau balances"),
-    ("bureau_", "bureau", "credit bureau records"),
+    ("bureau_", "bureau", "credit bureau credits"),
     ("prev_", "previous_application", "previous Home Credit applications"),
     ("pos_", "pos_cash_balance", "previous point-of-sale and cash loans"),
-    ("inst_", "installments_payments", "past instalment payments"),
+    ("inst_", "installments_payments", "past instalments"),
     ("cc_", "credit_card_balance", "credit card history"),
 )
 AGGREGATES: dict[str, str] = {
-    "mean": "average", "avg": "average", "max": "highest", "min": "lowest", "sum": "total",
-    "total": "total", "count": "number", "cnt": "number", "n": "number", "std": "variability of",
-    "median": "median", "last": "latest", "first": "first", "nunique": "number of distinct", "share": "share",
-    "ratio": "ratio", "rate": "rate", "frac": "share", "pct": "share",
+    "mean": "average", "avg": "average", "max": "highest", "min": "lowest", "sum": "total", "total": "total",
+    "count": "number of", "cnt": "number of", "std": "variability of", "var": "variability of",
+    "median": "median", "last": "latest", "first": "first", "nunique": "number of distinct",
+    "share": "share of", "rate": "rate of", "trend": "trend of",
+}
+# qualifiers right after the prefix: (regex, phrase template); {0} is the regex group
+QUALIFIERS: tuple[tuple[str, str], ...] = (
+    (r"active", "active {table}"), (r"closed", "closed {table}"), (r"approved", "approved {table}"),
+    (r"refused", "refused {table}"), (r"canceled", "cancelled {table}"),
+    (r"last(\d+)m", "{table}, last {0} months"), (r"last(\d+)d", "{table}, last {0} days"),
+    (r"last_month", "{table}, last month"), (r"last(\d+)", "{table}, last {0}"),
+)
+CORE_WORDS: dict[str, str] = {
+    "credit": "credits", "application": "applications", "payment": "payments", "month": "months of history",
+    "loan": "loans", "card": "cards", "days_past_due": "days past due", "late": "late payments",
+    "late_30": "payments over 30 days late", "underpaid": "underpaid instalments",
+    "payment_ratio": "amount paid / amount due", "payment_diff": "amount due minus amount paid",
+    "days_before_due": "days paid before the due date", "dpd": "months past due",
+    "dpd_def": "months past due (with tolerance)", "dpd_60": "months over 60 days past due",
+    "utilization": "card utilisation (balance / limit)", "drawings_limit_ratio": "drawings / card limit",
+    "payment_min_ratio": "payment / minimum instalment", "below_min_payment": "months paid below the minimum",
+    "debt_credit_ratio": "debt / credit amount", "total_debt_credit_ratio": "total debt / total credit",
+    "credit_duration_days": "credit duration", "interest_rate_proxy": "implied interest rate",
+    "application_credit_ratio": "amount asked / amount granted", "payments_credit_ratio": "payments / credit",
+    "early_repayment_days": "days repaid early", "worst_status": "worst days-past-due status",
+    "remaining_share": "share of instalments still to pay", "months_count": "months of history",
+    "months_min": "oldest month of history", "new_client": "applications as a new client",
+    "reject_scofr": "rejections for score reasons", "insured": "insured applications",
+    "ongoing": "ongoing loans", "version_distinct": "instalment calendar versions",
+    "foreign_currency": "credits in a foreign currency", "overdue": "overdue credits",
+    "with_balance": "credits with a balance", "sold_or_bad_debt": "credits sold or written off",
+    "days_termination_anomaly": "applications with an unknown termination date",
+    "status_0": "months without delay", "status_c": "months closed", "status_x": "months with unknown status",
+}
+DERIVED_LABELS: dict[str, str] = {
+    "age_years": "Age", "age": "Age", "employed_years": "Years in current employment",
+    "days_employed_anomaly": "Employment duration not reported",
+    "credit_income_ratio": "Credit amount / income", "annuity_income_ratio": "Annuity / income",
+    "credit_annuity_ratio": "Credit amount / annuity (loan length)", "annuity_credit_ratio": "Annuity / credit amount",
+    "credit_goods_ratio": "Credit amount / price of the goods", "credit_goods_diff": "Credit amount above the goods price",
+    "income_per_family_member": "Income per family member", "income_per_child_plus_one": "Income per child",
+    "annuity_per_family_member": "Annuity per family member",
+    "disposable_income_per_family_member": "Income left after the annuity, per family member",
+    "children_ratio": "Children / family members", "employed_age_ratio": "Share of life in current employment",
+    "registration_age_ratio": "Time since registration change / age",
+    "id_publish_age_ratio": "Time since identity document change / age",
+    "phone_change_age_ratio": "Time since phone change / age",
+    "phone_change_employed_ratio": "Time since phone change / time employed",
+    "car_age_ratio": "Car age / client age", "car_employed_ratio": "Car age / time employed",
+    "age_at_credit_end_years": "Age at the end of the credit",
+    "ext_source_mean": "Average external credit score", "ext_source_min": "Lowest external credit score",
+    "ext_source_max": "Highest external credit score", "ext_source_std": "Spread of the external credit scores",
+    "ext_source_product": "Product of the external credit scores",
+    "ext_source_weighted": "Weighted external credit score",
+    "ext_source_missing_count": "Number of missing external credit scores",
+    "credit_term_x_ext_source_mean": "Loan length x average external credit score",
+    "document_count": "Number of documents provided", "contact_flag_count": "Number of contact channels given",
+    "region_mismatch_count": "Number of address mismatches", "building_info_missing_count": "Missing building details",
+    "amt_req_credit_bureau_total": "Credit bureau enquiries (all periods)",
+    "region_rating_city_diff": "Region rating minus region-and-city rating",
+    "social_circle_def_30_rate": "Share of the client's social circle 30 days past due",
+    "social_circle_def_60_rate": "Share of the client's social circle 60 days past due",
 }
 
 
@@ -39,10 +95,15 @@ def _humanize(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 @dataclass(frozen=True)
 class FeatureLabeler:
-    """Label lookup: raw application columns from the Kaggle dictionary, engineered features from their
-    prefix (``bureau_``, ``prev_``, ``pos_``, ``inst_``, ``cc_``), aggregate suffix and raw column."""
+    """Label lookup: raw application columns from the Kaggle dictionary, application-derived features by
+    hand, history aggregates from their prefix (``bureau_``, ``prev_``, ``pos_``, ``inst_``, ``cc_``),
+    qualifier (``active_``, ``last12m_``, ...), aggregate suffix and the raw column they summarise."""
 
     tables: dict[str, dict[str, dict[str, str]]]
 
@@ -58,29 +119,46 @@ class FeatureLabeler:
         entry = self.tables.get(table, {}).get(column)
         return entry["label"] if entry else None
 
+    def _core(self, table: str, core: str) -> str:
+        if core in CORE_WORDS:
+            return CORE_WORDS[core]
+        if core.startswith("bb_"):
+            inner = core[3:]
+            return f"{CORE_WORDS.get(inner, inner.replace('_', ' '))} in monthly bureau balances"
+        raw = self._raw(table, core) or self._raw("application", core)
+        if raw:
+            return raw[:1].lower() + raw[1:]
+        for cat_prefix in ("name_contract_type_", "name_yield_group_", "name_contract_status_", "credit_type_"):
+            if core.startswith(cat_prefix):
+                what = (self._raw(table, cat_prefix[:-1]) or cat_prefix[:-1].replace("_", " ")).lower()
+                return f"{core[len(cat_prefix):].replace('_', ' ')} ({what})"
+        return core.replace("_", " ")
+
     def label(self, feature: str) -> str:
         name = feature.lower()
         raw = self._raw("application", name)
         if raw:
             return raw
-        if name in ("age_years", "age"):
-            return "Age"
+        if name in DERIVED_LABELS:
+            return DERIVED_LABELS[name]
         for prefix, table, phrase in PREFIXES:
             if not name.startswith(prefix):
                 continue
             rest = name[len(prefix):]
-            agg_word = ""
-            m = re.match(r"^(.*)_([a-z]+)$", rest)
+            scope = phrase
+            for pattern, template in QUALIFIERS:
+                m = re.match(rf"^{pattern}(?:_|$)", rest)
+                if m:
+                    scope = template.format(*m.groups(), table=phrase)
+                    rest = rest[m.end():]
+                    break
+            agg = ""
+            m = re.match(r"^(.*?)_?([a-z]+)$", rest)
             if m and m.group(2) in AGGREGATES:
-                rest, agg_word = m.group(1), AGGREGATES[m.group(2)]
-            elif m is None and rest in AGGREGATES:
-                rest, agg_word = "", AGGREGATES[rest]
-            base = self._raw(table, rest) or self._raw("application", rest)
-            thing = base[:1].lower() + base[1:] if base else rest.replace("_", " ")
-            if not thing:
-                return f"{agg_word.capitalize() or 'Number'} of {phrase}".strip()
-            text = f"{agg_word} {thing}".strip() if agg_word else thing
-            return f"{text[:1].upper() + text[1:]} ({phrase})"
+                rest, agg = m.group(1), AGGREGATES[m.group(2)]
+            if not rest:
+                return _cap(f"{agg or 'number of'} {scope}")
+            return _cap(f"{agg} {self._core(table, rest)}".strip()) + f" ({scope})"
         return _humanize(name)
 
     def description(self, feature: str) -> str | None:
@@ -94,20 +172,26 @@ def _default_labeler() -> FeatureLabeler:
 
 
 def format_value(feature: str, value: Any) -> str:
-    """Readable value: ages and durations in years, amounts with thousands separators."""
+    """Readable value: durations in years, shares in percent, amounts with thousands separators."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "not available"
     if isinstance(value, str):
         return value
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
     v = float(value)
     name = feature.lower()
     if name.startswith(("flag_", "reg_", "live_", "has_", "is_")) and v in (0.0, 1.0):
         return "yes" if v == 1.0 else "no"
     if name == "days_employed" and v >= 365000:
         return "not employed"
-    if re.search(r"(^|_)days_", name) or name.startswith("days"):
+    if name.endswith("_years") or name in ("age", "own_car_age"):
+        return f"{v:.1f} years"
+    if name.startswith("days_") and not name.endswith(("_ratio", "_share", "_anomaly")):
         years = abs(v) / 365.25
         return f"{years:.1f} years" if years >= 1 else f"{abs(v):.0f} days"
+    if name.endswith(("_share", "_rate")) and 0.0 <= v <= 1.0:
+        return f"{100 * v:.0f} %"
     if name.startswith("amt_") or "_amt_" in name:
         return f"{v:,.0f}"
     if abs(v) >= 1000:

@@ -7,12 +7,11 @@ import json
 from pathlib import Path
 
 from models_ml.errors import ModelingError
-from models_ml.registry import current_path
 from models_ml.settings import ModelSettings
 
 
 def render_summary(artifacts: Path) -> str:
-    link = current_path(artifacts)
+    link = Path(artifacts) / "models" / "current"  # (no heavy imports: this runs at the end of make demo)
     meta_path = link / "metadata.json"
     if not meta_path.is_file():
         raise ModelingError(f"no promoted model at {link}; run `make train` first")

@@ -34,10 +34,10 @@ from models_ml.data import TrainingData, data_fingerprint, load_training_set
 from models_ml.errors import ModelingError, TrainingDataError
 from models_ml.explain import Explanation, global_importance
 from models_ml.families import (
-    DEFAULT_PARAMS,
     SEARCH_SPACE,
     Candidate,
     FitContext,
+    default_params,
     fit_candidate,
     imbalance_strategies,
     prior_beta,
@@ -53,7 +53,6 @@ log = logging.getLogger("models_ml.train")
 
 PACKAGES = ("numpy", "pandas", "scikit-learn", "imbalanced-learn", "lightgbm", "xgboost", "shap", "skops",
             "duckdb")
-SELECTION_TOLERANCE = 0.01  # candidates within 1 % of the lowest cost are ranked by ROC AUC
 
 
 def row_costs(settings: ModelSettings, frame: pd.DataFrame) -> RowCosts:
@@ -70,11 +69,13 @@ def summarize_cv(res: CVResult, y: np.ndarray, folds: np.ndarray, costs: RowCost
     thr, cost = optimal_threshold(y, res.oof, costs)
     _, best_cost = best_trivial(y, costs)
     pm = probability_metrics(y, res.oof)
+    per_fold = fold_spread(y, res.oof, folds, thr, costs)["business_cost_folds"]
     return {
         "model_family": res.candidate.family, "imbalance": res.candidate.imbalance,
-        "params": {**DEFAULT_PARAMS[res.candidate.family], **res.candidate.params},
+        "params": dict(res.candidate.params),
         "roc_auc": pm["roc_auc"], "pr_auc": pm["pr_auc"], "brier_uncalibrated": pm["brier"],
         "business_cost": cost / n, "threshold_uncalibrated": thr,
+        "business_cost_se": float(np.std(per_fold, ddof=1) / np.sqrt(len(per_fold))),
         "business_cost_cv_threshold": cross_fitted_cost(y, res.oof, folds, costs) / n,
         "cost_vs_best_trivial": cost / best_cost if best_cost > 0 else float("nan"),
         "boosting_rounds": res.mean_rounds, "n_rows": n, "fit_seconds": round(res.seconds, 2),
@@ -82,10 +83,12 @@ def summarize_cv(res: CVResult, y: np.ndarray, folds: np.ndarray, costs: RowCost
 
 
 def select(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Lowest business cost; among candidates within 1 % of it, the highest ROC AUC. Dummy never wins."""
+    """One-standard-error rule under the business cost: among the candidates whose out-of-fold cost is within
+    one standard error (over folds) of the lowest, the highest ROC AUC. The dummy baseline never wins."""
     pool = [r for r in rows if r["model_family"] != "dummy"] or rows
-    best_cost = min(r["business_cost"] for r in pool)
-    near = [r for r in pool if r["business_cost"] <= best_cost * (1 + SELECTION_TOLERANCE) + 1e-12]
+    best = min(pool, key=lambda r: (r["business_cost"], -r["roc_auc"]))
+    limit = best["business_cost"] + best.get("business_cost_se", 0.0) + 1e-12
+    near = [r for r in pool if r["business_cost"] <= limit]
     return max(near, key=lambda r: (r["roc_auc"], -r["business_cost"]))
 
 
@@ -144,8 +147,8 @@ def _tune(state: RunState, best: Candidate, best_row: dict[str, Any], X: pd.Data
             state.notes.append(f"tuning stopped after {len(rows) - 1} trial(s): time budget "
                                f"{settings.time_budget_s:.0f} s reached")
             break
-        params = {k: v[int(rng.integers(len(v)))] for k, v in space.items()}
-        key = json.dumps({**DEFAULT_PARAMS[best.family], **params}, sort_keys=True)
+        params = {**best.params, **{k: v[int(rng.integers(len(v)))] for k, v in space.items()}}
+        key = json.dumps(params, sort_keys=True)
         if key in seen:
             continue
         seen.add(key)
@@ -184,7 +187,7 @@ def run_training(settings: ModelSettings) -> Path:
     t0 = time.perf_counter()
     for family in settings.family_list:
         for imbalance in imbalance_strategies(family):
-            cand = Candidate(family, imbalance)
+            cand = Candidate(family, imbalance, default_params(family, len(yc), profile))
             res = cross_validate(cand, Xc, yc, folds_c, ctx)
             row = summarize_cv(res, yc, folds_c, costs_c)
             results[cand.key] = res
@@ -195,7 +198,7 @@ def run_training(settings: ModelSettings) -> Path:
 
     # 2. selection and bounded tuning under the business cost
     best_row = select(state.comparison)
-    best = Candidate(best_row["model_family"], best_row["imbalance"])
+    best = results[f"{best_row['model_family']}/{best_row['imbalance']}"].candidate
     log.info("selected %s", best.key)
     t0 = time.perf_counter()
     best, best_row = _tune(state, best, best_row, Xc, yc, folds_c, costs_c, ctx)
@@ -204,7 +207,7 @@ def run_training(settings: ModelSettings) -> Path:
     # 3. the selected model on every row (identical folds)
     t0 = time.perf_counter()
     folds = make_folds(y, settings.n_folds, settings.seed)
-    if len(cmp_idx) == n and not best.params and best.key in results:
+    if len(cmp_idx) == n and best.key in results and results[best.key].candidate == best:
         final_cv = results[best.key]
     else:
         final_cv = cross_validate(best, X, y, folds, ctx)
@@ -268,8 +271,9 @@ def run_training(settings: ModelSettings) -> Path:
         "calibration": {"method": calib.calibrator.method, "prior_correction_beta": beta,
                         "before": calib.before, "after": calib.after, "candidates": calib.candidates},
         "comparison": state.comparison, "tuning": state.tuning,
-        "selection_rule": "lowest out-of-fold business cost at each candidate's best threshold; within "
-                          f"{SELECTION_TOLERANCE:.0%} of it the highest ROC AUC; dummy is the baseline",
+        "selection_rule": "one-standard-error rule: among the candidates whose out-of-fold business cost (at "
+                          "each one's best threshold) is within one standard error over folds of the lowest, "
+                          "the highest ROC AUC; the dummy is the baseline, never selected",
         "features": data.schema.to_list(), "excluded_columns": data.excluded_columns,
         "global_importance": importance, "explanation_output_scale": expl.output_scale,
         "local_example": local, "fairness": fairness, "risk_bands": risk_bands(threshold),
