@@ -59,10 +59,15 @@ class FeatureSchema:
     def prepare(self, df: pd.DataFrame, model_version: str | None = None) -> pd.DataFrame:
         """Return the feature columns of ``df`` in schema order and canonical dtypes (extra columns dropped)."""
         self.check_columns(df, model_version)
+        if len(df) <= SMALL_BATCH:
+            small = self._prepare_small(df)
+            if small is not None:
+                return small
         names = self.names
-        dtypes = dict(zip(df.columns, df.dtypes, strict=True))
-        numeric_dtype = {str(t): pd.api.types.is_numeric_dtype(t) for t in set(dtypes.values())}
-        fast = [f.name for f in self.features if f.type != "categorical" and numeric_dtype[str(dtypes[f.name])]]
+        is_num: dict[object, bool] = {}
+        dtypes = {c: is_num.setdefault(t, pd.api.types.is_numeric_dtype(t))
+                  for c, t in zip(df.columns, df.dtypes, strict=True)}
+        fast = [f.name for f in self.features if f.type != "categorical" and dtypes[f.name]]
         if fast:  # one conversion for every column that already holds numbers (the common case)
             block = np.array(df[fast].to_numpy(dtype="float64", na_value=np.nan), dtype="float64", ndmin=2)
             block[~np.isfinite(block)] = np.nan
@@ -93,6 +98,35 @@ class FeatureSchema:
         if rest:
             frame = pd.concat([frame, pd.DataFrame(rest, index=df.index)], axis=1)
         return frame[names]
+
+
+    def _prepare_small(self, df: pd.DataFrame) -> pd.DataFrame | None:
+        """Fast path for a few rows (online scoring): one object matrix instead of per-column pandas work.
+        Returns None when a value needs the careful per-column path (which raises the precise error)."""
+        kinds = [f.type for f in self.features]
+        num_pos = [j for j, k in enumerate(kinds) if k != "categorical"]
+        cat_pos = [j for j, k in enumerate(kinds) if k == "categorical"]
+        vals = df.to_numpy(dtype=object, na_value=np.nan)[:, df.columns.get_indexer(self.names)]
+        try:
+            block = vals[:, num_pos].astype("float64")
+        except (TypeError, ValueError):
+            return None
+        block[~np.isfinite(block)] = np.nan
+        flags = [i for i, j in enumerate(num_pos) if kinds[j] == "boolean"]
+        if flags:
+            sub = block[:, flags]
+            if (~np.isnan(sub) & (sub != 0.0) & (sub != 1.0)).any():
+                return None
+        names = self.names
+        frame = pd.DataFrame(block, columns=[names[j] for j in num_pos], index=df.index)
+        if cat_pos:
+            cats = {names[j]: np.array([v if isinstance(v, float) and np.isnan(v) else str(v) for v in vals[:, j]],
+                                       dtype=object) for j in cat_pos}
+            frame = pd.concat([frame, pd.DataFrame(cats, index=df.index)], axis=1)
+        return frame[names]
+
+
+SMALL_BATCH = 256  # rows: below, FeatureSchema.prepare converts through one object matrix
 
 
 def _as_numeric(col: pd.Series, name: str) -> np.ndarray:

@@ -92,10 +92,13 @@ def render_markdown(meta: dict[str, Any], labeler: FeatureLabeler) -> str:
     add("* **Preprocessing**: scikit-learn pipelines for the linear and forest models (median imputation with "
         "missing-value indicators, standardisation, one-hot encoding of categories, unseen levels ignored); "
         "native categorical and missing-value handling for LightGBM and XGBoost.")
-    add("* **Optimisation**: gradient boosting minimises the log loss; boosting stops early when the ROC AUC of "
-        "a 15 % inner validation split of the training fold stops improving; the final model is refit on all "
-        f"rows with 1.1 x the mean number of rounds ({meta.get('boosting_rounds') or 'n/a'}). Logistic "
-        "regression: L2-penalised maximum likelihood (L-BFGS).")
+    add("* **Optimisation**: gradient boosting minimises the log loss. The number of boosting rounds is chosen "
+        "without looking at the test folds: each training fold holds out a stratified 15 % split, the "
+        "validation ROC AUC curves of the folds are averaged and smoothed, and its maximum (after a minimum "
+        "number of rounds) gives one round count for every fold; on small data (< 100,000 rows) each fold is "
+        "then refit on all its training rows with proportionally more rounds. The final model is refit on "
+        f"all rows with 1.1 x that round count ({meta.get('boosting_rounds') or 'n/a'}). Logistic regression: "
+        "L2-penalised maximum likelihood (L-BFGS); random forest: bootstrap-free subsampled trees, Gini splits.")
     add(f"* **Selection**: {meta['selection_rule']}.")
     if meta.get("tuning") and len(meta["tuning"]) > 1:
         add(f"* **Tuning**: {len(meta['tuning']) - 1} random-search trial(s) of the selected family under the same "

@@ -45,10 +45,20 @@ class NativeEncoder(TransformerMixin, BaseEstimator):
             out[:, num_idx] = X[names].to_numpy(dtype=np.float64, na_value=np.nan)
         for j in self.categorical_indices:
             name = self.schema.features[j].name
+            if len(X) <= 256:  # online scoring: a dictionary lookup beats building a Categorical
+                index = self._level_index(name)
+                out[:, j] = [index.get(v, np.nan) for v in X[name].tolist()]
+                continue
             codes = pd.Categorical(X[name], categories=self.levels_[name]).codes.astype(np.float64)
             codes[codes < 0] = np.nan
             out[:, j] = codes
         return out
+
+    def _level_index(self, name: str) -> dict[str, float]:
+        cache = self.__dict__.setdefault("_level_cache", {})
+        if name not in cache:
+            cache[name] = {lvl: float(i) for i, lvl in enumerate(self.levels_[name])}
+        return cache[name]
 
     @property
     def feature_names(self) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import json
 import logging
 import platform
@@ -51,8 +52,8 @@ from models_ml.settings import ModelSettings
 
 log = logging.getLogger("models_ml.train")
 
-PACKAGES = ("numpy", "pandas", "scikit-learn", "imbalanced-learn", "lightgbm", "xgboost", "shap", "skops",
-            "duckdb")
+PACKAGES = {"numpy": "numpy", "pandas": "pandas", "scikit-learn": "sklearn", "imbalanced-learn": "imblearn",
+            "lightgbm": "lightgbm", "xgboost": "xgboost", "shap": "shap", "skops": "skops", "duckdb": "duckdb"}
 
 
 def row_costs(settings: ModelSettings, frame: pd.DataFrame) -> RowCosts:
@@ -105,11 +106,14 @@ def risk_bands(threshold: float) -> list[dict[str, Any]]:
 
 def package_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for pkg in PACKAGES:
+    for dist, module in PACKAGES.items():
         try:
-            out[pkg] = importlib_metadata.version(pkg)
+            out[dist] = importlib_metadata.version(dist)
         except importlib_metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
+            try:
+                out[dist] = str(getattr(importlib.import_module(module), "__version__", "unknown"))
+            except ImportError:
+                out[dist] = "not installed"
     return out
 
 
