@@ -57,7 +57,7 @@ def _tree_rss(root: int) -> int:
 def run_build(raw_dir: Path, warehouse: Path, env_extra: dict[str, str]) -> tuple[float, int, int, str]:
     env = {**os.environ, "HC_RAW_DIR": str(raw_dir), "HC_WAREHOUSE": str(warehouse), **env_extra}
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "warehouse.build", "--quiet"], cwd=REPO, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "warehouse.build", "--quiet", "--timings"], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = 0
     done = threading.Event()
@@ -139,7 +139,7 @@ def main() -> int:
             print(output)
             print(f"build FAILED after {seconds:.1f} s")
             return 1
-        print(output.strip().splitlines()[-1])
+        print("\n".join(line for line in output.strip().splitlines() if "warning:" not in line))
         size = warehouse.stat().st_size
         print(f"build: wall {seconds:.1f} s, peak RSS (process tree) {peak / 2**30:.2f} GiB, "
               f"file {size / 2**20:.0f} MiB")

@@ -4,8 +4,9 @@
    temporary DuckDB file;
 2. ``dbt build`` (models + data tests) into a temporary warehouse file named like HC_WAREHOUSE (the
    DuckDB catalog is the file stem, so the compiled SQL names the same catalog as the final file);
-3. store the compiled feature SQL (``meta_feature_sql``) and build facts (``meta_build_info``), check the
-   file is self-contained (no view), checkpoint;
+   staging models are views over the validated raw tables there;
+3. drop the staging views, store the compiled feature SQL (``meta_feature_sql``) and build facts
+   (``meta_build_info``), check the file is self-contained (no view), checkpoint;
 4. swap the new file onto HC_WAREHOUSE atomically. On any failure the previous file is left untouched.
 """
 
@@ -13,12 +14,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -44,6 +46,8 @@ class BuildReport:
     n_feature_columns: int
     n_passed: int
     warnings: list[str]
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per build step
+    slowest_nodes: list[tuple[str, float]] = field(default_factory=list)  # dbt models / tests
 
 
 def _dbt_env(settings: WarehouseSettings, warehouse_file: Path, raw_db: Path, raw_dir: Path) -> dict[str, str]:
@@ -89,7 +93,11 @@ class PartialParseCache:
 
 def _finalize(warehouse_file: Path, manifest: dict, build_info: dict[str, str]) -> tuple[int, int, int]:
     models = feature_models(manifest)
+    staging_views = sorted(n["name"] for n in manifest["nodes"].values()
+                           if n["resource_type"] == "model" and n["name"].startswith("stg_"))
     with duckdb.connect(str(warehouse_file)) as con:
+        for view in staging_views:  # views over the temporary raw tables: not part of the final file
+            con.execute(f'drop view if exists main."{view}"')
         write_meta_tables(con, models, build_info)
         views = con.execute(
             "select schema_name || '.' || view_name from duckdb_views() where not internal"
@@ -127,14 +135,19 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
         new_file = workdir / final.name  # same stem -> same DuckDB catalog name as the final file
         raw_db = workdir / f"{RAW_CATALOG}.duckdb"
         _say(echo, f"validating and loading {raw_dir}")
+        phases: dict[str, float] = {}
+        tick = time.perf_counter()
         validate_and_load(raw_dir, raw_db, threads=settings.duckdb_threads,
                           memory_limit=settings.duckdb_memory_limit)
+        phases["validate_and_load"], tick = time.perf_counter() - tick, time.perf_counter()
         _say(echo, f"dbt build into {new_file}")
         cache = PartialParseCache(settings.project_dir / "target" / "warehouse_build")
         cache.restore_into(workdir / "target")
         result = run_dbt("build", project_dir=settings.project_dir, target_path=workdir / "target", cwd=workdir,
-                         env=_dbt_env(settings, new_file, raw_db, raw_dir), echo=echo)
+                         env=_dbt_env(settings, new_file, raw_db, raw_dir), echo=echo,
+                         extra_args=["--vars", json.dumps({"staging_materialized": "view"})])
         cache.save_from(workdir / "target")
+        phases["dbt_build"], tick = time.perf_counter() - tick, time.perf_counter()
         build_info = {
             "catalog": final.stem,
             "raw_catalog": RAW_CATALOG,
@@ -146,20 +159,23 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
         }
         n_all, n_train, n_cols = _finalize(new_file, result.manifest, build_info)
         _swap(new_file, final)
+        phases["finalize_and_swap"] = time.perf_counter() - tick
     except RawDataError as exc:
         raise WarehouseBuildError(f"{exc}\n{_unchanged(final)}") from exc
     except DbtBuildError as exc:
-        examples = _failing_test_examples(workdir / final.name, exc.failed_results)
+        examples = _failing_test_examples(workdir / final.name, workdir / f"{RAW_CATALOG}.duckdb", exc.failed_results)
         raise WarehouseBuildError(f"{exc}{examples}\n{_unchanged(final)}") from exc
     except WarehouseBuildError as exc:
         raise WarehouseBuildError(f"{exc}\n{_unchanged(final)}") from exc
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    slowest = sorted(((str(r.get("unique_id", "")).split(".", 2)[-1], float(r.get("execution_time") or 0))
+                      for r in result.results), key=lambda x: -x[1])[:12]
     return BuildReport(final, time.perf_counter() - started, n_all, n_train, n_cols,
-                       result.count("pass") + result.count("success"), result.warnings())
+                       result.count("pass") + result.count("success"), result.warnings(), phases, slowest)
 
 
-def _failing_test_examples(warehouse_file: Path, failed: list[dict], limit: int = 3) -> str:
+def _failing_test_examples(warehouse_file: Path, raw_db: Path, failed: list[dict], limit: int = 3) -> str:
     """A few offending rows of each failing data test (they name the column and the value)."""
     lines: list[str] = []
     tests = [r for r in failed if str(r.get("unique_id", "")).startswith("test.") and r.get("compiled_code")]
@@ -167,6 +183,8 @@ def _failing_test_examples(warehouse_file: Path, failed: list[dict], limit: int 
         return ""
     try:
         with duckdb.connect(str(warehouse_file), read_only=True) as con:
+            if raw_db.exists():  # staging views read the raw tables
+                con.execute(f"attach '{raw_db}' as {RAW_CATALOG} (read_only)")
             for result in tests:
                 name = result["unique_id"].split(".")[2]
                 try:
@@ -194,12 +212,16 @@ def _say(echo: bool, message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Validate HC_RAW_DIR and build HC_WAREHOUSE with dbt.")
     parser.add_argument("--quiet", action="store_true", help="do not echo dbt's output")
+    parser.add_argument("--timings", action="store_true", help="print the time of each step and the slowest nodes")
     args = parser.parse_args(argv)
     try:
         report = build_warehouse(echo=not args.quiet)
     except WarehouseBuildError as exc:
         print(f"[warehouse] build failed: {exc}", file=sys.stderr)
         return 1
+    if args.timings:
+        print("[warehouse] steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.phases.items()))
+        print("[warehouse] slowest dbt nodes: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.slowest_nodes))
     for warning in report.warnings:
         print(f"[warehouse] warning: {warning}")
     print(

@@ -33,11 +33,9 @@ def test_training_rows_unique_and_labelled(con):
 
 def test_header_only_tables_are_typed_and_empty(con):
     types = dict(con.sql("select column_name, data_type from duckdb_columns() "
-                         "where table_name = 'stg_previous_application'").fetchall())
-    assert types["amt_credit"] == "DOUBLE" and types["sk_id_prev"] == "BIGINT"
-    assert types["nflag_insured_on_approval"] == "BOOLEAN" and types["name_portfolio"] == "VARCHAR"
-    for table in ("stg_previous_application", "stg_pos_cash_balance", "stg_installments_payments",
-                  "stg_application_test"):
+                         "where table_name = 'int_previous_application_features'").fetchall())
+    assert types["prev_amt_credit_mean"] == "DOUBLE" and types["prev_application_count"] == "BIGINT"
+    for table in ("int_previous_application_features", "int_pos_cash_features", "int_installments_features"):
         assert con.sql(f"select count(*) from {table}").fetchall()[0][0] == 0
     counts = con.sql("select max(prev_application_count), max(inst_payment_count), max(pos_month_count), "
                      "count(*) filter (where bureau_credit_count > 0), count(*) filter (where cc_month_count > 0) "
@@ -53,4 +51,4 @@ def test_real_anomalies_are_cleaned(con):
     assert n_anomaly > 1000 and n_null_days == n_anomaly  # 365243 -> NULL + flag
     assert con.sql("select count(*) from applicant_features where organization_type = 'XNA' "
                    "or code_gender = 'XNA'").fetchall()[0][0] == 0
-    assert con.sql("select max(days_credit) from stg_bureau").fetchall()[0][0] <= 0
+    assert con.sql("select max(bureau_days_credit_max) from applicant_features").fetchall()[0][0] <= 0

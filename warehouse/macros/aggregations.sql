@@ -22,14 +22,19 @@
     {%- for column, aggs in specs -%}
         {%- set value = column if where is none else 'case when ' ~ where ~ ' then ' ~ column ~ ' end' -%}
         {%- for agg in aggs -%}
-            {%- do items.append(agg_function(agg) ~ '(' ~ value ~ ') as ' ~ prefix ~ '_' ~ column ~ '_' ~ agg) -%}
+            {%- set expression = agg_function(agg) ~ '(' ~ value ~ ')' -%}
+            {%- if agg == 'sum' -%}{# sums of integer columns would be HUGEINT: keep every sum a double #}
+                {%- set expression = 'cast(' ~ expression ~ ' as ' ~ type_double() ~ ')' -%}
+            {%- endif -%}
+            {%- do items.append(expression ~ ' as ' ~ prefix ~ '_' ~ column ~ '_' ~ agg) -%}
         {%- endfor -%}
     {%- endfor -%}
     {{ return(items | join(',\n        ')) }}
 {%- endmacro %}
 
+{# count(...) rather than sum(case ... 1 else 0): a BIGINT everywhere (a sum of integers is HUGEINT on DuckDB) #}
 {% macro count_where(condition) -%}
-    sum(case when {{ condition }} then 1 else 0 end)
+    count(case when {{ condition }} then 1 end)
 {%- endmacro %}
 
 {% macro share_where(condition, within=none) -%}
