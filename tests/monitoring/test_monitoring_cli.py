@@ -62,20 +62,42 @@ def test_log_window_report_end_to_end(env, population, artifacts_env, capsys):
     assert "latest" in (root / "index.html").read_text()
 
 
-def test_labels_add_target_and_performance_drift(env, population, artifacts_env, tmp_path):
+def test_labels_add_target_and_performance_drift(env, population, artifacts_env, tmp_path, monkeypatch):
+    """Labels keyed by SK_ID_CURR reach the request log through the API's salted applicant hash."""
+    from api.request_log import RequestLog
+
+    monkeypatch.setenv("HC_API_LOG_SALT", "test-salt")
     batch = window_batch(population, 1200)
     artifacts = artifacts_env(batch)
+    hasher = RequestLog(tmp_path, "test-salt").applicant_hash
+    ids = np.arange(100_001, 100_001 + len(batch))
+    for path in (artifacts / "request_log").glob("date=*/*.parquet"):  # the API logs hashes, never ids
+        part = pd.read_parquet(path)
+        part["applicant_hash"] = [hasher(ids[int(h, 16)]) for h in part["applicant_hash"]]
+        part.to_parquet(path, index=False)
     labels = tmp_path / "labels.csv"
-    pd.DataFrame({"applicant_hash": [f"{i:032x}" for i in range(1000)],
-                  "TARGET": batch["target"].iloc[:1000]}).to_csv(labels, index=False)
+    pd.DataFrame({"SK_ID_CURR": ids[:1000], "TARGET": batch["target"].iloc[:1000]}).to_csv(labels, index=False)
     assert drift.main(["--current", "log", *WINDOW, "--labels", str(labels)]) == 0
     latest = (artifacts / "reports" / "drift" / "latest").resolve()
     summary = json.loads((latest / "summary.json").read_text())
     assert summary["target_drift"]["n_labelled"] == 1000
     assert summary["target_drift"]["current_rate"] == pytest.approx(batch["target"].iloc[:1000].mean())
     assert summary["performance"]["current"]["n"] == 1000
+    assert summary["performance"]["current"]["roc_auc"] > 0.5
     assert (latest / "performance.html").is_file()
     assert any("labels cover 1000 of 1200" in w for w in summary["warnings"])
+
+
+def test_labels_keyed_by_applicant_hash(tmp_path, population):
+    from monitoring.sources import Current, attach_labels, read_labels
+
+    frame = pd.DataFrame({"applicant_hash": ["h1", "h2", "h3"], "x": [1.0, 2.0, 3.0]})
+    path = tmp_path / "labels.csv"
+    pd.DataFrame({"applicant_hash": ["h3", "h1", "zz"], "TARGET": [1, 0, 1]}).to_csv(path, index=False)
+    batch = Current(frame, "log", "test log")
+    assert attach_labels(batch, read_labels(path), path, hasher=None) == 2
+    assert batch.frame["target"].tolist()[0] == 0 and batch.frame["target"].tolist()[2] == 1
+    assert pd.isna(batch.frame["target"].iloc[1])
 
 
 def test_no_model_version_is_a_clear_error_and_writes_nothing(env, capsys):

@@ -8,6 +8,8 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
+import pandas as pd
 import pytest
 
 
@@ -44,9 +46,23 @@ def test_drift_cli_on_the_trained_environment(trained_env, tmp_path, repo_root):
     assert (folder / "report.html").stat().st_size > 100_000
     assert folder.name in (root / "index.html").read_text()
 
-    # a second run (e.g. next week) adds a report, moves latest and lists both
-    proc = subprocess.run([*cmd, "--max-columns", "5"], cwd=repo_root, env=env, capture_output=True, text=True, timeout=600)
+    # a second run (e.g. next week, outcomes known) adds a report, moves latest and lists both
+    truth = pd.read_csv(trained_env.raw_dir / "ground_truth.csv")
+    test_ids = pd.read_csv(trained_env.raw_dir / "application_test.csv", usecols=["SK_ID_CURR"])
+    truth = truth[truth["SK_ID_CURR"].isin(test_ids["SK_ID_CURR"])]
+    labels = tmp_path / "outcomes.csv"
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"SK_ID_CURR": truth["SK_ID_CURR"],
+                  "TARGET": (rng.random(len(truth)) < truth["DEFAULT_PROBABILITY"]).astype(int)}
+                 ).to_csv(labels, index=False)
+    proc = subprocess.run([*cmd, "--max-columns", "5", "--labels", str(labels)], cwd=repo_root, env=env,
+                          capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
+    second = json.loads((latest.resolve() / "summary.json").read_text())
+    assert len(second["columns"]) == 5
+    assert second["target_drift"]["n_labelled"] == len(truth)
+    assert second["performance"]["current"]["roc_auc"] > 0.55  # the model ranks the test set's outcomes
+    assert (latest.resolve() / "performance.html").is_file()
     reports = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.is_symlink())
     assert len(reports) == 2 and latest.resolve().name == reports[-1]
     index = (root / "index.html").read_text()
