@@ -30,6 +30,7 @@ from warehouse.feature_sql import FEATURE_MART, feature_models, write_meta_table
 from warehouse.raw_validation import RawDataError, validate_and_load
 from warehouse.settings import WarehouseSettings
 
+SELF_CONTAINED_VIEWS = {"training_set"}  # views over tables of the same file, named without the catalog
 RAW_CATALOG = "raw"  # the alias under which the profile attaches the raw tables (sources' database)
 
 
@@ -92,6 +93,7 @@ class PartialParseCache:
 
 
 def _finalize(warehouse_file: Path, manifest: dict, build_info: dict[str, str]) -> tuple[int, int, int]:
+    final_catalog = build_info["catalog"]
     models = feature_models(manifest)
     staging_views = sorted(n["name"] for n in manifest["nodes"].values()
                            if n["resource_type"] == "model" and n["name"].startswith("stg_"))
@@ -100,13 +102,15 @@ def _finalize(warehouse_file: Path, manifest: dict, build_info: dict[str, str]) 
             con.execute(f'drop view if exists main."{view}"')
         write_meta_tables(con, models, build_info)
         views = con.execute(
-            "select schema_name || '.' || view_name from duckdb_views() where not internal"
+            "select view_name, sql from duckdb_views() where not internal and schema_name = 'main'"
         ).fetchall()
-        if views:
-            raise WarehouseBuildError(
-                f"the warehouse would not be self-contained: views {[v[0] for v in views]} remain "
-                "(every model must be materialized as a table)"
-            )
+        for name, sql in views:
+            if name not in SELF_CONTAINED_VIEWS or f'"{final_catalog}".' in sql or "read_csv" in sql \
+                    or f"{RAW_CATALOG}." in sql.lower():
+                raise WarehouseBuildError(
+                    f"the warehouse would not be self-contained: view {name} refers to a catalog or a file "
+                    "(models must be tables, or views naming tables of this file without the catalog)"
+                )
         n_all, n_train = con.execute(
             f"select count(*), count(*) filter (where dataset = 'train') from {FEATURE_MART}"
         ).fetchone()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -38,12 +40,21 @@ def test_build_report_and_shape(fixture_warehouse, con):
 
 
 def test_file_is_self_contained(fixture_warehouse, con):
-    assert con.sql("select count(*) from duckdb_views() where not internal").fetchall()[0][0] == 0
+    views = con.sql("select view_name from duckdb_views() where not internal").fetchall()
+    assert views == [("training_set",)]
     assert con.sql("select current_database()").fetchall()[0][0] == fixture_warehouse.path.stem
     names = {r[0] for r in con.sql("select table_name from duckdb_tables()").fetchall()}
-    assert {"applicant_features", "training_set", "meta_feature_sql", "meta_build_info"} <= names
+    assert {"applicant_features", "meta_feature_sql", "meta_build_info"} <= names
     assert not any(n.lower() in {"bureau", "application_train"} for n in names)  # no raw copy left
     assert not list(fixture_warehouse.path.parent.glob(".warehouse.build-*"))  # work folder removed
+
+
+def test_file_works_under_another_name(fixture_warehouse, tmp_path):
+    copy = tmp_path / "renamed_copy.duckdb"
+    shutil.copy2(fixture_warehouse.path, copy)
+    with duckdb.connect() as other:
+        other.execute(f"attach '{copy}' as elsewhere (read_only)")
+        assert other.sql("select count(*) from elsewhere.training_set").fetchall()[0][0] == N_TRAIN
 
 
 def test_meta_feature_sql_is_the_model_chain_in_run_order(con):
