@@ -173,7 +173,7 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
         raise WarehouseBuildError(f"{exc}\n{_unchanged(final)}") from exc
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    slowest = sorted(((str(r.get("unique_id", "")).split(".", 2)[-1], float(r.get("execution_time") or 0))
+    slowest = sorted(((str(r.get("unique_id", "")).split(".", 2)[-1][:70], float(r.get("execution_time") or 0))
                       for r in result.results), key=lambda x: -x[1])[:12]
     return BuildReport(final, time.perf_counter() - started, n_all, n_train, n_cols,
                        result.count("pass") + result.count("success"), result.warnings(), phases, slowest)
