@@ -15,11 +15,7 @@ if HERE not in sys.path:
     sys.path.insert(1, HERE)
 
 import pytest  # noqa: E402
-from models_ml_synth import make_features, write_warehouse  # noqa: E402
-
-from models_ml.settings import ModelSettings  # noqa: E402
-
-FAST_FAMILIES = "dummy,logistic_regression,random_forest,lightgbm,xgboost"
+from models_ml_synth import fast_settings, make_features, write_warehouse  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -30,13 +26,6 @@ def small_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     test = make_features(60, seed=1).drop(columns="target")
     test["sk_id_curr"] += 1_000_000
     return write_warehouse(root / "warehouse.duckdb", train, test)
-
-
-def fast_settings(warehouse: Path, artifacts: Path, **kw: object) -> ModelSettings:
-    base: dict[str, object] = {"warehouse": warehouse, "artifacts": artifacts, "train_profile": "fast",
-                               "n_folds": 3, "seed": 0, "n_jobs": 1, "families": FAST_FAMILIES}
-    base.update(kw)
-    return ModelSettings(**base)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

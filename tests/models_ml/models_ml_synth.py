@@ -8,6 +8,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from models_ml.settings import ModelSettings
+
+FAST_FAMILIES = "dummy,logistic_regression,random_forest,lightgbm,xgboost"
+
 
 def make_features(n: int, seed: int = 0, default_rate: float = 0.12) -> pd.DataFrame:
     """sk_id_curr, target, numeric / VARCHAR / BOOLEAN features; the target depends on a few of them."""
@@ -61,3 +65,11 @@ def write_warehouse(path: Path, train: pd.DataFrame, test: pd.DataFrame | None =
     finally:
         con.close()
     return path
+
+
+def fast_settings(warehouse: Path, artifacts: Path, **kw: object) -> ModelSettings:
+    """Settings of a quick training run (fast profile, 3 folds, one thread) over ``warehouse``."""
+    base: dict[str, object] = {"warehouse": warehouse, "artifacts": artifacts, "train_profile": "fast",
+                               "n_folds": 3, "seed": 0, "n_jobs": 1, "families": FAST_FAMILIES}
+    base.update(kw)
+    return ModelSettings(**base)  # type: ignore[arg-type]

@@ -8,8 +8,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import fast_settings
-from models_ml_synth import make_features, write_warehouse
+from models_ml_synth import fast_settings, make_features, write_warehouse
 
 from models_ml.data import load_training_set
 from models_ml.errors import (

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO_ROOT
 from models_ml_synth import make_features, write_warehouse
 
 from models_ml.reasons import FeatureLabeler, format_value
@@ -17,6 +16,8 @@ from models_ml.settings import ModelSettings
 from models_ml.submission import main as submission_main
 from models_ml.submission import write_submission
 from models_ml.summary import render_summary
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_submission_scores_every_test_applicant(trained_artifacts: Path, small_warehouse: Path,

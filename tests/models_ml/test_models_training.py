@@ -10,7 +10,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import fast_settings
+from models_ml_synth import fast_settings
 
 from models_ml import registry
 from models_ml.errors import ArtifactError

@@ -16,10 +16,9 @@ if sys.path[0] != str(REPO_ROOT):
 if "warehouse" in sys.modules and getattr(sys.modules["warehouse"], "__file__", None) is None:
     del sys.modules["warehouse"]
 
-from wh_fixture_data import build_tables, write_csvs  # noqa: E402
+from wh_fixture_data import build, build_tables, write_csvs  # noqa: E402
 
-from warehouse.build import BuildReport, build_warehouse  # noqa: E402
-from warehouse.settings import WarehouseSettings  # noqa: E402
+from warehouse.build import BuildReport  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -27,10 +26,6 @@ class BuiltWarehouse:
     raw_dir: Path
     path: Path
     report: BuildReport
-
-
-def build(raw_dir: Path, warehouse: Path) -> BuildReport:
-    return build_warehouse(WarehouseSettings(raw_dir=raw_dir, warehouse=warehouse), echo=False)
 
 
 @pytest.fixture(scope="session")

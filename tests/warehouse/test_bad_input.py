@@ -8,8 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import build
-from wh_fixture_data import write_csvs
+from wh_fixture_data import build, write_csvs
 
 from warehouse.build import WarehouseBuildError
 from warehouse.raw_validation import RawDataError, check_files_and_headers, validate_and_load

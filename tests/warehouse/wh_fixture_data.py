@@ -11,8 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from warehouse.build import BuildReport, build_warehouse
 from warehouse.codegen_staging import ACCEPTED_VALUES, YES_NO_COLUMNS, is_binary_flag
 from warehouse.raw_schema import TABLES, columns_of
+from warehouse.settings import WarehouseSettings
 
 N_TRAIN = 24
 N_TEST = 6
@@ -189,3 +191,8 @@ def write_csvs(folder: Path, tables: dict[str, pd.DataFrame] | None = None) -> P
     for table in TABLES:
         tables[table].to_csv(folder / f"{table}.csv", index=False, na_rep="")
     return folder
+
+
+def build(raw_dir: Path, warehouse: Path) -> BuildReport:
+    """Build the warehouse of ``raw_dir`` into ``warehouse`` (quietly)."""
+    return build_warehouse(WarehouseSettings(raw_dir=raw_dir, warehouse=warehouse), echo=False)
