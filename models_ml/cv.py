@@ -18,7 +18,7 @@ from models_ml.families import (
     fit_candidate,
 )
 
-REFIT_BELOW_ROWS = 100_000  # boosted models are refit on whole training folds below this many rows
+REFIT_BELOW_ROWS = 30_000  # boosted models are refit on whole training folds below this many rows
 
 
 def make_folds(y: np.ndarray, n_folds: int, seed: int) -> np.ndarray:

@@ -85,12 +85,15 @@ def default_params(family: str, n_rows: int, profile: TrainingProfile) -> dict[s
         if n_rows < SMALL_DATA:
             p.update(num_leaves=4, learning_rate=0.02)
         elif n_rows < LARGE_DATA:
-            p.update(num_leaves=15, learning_rate=0.03)
+            p.update(num_leaves=15, learning_rate=0.05)
     elif family == "xgboost":
         if n_rows < SMALL_DATA:
             p.update(max_depth=2, eta=0.02)
         elif n_rows < LARGE_DATA:
-            p.update(max_depth=4, eta=0.03)
+            p.update(max_depth=4, eta=0.05)
+    elif family == "random_forest":
+        # each tree sees at most 20,000 rows: bounded cost on large data, little loss for a forest
+        p["max_samples"] = round(min(0.5, 20_000 / max(n_rows, 1)), 4)
     if profile.learning_rate is not None and family in ("lightgbm", "xgboost"):
         p["learning_rate" if family == "lightgbm" else "eta"] = profile.learning_rate
     return p

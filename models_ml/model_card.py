@@ -95,7 +95,7 @@ def render_markdown(meta: dict[str, Any], labeler: FeatureLabeler) -> str:
     add("* **Optimisation**: gradient boosting minimises the log loss. The number of boosting rounds is chosen "
         "without looking at the test folds: each training fold holds out a stratified 15 % split, the "
         "validation ROC AUC curves of the folds are averaged and smoothed, and its maximum (after a minimum "
-        "number of rounds) gives one round count for every fold; on small data (< 100,000 rows) each fold is "
+        "number of rounds) gives one round count for every fold; on small data (< 30,000 rows) each fold is "
         "then refit on all its training rows with proportionally more rounds. The final model is refit on "
         f"all rows with 1.1 x that round count ({meta.get('boosting_rounds') or 'n/a'}). Logistic regression: "
         "L2-penalised maximum likelihood (L-BFGS); random forest: bootstrap-free subsampled trees, Gini splits.")

@@ -31,8 +31,8 @@ class TrainingProfile:
 
 
 PROFILES: dict[str, TrainingProfile] = {
-    "full": TrainingProfile("full", max_boost_rounds=5000, learning_rate=None, early_stopping_rounds=200, min_boost_rounds=100, smoothing_window=50,
-                            rf_trees=300, tuning_trials=6, shap_sample=2000, reference_sample=5000,
+    "full": TrainingProfile("full", max_boost_rounds=3000, learning_rate=None, early_stopping_rounds=200, min_boost_rounds=100, smoothing_window=50,
+                            rf_trees=200, tuning_trials=6, shap_sample=2000, reference_sample=5000,
                             plot_sample=1000),
     "fast": TrainingProfile("fast", max_boost_rounds=80, learning_rate=0.1, early_stopping_rounds=10, min_boost_rounds=10, smoothing_window=5,
                             rf_trees=25, tuning_trials=1, shap_sample=200, reference_sample=300,

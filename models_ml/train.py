@@ -196,8 +196,9 @@ def run_training(settings: ModelSettings) -> Path:
             row = summarize_cv(res, yc, folds_c, costs_c)
             results[cand.key] = res
             state.comparison.append(row)
-            log.info("%-32s AUC %.4f  cost/applicant %.4f  (%.1f s)", cand.key, row["roc_auc"],
-                     row["business_cost"], res.seconds)
+            log.info("%-32s AUC %.4f  cost/applicant %.4f  (%.1f s%s)", cand.key, row["roc_auc"],
+                     row["business_cost"], res.seconds,
+                     f", {res.mean_rounds} rounds" if res.mean_rounds is not None else "")
     state.timings["comparison_s"] = time.perf_counter() - t0
 
     # 2. selection and bounded tuning under the business cost

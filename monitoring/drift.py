@@ -8,8 +8,9 @@ Examples::
     python -m monitoring.drift --current test --labels outcomes.csv   # + target and performance drift
 
 Output: ``$HC_ARTIFACTS/reports/drift/<YYYYMMDDTHHMMSSZ>/{report.html,summary.json[,performance.html]}``,
-``latest`` -> that folder, ``index.html`` listing every report. Bad input (no model version, empty
-window, missing columns, bad labels) exits with code 2 and writes nothing.
+``latest`` -> that folder, ``index.html`` listing every report. Bad input (no model version, missing
+columns, bad labels, --since not before --until) exits with code 2 and writes nothing; a batch without
+rows (no request in the window, an empty test set) exits with code 3 and writes nothing.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pydantic import ValidationError
 
 from monitoring.analysis import analyse
 from monitoring.columns import raw_application_columns, select_columns
-from monitoring.errors import DriftError, InputDataError
+from monitoring.errors import DriftError, EmptyBatchError, InputDataError
 from monitoring.pages import banner
 from monitoring.report import build_performance_report, build_report, evidently_verdicts, save_report_html
 from monitoring.settings import MonitoringSettings
@@ -46,6 +47,7 @@ from monitoring.store import REPORT, SUMMARY, new_report_dir
 from monitoring.summary import build_summary
 
 PERFORMANCE = "performance.html"
+EXIT_EMPTY_BATCH = 3  # the batch has no rows: nothing to compare (the demo on a sample without a test set)
 
 
 def _log_hasher() -> Callable[[int], str] | None:
@@ -192,6 +194,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
         folder = run(settings, current=args.current, since=args.since, until=args.until,
                      labels=args.labels, columns=columns)
+    except EmptyBatchError as exc:  # not an input error: this week there is nothing to compare
+        print(f"drift: nothing to compare: {exc}", file=sys.stderr)
+        return EXIT_EMPTY_BATCH
     except DriftError as exc:
         print(f"drift: error: {exc}", file=sys.stderr)
         return 2

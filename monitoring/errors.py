@@ -16,7 +16,7 @@ class InputDataError(DriftError):
 
 
 class EmptyBatchError(InputDataError):
-    """The current batch (a request-log window, the test set) has no rows."""
+    """The current batch (a request-log window, the test set) has no rows: nothing to compare (exit code 3)."""
 
 
 class MissingColumnsError(InputDataError):

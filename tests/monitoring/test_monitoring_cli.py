@@ -109,7 +109,7 @@ def test_no_model_version_is_a_clear_error_and_writes_nothing(env, capsys):
 
 def test_empty_window(env, population, artifacts_env, capsys):
     artifacts = artifacts_env(window_batch(population))
-    assert drift.main(["--current", "log", "--since", "2024-01-01", "--until", "2024-01-31"]) == 2
+    assert drift.main(["--current", "log", "--since", "2024-01-01", "--until", "2024-01-31"]) == drift.EXIT_EMPTY_BATCH
     err = capsys.readouterr().err
     assert "no request in the window" in err and "2024-01-01" in err
     assert drift.main(["--current", "log", "--since", "2025-03-09", "--until", "2025-03-01"]) == 2
@@ -125,7 +125,7 @@ def test_auto_falls_back_to_the_test_set_and_reports_an_empty_one(env, populatio
     con.execute("create table applicant_features as select 1::bigint as sk_id_curr, 'train' as dataset, "
                 "1 as target, 2.0 as amt_income_total")
     con.close()
-    assert drift.main(["--current", "test"]) == 2
+    assert drift.main(["--current", "test"]) == drift.EXIT_EMPTY_BATCH == 3
     assert "no row with dataset = 'test'" in capsys.readouterr().err
     assert reports(artifacts) == []
 
