@@ -164,6 +164,11 @@ class FeatureStore:
             local.gen = gen
         return local.cursor
 
+    def cursor(self) -> tuple[Generation, duckdb.DuckDBPyConnection]:
+        """The current generation and this thread's cursor on its (read-only) connection."""
+        gen = self.current()
+        return gen, self._cursor(gen)
+
     # -- metadata ----------------------------------------------------------------------------------
     @property
     def generation(self) -> int:

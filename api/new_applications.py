@@ -87,3 +87,12 @@ class OnlineFeatures:
         order = {app.SK_ID_CURR: i for i, app in enumerate(applications)}
         frame = frame.assign(_pos=frame["sk_id_curr"].map(order)).sort_values("_pos").drop(columns="_pos")
         return frame.reset_index(drop=True)
+
+    def what_if(self, store: Any, sk_id_curr: int, changes: dict[str, Any]) -> pd.DataFrame:
+        """The `applicant_features` row of a known applicant with application values changed (staged,
+        snake_case names): its stored history aggregates, the warehouse's SQL for everything that
+        derives from the application. Empty when the applicant is unknown."""
+        gen, cursor = store.cursor()
+        with self._lock:
+            builder = self._get_builder(gen.number)
+        return builder.what_if(cursor, sk_id_curr, changes)

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from api.comparison import ComparisonIndex
+from api.convert import scalar
 from api.features import FeatureStore, Generation, WarehouseUnavailable
 from api.model_store import ModelStore, ModelUnavailable
 from api.new_applications import OnlineFeatures
@@ -243,6 +244,34 @@ class Services:
             results.append(result)
             self._log(model, endpoint, result, features=feats)
         return results
+
+    def what_if(self, model: Any, sk_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+        """A known applicant scored as it stands and with some application values changed (its own
+        history kept). Hypothetical scores are not written to the request log (monitoring reads it as
+        the population actually scored)."""
+        official = self.features.get(sk_id)
+        if official is None:
+            raise UnknownApplicants([sk_id])
+        scenario = self.online.what_if(self.features, sk_id, {k.lower(): v for k, v in changes.items()})
+        if scenario.empty:  # the warehouse was swapped in between and no longer holds the applicant
+            raise UnknownApplicants([sk_id])
+        p_official, p_scenario = (float(model.predict_proba(r)[0]) for r in (official, scenario))
+        moved = []
+        for name in model.feature_types:
+            before, after = official[name].iloc[0], scenario[name].iloc[0]
+            if pd.isna(before) and pd.isna(after):
+                continue
+            if pd.isna(before) or pd.isna(after) or before != after:
+                moved.append({"feature": name, "label": model.label(name), "before": scalar(before),
+                              "after": scalar(after)})
+        return {
+            "sk_id_curr": int(sk_id),
+            "model_version": model.version,
+            "changes": dict(changes),
+            "official": self._result(model, sk_id, p_official),
+            "scenario": self._result(model, sk_id, p_scenario),
+            "feature_changes": moved,
+        }
 
     def _log(self, model: Any, endpoint: str, result: dict[str, Any], **features: Any) -> None:
         self.request_log.append(

@@ -373,30 +373,17 @@ def importance(items: Sequence[Importance], labels: dict[str, str], top_k: int =
     return Chart(fig, alt + ".")
 
 
-def what_if(
-    official: float | None,
-    before: float,
-    after: float,
-    threshold: float,
-    before_decision: str,
-    after_decision: str,
-    official_decision: str | None = None,
-) -> Chart:
-    """Bars of the probability: official score, scenario as filed, scenario with the changes."""
+def what_if(official: float, scenario: float, threshold: float, official_decision: str,
+            scenario_decision: str) -> Chart:
+    """Bars of the probability: the official score and the score with the officer's changes."""
 
     def mark(decision: str) -> str:
         return "✔ grant" if decision.lower() == "grant" else "✖ refuse"
 
-    names, values, colours, texts = [], [], [], []
-    if official is not None and official_decision is not None:
-        names.append("Official score")
-        values.append(official)
-        colours.append(palette.GREY)
-        texts.append(f"{pct(official)} · {mark(official_decision)}")
-    names += ["Scenario as filed", "Scenario with the changes"]
-    values += [before, after]
-    colours += [palette.SKY_BLUE, palette.BLUE]
-    texts += [f"{pct(before)} · {mark(before_decision)}", f"{pct(after)} · {mark(after_decision)}"]
+    names = ["Official score", "With the changes"]
+    values = [official, scenario]
+    colours = [palette.GREY, palette.BLUE]
+    texts = [f"{pct(official)} · {mark(official_decision)}", f"{pct(scenario)} · {mark(scenario_decision)}"]
     fig = go.Figure(
         go.Bar(
             x=names,

@@ -23,6 +23,7 @@ from dashboard.schemas import (
     Health,
     ModelInfo,
     Score,
+    WhatIf,
 )
 from dashboard.settings import DashboardSettings
 
@@ -319,6 +320,17 @@ class ApiClient:
             not_found=_unknown_applicant(applicant_id),
         )
         return self._parse(Comparison, body, "the comparison")
+
+    def what_if(self, applicant_id: int, changes: Mapping[str, float]) -> WhatIf:
+        """The applicant re-scored with some application values changed (its own history kept)."""
+        body = self._request(
+            "POST",
+            f"/v1/applicants/{applicant_id}/what-if",
+            json=dict(changes),
+            what="the what-if score",
+            not_found=_unknown_applicant(applicant_id),
+        )
+        return self._parse(WhatIf, body, "the what-if score")
 
     def score_application(self, payload: Mapping[str, Any]) -> Score:
         body = self._request("POST", "/v1/score", json=dict(payload), what="the new score")

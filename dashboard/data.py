@@ -8,7 +8,6 @@ an API that is down is asked again on the next run.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -16,7 +15,16 @@ from typing import Any
 import streamlit as st
 
 from dashboard.client import ApiClient
-from dashboard.schemas import Applicant, Comparison, DriftSummary, Explanation, Health, ModelInfo, Score
+from dashboard.schemas import (
+    Applicant,
+    Comparison,
+    DriftSummary,
+    Explanation,
+    Health,
+    ModelInfo,
+    Score,
+    WhatIf,
+)
 from dashboard.settings import DashboardSettings
 
 # Status and version are re-checked often so that a promoted model is picked up quickly.
@@ -55,16 +63,14 @@ def _comparison(
     return _client.comparison(applicant_id, features)
 
 
-def _rescore(_client: ApiClient, identity: str, payload_key: str, version: str, _payload: Any) -> Score:
-    return _client.score_application(_payload)
+def _what_if(
+    _client: ApiClient, identity: str, applicant_id: int, changes_key: str, version: str, _changes: Any
+) -> WhatIf:
+    return _client.what_if(applicant_id, _changes)
 
 
 def _drift(_client: ApiClient, identity: str, version: str) -> DriftSummary | None:
     return _client.drift_latest()
-
-
-def _openapi(_client: ApiClient, identity: str, version: str) -> dict[str, Any]:
-    return _client.openapi()
 
 
 class DashboardApi:
@@ -85,9 +91,8 @@ class DashboardApi:
         self._explanation = cached(_explanation, cache_ttl)
         self._applicant = cached(_applicant, cache_ttl)
         self._comparison = cached(_comparison, cache_ttl)
-        self._rescore = cached(_rescore, cache_ttl)
+        self._what_if = cached(_what_if, cache_ttl)
         self._drift = cached(_drift, DRIFT_TTL_S)
-        self._openapi = cached(_openapi, MODEL_TTL_S)
 
     @classmethod
     def from_settings(cls, settings: DashboardSettings | None = None) -> DashboardApi:
@@ -118,12 +123,10 @@ class DashboardApi:
             self.client, self.identity, applicant_id, tuple(features), self.model_version()
         )
 
-    def rescore(self, payload: Mapping[str, Any]) -> Score:
-        key = hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
-        return self._rescore(self.client, self.identity, key, self.model_version(), payload)
+    def what_if(self, applicant_id: int, changes: Mapping[str, float]) -> WhatIf:
+        key = json.dumps(dict(changes), sort_keys=True)
+        return self._what_if(self.client, self.identity, applicant_id, key, self.model_version(), dict(changes))
 
     def drift_latest(self) -> DriftSummary | None:
         return self._drift(self.client, self.identity, self.model_version())
 
-    def openapi(self) -> dict[str, Any]:
-        return self._openapi(self.client, self.identity, self.model_version())

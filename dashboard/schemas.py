@@ -63,6 +63,22 @@ class Score(_Body):
     model_version: str
 
 
+class FeatureChange(_Body):
+    feature: str
+    label: str | None = None
+    before: Any = None
+    after: Any = None
+
+
+class WhatIf(_Body):
+    sk_id_curr: int
+    model_version: str
+    changes: dict[str, float] = {}
+    official: Score
+    scenario: Score
+    feature_changes: list[FeatureChange] = []
+
+
 class Contribution(_Body):
     feature: str
     label: str | None = None

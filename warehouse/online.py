@@ -51,6 +51,7 @@ _IGNORED_COLUMNS = {"application_test": {"TARGET"}}  # a labelled row posted as 
 
 
 _MAX_PARAMETERS = 4000  # rows x columns up to which posted rows are inserted as parameters
+APPLICATIONS_MODEL = "int_applications"  # the staged application of every applicant (train and test)
 
 
 def _python_value(value: object) -> object:
@@ -164,16 +165,28 @@ class OnlineFeatureBuilder:
         return f"{_q(self.raw_catalog)}.{_q(self.raw_schema)}.{_q(table)}"
 
     # ------------------------------------------------------------------ per request
-    def build(self, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    def build(self, tables: Mapping[str, pd.DataFrame],
+              seeded: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
         """Feature rows (columns and types of ``applicant_features``) for the posted applications.
 
         ``tables`` maps Kaggle table names to frames with Kaggle column names; a new application
         comes as ``application_test`` (no TARGET); history tables are optional.
+
+        ``seeded`` maps feature models (``int_applications``, ``int_bureau_features``, ...) to rows the
+        warehouse already computed with the same SQL: they are inserted as they are, by column name,
+        and not recomputed; every model downstream of them is. ``what_if`` uses it.
         """
         unknown = sorted(set(tables) - set(TABLES))
         if unknown:
             raise OnlineInputError(f"unknown table(s) {unknown}; expected some of {list(TABLES)}")
+        seeded = dict(seeded or {})
+        models = {name for name, _, _ in self._statements}
+        wrong = sorted(set(seeded) - models)
+        if wrong:
+            raise OnlineInputError(f"cannot seed {wrong}: expected feature models among {sorted(models)}")
         order = self._application_order(tables)
+        if not order and APPLICATIONS_MODEL in seeded:
+            order = [int(x) for x in seeded[APPLICATIONS_MODEL]["sk_id_curr"].dropna()]
         with self._lock:
             filled: set[str] = set()
             try:
@@ -181,8 +194,11 @@ class OnlineFeatureBuilder:
                     if frame is not None and len(frame):
                         self._insert(table, frame)
                         filled.add(table)
+                for name, frame in seeded.items():
+                    filled.add(name)  # before the insert: a failed insert still gets cleared
+                    self._insert_model(name, frame)
                 for name, statement, parents in self._statements:
-                    if parents & filled:
+                    if name not in seeded and parents & filled:
                         self._con.execute(statement)
                         filled.add(name)
                 result = fetch_frame(self._con.sql(self._select))
@@ -195,6 +211,57 @@ class OnlineFeatureBuilder:
             rank = result["sk_id_curr"].map(lambda sk: position.get(sk, len(position)))
             result = result.iloc[rank.argsort(kind="stable")]
         return result.reset_index(drop=True)
+
+    def seed_models(self) -> list[str]:
+        """The models a what-if seeds from the warehouse: ``int_applications`` and every model feeding the
+        mart that does not depend on it (the history aggregates); the rest is recomputed."""
+        parents = {name: ps for name, _, ps in self._statements}
+        downstream = {APPLICATIONS_MODEL}
+        for name, _, ps in self._statements:  # run order: parents come first
+            if ps & downstream:
+                downstream.add(name)
+        mart_parents = next((m.depends_on for m in self.models if m.model_name == FEATURE_MART), ())
+        history = [m for m in mart_parents if m in parents and m not in downstream]
+        return [APPLICATIONS_MODEL, *sorted(history)]
+
+    def what_if(self, warehouse: duckdb.DuckDBPyConnection, sk_id_curr: int,
+                changes: Mapping[str, object]) -> pd.DataFrame:
+        """The ``applicant_features`` row of a known applicant with some application values changed.
+
+        The applicant's stored ``int_applications`` row (staged application, snake_case names) gets
+        ``changes``; the stored history aggregates are reused as they are; the application features
+        and the mart are recomputed by the warehouse's own SQL. With no change the row equals the
+        stored ``applicant_features`` row. ``warehouse`` is a connection to the file this builder was
+        made from. Returns an empty frame when the applicant is unknown.
+        """
+        seeded: dict[str, pd.DataFrame] = {}
+        for name in self.seed_models():
+            seeded[name] = fetch_frame(warehouse.sql(f"select * from {_q(name)} where sk_id_curr = $id",
+                                                     params={"id": int(sk_id_curr)}))
+        application = seeded[APPLICATIONS_MODEL]
+        if application.empty:
+            return pd.DataFrame(columns=self.columns)
+        unknown = sorted(set(changes) - set(application.columns))
+        if unknown or {"sk_id_curr", "dataset", "target"} & set(changes):
+            raise OnlineInputError(f"cannot change {unknown or sorted(changes)}: expected columns of "
+                                   f"{APPLICATIONS_MODEL} other than sk_id_curr, dataset, target")
+        application = application.copy()
+        for column, value in changes.items():
+            application[column] = pd.array([value], dtype=application[column].dtype)
+        seeded[APPLICATIONS_MODEL] = application
+        return self.build({}, seeded=seeded)
+
+    def _insert_model(self, name: str, frame: pd.DataFrame) -> None:
+        if frame is None or not len(frame):
+            return
+        relation = f"{_q(self.catalog)}.main.{_q(name)}"
+        self._con.register("_seeded", frame)
+        try:
+            self._con.execute(f"insert into {relation} by name select * from _seeded")
+        except duckdb.Error as exc:
+            raise OnlineInputError(f"{name}: the seeded rows do not match the model's columns: {exc}") from exc
+        finally:
+            self._con.unregister("_seeded")
 
     @staticmethod
     def _application_order(tables: Mapping[str, pd.DataFrame]) -> list[int]:

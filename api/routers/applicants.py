@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Body, Query
 
 from api.convert import scalar
 from api.deps import ApiKeyDep, FeaturesDep, ModelDep, ServicesDep
@@ -12,7 +12,8 @@ from api.errors import unprocessable
 from api.features import kind_of
 from api.profile import profile_groups
 from api.routers.scoring import NOT_FOUND, SkIdCurr, not_found
-from api.schemas.responses import Comparison, ExplanationOut, Profile
+from api.schemas.requests import WhatIfRequest
+from api.schemas.responses import Comparison, ExplanationOut, Profile, WhatIf
 
 router = APIRouter(prefix="/v1/applicants", tags=["applicants"])
 
@@ -95,3 +96,19 @@ def comparison(
     for item in result:
         item["kind"] = item.get("kind") or kind_of(types[item["feature"]])
     return {"sk_id_curr": sk_id_curr, "features": result}
+
+
+@router.post("/{sk_id_curr}/what-if", response_model=WhatIf, responses=NOT_FOUND,
+             summary="Re-score a known applicant with some application values changed",
+             description="The applicant's stored application gets the changed values; its credit history "
+                         "aggregates are kept; the application features and the mart are recomputed by the "
+                         "warehouse's own SQL. Hypothetical scores are not written to the request log.")
+def what_if(
+    sk_id_curr: SkIdCurr,
+    changes: Annotated[WhatIfRequest, Body()],  # type: ignore[valid-type]
+    _: ApiKeyDep,
+    model: ModelDep,
+    services: ServicesDep,
+) -> dict[str, Any]:
+    values = {k: v for k, v in changes.model_dump().items() if v is not None}
+    return services.what_if(model, sk_id_curr, values)

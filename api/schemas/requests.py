@@ -78,3 +78,25 @@ class BatchRequest(BaseModel):
         if len(set(ids)) != len(ids):
             raise ValueError("applications: every application needs its own SK_ID_CURR")
         return self
+
+
+# Application fields a what-if may change: the staging layer only renames them (a test checks it), so the
+# changed value goes into the stored staged application as it is.
+WHAT_IF_FIELDS = ("AMT_INCOME_TOTAL", "AMT_CREDIT", "AMT_ANNUITY", "AMT_GOODS_PRICE", "CNT_CHILDREN",
+                  "CNT_FAM_MEMBERS")
+
+
+def _optional(name: str) -> tuple[Any, Any]:
+    field = RECORD_MODELS[APPLICATION].model_fields[name]
+    annotation = field.annotation
+    return (annotation | None if annotation is not None else Any, Field(None, description=field.description))
+
+
+WhatIfRequest: type[BaseModel] = create_model(
+    "WhatIfRequest",
+    __config__=ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"AMT_INCOME_TOTAL": 250000.0, "AMT_CREDIT": 450000.0}]}),
+    __doc__=("Application values of a known applicant to change (Kaggle names, raw units); fields left out "
+             "keep the applicant's own values, and the credit history stays the applicant's."),
+    **{name: _optional(name) for name in WHAT_IF_FIELDS},
+)

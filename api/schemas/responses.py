@@ -63,6 +63,25 @@ class BatchScores(BaseModel):
     model_version: str
 
 
+class FeatureChange(BaseModel):
+    feature: str
+    label: str
+    before: Scalar
+    after: Scalar
+
+
+class WhatIf(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    sk_id_curr: int
+    model_version: str
+    changes: dict[str, float | int] = Field(description="the application values changed (Kaggle names)")
+    official: Score = Field(description="the applicant's score as it stands (the warehouse's features)")
+    scenario: Score = Field(description="the score with the changed values and the applicant's own history")
+    feature_changes: list[FeatureChange] = Field(
+        description="model features whose value the changes moved (derived ratios included)")
+
+
 class Contribution(BaseModel):
     feature: str
     label: str

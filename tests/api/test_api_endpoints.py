@@ -59,6 +59,7 @@ ROUTES = [
     ("get", "/v1/applicants/{id}/explanation"),
     ("get", "/v1/applicants/{id}"),
     ("get", "/v1/applicants/{id}/comparison"),
+    ("post", "/v1/applicants/{id}/what-if"),
     ("get", "/v1/monitoring/drift/latest"),
 ]
 

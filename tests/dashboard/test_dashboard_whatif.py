@@ -1,4 +1,4 @@
-"""Building what-if applications and validating the officer's values."""
+"""The what-if form: the officer's values validated, the client's current values, the request body."""
 
 from __future__ import annotations
 
@@ -13,38 +13,6 @@ GOOD = {
     "AMT_ANNUITY": 25_000.0,
     "AMT_GOODS_PRICE": 450_000.0,
 }
-
-OPENAPI = {
-    "paths": {
-        "/v1/score": {
-            "post": {
-                "requestBody": {
-                    "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/NewApplication"}}
-                    }
-                }
-            }
-        }
-    },
-    "components": {
-        "schemas": {
-            "NewApplication": {
-                "properties": {
-                    "SK_ID_CURR": {"type": "integer"},
-                    "AMT_INCOME_TOTAL": {"anyOf": [{"type": "number"}, {"type": "null"}]},
-                    "AMT_CREDIT": {"type": "number"},
-                    "AMT_ANNUITY": {"type": "number"},
-                    "AMT_GOODS_PRICE": {"type": "number"},
-                    "FLAG_OWN_CAR": {"anyOf": [{"type": "string"}, {"type": "null"}]},
-                    "FLAG_MOBIL": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
-                    "CNT_CHILDREN": {"type": "integer"},
-                    "bureau": {"anyOf": [{"type": "array", "items": {}}, {"type": "null"}]},
-                }
-            }
-        }
-    },
-}
-
 
 def test_valid_values_pass():
     assert whatif.validate(GOOD) == []
@@ -65,14 +33,7 @@ def test_annuity_larger_than_credit_is_refused():
     assert problems == ["Loan annuity (600,000) cannot be larger than the credit amount (500,000)."]
 
 
-def test_application_fields_from_openapi_skip_history_lists():
-    fields = whatif.application_fields(OPENAPI)
-    assert "bureau" not in fields
-    assert fields["AMT_INCOME_TOTAL"] == {"number"}
-    assert fields["FLAG_OWN_CAR"] == {"string"}
-
-
-def test_base_application_converts_to_the_declared_types():
+def test_current_values_and_the_request_body():
     applicant = Applicant.model_validate(
         {
             "sk_id_curr": 100002,
@@ -97,15 +58,9 @@ def test_base_application_converts_to_the_declared_types():
             ],
         }
     )
-    body = whatif.base_application(applicant, whatif.application_fields(OPENAPI))
-    assert body == {
-        "SK_ID_CURR": 100002,
-        "FLAG_OWN_CAR": "Y",
-        "FLAG_MOBIL": 0,
-        "CNT_CHILDREN": 2,
-        "AMT_INCOME_TOTAL": 150000.0,
+    assert whatif.changes({"AMT_INCOME_TOTAL": 90000, "AMT_CREDIT": None, "NOT_EDITABLE": 1.0}) == {
+        "AMT_INCOME_TOTAL": 90000.0
     }
-    changed = whatif.with_changes(body, {"AMT_INCOME_TOTAL": 90000.0, "AMT_CREDIT": None})
-    assert changed["AMT_INCOME_TOTAL"] == 90000.0 and "AMT_CREDIT" not in changed
+    assert whatif.changes(GOOD) == GOOD
     assert whatif.current_values(applicant)["AMT_INCOME_TOTAL"] == 150000.0
     assert whatif.current_values(applicant)["AMT_CREDIT"] is None

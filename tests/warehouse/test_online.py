@@ -157,3 +157,45 @@ def test_parity_on_real_sample(sample_warehouse, real_sample_dir):
         as_new = builder.build(rows_of(tables, ids[:4], as_test=True))
         assert_same_rows(as_new, expected.iloc[:4].reset_index(drop=True), skip=("dataset", "target"))
     assert (expected.bureau_credit_count > 0).sum() >= 12 and (expected.cc_month_count > 0).sum() >= 8
+
+
+def test_what_if_without_change_is_the_stored_row(fixture_builder, fixture_warehouse, fixture_tables):
+    """A known applicant's stored application + stored history aggregates, through the mart SQL again."""
+    assert fixture_builder.seed_models()[0] == "int_applications"
+    assert "int_application_features" not in fixture_builder.seed_models()  # recomputed from the application
+    assert {"int_bureau_features", "int_previous_application_features"} <= set(fixture_builder.seed_models())
+    ids = _all_ids(fixture_tables)
+    expected = warehouse_rows(fixture_warehouse.path, ids)
+    with duckdb.connect(str(fixture_warehouse.path), read_only=True) as con:
+        got = pd.concat([fixture_builder.what_if(con, i, {}) for i in ids], ignore_index=True)
+    assert_same_rows(got, expected)
+    assert got.bureau_credit_count.sum() > 0 and got.cc_month_count.sum() > 0
+
+
+def test_what_if_changes_the_application_and_what_derives_from_it(fixture_builder, fixture_warehouse,
+                                                                   fixture_tables):
+    sk = int(fixture_tables["application_train"].SK_ID_CURR.iloc[0])
+    with duckdb.connect(str(fixture_warehouse.path), read_only=True) as con:
+        base = fixture_builder.what_if(con, sk, {})
+        doubled = fixture_builder.what_if(con, sk, {"amt_income_total": 2 * float(base.amt_income_total[0])})
+        credit = fixture_builder.what_if(con, sk, {"amt_credit": 3 * float(base.amt_credit[0])})
+        assert fixture_builder.what_if(con, 1, {}).empty  # unknown applicant
+        with pytest.raises(OnlineInputError, match="not_a_column"):
+            fixture_builder.what_if(con, sk, {"not_a_column": 1.0})
+        with pytest.raises(OnlineInputError, match="sk_id_curr"):
+            fixture_builder.what_if(con, sk, {"sk_id_curr": 5})
+        again = fixture_builder.what_if(con, sk, {})  # nothing left behind by the failed calls
+    assert_same_rows(again, base)
+    assert doubled.amt_income_total[0] == 2 * base.amt_income_total[0]
+    assert doubled.annuity_income_ratio[0] == pytest.approx(base.annuity_income_ratio[0] / 2)
+    assert credit.credit_income_ratio[0] == pytest.approx(3 * base.credit_income_ratio[0])
+    # the history aggregates are the stored ones, whatever the application says
+    history = [c for c in base.columns if c.startswith(("bureau_", "prev_", "inst_", "pos_", "cc_"))]
+    assert history and all(base[c].equals(doubled[c]) for c in history)
+
+
+def test_seeding_rejects_what_is_not_a_model(fixture_builder):
+    with pytest.raises(OnlineInputError, match="cannot seed"):
+        fixture_builder.build({}, seeded={"bureau": pd.DataFrame()})
+    with pytest.raises(OnlineInputError, match="int_bureau_features"):
+        fixture_builder.build({}, seeded={"int_bureau_features": pd.DataFrame({"nope": [1]})})
