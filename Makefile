@@ -58,12 +58,12 @@ dashboard: setup  ## run the Streamlit dashboard on HC_DASHBOARD_PORT
 
 # Without HC_API_KEY the dashboard uses the first of HC_API_KEYS, or a one-off key both processes share.
 serve: setup  ## run API and dashboard together
-	@if [ -z "$$HC_API_KEY" ]; then \
-	  if [ -n "$$HC_API_KEYS" ]; then HC_API_KEY="$${HC_API_KEYS%%,*}"; \
-	  else HC_API_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(24))')"; fi; \
-	fi; \
-	if [ -z "$$HC_API_KEYS" ] && [ -z "$$HC_API_KEYS_FILE" ]; then HC_API_KEYS="$$HC_API_KEY"; fi; \
-	export HC_API_KEY; if [ -n "$$HC_API_KEYS" ]; then export HC_API_KEYS; fi; \
+	@if [ -z "$$HC_API_KEY" ] && [ -n "$$HC_API_KEYS" ]; then \
+	  HC_API_KEY="$$(printf '%s' "$${HC_API_KEYS%%,*}" | tr -d '[:space:]')"; fi; \
+	if [ -z "$$HC_API_KEY" ]; then \
+	  HC_API_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(24))')"; \
+	  echo "API key for this session (X-API-Key): $$HC_API_KEY"; fi; \
+	HC_API_KEYS="$${HC_API_KEYS:+$$HC_API_KEYS,}$$HC_API_KEY"; export HC_API_KEY HC_API_KEYS; \
 	echo "dashboard: http://127.0.0.1:$(HC_DASHBOARD_PORT)   API docs: $(HC_API_URL)/docs"; \
 	trap 'kill 0' EXIT INT TERM; \
 	$(VENV)/bin/uvicorn api.main:app --host 127.0.0.1 --port $(HC_API_PORT) & \
