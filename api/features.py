@@ -195,9 +195,10 @@ class FeatureStore:
         gen = gen or self.current()
         return gen.positions.get(sk_id_curr)
 
-    def get(self, sk_id_curr: int) -> pd.DataFrame | None:
-        """The applicant's `applicant_features` row as a one-row frame, or None when unknown."""
-        gen = self.current()
+    def get(self, sk_id_curr: int, gen: Generation | None = None) -> pd.DataFrame | None:
+        """The applicant's `applicant_features` row as a one-row frame, or None when unknown; from
+        ``gen`` when given (a generation taken earlier by `cursor()`), else from the current one."""
+        gen = gen or self.current()
         if gen.frame is not None:
             pos = gen.positions.get(sk_id_curr)
             return None if pos is None else gen.frame.iloc[pos : pos + 1]

@@ -88,11 +88,20 @@ class OnlineFeatures:
         frame = frame.assign(_pos=frame["sk_id_curr"].map(order)).sort_values("_pos").drop(columns="_pos")
         return frame.reset_index(drop=True)
 
-    def what_if(self, store: Any, sk_id_curr: int, changes: dict[str, Any]) -> pd.DataFrame:
+    def what_if(self, gen: Any, cursor: Any, sk_id_curr: int, changes: dict[str, Any]) -> pd.DataFrame:
         """The `applicant_features` row of a known applicant with application values changed (staged,
         snake_case names): its stored history aggregates, the warehouse's SQL for everything that
-        derives from the application. Empty when the applicant is unknown."""
-        gen, cursor = store.cursor()
+        derives from the application. ``gen``/``cursor`` come from one `FeatureStore.cursor()` call, so
+        that the stored rows and the SQL belong to the same warehouse file. Empty when the applicant is
+        unknown. A failure to load the stored rows into the builder is the warehouse's fault (changes
+        are validated by the API schema): it raises `OnlineFeaturesUnavailable` (503), not a 422."""
+        from warehouse.online import OnlineInputError
+
         with self._lock:
             builder = self._get_builder(gen.number)
-        return builder.what_if(cursor, sk_id_curr, changes)
+        try:
+            return builder.what_if(cursor, sk_id_curr, changes)
+        except (OnlineInputError, ValueError) as exc:  # ValueError: the stored feature SQL is incomplete
+            raise OnlineFeaturesUnavailable(
+                f"the stored rows of applicant {sk_id_curr} in {self._warehouse} do not fit the feature SQL: {exc}"
+            ) from exc

@@ -249,10 +249,11 @@ class Services:
         """A known applicant scored as it stands and with some application values changed (its own
         history kept). Hypothetical scores are not written to the request log (monitoring reads it as
         the population actually scored)."""
-        official = self.features.get(sk_id)
+        gen, cursor = self.features.cursor()  # one warehouse file for the stored row and the recomputation
+        official = self.features.get(sk_id, gen)
         if official is None:
             raise UnknownApplicants([sk_id])
-        scenario = self.online.what_if(self.features, sk_id, {k.lower(): v for k, v in changes.items()})
+        scenario = self.online.what_if(gen, cursor, sk_id, {k.lower(): v for k, v in changes.items()})
         if scenario.empty:  # the warehouse was swapped in between and no longer holds the applicant
             raise UnknownApplicants([sk_id])
         p_official, p_scenario = (float(model.predict_proba(r)[0]) for r in (official, scenario))

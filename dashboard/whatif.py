@@ -41,14 +41,21 @@ EDITABLE: tuple[Editable, ...] = (
 )
 
 
-def validate(values: Mapping[str, float | None]) -> list[str]:
-    """Problems with the officer's values, each naming the field and the expected form."""
+# The form shows whole currency units: a value within half a unit of the current one is "unchanged"
+# (the client's data may carry cents the form does not show).
+UNCHANGED_WITHIN = 0.5
+
+
+def validate(values: Mapping[str, float | None], current: Mapping[str, float | None] | None = None) -> list[str]:
+    """Problems with the officer's values, each naming the field and the expected form. A blank field
+    keeps the client's current value; the annuity is checked against the credit that would apply."""
+    current = current or {}
     problems = []
     for item in EDITABLE:
         value = values.get(item.raw)
         if value is None:
-            problems.append(f"{item.label}: enter an amount (a number greater than 0).")
-        elif not math.isfinite(value):
+            continue
+        if not math.isfinite(value):
             problems.append(f"{item.label}: '{value}' is not a number.")
         elif value <= 0:
             problems.append(f"{item.label}: must be greater than 0 (you entered {number(value)}).")
@@ -56,7 +63,12 @@ def validate(values: Mapping[str, float | None]) -> list[str]:
             problems.append(
                 f"{item.label}: must be at most {number(MAX_AMOUNT)} (you entered {number(value)})."
             )
-    credit, annuity = values.get("AMT_CREDIT"), values.get("AMT_ANNUITY")
+
+    def effective(name: str) -> float | None:
+        v = values.get(name)
+        return v if v is not None else current.get(name)
+
+    credit, annuity = effective("AMT_CREDIT"), effective("AMT_ANNUITY")
     if credit and annuity and credit > 0 and annuity > credit:
         problems.append(
             f"Loan annuity ({number(annuity)}) cannot be larger than the credit amount ({number(credit)})."
@@ -73,6 +85,14 @@ def current_values(applicant: Applicant) -> dict[str, float | None]:
     return values
 
 
-def changes(values: Mapping[str, float | None]) -> dict[str, float]:
-    """The what-if body: the entered amounts (Kaggle names), empty fields left out."""
-    return {item.raw: float(values[item.raw]) for item in EDITABLE if values.get(item.raw) is not None}  # type: ignore[arg-type]
+def changes(values: Mapping[str, float | None], current: Mapping[str, float | None] | None = None) -> dict[str, float]:
+    """The what-if body (Kaggle names): only the amounts that differ from the client's current values;
+    blank fields and untouched ones are left out, so the API keeps the stored values exactly."""
+    current = current or {}
+    body = {}
+    for item in EDITABLE:
+        value, now = values.get(item.raw), current.get(item.raw)
+        if value is None or (now is not None and abs(value - now) < UNCHANGED_WITHIN):
+            continue
+        body[item.raw] = float(value)
+    return body

@@ -76,6 +76,7 @@ SEARCH_SPACE: dict[str, dict[str, list[Any]]] = {
 INNER_VALIDATION = 0.15  # share of a training fold held out for early stopping
 SMALL_DATA = 30_000   # rows: below, shallow trees and a low learning rate generalise best
 LARGE_DATA = 150_000  # rows: above, deeper trees and a higher learning rate keep training affordable
+RF_ROWS_PER_TREE = 20_000  # a forest's tree draws at most this many rows: bounded cost, little loss
 
 
 def default_params(family: str, n_rows: int, profile: TrainingProfile) -> dict[str, Any]:
@@ -91,9 +92,6 @@ def default_params(family: str, n_rows: int, profile: TrainingProfile) -> dict[s
             p.update(max_depth=2, eta=0.02)
         elif n_rows < LARGE_DATA:
             p.update(max_depth=4, eta=0.05)
-    elif family == "random_forest":
-        # each tree sees at most 20,000 rows: bounded cost on large data, little loss for a forest
-        p["max_samples"] = round(min(0.5, 20_000 / max(n_rows, 1)), 4)
     if profile.learning_rate is not None and family in ("lightgbm", "xgboost"):
         p["learning_rate" if family == "lightgbm" else "eta"] = profile.learning_rate
     return p
@@ -188,6 +186,14 @@ def _sklearn_estimator(c: Candidate, ctx: FitContext) -> Any:
     raise ValueError(f"not a scikit-learn family: {c.family}")
 
 
+def _rows_fitted(y: np.ndarray, imbalance: str, ctx: FitContext) -> int:
+    """Rows the classifier is fitted on: all of them, or what random undersampling keeps."""
+    if imbalance != "undersample":
+        return max(len(y), 1)
+    n_pos, n_neg = int(np.sum(y == 1)), int(np.sum(y == 0))
+    return max(n_pos + min(n_neg, int(n_pos / ctx.undersample_ratio)), 1)
+
+
 def fit_sklearn(c: Candidate, X: pd.DataFrame, y: np.ndarray, ctx: FitContext) -> SklearnModel:
     clf = _sklearn_estimator(c, ctx)
     if c.family == "dummy":  # ignores the features: no preprocessing to fit
@@ -197,6 +203,9 @@ def fit_sklearn(c: Candidate, X: pd.DataFrame, y: np.ndarray, ctx: FitContext) -
     if c.imbalance == "undersample" and c.family != "dummy":
         steps.append(("sample", RandomUnderSampler(sampling_strategy=ctx.undersample_ratio,
                                                    random_state=ctx.seed)))
+    if c.family == "random_forest":  # max_samples is a share of the rows the forest sees (after sampling)
+        share = {**DEFAULT_PARAMS[c.family], **c.params}["max_samples"]
+        clf.set_params(max_samples=min(share, RF_ROWS_PER_TREE / _rows_fitted(y, c.imbalance, ctx)))
     steps.append(("clf", clf))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)

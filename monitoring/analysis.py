@@ -13,7 +13,7 @@ import pandas as pd
 
 from monitoring.columns import Kind
 from monitoring.detect import ColumnDrift, DriftDetector
-from monitoring.errors import EmptyBatchError, MissingColumnsError
+from monitoring.errors import EmptyBatchError, InputDataError, MissingColumnsError
 from monitoring.frames import prepare, sample_rows
 from monitoring.settings import MonitoringSettings
 
@@ -79,7 +79,7 @@ def analyse(
     if current.empty:
         raise EmptyBatchError("the current batch has no rows: nothing to compare")
     if reference.empty:
-        raise EmptyBatchError("the reference has no rows: nothing to compare with")
+        raise InputDataError("the reference has no rows: nothing to compare with")
     missing = [c for c in columns if c not in current.columns]
     if missing:
         raise MissingColumnsError(missing, "the current batch")

@@ -154,7 +154,7 @@ def load_reference(settings: MonitoringSettings, model: ModelContext) -> Referen
         source = f"training_set of {settings.warehouse} ({REFERENCE_FILE} absent)"
         prediction_source = "current model, in-sample"
     if frame.empty:
-        raise EmptyBatchError(f"the reference ({source}) has no rows")
+        raise InputDataError(f"the reference ({source}) has no rows")
     return Reference(frame.reset_index(drop=True), source, prediction_source)
 
 

@@ -222,6 +222,9 @@ class OnlineFeatureBuilder:
                 downstream.add(name)
         mart_parents = next((m.depends_on for m in self.models if m.model_name == FEATURE_MART), ())
         history = [m for m in mart_parents if m in parents and m not in downstream]
+        if not history:  # else a what-if would silently drop every history aggregate
+            raise ValueError(f"{META_FEATURE_SQL} records no history model feeding {FEATURE_MART} "
+                             f"(dependencies: {list(mart_parents)}): rebuild the warehouse with `make warehouse`")
         return [APPLICATIONS_MODEL, *sorted(history)]
 
     def what_if(self, warehouse: duckdb.DuckDBPyConnection, sk_id_curr: int,
@@ -241,9 +244,9 @@ class OnlineFeatureBuilder:
         application = seeded[APPLICATIONS_MODEL]
         if application.empty:
             return pd.DataFrame(columns=self.columns)
-        unknown = sorted(set(changes) - set(application.columns))
-        if unknown or {"sk_id_curr", "dataset", "target"} & set(changes):
-            raise OnlineInputError(f"cannot change {unknown or sorted(changes)}: expected columns of "
+        wrong = sorted((set(changes) - set(application.columns)) | ({"sk_id_curr", "dataset", "target"} & set(changes)))
+        if wrong:
+            raise OnlineInputError(f"cannot change {wrong}: expected columns of "
                                    f"{APPLICATIONS_MODEL} other than sk_id_curr, dataset, target")
         application = application.copy()
         for column, value in changes.items():

@@ -30,21 +30,26 @@ with st.form("what-if"):
             step=1000.0,
             format="%.0f",
             help=f"{item.help} Current value: "
-            + (number(current[item.raw]) if current[item.raw] is not None else "not provided"),
+            + (number(current[item.raw]) if current[item.raw] is not None else "not provided")
+            + ". Leave it blank to keep the current value.",
             key=f"whatif-{item.raw}",
         )
     submitted = st.form_submit_button("Re-score", type="primary")
 
 if submitted:
-    problems = whatif.validate(entered)
+    problems = whatif.validate(entered, current)
     if problems:
         st.error(
             "**Some values cannot be scored.**\n\n" + "\n".join(f"- {p}" for p in problems),
             icon=":material/edit:",
         )
         st.stop()
+    body = whatif.changes(entered, current)
+    if not body:
+        st.info("No amount differs from the client's file: the scenario is the official score.",
+                icon=":material/info:")
     try:
-        result = api.what_if(applicant_id, whatif.changes(entered))
+        result = api.what_if(applicant_id, body)
     except ApiValidationError as error:
         ui.show_error(error)
         st.stop()

@@ -80,7 +80,8 @@ def test_what_if_scores_are_not_logged(client, api_env, with_history):
     services.request_log.flush()
     counted = _logged(log_dir)
     assert counted >= 1
-    client.post(f"/v1/applicants/{with_history}/what-if", headers=H, json={"AMT_CREDIT": 123456.0})
+    r = client.post(f"/v1/applicants/{with_history}/what-if", headers=H, json={"AMT_CREDIT": 123456.0})
+    assert r.status_code == 200, r.text
     services.request_log.flush()
     assert _logged(log_dir) == counted
 
@@ -103,8 +104,22 @@ def test_bad_changes_are_422_naming_the_field(client, with_history, body, field)
 
 
 def test_unknown_applicant_is_404(client):
-    r = client.post("/v1/applicants/1/what-if", headers=H, json={"AMT_CREDIT": 100000.0})
-    assert r.status_code == 404 and "1" in r.json()["detail"]
+    r = client.post("/v1/applicants/987654321/what-if", headers=H, json={"AMT_CREDIT": 100000.0})
+    assert r.status_code == 404 and "987654321" in r.json()["detail"]
+
+
+def test_stored_rows_that_do_not_fit_the_sql_are_503_not_422(client, with_history, monkeypatch):
+    """Changes are validated by the schema; a failure to load the applicant's stored rows into the feature
+    SQL is the warehouse's fault (e.g. built by another version of the models): 503, no traceback."""
+    from warehouse.online import OnlineFeatureBuilder, OnlineInputError
+
+    def broken(self, warehouse, sk_id_curr, changes):
+        raise OnlineInputError("int_bureau_features: the seeded rows do not match the model's columns")
+
+    monkeypatch.setattr(OnlineFeatureBuilder, "what_if", broken)
+    r = client.post(f"/v1/applicants/{with_history}/what-if", headers=H, json={"AMT_CREDIT": 100000.0})
+    assert r.status_code == 503
+    assert "int_bureau_features" in r.json()["detail"] and "Traceback" not in r.text
 
 
 def test_editable_fields_are_plain_renames_in_staging(repo_root):

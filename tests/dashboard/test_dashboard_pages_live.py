@@ -143,10 +143,12 @@ def test_what_if_rescores_through_the_api(open_dashboard, dashboard_env, known_a
     at.button[0].click().run()
     _no_failure(at)
     values = {**current, "AMT_INCOME_TOTAL": new_income, "AMT_CREDIT": new_credit}
-    result = dashboard_env.post(f"/v1/applicants/{applicant_id}/what-if", whatif.changes(values))
+    body = whatif.changes(values, current)
+    assert set(body) == {"AMT_INCOME_TOTAL", "AMT_CREDIT"}  # only what the officer changed
+    result = dashboard_env.post(f"/v1/applicants/{applicant_id}/what-if", body)
     official = dashboard_env.get(f"/v1/applicants/{applicant_id}/score")
     changed = result["scenario"]
-    assert result["official"]["probability"] == official["probability"]
+    assert result["official"]["probability"] == pytest.approx(official["probability"], abs=1e-12)
     metrics = _metrics(at)
     assert metrics["Official score"] == pct(official["probability"])
     assert metrics["With the changes"] == pct(changed["probability"])
@@ -165,6 +167,18 @@ def test_what_if_rescores_through_the_api(open_dashboard, dashboard_env, known_a
     moved = {c["label"] for c in result["feature_changes"]}
     assert len(moved) >= 2 and all(label in text for label in moved)
     assert len(at.get("plotly_chart")) == 1
+
+
+def test_what_if_without_change_is_the_official_score(open_dashboard, dashboard_env, known_applicants):
+    applicant_id = known_applicants["grant"]
+    at = open_dashboard("what_if", applicant_id=applicant_id)
+    at.button[0].click().run()
+    _no_failure(at)
+    assert "No amount differs from the client's file" in at.info[0].value
+    official = dashboard_env.get(f"/v1/applicants/{applicant_id}/score")
+    metrics = _metrics(at)
+    assert metrics["Official score"] == metrics["With the changes"] == pct(official["probability"])
+    assert "What the model sees differently" not in page_text(at)
 
 
 def test_what_if_invalid_values_are_explained(open_dashboard, dashboard_env, known_applicants):

@@ -24,13 +24,34 @@ def test_invalid_values_are_named():
     )
     text = " | ".join(problems)
     assert "Annual income: must be greater than 0 (you entered -5)" in text
-    assert "Credit amount: enter an amount" in text
+    assert "Credit amount" not in text  # blank keeps the current value
     assert "Price of the goods" in text and "not a number" in text
+    assert len(problems) == 2
 
 
 def test_annuity_larger_than_credit_is_refused():
     problems = whatif.validate({**GOOD, "AMT_ANNUITY": 600_000.0})
     assert problems == ["Loan annuity (600,000) cannot be larger than the credit amount (500,000)."]
+
+
+def test_annuity_is_checked_against_the_credit_that_would_apply():
+    """A blank credit keeps the client's; a new annuity above it is refused, one below passes."""
+    current = {**GOOD, "AMT_CREDIT": 40_000.0}
+    entered = {"AMT_ANNUITY": 50_000.0}
+    assert whatif.validate(entered, current) == [
+        "Loan annuity (50,000) cannot be larger than the credit amount (40,000)."]
+    assert whatif.validate({"AMT_ANNUITY": 30_000.0}, current) == []
+    assert whatif.validate({"AMT_ANNUITY": 50_000.0, "AMT_CREDIT": 60_000.0}, current) == []
+
+
+def test_only_amounts_that_differ_from_the_file_are_sent():
+    """The client's data may carry cents the form does not show: untouched fields must not be sent, or
+    the 'no change' scenario would drift from the official score."""
+    current = {**GOOD, "AMT_INCOME_TOTAL": 150_000.37, "AMT_GOODS_PRICE": None}
+    shown = {**GOOD, "AMT_GOODS_PRICE": None}  # what the form returns untouched (whole units)
+    assert whatif.changes(shown, current) == {}
+    assert whatif.changes({**shown, "AMT_CREDIT": 400_000.0}, current) == {"AMT_CREDIT": 400_000.0}
+    assert whatif.changes({**shown, "AMT_GOODS_PRICE": 10.0}, current) == {"AMT_GOODS_PRICE": 10.0}
 
 
 def test_current_values_and_the_request_body():

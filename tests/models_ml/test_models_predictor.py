@@ -51,6 +51,22 @@ def test_round_trip_gives_identical_probabilities_and_shap(data, family: str, im
     assert np.allclose(out, expected, atol=1e-4)
 
 
+@pytest.mark.parametrize("imbalance", ["none", "undersample"])
+def test_forest_trees_draw_a_share_of_the_rows_actually_fitted(data, imbalance: str, monkeypatch) -> None:
+    """The cap on rows per tree applies to what the forest sees: after undersampling, not before."""
+    from models_ml import families
+
+    schema, X, y = data
+    monkeypatch.setattr(families, "RF_ROWS_PER_TREE", 100)
+    ctx = FitContext(schema, PROFILES["fast"], seed=0, n_jobs=1, undersample_ratio=0.5)
+    model = fit_candidate(Candidate("random_forest", imbalance, {}), X, y, ctx)
+    n_pos = int(y.sum())
+    fitted = len(y) if imbalance == "none" else n_pos + int(n_pos / 0.5)
+    forest = model.pipeline.named_steps["clf"]
+    assert forest.max_samples == pytest.approx(min(0.5, 100 / fitted))
+    assert forest.max_samples * fitted == pytest.approx(min(fitted / 2, 100))
+
+
 def test_linear_shap_sums_one_hot_columns_back_to_their_feature(data) -> None:
     schema, X, y = data
     ctx = FitContext(schema, PROFILES["fast"], seed=0, n_jobs=1, undersample_ratio=0.5)

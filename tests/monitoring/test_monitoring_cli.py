@@ -130,6 +130,15 @@ def test_auto_falls_back_to_the_test_set_and_reports_an_empty_one(env, populatio
     assert reports(artifacts) == []
 
 
+def test_an_empty_reference_is_an_input_error_not_an_empty_week(env, population, artifacts_env, capsys):
+    artifacts = artifacts_env(window_batch(population))
+    sample = artifacts / "models" / VERSION / "reference_sample.parquet"
+    pd.read_parquet(sample).iloc[:0].to_parquet(sample, index=False)
+    assert drift.main(["--current", "log", *WINDOW]) == 2  # a broken model version, not "nothing this week" (3)
+    assert "reference" in (err := capsys.readouterr().err) and "has no rows" in err
+    assert reports(artifacts) == []
+
+
 def test_missing_reference_columns_are_named(env, population, artifacts_env, capsys):
     batch = window_batch(population).drop(columns=["ext_source_2", "name_income_type"])
     artifacts = artifacts_env(batch)

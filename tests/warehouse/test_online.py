@@ -199,3 +199,27 @@ def test_seeding_rejects_what_is_not_a_model(fixture_builder):
         fixture_builder.build({}, seeded={"bureau": pd.DataFrame()})
     with pytest.raises(OnlineInputError, match="int_bureau_features"):
         fixture_builder.build({}, seeded={"int_bureau_features": pd.DataFrame({"nope": [1]})})
+
+
+def test_a_failed_seeded_build_leaves_nothing_behind(fixture_builder, fixture_warehouse, fixture_tables):
+    """The applicant's row goes in, then a bad history frame fails: the next call must not see that row."""
+    sk = int(fixture_tables["application_train"].SK_ID_CURR.iloc[0])
+    with duckdb.connect(str(fixture_warehouse.path), read_only=True) as con:
+        stored = fetch_frame(con.sql("select * from int_applications where sk_id_curr = $id", params={"id": sk}))
+        with pytest.raises(OnlineInputError, match="int_bureau_features"):
+            fixture_builder.build({}, seeded={"int_applications": stored,
+                                              "int_bureau_features": pd.DataFrame({"sk_id_curr": [sk], "nope": [1]})})
+        again = fixture_builder.what_if(con, sk, {})
+    assert len(again) == 1
+    assert_same_rows(again, warehouse_rows(fixture_warehouse.path, [sk]))
+
+
+def test_seed_models_refuse_a_mart_without_recorded_history(fixture_builder, monkeypatch):
+    """An older warehouse without meta_feature_dependencies: a what-if would drop the history silently."""
+    import dataclasses
+
+    bare = [dataclasses.replace(m, depends_on=()) if m.model_name == "applicant_features" else m
+            for m in fixture_builder.models]
+    monkeypatch.setattr(fixture_builder, "models", bare)
+    with pytest.raises(ValueError, match="no history model feeding applicant_features"):
+        fixture_builder.seed_models()
