@@ -103,6 +103,25 @@ class FeatureSchema:
     def _prepare_small(self, df: pd.DataFrame) -> pd.DataFrame | None:
         """Fast path for a few rows (online scoring): one object matrix instead of per-column pandas work.
         Returns None when a value needs the careful per-column path (which raises the precise error)."""
+        vals = self.small_values(df, checked=True)
+        if vals is None:
+            return None
+        kinds = [f.type for f in self.features]
+        num_pos = [j for j, k in enumerate(kinds) if k != "categorical"]
+        cat_pos = [j for j, k in enumerate(kinds) if k == "categorical"]
+        names = self.names
+        frame = pd.DataFrame(vals[:, num_pos].astype("float64"), columns=[names[j] for j in num_pos], index=df.index)
+        if cat_pos:
+            cats = {names[j]: vals[:, j] for j in cat_pos}
+            frame = pd.concat([frame, pd.DataFrame(cats, index=df.index)], axis=1)
+        return frame[names]
+
+    def small_values(self, df: pd.DataFrame, checked: bool = False) -> np.ndarray | None:
+        """The canonical values of a few rows as one object matrix in schema order: numeric and boolean
+        features as finite floats or NaN, categorical ones as str or NaN -- exactly what `prepare` gives,
+        without building a typed frame. None when a value needs the careful per-column path."""
+        if not checked:
+            self.check_columns(df)
         kinds = [f.type for f in self.features]
         num_pos = [j for j, k in enumerate(kinds) if k != "categorical"]
         cat_pos = [j for j, k in enumerate(kinds) if k == "categorical"]
@@ -117,13 +136,10 @@ class FeatureSchema:
             sub = block[:, flags]
             if (~np.isnan(sub) & (sub != 0.0) & (sub != 1.0)).any():
                 return None
-        names = self.names
-        frame = pd.DataFrame(block, columns=[names[j] for j in num_pos], index=df.index)
-        if cat_pos:
-            cats = {names[j]: np.array([v if isinstance(v, float) and np.isnan(v) else str(v) for v in vals[:, j]],
-                                       dtype=object) for j in cat_pos}
-            frame = pd.concat([frame, pd.DataFrame(cats, index=df.index)], axis=1)
-        return frame[names]
+        vals[:, num_pos] = block
+        for j in cat_pos:
+            vals[:, j] = [v if isinstance(v, float) and np.isnan(v) else str(v) for v in vals[:, j]]
+        return vals
 
 
 SMALL_BATCH = 256  # rows: below, FeatureSchema.prepare converts through one object matrix

@@ -54,6 +54,18 @@ class NativeEncoder(TransformerMixin, BaseEstimator):
             out[:, j] = codes
         return out
 
+    def transform_values(self, vals: np.ndarray) -> np.ndarray:
+        """`transform` of `FeatureSchema.small_values` output (an object matrix in schema order): the
+        same matrix, without a DataFrame in between (online scoring of one applicant)."""
+        assert self.schema is not None
+        out = np.empty(vals.shape, dtype=np.float64)
+        num_idx = [j for j, f in enumerate(self.schema.features) if f.type != "categorical"]
+        out[:, num_idx] = vals[:, num_idx].astype(np.float64)
+        for j in self.categorical_indices:
+            index = self._level_index(self.schema.features[j].name)
+            out[:, j] = [index.get(v, np.nan) for v in vals[:, j].tolist()]
+        return out
+
     def _level_index(self, name: str) -> dict[str, float]:
         cache = self.__dict__.setdefault("_level_cache", {})
         if name not in cache:

@@ -63,11 +63,14 @@ def _days_or_not_applicable(value: int | float | None) -> int | float | None:
     return value
 
 
+MAX_ID = 2**63 - 1
+
+
 def column_bounds(table: str, column: str) -> dict[str, Any]:
     """Field(...) keyword bounds of a numeric raw column; documented in the OpenAPI schema."""
     unit_interval = column.startswith("EXT_SOURCE_") or column.endswith(("_AVG", "_MODE", "_MEDI"))
     if column.startswith("SK_ID_"):
-        return {"ge": 0}
+        return {"ge": 0, "le": MAX_ID}  # a BIGINT in the warehouse
     if column.startswith(("FLAG_", "NFLAG_")) or "_NOT_LIVE_" in column or "_NOT_WORK_" in column:
         return {"ge": 0, "le": 1}
     if column.startswith("AMT_"):

@@ -187,6 +187,8 @@ def test_history_changes_the_features(client, api_env):
         ({"AMT_CREDIT": -10.0}, "body.AMT_CREDIT"),
         ({"NAME_INCOME_TYPE": "Astronaut"}, "body.NAME_INCOME_TYPE"),
         ({"SK_ID_CURR": None}, "body.SK_ID_CURR"),
+        ({"SK_ID_CURR": 2**64}, "body.SK_ID_CURR"),  # beyond BIGINT: was a 500 (found by the fuzzer)
+        ({"bureau": [{"SK_ID_BUREAU": 2**63}]}, "body.bureau[0].SK_ID_BUREAU"),
         ({"bureau": [{"SK_ID_BUREAU": 1, "CREDIT_ACTIVE": "Forever"}]}, "body.bureau[0].CREDIT_ACTIVE"),
         ({"installments_payments": [{"SK_ID_PREV": 1, "AMT_PAYMENT": -1.0}]},
          "body.installments_payments[0].AMT_PAYMENT"),

@@ -93,3 +93,42 @@ def test_loading_refuses_unknown_skops_types(tmp_path: Path) -> None:
 def test_loading_an_incomplete_directory_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError, match="preprocessing.json"):
         Predictor.load(tmp_path)
+
+
+@pytest.mark.parametrize("family", ["lightgbm", "xgboost"])
+def test_one_applicant_fast_path_equals_the_frame_path(family: str) -> None:
+    """Boosted models score and explain a few rows without a typed DataFrame: same numbers as the frame
+    path, including missing and unseen categories, booleans, pandas nullable types and extra columns."""
+    from models_ml.calibration import Calibrator
+    from models_ml.registry import ScoringModel
+
+    df = make_features(600, seed=7)
+    schema = FeatureSchema(tuple(FeatureSpec(c, TYPES.get(c, "numeric"))  # type: ignore[arg-type]
+                                 for c in df.columns if c not in ("sk_id_curr", "target")))
+    X, y = schema.prepare(df), df["target"].to_numpy()
+    ctx = FitContext(schema, PROFILES["fast"], seed=0, n_jobs=1, undersample_ratio=0.5)
+    fitted = fit_candidate(Candidate(family, "none", default_params(family, len(y), PROFILES["fast"])), X, y, ctx)
+    model = ScoringModel(Path("."), {"version": "v", "threshold": 0.1}, Predictor.from_fitted(fitted, schema, X),
+                         Calibrator("sigmoid").fit(fitted.predict_raw(X), y))
+    rows = df.head(12).copy()
+    rows["cnt_children"] = rows["cnt_children"].astype("Int64")
+    rows["flag_own_car"] = rows["flag_own_car"].astype("boolean")
+    rows.loc[rows.index[0], "flag_own_car"] = pd.NA
+    rows.loc[rows.index[1], "code_gender"] = "XNA"  # never seen in training
+    rows.loc[rows.index[2], ["name_education_type", "ext_source_2"]] = [None, np.inf]
+    rows["extra"] = "ignored"
+    assert model._small_matrix(rows) is not None  # the fast path is taken
+    for i in range(len(rows)):
+        one = rows.iloc[i : i + 1]
+        slow = model._predictor.explain(schema.prepare(one))
+        fast = model.explain(one)
+        assert np.array_equal(fast.values, slow.values) and fast.base_value == slow.base_value
+        assert fast.data.columns.tolist() == slow.data.columns.tolist()
+        for name in schema.names:
+            a, b = fast.data[name].iloc[0], slow.data[name].iloc[0]
+            assert (pd.isna(a) and pd.isna(b)) or a == b, name
+        expected = np.clip(model._calibrator.transform(model._predictor.predict_raw(schema.prepare(one))), 0, 1)
+        assert np.array_equal(model.predict_proba(one), expected)
+    assert np.array_equal(model.predict_proba(rows), np.concatenate([model.predict_proba(rows.iloc[[i]])
+                                                                      for i in range(len(rows))]))
+    assert model.predict_proba(rows.iloc[:0]).shape == (0,)
