@@ -10,12 +10,12 @@ from fastapi.concurrency import run_in_threadpool
 from api.deps import ApiKeyDep, FeaturesDep, ModelDep, ServicesDep
 from api.errors import unprocessable
 from api.schemas.examples import NEW_APPLICATION_EXAMPLE
+from api.schemas.raw import MAX_ID
 from api.schemas.requests import BatchRequest, NewApplication
 from api.schemas.responses import BatchScores, ErrorOut, Score
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
 
-MAX_ID = 2**63 - 1
 SkIdCurr = Annotated[int, Path(ge=0, le=MAX_ID, description="SK_ID_CURR of an applicant in the warehouse")]
 NOT_FOUND = {404: {"model": ErrorOut, "description": "unknown applicant"}}
 

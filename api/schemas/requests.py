@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
 from api.schemas.examples import NEW_APPLICATION_EXAMPLE
-from api.schemas.raw import HISTORY_MAX_ROWS, RECORD_MODELS
+from api.schemas.raw import HISTORY_MAX_ROWS, MAX_ID, RECORD_MODELS
 from api.schemas.raw_format import APPLICATION, HISTORY_TABLES
 
 
@@ -63,7 +63,7 @@ class BatchRequest(BaseModel):
         json_schema_extra={"examples": [{"sk_id_curr": [100002, 100003]}]},
     )
 
-    sk_id_curr: list[Annotated[int, Field(ge=0, le=2**63 - 1)]] = Field(
+    sk_id_curr: list[Annotated[int, Field(ge=0, le=MAX_ID)]] = Field(
         default_factory=list, description="ids of applicants in the warehouse"
     )
     applications: list[NewApplication] = Field(  # type: ignore[valid-type]
