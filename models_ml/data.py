@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -40,6 +41,15 @@ class FeatureSchema:
     @property
     def names(self) -> list[str]:
         return [f.name for f in self.features]
+
+    @cached_property
+    def positions(self) -> tuple[list[int], list[int], list[int]]:
+        """Schema positions of the (numeric and boolean) features, of the categorical ones, and, among
+        the first list, the indices of the booleans."""
+        num = [j for j, f in enumerate(self.features) if f.type != "categorical"]
+        cat = [j for j, f in enumerate(self.features) if f.type == "categorical"]
+        flags = [i for i, j in enumerate(num) if self.features[j].type == "boolean"]
+        return num, cat, flags
 
     def of_type(self, kind: FeatureType) -> list[str]:
         return [f.name for f in self.features if f.type == kind]
@@ -103,12 +113,10 @@ class FeatureSchema:
     def _prepare_small(self, df: pd.DataFrame) -> pd.DataFrame | None:
         """Fast path for a few rows (online scoring): one object matrix instead of per-column pandas work.
         Returns None when a value needs the careful per-column path (which raises the precise error)."""
-        vals = self.small_values(df, checked=True)
+        vals = self.small_values(df)
         if vals is None:
             return None
-        kinds = [f.type for f in self.features]
-        num_pos = [j for j, k in enumerate(kinds) if k != "categorical"]
-        cat_pos = [j for j, k in enumerate(kinds) if k == "categorical"]
+        num_pos, cat_pos, _ = self.positions
         names = self.names
         frame = pd.DataFrame(vals[:, num_pos].astype("float64"), columns=[names[j] for j in num_pos], index=df.index)
         if cat_pos:
@@ -116,22 +124,18 @@ class FeatureSchema:
             frame = pd.concat([frame, pd.DataFrame(cats, index=df.index)], axis=1)
         return frame[names]
 
-    def small_values(self, df: pd.DataFrame, checked: bool = False) -> np.ndarray | None:
+    def small_values(self, df: pd.DataFrame) -> np.ndarray | None:
         """The canonical values of a few rows as one object matrix in schema order: numeric and boolean
         features as finite floats or NaN, categorical ones as str or NaN -- exactly what `prepare` gives,
-        without building a typed frame. None when a value needs the careful per-column path."""
-        if not checked:
-            self.check_columns(df)
-        kinds = [f.type for f in self.features]
-        num_pos = [j for j, k in enumerate(kinds) if k != "categorical"]
-        cat_pos = [j for j, k in enumerate(kinds) if k == "categorical"]
+        without building a typed frame. ``df`` holds every feature (`check_columns`). None when a value
+        needs the careful per-column path."""
+        num_pos, cat_pos, flags = self.positions
         vals = df.to_numpy(dtype=object, na_value=np.nan)[:, df.columns.get_indexer(self.names)]
         try:
             block = vals[:, num_pos].astype("float64")
         except (TypeError, ValueError):
             return None
         block[~np.isfinite(block)] = np.nan
-        flags = [i for i, j in enumerate(num_pos) if kinds[j] == "boolean"]
         if flags:
             sub = block[:, flags]
             if (~np.isnan(sub) & (sub != 0.0) & (sub != 1.0)).any():

@@ -9,6 +9,7 @@ from typing import Any
 
 import markdown
 
+from models_ml.families import RF_ROWS_PER_TREE
 from models_ml.reasons import FeatureLabeler
 
 FAMILY_NAMES = {"dummy": "Dummy baseline (class prior)", "logistic_regression": "Logistic regression",
@@ -98,7 +99,8 @@ def render_markdown(meta: dict[str, Any], labeler: FeatureLabeler) -> str:
         "number of rounds) gives one round count for every fold; on small data (< 30,000 rows) each fold is "
         "then refit on all its training rows with proportionally more rounds. The final model is refit on "
         f"all rows with 1.1 x that round count ({meta.get('boosting_rounds') or 'n/a'}). Logistic regression: "
-        "L2-penalised maximum likelihood (L-BFGS); random forest: each tree grown on a bootstrap sample of half the rows, at most 20,000, Gini splits.")
+        "L2-penalised maximum likelihood (L-BFGS); random forest: each tree grown on a bootstrap sample of half "
+        f"the rows, at most {RF_ROWS_PER_TREE:,}, Gini splits.")
     add(f"* **Selection**: {meta['selection_rule']}.")
     if meta.get("tuning") and len(meta["tuning"]) > 1:
         add(f"* **Tuning**: {len(meta['tuning']) - 1} random-search trial(s) of the selected family under the same "

@@ -65,9 +65,7 @@ class Predictor:
     def explain(self, X: pd.DataFrame) -> Explanation:
         names = self.schema.names
         if isinstance(self.model, BoostedModel):
-            contrib = np.asarray(self.model.predict_matrix(self.model.matrix(X), contributions=True), dtype=float)
-            base = float(contrib[0, -1]) if len(contrib) else self._boosted_base()
-            return Explanation(contrib[:, :-1], base, names, X.reset_index(drop=True), "log_odds")
+            return self.explain_matrix(self.model.matrix(X), X.reset_index(drop=True))
         assert isinstance(self.model, SklearnModel)
         if self.family == "dummy":
             return Explanation(np.zeros((len(X), len(names))), float(self.extras["prior"]), names,
@@ -91,6 +89,13 @@ class Predictor:
             base = float(ev[-1])
         return Explanation(aggregate_columns(vals, self.extras["output_map"], names), base, names,
                            X.reset_index(drop=True), self.output_scale)
+
+    def explain_matrix(self, matrix: np.ndarray, data: pd.DataFrame) -> Explanation:
+        """SHAP contributions of a boosted model from its encoded matrix; ``data`` holds the rows' values."""
+        assert isinstance(self.model, BoostedModel)
+        contrib = np.asarray(self.model.predict_matrix(matrix, contributions=True), dtype=float)
+        base = float(contrib[0, -1]) if len(contrib) else self._boosted_base()
+        return Explanation(contrib[:, :-1], base, self.schema.names, data, "log_odds")
 
     def _boosted_base(self) -> float:
         return 0.0

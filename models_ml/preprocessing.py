@@ -58,10 +58,10 @@ class NativeEncoder(TransformerMixin, BaseEstimator):
         """`transform` of `FeatureSchema.small_values` output (an object matrix in schema order): the
         same matrix, without a DataFrame in between (online scoring of one applicant)."""
         assert self.schema is not None
+        num_pos, cat_pos, _ = self.schema.positions
         out = np.empty(vals.shape, dtype=np.float64)
-        num_idx = [j for j, f in enumerate(self.schema.features) if f.type != "categorical"]
-        out[:, num_idx] = vals[:, num_idx].astype(np.float64)
-        for j in self.categorical_indices:
+        out[:, num_pos] = vals[:, num_pos].astype(np.float64)
+        for j in cat_pos:
             index = self._level_index(self.schema.features[j].name)
             out[:, j] = [index.get(v, np.nan) for v in vals[:, j].tolist()]
         return out

@@ -79,7 +79,7 @@ class ScoringModel:
         if not isinstance(model, BoostedModel) or not 0 < len(df) <= SMALL_BATCH:
             return None
         self.schema.check_columns(df, self.version)
-        vals = self.schema.small_values(df, checked=True)
+        vals = self.schema.small_values(df)
         if vals is None:
             return None
         return vals, model.encoder.transform_values(vals)
@@ -104,9 +104,8 @@ class ScoringModel:
         if fast is None:
             return self._predictor.explain(self.prepare(df))
         vals, matrix = fast
-        contrib = np.asarray(self._predictor.model.predict_matrix(matrix, contributions=True), dtype=float)
-        data = pd.DataFrame(vals, columns=self.schema.names, dtype=object)  # no per-column type inference
-        return Explanation(contrib[:, :-1], float(contrib[0, -1]), self.schema.names, data, "log_odds")
+        # dtype=object: no per-column type inference (8 ms for one row of ~480 columns)
+        return self._predictor.explain_matrix(matrix, pd.DataFrame(vals, columns=self.schema.names, dtype=object))
 
     def reasons(self, explanation: Explanation, row: int = 0, top_k: int = 5) -> list[dict[str, Any]]:
         return reason_codes(explanation, row=row, top_k=top_k, labeler=self._labeler)
