@@ -36,7 +36,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $@
 
 data: setup  ## synthetic Kaggle-format CSVs into HC_RAW_DIR (SCALE=0.05 SEED=0)
-	$(PY) -m warehouse.synthetic --scale $(SCALE) --seed $(SEED) --out "$(HC_RAW_DIR)"
+	$(PY) -m synthetic --scale $(SCALE) --seed $(SEED) --out "$(HC_RAW_DIR)"
 
 warehouse: setup  ## dbt build over HC_RAW_DIR into HC_WAREHOUSE (atomic swap on success)
 	$(PY) -m warehouse.build

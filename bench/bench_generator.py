@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_generator.py              # scale 0.2 (what `make bench` runs)
     nice -n 10 .venv/bin/python bench/bench_generator.py --scale 1   # Kaggle size (target: <= 3 min, <= 8 GB)
 
-The generator runs as a child process (``python -m warehouse.synthetic``), so the peak resident memory
+The generator runs as a child process (``python -m synthetic``), so the peak resident memory
 reported is the generator's own; the output goes to a temporary folder, removed afterwards unless
 ``--keep`` names a folder.
 """
@@ -34,7 +34,7 @@ def main() -> int:
         cmd = [
             sys.executable,
             "-m",
-            "warehouse.synthetic",
+            "synthetic",
             "--scale",
             str(args.scale),
             "--seed",

@@ -25,7 +25,7 @@ from sklearn.model_selection import train_test_split
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from warehouse.synthetic.generator import Plan, generate  # noqa: E402
+from synthetic.generator import Plan, generate  # noqa: E402
 
 
 def history_features(d: Path) -> pd.DataFrame:

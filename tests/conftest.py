@@ -79,7 +79,7 @@ def trained_env(tmp_path_factory: pytest.TempPathFactory) -> TrainedEnv:
     tenv = TrainedEnv(raw_dir=root / "raw", warehouse=root / "warehouse.duckdb", artifacts=root / "artifacts")
     env = tenv.env()
     py = sys.executable
-    _run([py, "-m", "warehouse.synthetic", "--scale", TRAINED_ENV_SCALE, "--seed", "0", "--out", str(tenv.raw_dir)],
+    _run([py, "-m", "synthetic", "--scale", TRAINED_ENV_SCALE, "--seed", "0", "--out", str(tenv.raw_dir)],
          env, "synthetic data generation")
     _run([py, "-m", "warehouse.build"], env, "warehouse build")
     _run([py, "-m", "models_ml.train"], env, "training")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from warehouse.synthetic.frame import Frame, is_level
+from synthetic.frame import Frame, is_level
 
 DEFAULT_RATE = 0.0807
 SENTINEL = 365243.0

@@ -18,8 +18,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from warehouse.synthetic.frame import INTEGRAL_KEY
-from warehouse.synthetic.schema import GROUND_TRUTH_FILE, MARKER_FILE, TABLES, csv_name
+from synthetic.frame import INTEGRAL_KEY
+from synthetic.schema import GROUND_TRUTH_FILE, MARKER_FILE, TABLES, csv_name
 
 STAGING_PREFIX = ".hc-synthetic-staging-"
 

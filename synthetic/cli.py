@@ -1,4 +1,4 @@
-"""Command line: ``python -m warehouse.synthetic --scale 0.05 --seed 0 --out data/raw`` (also ``hc-generate``)."""
+"""Command line: ``python -m synthetic --scale 0.05 --seed 0 --out data/raw`` (also ``hc-generate``)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from warehouse.synthetic.generator import KAGGLE_TEST, KAGGLE_TRAIN, Plan, generate
-from warehouse.synthetic.settings import SyntheticSettings
-from warehouse.synthetic.writer import OutputError
+from synthetic.generator import KAGGLE_TEST, KAGGLE_TRAIN, Plan, generate
+from synthetic.settings import SyntheticSettings
+from synthetic.writer import OutputError
 
 MAX_SCALE = 2.0
 MAX_SEED = 2**32 - 1
@@ -45,7 +45,7 @@ def seed_arg(text: str) -> int:
 
 def build_parser(settings: SyntheticSettings) -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
-        prog="python -m warehouse.synthetic",
+        prog="python -m synthetic",
         description=(
             "Write a synthetic Home Credit data set in Kaggle's format: the eight CSVs "
             "(application_train/test, bureau, bureau_balance, previous_application, POS_CASH_balance, "

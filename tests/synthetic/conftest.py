@@ -9,13 +9,13 @@ import pytest
 
 # tests/ is on sys.path for the root conftest, and the folder tests/warehouse would shadow the package
 # `warehouse` (as a namespace package) unless the repository root comes first.
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 if sys.path[0] != str(REPO_ROOT):
     sys.path.insert(0, str(REPO_ROOT))
 if "warehouse" in sys.modules and getattr(sys.modules["warehouse"], "__file__", None) is None:
     del sys.modules["warehouse"]
 
-from warehouse.synthetic.generator import Plan, Summary, generate  # noqa: E402
+from synthetic.generator import Plan, Summary, generate  # noqa: E402
 
 SCALE = 0.005
 SEED = 11

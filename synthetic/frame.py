@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from warehouse.synthetic.stats import Cat
+from synthetic.stats import Cat
 
 Column = np.ndarray | Cat
 Frame = dict[str, Column]

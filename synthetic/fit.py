@@ -1,6 +1,6 @@
 """Fit the generator's summary statistics from real Home Credit rows.
 
-``python -m warehouse.synthetic.fit --marginals ../shared/data/home-credit-marginals --out marginals.json``
+``python -m synthetic.fit --marginals ../shared/data/home-credit-marginals --out marginals.json``
 
 Only summary statistics are written: category levels and frequencies, missing rates, quantiles of the
 continuous part of each numeric column, frequent values ("atoms", e.g. the ``365243`` sentinel) with
@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from warehouse.synthetic.schema import KEY_COLUMNS, TABLES, column_types, csv_name
-from warehouse.synthetic.stats import STATS_PATH
+from synthetic.schema import KEY_COLUMNS, TABLES, column_types, csv_name
+from synthetic.stats import STATS_PATH
 
 N_QUANTILES = 201
 MIN_GROUP = 150  # rows needed for a conditional group of its own (else the fallback marginal)
@@ -375,7 +375,7 @@ def fit_extra(sample_dir: Path | None) -> dict[str, Any]:
 def fit_all(marginals_dir: Path, sample_dir: Path | None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "about": "Summary statistics of the real Home Credit tables (levels, frequencies, missing rates, "
-        "quantiles, frequent values): no rows. Written by `python -m warehouse.synthetic.fit`.",
+        "quantiles, frequent values): no rows. Written by `python -m synthetic.fit`.",
         "marginals": {},
         "conditionals": {},
     }
@@ -396,9 +396,9 @@ def fit_all(marginals_dir: Path, sample_dir: Path | None) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     here = Path(__file__).resolve()
-    shared = here.parents[3] / "shared" / "data"
+    shared = here.parents[2] / "shared" / "data"
     ap = argparse.ArgumentParser(
-        prog="python -m warehouse.synthetic.fit", description=__doc__.split("\n\n")[0]
+        prog="python -m synthetic.fit", description=__doc__.split("\n\n")[0]
     )
     ap.add_argument("--marginals", type=Path, default=shared / "home-credit-marginals")
     ap.add_argument("--sample", type=Path, default=shared / "home-credit-sample")

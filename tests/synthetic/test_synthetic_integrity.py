@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from warehouse.synthetic.generator import KAGGLE_TEST, KAGGLE_TRAIN, Summary
-from warehouse.synthetic.schema import GROUND_TRUTH_FILE
-from warehouse.synthetic.target import DEFAULT_RATE
+from synthetic.generator import KAGGLE_TEST, KAGGLE_TRAIN, Summary
+from synthetic.schema import GROUND_TRUTH_FILE
+from synthetic.target import DEFAULT_RATE
 
 
 @pytest.fixture(scope="module")

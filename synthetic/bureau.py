@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from warehouse.synthetic.frame import Frame, cat, is_level
-from warehouse.synthetic.seq import expand, group_count, group_max, group_sum
-from warehouse.synthetic.stats import Stats, phi
+from synthetic.frame import Frame, cat, is_level
+from synthetic.seq import expand, group_count, group_max, group_sum
+from synthetic.stats import Stats, phi
 
 T = "bureau"
 DAYS_PER_MONTH = 30.4375

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from warehouse.synthetic.frame import Frame, cat
-from warehouse.synthetic.stats import CategoricalMarginal, NumericMarginal, Stats, phi
+from synthetic.frame import Frame, cat
+from synthetic.stats import CategoricalMarginal, NumericMarginal, Stats, phi
 
 SENTINEL = 365243.0
 BUILDING_BASES = (

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from warehouse.synthetic import cli, generator
-from warehouse.synthetic.generator import Plan, generate
-from warehouse.synthetic.schema import GROUND_TRUTH_FILE, MARKER_FILE, TABLES, csv_name
-from warehouse.synthetic.writer import STAGING_PREFIX, OutputError
+from synthetic import cli, generator
+from synthetic.generator import Plan, generate
+from synthetic.schema import GROUND_TRUTH_FILE, MARKER_FILE, TABLES, csv_name
+from synthetic.writer import STAGING_PREFIX, OutputError
 
-REPO = Path(__file__).resolve().parents[3]
+REPO = Path(__file__).resolve().parents[2]
 TINY = 0.002
 
 
@@ -62,7 +62,7 @@ def test_cli_writes_a_data_set(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 def test_module_entry_point_and_help() -> None:
     res = subprocess.run(
-        [sys.executable, "-m", "warehouse.synthetic", "--help"],
+        [sys.executable, "-m", "synthetic", "--help"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -143,7 +143,7 @@ def test_interrupted_first_run_leaves_no_data_set(tmp_path: Path, monkeypatch: p
 
 
 def test_check_destination_accepts_empty_and_own_folders(tmp_path: Path) -> None:
-    from warehouse.synthetic.writer import check_destination
+    from synthetic.writer import check_destination
 
     check_destination(tmp_path / "new" / "nested")
     assert (tmp_path / "new" / "nested").is_dir()

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtri
 
-from warehouse.synthetic.frame import Frame, cat, is_level
-from warehouse.synthetic.seq import expand, group_count, group_max, group_mean, group_sum, negbin_counts
-from warehouse.synthetic.stats import Stats, phi
+from synthetic.frame import Frame, cat, is_level
+from synthetic.seq import expand, group_count, group_max, group_mean, group_sum, negbin_counts
+from synthetic.stats import Stats, phi
 
 T = "previous_application"
 SENTINEL = 365243.0
@@ -302,7 +302,7 @@ def _extra_num(stats: Stats, name: str, rng: np.random.Generator, n: int, defaul
     spec = stats.extra.get(name)
     if spec is None:
         return np.full(n, default)
-    from warehouse.synthetic.stats import NumericMarginal
+    from synthetic.stats import NumericMarginal
 
     return NumericMarginal.from_json(spec).ppf(rng.random(n))
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from warehouse.synthetic.schema import GROUND_TRUTH_FILE, MARKER_FILE, TABLES, csv_name, raw_columns
+from synthetic.schema import GROUND_TRUTH_FILE, MARKER_FILE, TABLES, csv_name, raw_columns
 
 INT_RE = re.compile(r"^-?\d+$")
 FLOAT_RE = re.compile(r"^-?(\d+\.\d+|\d+(\.\d+)?e[+-]\d+)$")

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from warehouse.synthetic import fidelity
-from warehouse.synthetic.fidelity import compare, ks_distance, share_ok, tv_distance
+from synthetic import fidelity
+from synthetic.fidelity import compare, ks_distance, share_ok, tv_distance
 
 
 def test_ks_distance_known_values() -> None:

@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from warehouse.synthetic.application import Latents, generate_applicants
-from warehouse.synthetic.bureau import generate_bureau
-from warehouse.synthetic.frame import Frame, to_arrow
-from warehouse.synthetic.previous import generate_previous
-from warehouse.synthetic.schema import GROUND_TRUTH_FILE, TABLES, csv_name, raw_columns
-from warehouse.synthetic.stats import Stats, load_stats
-from warehouse.synthetic.target import calibrate_intercept, ground_truth_logit, sigmoid
-from warehouse.synthetic.writer import DatasetWriter
+from synthetic.application import Latents, generate_applicants
+from synthetic.bureau import generate_bureau
+from synthetic.frame import Frame, to_arrow
+from synthetic.previous import generate_previous
+from synthetic.schema import GROUND_TRUTH_FILE, TABLES, csv_name, raw_columns
+from synthetic.stats import Stats, load_stats
+from synthetic.target import calibrate_intercept, ground_truth_logit, sigmoid
+from synthetic.writer import DatasetWriter
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def generate(out_dir: Path, plan: Plan, stats: Stats | None = None, threads: int
         summary = _generate(writer, plan, stats)
         writer.commit(
             {
-                "generator": "warehouse.synthetic",
+                "generator": "synthetic",
                 "version": GENERATOR_VERSION,
                 "scale": plan.scale,
                 "seed": plan.seed,

@@ -1,6 +1,6 @@
 """Compare a generated data set with real Home Credit rows, column by column.
 
-``python -m warehouse.synthetic.fidelity --generated data/raw [--real ../shared/data/home-credit-marginals]``
+``python -m synthetic.fidelity --generated data/raw [--real ../shared/data/home-credit-marginals]``
 
 Per column: the missing-rate difference, the total variation distance between category frequencies
 (text columns) or the Kolmogorov-Smirnov distance (numeric columns), and whether the column is
@@ -18,14 +18,14 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from warehouse.synthetic.schema import KEY_COLUMNS, TABLES, csv_name, raw_columns
+from synthetic.schema import KEY_COLUMNS, TABLES, csv_name, raw_columns
 
 MISSING_TOL = 0.05
 #: below this many non-missing values on either side a distance is noise: only the missing rate is judged
 MIN_VALUES = 50
 TV_TOL = 0.10
 KS_TOL = 0.10
-DEFAULT_REAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "home-credit-marginals"
+DEFAULT_REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "home-credit-marginals"
 
 
 @dataclass
@@ -156,7 +156,7 @@ def render(results: list[ColumnFidelity], only_failing: bool = False) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        prog="python -m warehouse.synthetic.fidelity", description=__doc__.split("\n\n")[0]
+        prog="python -m synthetic.fidelity", description=__doc__.split("\n\n")[0]
     )
     ap.add_argument("--generated", type=Path, required=True, help="folder with the generated CSVs")
     ap.add_argument(

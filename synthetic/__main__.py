@@ -1,0 +1,5 @@
+"""``python -m synthetic``."""
+
+from synthetic.cli import main
+
+raise SystemExit(main())

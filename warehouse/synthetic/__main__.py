@@ -1,5 +1,0 @@
-"""``python -m warehouse.synthetic``."""
-
-from warehouse.synthetic.cli import main
-
-raise SystemExit(main())
