@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtri
 
 from synthetic.frame import Frame, cat
-from synthetic.stats import CategoricalMarginal, NumericMarginal, Stats, phi
+from synthetic.stats import CategoricalMarginal, NumericMarginal, Stats
 
 SENTINEL = 365243.0
 BUILDING_BASES = (
@@ -30,6 +31,14 @@ BUILDING_OTHER = (
 )
 
 
+DOCUMENT_FLAGS = [f"FLAG_DOCUMENT_{k}" for k in range(2, 22)]
+SOCIAL_CIRCLE = ("OBS_30", "DEF_30", "OBS_60", "DEF_60")
+REQUESTS = ("HOUR", "DAY", "WEEK", "MON", "QRT", "YEAR")
+#: The copula (fitted on the train applicants) serves train and test applicants alike.
+COPULA_TABLE = "application_train"
+MISSING = ":missing"
+
+
 @dataclass
 class Latents:
     risk: np.ndarray  # standard normal, higher = riskier
@@ -37,27 +46,54 @@ class Latents:
     age: np.ndarray
 
 
-def _copula(rng: np.random.Generator, factor: np.ndarray, rho: float) -> np.ndarray:
-    """Uniforms whose normal scores correlate ``rho`` with ``factor``."""
-    return phi(rho * factor + np.sqrt(1.0 - rho * rho) * rng.standard_normal(factor.size))
+class _Draw:
+    """Column samplers of one table fed by one draw of the fitted Gaussian copula: a column's value rank
+    comes from its copula variable, its missingness from ``COLUMN:missing`` (independent uniforms for
+    columns outside the copula)."""
 
+    def __init__(self, rng: np.random.Generator, n: int, stats: Stats, table: str) -> None:
+        self.rng, self.n, self.stats, self.T = rng, n, stats, table
+        copula = stats.copulas[COPULA_TABLE]
+        self.orders = copula.orders
+        self.U = copula.sample(rng, n)
 
-def _mix(rng: np.random.Generator, *loadings: tuple[np.ndarray, float]) -> np.ndarray:
-    """Uniforms whose normal scores load on several independent standard-normal factors."""
-    z = sum(w * f for f, w in loadings)
-    rest = 1.0 - sum(w * w for _, w in loadings)
-    assert rest > 0, "loadings too large"
-    return phi(z + np.sqrt(rest) * rng.standard_normal(loadings[0][0].size))
+    def u(self, name: str) -> np.ndarray:
+        return self.U[name] if name in self.U else self.rng.random(self.n)
 
+    def miss(self, col: str) -> np.ndarray | None:
+        return self.U.get(col + MISSING)
 
-def _cat_col(stats: Stats, T: str, rng: np.random.Generator, col: str, n: int, u: np.ndarray | None = None):
-    m = stats.cat(T, col)
-    return cat(m.sample_codes(rng, n, u), m.levels)
+    def z(self, name: str) -> np.ndarray:
+        return ndtri(self.u(name))
 
+    def num(self, col: str) -> np.ndarray:
+        return self.stats.num(self.T, col).sample(self.rng, self.n, self.u(col), self.miss(col))
 
-def _cond_cat(stats: Stats, T: str, rng, name: str, parents: dict, u: np.ndarray | None = None):
-    levels = stats.cat(T, stats.cond(T, name).child).levels
-    return cat(stats.cond(T, name).sample_codes(rng, parents, levels, u), levels)
+    def cat(self, col: str):
+        m = self.stats.cat(self.T, col)
+        return cat(m.sample_codes(self.rng, self.n, self.u(col), self.miss(col), self.orders.get(col)), m.levels)
+
+    def cond_num(self, name: str, parents: dict, col: str | None = None) -> np.ndarray:
+        col = col or self.stats.cond(self.T, name).child
+        return self.stats.cond(self.T, name).sample(self.rng, parents, self.u(col), self.miss(col))
+
+    def cond_codes(self, name: str, parents: dict) -> np.ndarray:
+        c = self.stats.cond(self.T, name)
+        levels = self.stats.cat(self.T, c.child).levels
+        return c.sample_codes(
+            self.rng, parents, levels, self.u(c.child), self.miss(c.child), self.orders.get(c.child)
+        )
+
+    def cond_cat(self, name: str, parents: dict, fallback: tuple[str, dict] | None = None):
+        """A categorical child of ``parents``; rows whose parent group was too rare in the fit use the
+        ``fallback`` conditional (name, parents) instead of the overall marginal."""
+        c = self.stats.cond(self.T, name)
+        codes = self.cond_codes(name, parents)
+        if fallback is not None:
+            known = c.known(parents)
+            if not known.all():
+                codes = np.where(known, codes, self.cond_codes(*fallback))
+        return cat(codes, self.stats.cat(self.T, c.child).levels)
 
 
 def generate_applicants(
@@ -66,160 +102,153 @@ def generate_applicants(
     """Application columns (without SK_ID_CURR / TARGET) for ``n`` applicants, from the statistics of
     ``table`` (the test applicants have their own marginals, as in Kaggle)."""
     T = table
-    lat = Latents(rng.standard_normal(n), rng.standard_normal(n), rng.standard_normal(n))
+    d = _Draw(rng, n, stats, T)
     f: Frame = {}
-    f["NAME_CONTRACT_TYPE"] = _cat_col(stats, T, rng, "NAME_CONTRACT_TYPE", n)
-    f["CODE_GENDER"] = _cat_col(stats, T, rng, "CODE_GENDER", n, _copula(rng, lat.risk, 0.15))
-    f["FLAG_OWN_CAR"] = _cat_col(stats, T, rng, "FLAG_OWN_CAR", n, _copula(rng, lat.wealth, 0.4))
-    f["FLAG_OWN_REALTY"] = _cat_col(stats, T, rng, "FLAG_OWN_REALTY", n)
-
-    # age first: income type, family, housing and several dates depend on it
-    birth = stats.num(T, "DAYS_BIRTH").ppf(phi(-lat.age))  # days are negative: older = more negative
+    for c in ("NAME_CONTRACT_TYPE", "CODE_GENDER", "FLAG_OWN_CAR", "FLAG_OWN_REALTY"):
+        f[c] = d.cat(c)
+    birth = d.num("DAYS_BIRTH")
     f["DAYS_BIRTH"] = birth
-    f["NAME_INCOME_TYPE"] = _cond_cat(stats, T, rng, "NAME_INCOME_TYPE", {"DAYS_BIRTH": birth})
-    inc_type = f["NAME_INCOME_TYPE"]
-    parents_it = {"NAME_INCOME_TYPE": inc_type}
-    share = stats.cond(T, "EMPLOYED_SHARE").sample(rng, {"DAYS_BIRTH": birth}, _copula(rng, lat.age, 0.1))
+
+    # employment: the 365243 sentinel (pensioners, unemployed) <=> organisation XNA <=> no work phone
+    sentinel = d.cond_num("NOT_EMPLOYED", {"DAYS_BIRTH": birth}, "DAYS_EMPLOYED") == 1.0
+    share = d.cond_num("EMPLOYED_SHARE", {"DAYS_BIRTH": birth})
     share = np.where(np.isnan(share), stats.num(T, "EMPLOYED_SHARE").ppf(rng.random(n)), share)
-    employed = np.minimum(np.rint(share * (birth + 18 * 365)), -1.0)
-    pension_spike = stats.cond(T, "DAYS_EMPLOYED").sample(rng, parents_it)
-    f["DAYS_EMPLOYED"] = np.where(pension_spike == SENTINEL, SENTINEL, employed)
-    f["ORGANIZATION_TYPE"] = _cond_cat(stats, T, rng, "ORGANIZATION_TYPE", parents_it)
-    f["OCCUPATION_TYPE"] = _cond_cat(stats, T, rng, "OCCUPATION_TYPE", parents_it)
-    f["NAME_EDUCATION_TYPE"] = _cond_cat(
-        stats, T, rng, "NAME_EDUCATION_TYPE", parents_it, _copula(rng, lat.wealth, 0.3)
+    employed = np.minimum(np.rint(share * (birth + 18 * 365)), -1.0)  # a share of the working life
+    f["DAYS_EMPLOYED"] = np.where(sentinel, SENTINEL, employed)
+    inc_type = d.cond_cat("NAME_INCOME_TYPE", {"DAYS_EMPLOYED": f["DAYS_EMPLOYED"]})
+    f["NAME_INCOME_TYPE"] = inc_type
+    parents_it = {"NAME_INCOME_TYPE": inc_type}
+    org_codes, org_levels = d.cond_cat("ORGANIZATION_TYPE", parents_it)
+    if "XNA" in org_levels:
+        org_codes = np.where(sentinel, org_levels.index("XNA"), org_codes)
+    f["ORGANIZATION_TYPE"] = cat(org_codes, org_levels)
+    f["OCCUPATION_TYPE"] = d.cond_cat(
+        "OCCUPATION_BY_ORG", {"ORGANIZATION_TYPE": f["ORGANIZATION_TYPE"]}, ("OCCUPATION_TYPE", parents_it)
     )
-    f["AMT_INCOME_TOTAL"] = stats.cond(T, "AMT_INCOME_TOTAL").sample(
-        rng, {"NAME_EDUCATION_TYPE": f["NAME_EDUCATION_TYPE"]}, _copula(rng, lat.wealth, 0.75)
-    )
+    occ = {"OCCUPATION_TYPE": f["OCCUPATION_TYPE"]}
+    f["NAME_EDUCATION_TYPE"] = d.cond_cat("EDUCATION_BY_OCC", occ, ("NAME_EDUCATION_TYPE", parents_it))
+    f["AMT_INCOME_TOTAL"] = d.cond_num("INCOME_BY_OCC", occ)
+    f["FLAG_EMP_PHONE"] = np.where(sentinel, 0.0, 1.0)
 
     # loan: goods price -> credit -> annuity
     ct = {"NAME_CONTRACT_TYPE": f["NAME_CONTRACT_TYPE"]}
-    goods = stats.cond(T, "AMT_GOODS_PRICE").sample(rng, ct, _copula(rng, lat.wealth, 0.65))
+    goods = d.cond_num("AMT_GOODS_PRICE", ct)
     goods_filled = np.where(np.isnan(goods), stats.num(T, "AMT_GOODS_PRICE").ppf(rng.random(n)), goods)
-    ratio = stats.cond(T, "CREDIT_OVER_GOODS").sample(rng, {**ct, "AMT_GOODS_PRICE": goods_filled})
+    ratio = stats.cond(T, "CREDIT_OVER_GOODS").sample(
+        rng, {**ct, "AMT_GOODS_PRICE": goods_filled}, d.u("CREDIT_OVER_GOODS")
+    )
     ratio = np.where(np.isnan(ratio), 1.0, ratio)
-    credit = np.round(goods_filled * ratio * 2) / 2  # Kaggle credits are multiples of 0.5
+    credit = stats.num(T, "AMT_CREDIT").round(goods_filled * ratio)  # Kaggle amounts: multiples of 4.5
     f["AMT_CREDIT"] = np.maximum(credit, 45000.0)
     f["AMT_GOODS_PRICE"] = goods
-    a_ratio = stats.cond(T, "ANNUITY_OVER_CREDIT").sample(rng, {**ct, "AMT_CREDIT": f["AMT_CREDIT"]})
+    a_ratio = stats.cond(T, "ANNUITY_OVER_CREDIT").sample(
+        rng, {**ct, "AMT_CREDIT": f["AMT_CREDIT"]}, d.u("ANNUITY_OVER_CREDIT")
+    )
     a_ratio = np.where(np.isnan(a_ratio), stats.num(T, "ANNUITY_OVER_CREDIT").ppf(rng.random(n)), a_ratio)
-    annuity = np.round(f["AMT_CREDIT"] * a_ratio * 2) / 2
+    annuity = stats.num(T, "AMT_ANNUITY").round(f["AMT_CREDIT"] * a_ratio)
     annuity[rng.random(n) < stats.num(T, "AMT_ANNUITY").missing] = np.nan
     f["AMT_ANNUITY"] = annuity
 
-    f["NAME_TYPE_SUITE"] = _cat_col(stats, T, rng, "NAME_TYPE_SUITE", n)
-    f["NAME_FAMILY_STATUS"] = _cond_cat(stats, T, rng, "NAME_FAMILY_STATUS", {"DAYS_BIRTH": birth})
+    f["NAME_TYPE_SUITE"] = d.cat("NAME_TYPE_SUITE")
+    by_age = {"DAYS_BIRTH": birth}
+    f["NAME_FAMILY_STATUS"] = d.cond_cat("NAME_FAMILY_STATUS", by_age)
     fam = {"NAME_FAMILY_STATUS": f["NAME_FAMILY_STATUS"]}
-    f["CNT_CHILDREN"] = stats.cond(T, "CNT_CHILDREN").sample(rng, {**fam, "DAYS_BIRTH": birth})
-    adults = stats.cond(T, "ADULTS").sample(rng, fam)
+    f["CNT_CHILDREN"] = d.cond_num("CNT_CHILDREN", {**fam, **by_age})
+    adults = stats.cond(T, "ADULTS").sample(rng, fam, d.u("ADULTS"))
     adults = np.where(np.isnan(adults), 1.0, np.clip(adults, 1.0, 2.0))
     fm = f["CNT_CHILDREN"] + adults
     fm[rng.random(n) < stats.num(T, "CNT_FAM_MEMBERS").missing] = np.nan
     f["CNT_FAM_MEMBERS"] = fm
-    f["NAME_HOUSING_TYPE"] = _cond_cat(stats, T, rng, "NAME_HOUSING_TYPE", {"DAYS_BIRTH": birth})
+    f["NAME_HOUSING_TYPE"] = d.cond_cat("NAME_HOUSING_TYPE", by_age)
 
-    f["REGION_RATING_CLIENT"] = stats.num(T, "REGION_RATING_CLIENT").sample(
-        rng, n, _mix(rng, (lat.risk, 0.3), (lat.wealth, -0.35))
-    )
+    f["REGION_RATING_CLIENT"] = d.num("REGION_RATING_CLIENT")
     rr = {"REGION_RATING_CLIENT": f["REGION_RATING_CLIENT"]}
-    f["REGION_RATING_CLIENT_W_CITY"] = stats.cond(T, "REGION_RATING_CLIENT_W_CITY").sample(rng, rr)
-    f["REGION_POPULATION_RELATIVE"] = stats.cond(T, "REGION_POPULATION_RELATIVE").sample(rng, rr)
-    by_age = {"DAYS_BIRTH": birth}
-    f["DAYS_REGISTRATION"] = np.maximum(
-        stats.cond(T, "DAYS_REGISTRATION").sample(rng, by_age), birth + 14 * 365
-    )
-    f["DAYS_ID_PUBLISH"] = np.maximum(stats.cond(T, "DAYS_ID_PUBLISH").sample(rng, by_age), birth + 14 * 365)
-    f["OWN_CAR_AGE"] = stats.cond(T, "OWN_CAR_AGE").sample(
-        rng, {"FLAG_OWN_CAR": f["FLAG_OWN_CAR"]}, _mix(rng, (lat.wealth, -0.35), (lat.risk, 0.2))
-    )
+    f["REGION_RATING_CLIENT_W_CITY"] = d.cond_num("REGION_RATING_CLIENT_W_CITY", rr)
+    f["REGION_POPULATION_RELATIVE"] = d.cond_num("REGION_POPULATION_RELATIVE", rr)
+    f["DAYS_REGISTRATION"] = np.maximum(d.cond_num("DAYS_REGISTRATION", by_age), birth + 14 * 365)
+    f["DAYS_ID_PUBLISH"] = np.maximum(d.cond_num("DAYS_ID_PUBLISH", by_age), birth + 14 * 365)
+    f["OWN_CAR_AGE"] = d.cond_num("OWN_CAR_AGE", {"FLAG_OWN_CAR": f["FLAG_OWN_CAR"]})
 
     for c in ("FLAG_MOBIL", "FLAG_WORK_PHONE", "FLAG_CONT_MOBILE", "FLAG_PHONE", "FLAG_EMAIL"):
-        f[c] = stats.num(T, c).sample(rng, n)
-    f["FLAG_EMP_PHONE"] = stats.cond(T, "FLAG_EMP_PHONE").sample(rng, parents_it)
-    f["WEEKDAY_APPR_PROCESS_START"] = _cat_col(stats, T, rng, "WEEKDAY_APPR_PROCESS_START", n)
-    f["HOUR_APPR_PROCESS_START"] = stats.num(T, "HOUR_APPR_PROCESS_START").sample(rng, n)
-    f["REG_REGION_NOT_LIVE_REGION"] = stats.num(T, "REG_REGION_NOT_LIVE_REGION").sample(rng, n)
-    f["REG_CITY_NOT_LIVE_CITY"] = stats.cond(T, "REG_CITY_NOT_LIVE_CITY").sample(
-        rng, {"REG_REGION_NOT_LIVE_REGION": f["REG_REGION_NOT_LIVE_REGION"]}
-    )
-    f["REG_CITY_NOT_WORK_CITY"] = stats.cond(T, "REG_CITY_NOT_WORK_CITY").sample(rng, parents_it)
-    f["LIVE_CITY_NOT_WORK_CITY"] = stats.cond(T, "LIVE_CITY_NOT_WORK_CITY").sample(
-        rng, {"REG_CITY_NOT_WORK_CITY": f["REG_CITY_NOT_WORK_CITY"]}
-    )
-    f["REG_REGION_NOT_WORK_REGION"] = stats.cond(T, "REG_REGION_NOT_WORK_REGION").sample(
-        rng, {"REG_CITY_NOT_WORK_CITY": f["REG_CITY_NOT_WORK_CITY"]}
-    )
-    f["LIVE_REGION_NOT_WORK_REGION"] = stats.cond(T, "LIVE_REGION_NOT_WORK_REGION").sample(
-        rng, {"REG_REGION_NOT_WORK_REGION": f["REG_REGION_NOT_WORK_REGION"]}
-    )
+        f[c] = d.num(c)
+    f["WEEKDAY_APPR_PROCESS_START"] = d.cat("WEEKDAY_APPR_PROCESS_START")
+    f["HOUR_APPR_PROCESS_START"] = d.num("HOUR_APPR_PROCESS_START")
+    for c in (
+        "REG_REGION_NOT_LIVE_REGION", "REG_REGION_NOT_WORK_REGION", "LIVE_REGION_NOT_WORK_REGION",
+        "REG_CITY_NOT_LIVE_CITY", "REG_CITY_NOT_WORK_CITY", "LIVE_CITY_NOT_WORK_CITY",
+    ):  # fmt: skip
+        f[c] = d.num(c)
+    for c in ("EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3"):
+        f[c] = d.num(c)
 
-    # external scores: the strongest application signal, tied to the risk factor (and age for #1)
-    ext1_u = _mix(rng, (lat.risk, -0.45), (lat.wealth, 0.2))
-    f["EXT_SOURCE_1"] = stats.cond(T, "EXT_SOURCE_1").sample(rng, by_age, ext1_u)
-    ext2_u = _mix(rng, (lat.risk, -0.45), (lat.wealth, 0.25))
-    f["EXT_SOURCE_2"] = stats.num(T, "EXT_SOURCE_2").sample(rng, n, ext2_u)
-    ext3_u = _mix(rng, (lat.risk, -0.4), (lat.age, 0.3))
-    f["EXT_SOURCE_3"] = stats.num(T, "EXT_SOURCE_3").sample(rng, n, ext3_u)
-
-    _building(f, T, rng, n, stats, lat)
-    _social_circle(f, T, rng, n, stats, lat)
-    f["DAYS_LAST_PHONE_CHANGE"] = stats.num(T, "DAYS_LAST_PHONE_CHANGE").sample(rng, n)
-    for k in range(2, 22):
-        c = f"FLAG_DOCUMENT_{k}"
-        f[c] = stats.num(T, c).sample(rng, n)
-    req_missing = rng.random(n) < stats.num(T, "AMT_REQ_CREDIT_BUREAU_YEAR").missing
-    for c in ("HOUR", "DAY", "WEEK", "MON", "QRT", "YEAR"):
+    _building(f, d)
+    _social_circle(f, d)
+    f["DAYS_LAST_PHONE_CHANGE"] = d.num("DAYS_LAST_PHONE_CHANGE")
+    doc_codes, doc_levels = d.cond_cat("DOC_PATTERN", ct)
+    docs = stats.patterns[T]["DOC_PATTERN"].bits(rng, doc_codes, doc_levels)
+    for j, c in enumerate(DOCUMENT_FLAGS):
+        f[c] = docs[:, j].astype(float)
+    req_missing = d.miss("AMT_REQ_CREDIT_BUREAU_YEAR")
+    req_missing = rng.random(n) if req_missing is None else req_missing
+    req_missing = req_missing < stats.num(T, "AMT_REQ_CREDIT_BUREAU_YEAR").missing
+    for c in REQUESTS:
         col = f"AMT_REQ_CREDIT_BUREAU_{c}"
-        v = stats.num(T, col).ppf(rng.random(n))
+        v = stats.num(T, col).ppf(d.u(col))
         v[req_missing] = np.nan
         f[col] = v
-    return f, lat
+    return f, _latents(d)
 
 
-def _building(f: Frame, T: str, rng: np.random.Generator, n: int, stats: Stats, lat: Latents) -> None:
-    """The building block: present or absent as a whole, then nested per-column missingness."""
-    miss = {b: stats.num(T, f"{b}_AVG").missing for b in BUILDING_BASES}
-    other_miss = {c: stats.m(T, c).missing for c in BUILDING_OTHER}
-    p_absent = min([*miss.values(), *other_miss.values()])
-    absent = rng.random(n) < p_absent
-    completeness = rng.random(n)  # low completeness -> more columns missing (nested pattern)
-    size = rng.standard_normal(n) + 0.3 * lat.wealth
-    for b in BUILDING_BASES:
-        cond_miss = (miss[b] - p_absent) / (1.0 - p_absent)
-        missing = absent | (completeness < cond_miss)
-        u = phi(0.6 * size + 0.8 * rng.standard_normal(n))
+def _latents(d: _Draw) -> Latents:
+    """The factors the history tables and the ground truth use, read off the copula draw: risk from
+    the external scores' normal scores, wealth from the income's, age from the birth date's."""
+    ext = [f"EXT_SOURCE_{k}" for k in (1, 2, 3)]
+    copula = d.stats.copulas[COPULA_TABLE]
+    idx = [copula.variables.index(c) for c in ext]
+    block = copula.corr[np.ix_(idx, idx)]
+    risk = -sum(d.z(c) for c in ext) / np.sqrt(max(float(block.sum()), 1e-9))
+    return Latents(risk=risk, wealth=d.z("AMT_INCOME_TOTAL"), age=-d.z("DAYS_BIRTH"))
+
+
+def _building(f: Frame, d: _Draw) -> None:
+    """The building block: which columns are present follows the fitted patterns (AVG, MODE and MEDI of
+    a measure always together), the values their copula variables."""
+    codes, levels = d.cat("HOUSING_PATTERN")
+    present = d.stats.patterns[d.T]["HOUSING_PATTERN"].bits(d.rng, codes, levels)
+    for j, b in enumerate(BUILDING_BASES):
         for suffix in ("AVG", "MODE", "MEDI"):
-            m = stats.num(T, f"{b}_{suffix}")
-            jitter = 0.0 if suffix == "AVG" else 0.02 * rng.standard_normal(n)
-            v = m.ppf(np.clip(u + jitter, 1e-9, 1 - 1e-9))
-            v[missing] = np.nan
-            f[f"{b}_{suffix}"] = v
-    for c in BUILDING_OTHER:
-        m = stats.m(T, c)
-        cond_miss = (other_miss[c] - p_absent) / (1.0 - p_absent)
-        missing = absent | (completeness < cond_miss)
+            c = f"{b}_{suffix}"
+            v = d.stats.num(d.T, c).ppf(d.u(c))
+            v[~present[:, j]] = np.nan
+            f[c] = v
+    for j, c in enumerate(BUILDING_OTHER, start=len(BUILDING_BASES)):
+        m = d.stats.m(d.T, c)
+        absent = ~present[:, j]
         if isinstance(m, CategoricalMarginal):
-            codes = m.codes(rng.random(n))
-            codes[missing] = -1
-            f[c] = cat(codes, m.levels)
+            col_codes = m.codes(d.u(c), d.orders.get(c))
+            col_codes[absent] = -1
+            f[c] = cat(col_codes, m.levels)
         else:
             assert isinstance(m, NumericMarginal)
-            v = m.ppf(phi(0.6 * size + 0.8 * rng.standard_normal(n)))
-            v[missing] = np.nan
+            v = m.ppf(d.u(c))
+            v[absent] = np.nan
             f[c] = v
 
 
-def _social_circle(f: Frame, T: str, rng: np.random.Generator, n: int, stats: Stats, lat: Latents) -> None:
-    missing = rng.random(n) < stats.num(T, "OBS_30_CNT_SOCIAL_CIRCLE").missing
-    u = rng.random(n)
-    obs30 = stats.num(T, "OBS_30_CNT_SOCIAL_CIRCLE").ppf(u)
-    obs60 = stats.num(T, "OBS_60_CNT_SOCIAL_CIRCLE").ppf(np.clip(u + 0.01 * rng.standard_normal(n), 0, 1))
-    def30 = stats.cond(T, "DEF_30_CNT_SOCIAL_CIRCLE").sample(
-        rng, {"OBS_30_CNT_SOCIAL_CIRCLE": obs30}, _copula(rng, lat.risk, 0.3)
+def _social_circle(f: Frame, d: _Draw) -> None:
+    """Observed / defaulted acquaintances: missing together; defaults never above observations."""
+    lead = "OBS_30_CNT_SOCIAL_CIRCLE"
+    miss_u = d.miss(lead)
+    missing = (d.rng.random(d.n) if miss_u is None else miss_u) < d.stats.num(d.T, lead).missing
+    obs30 = d.stats.num(d.T, lead).ppf(d.u(lead))
+    obs60 = d.stats.num(d.T, "OBS_60_CNT_SOCIAL_CIRCLE").ppf(d.u("OBS_60_CNT_SOCIAL_CIRCLE"))
+    def30 = d.stats.cond(d.T, "DEF_30_CNT_SOCIAL_CIRCLE").sample(
+        d.rng, {"OBS_30_CNT_SOCIAL_CIRCLE": obs30}, d.u("DEF_30_CNT_SOCIAL_CIRCLE")
     )
     def30 = np.minimum(np.nan_to_num(def30), obs30)
-    def60 = stats.cond(T, "DEF_60_CNT_SOCIAL_CIRCLE").sample(rng, {"DEF_30_CNT_SOCIAL_CIRCLE": def30})
+    def60 = d.stats.cond(d.T, "DEF_60_CNT_SOCIAL_CIRCLE").sample(
+        d.rng, {"DEF_30_CNT_SOCIAL_CIRCLE": def30}, d.u("DEF_60_CNT_SOCIAL_CIRCLE")
+    )
     def60 = np.minimum(np.nan_to_num(def60), obs60)
     for c, v in (("OBS_30", obs30), ("DEF_30", def30), ("OBS_60", obs60), ("DEF_60", def60)):
         v = v.astype(float)

@@ -18,11 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from synthetic.application import BUILDING_BASES, BUILDING_OTHER, DOCUMENT_FLAGS
+from synthetic.joint import PRIVACY_MIN, fit_copula, pattern_codes
 from synthetic.schema import KEY_COLUMNS, TABLES, column_types, csv_name
 from synthetic.stats import STATS_PATH
 
 N_QUANTILES = 201
 MIN_GROUP = 150  # rows needed for a conditional group of its own (else the fallback marginal)
+assert MIN_GROUP >= PRIVACY_MIN
 ATOM_SHARE = 0.002
 ATOM_MIN_COUNT = 8
 MAX_ALL_ATOMS = 120  # numeric columns with at most this many distinct values are all atoms
@@ -34,6 +37,7 @@ DERIVED: dict[str, dict[str, Any]] = {
         "CREDIT_OVER_GOODS": lambda d: d.AMT_CREDIT / d.AMT_GOODS_PRICE,
         "ANNUITY_OVER_CREDIT": lambda d: d.AMT_ANNUITY / d.AMT_CREDIT,
         "ADULTS": lambda d: d.CNT_FAM_MEMBERS - d.CNT_CHILDREN,
+        "NOT_EMPLOYED": lambda d: (d.DAYS_EMPLOYED == SENTINEL).astype(float),
         "EMPLOYED_SHARE": lambda d: (
             (d.DAYS_EMPLOYED.where(d.DAYS_EMPLOYED < SENTINEL)) / (d.DAYS_BIRTH + 18 * 365)
         ),
@@ -108,14 +112,16 @@ SUBSETS: dict[str, dict[str, Any]] = {
 # Conditionals: name -> (child, [parents]); numeric parents are cut at their deciles (or given bins).
 CONDITIONALS: dict[str, dict[str, tuple[str, list[str]]]] = {
     "application_train": {
-        "NAME_INCOME_TYPE": ("NAME_INCOME_TYPE", ["DAYS_BIRTH"]),
-        "DAYS_EMPLOYED": ("DAYS_EMPLOYED", ["NAME_INCOME_TYPE"]),
+        "NAME_INCOME_TYPE": ("NAME_INCOME_TYPE", ["DAYS_EMPLOYED"]),
         "EMPLOYED_SHARE": ("EMPLOYED_SHARE", ["DAYS_BIRTH"]),
+        "NOT_EMPLOYED": ("NOT_EMPLOYED", ["DAYS_BIRTH"]),
         "ORGANIZATION_TYPE": ("ORGANIZATION_TYPE", ["NAME_INCOME_TYPE"]),
+        "OCCUPATION_BY_ORG": ("OCCUPATION_TYPE", ["ORGANIZATION_TYPE"]),
         "OCCUPATION_TYPE": ("OCCUPATION_TYPE", ["NAME_INCOME_TYPE"]),
-        "FLAG_EMP_PHONE": ("FLAG_EMP_PHONE", ["NAME_INCOME_TYPE"]),
+        "EDUCATION_BY_OCC": ("NAME_EDUCATION_TYPE", ["OCCUPATION_TYPE"]),
         "NAME_EDUCATION_TYPE": ("NAME_EDUCATION_TYPE", ["NAME_INCOME_TYPE"]),
-        "AMT_INCOME_TOTAL": ("AMT_INCOME_TOTAL", ["NAME_EDUCATION_TYPE"]),
+        "INCOME_BY_OCC": ("AMT_INCOME_TOTAL", ["OCCUPATION_TYPE"]),
+        "DOC_PATTERN": ("DOC_PATTERN", ["NAME_CONTRACT_TYPE"]),
         "AMT_GOODS_PRICE": ("AMT_GOODS_PRICE", ["NAME_CONTRACT_TYPE"]),
         "CREDIT_OVER_GOODS": ("CREDIT_OVER_GOODS", ["NAME_CONTRACT_TYPE", "AMT_GOODS_PRICE"]),
         "ANNUITY_OVER_CREDIT": ("ANNUITY_OVER_CREDIT", ["NAME_CONTRACT_TYPE", "AMT_CREDIT"]),
@@ -196,12 +202,58 @@ CONDITIONALS: dict[str, dict[str, tuple[str, list[str]]]] = {
     },
 }
 
+# Pattern blocks: name -> (columns, "present" | "one"); a derived categorical column of bit strings.
+PATTERNS: dict[str, dict[str, tuple[list[str], str]]] = {
+    "application_train": {
+        "HOUSING_PATTERN": ([f"{b}_AVG" for b in BUILDING_BASES] + list(BUILDING_OTHER), "present"),
+        "DOC_PATTERN": (DOCUMENT_FLAGS, "one"),
+    },
+}
+
+# Gaussian copulas: the columns whose joint dependence is fitted (values, ranked categoricals, presence).
+_APP_NOT_IN_COPULA = {"TARGET", "AMT_CREDIT", "AMT_ANNUITY", "CNT_FAM_MEMBERS", *DOCUMENT_FLAGS}
+_APP_CATEGORICALS = [
+    "NAME_CONTRACT_TYPE", "CODE_GENDER", "FLAG_OWN_CAR", "FLAG_OWN_REALTY", "NAME_TYPE_SUITE",
+    "NAME_INCOME_TYPE", "NAME_EDUCATION_TYPE", "NAME_FAMILY_STATUS", "NAME_HOUSING_TYPE",
+    "OCCUPATION_TYPE", "WEEKDAY_APPR_PROCESS_START", "ORGANIZATION_TYPE", "FONDKAPREMONT_MODE",
+    "HOUSETYPE_MODE", "WALLSMATERIAL_MODE", "EMERGENCYSTATE_MODE", "HOUSING_PATTERN", "DOC_PATTERN",
+]  # fmt: skip
+MISSING_RANGE = (0.005, 0.995)  # presence is a copula variable for columns missing this often
+
+
+def _copula_spec(df: pd.DataFrame, table: str) -> dict[str, Any] | None:
+    if table != "application_train":
+        return None
+    types = column_types(table)
+    housing = {f"{b}_{s}" for b in BUILDING_BASES for s in ("AVG", "MODE", "MEDI")} | set(BUILDING_OTHER)
+    values = [
+        c for c, t in types.items() if t != "VARCHAR" and c not in KEY_COLUMNS and c not in _APP_NOT_IN_COPULA
+    ] + ["CREDIT_OVER_GOODS", "ANNUITY_OVER_CREDIT", "ADULTS", "EMPLOYED_SHARE"]
+    missing = [
+        c
+        for c in types
+        if c not in KEY_COLUMNS
+        and c not in housing
+        and c not in _APP_NOT_IN_COPULA
+        and MISSING_RANGE[0] <= df[c].isna().mean() <= MISSING_RANGE[1]
+    ]
+    present_bits = df["HOUSING_PATTERN"].map(lambda p: p.count("1") if p != "other" else np.nan)
+    return {
+        "values": values,
+        "categoricals": _APP_CATEGORICALS,
+        "missing": missing,
+        "order_key": "AMT_INCOME_TOTAL",
+        "order_keys": {"HOUSING_PATTERN": present_bits.astype(float)},
+    }
+
+
 # Numeric parents cut at fixed bins instead of deciles.
 FIXED_BINS: dict[str, list[float]] = {
     "OBS_30_CNT_SOCIAL_CIRCLE": [0.5, 1.5, 2.5, 4.5, 8.5],
     "DEF_30_CNT_SOCIAL_CIRCLE": [0.5, 1.5, 2.5],
     "NUM_INSTALMENT_VERSION": [0.5, 1.5],
     "REGION_RATING_CLIENT": [1.5, 2.5],
+    "DAYS_EMPLOYED": [365000.0],
     "REG_CITY_NOT_WORK_CITY": [0.5],
     "REG_REGION_NOT_WORK_REGION": [0.5],
     "REG_REGION_NOT_LIVE_REGION": [0.5],
@@ -227,6 +279,26 @@ def _sentinel_pattern(d: pd.DataFrame) -> pd.Series:
     return bits.where(d[cols[0]].notna())
 
 
+#: Kaggle's amounts are multiples of 4.5 (a currency conversion): candidate grids, finest first.
+GRIDS = (4.5, 9.0, 45.0, 90.0, 225.0, 450.0, 900.0, 2250.0, 4500.0)
+GRID_SHARE = 0.99
+
+
+def _grid(x: np.ndarray) -> float | None:
+    """The coarsest candidate grid that (almost) every non-zero value lies on, if any."""
+    nz = x[x != 0]
+    if nz.size < PRIVACY_MIN:
+        return None
+    best = None
+    for g in GRIDS:
+        r = np.abs(nz / g - np.round(nz / g))
+        if np.mean(r < 1e-6) >= GRID_SHARE:
+            best = g
+        else:
+            break
+    return best
+
+
 def _decimals(x: np.ndarray) -> int | None:
     for d in range(0, 7):
         scaled = x * 10**d
@@ -245,6 +317,9 @@ def fit_numeric(s: pd.Series, integer: bool) -> dict[str, Any]:
         out.update(atoms=[0.0], atom_probs=[1.0], quantiles=[], decimals=0)
         return out
     out["decimals"] = 0 if integer else _decimals(vals)
+    grid = None if integer else _grid(vals)
+    if grid is not None:
+        out["grid"] = grid
     uniq, counts = np.unique(vals, return_counts=True)
     if uniq.size <= MAX_ALL_ATOMS:
         keep = np.ones(uniq.size, dtype=bool)
@@ -318,7 +393,7 @@ def fit_conditional(
             g = fit_column(df.loc[idx, child], kind)
             if kind == "VARCHAR" and levels is not None:
                 g = _align_levels(g, levels)
-            groups[str(k)] = g
+            groups[str(k)] = {**g, "n": len(idx)}
     fallback = fit_column(df[child], kind)
     return {"child": child, "parents": parents, "bins": bins, "groups": groups, "fallback": fallback}
 
@@ -329,27 +404,33 @@ def _align_levels(g: dict[str, Any], levels: list[str]) -> dict[str, Any]:
     return {**g, "levels": [lv for lv, _ in keep], "probs": [p for _, p in keep]}
 
 
-def fit_table(
-    df: pd.DataFrame, table: str, model: str | None = None
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Marginals of every column and of the derived columns; conditionals. ``model``: whose
-    derived columns and conditionals to use (application_test reuses application_train's)."""
+def fit_table(df: pd.DataFrame, table: str, model: str | None = None) -> dict[str, Any]:
+    """Marginals of every column and of the derived columns; conditionals; pattern blocks; the copula.
+    ``model``: whose derived columns and conditionals to use (application_test reuses application_train's)."""
     types = column_types(table)
+    own_model = model is None or model == table
     table = model or table
     for name, fn in DERIVED.get(table, {}).items():
         df[name] = fn(df)
         df = df.copy()
+    patterns = {}
+    for name, (cols, on) in PATTERNS.get(table, {}).items():
+        df[name], patterns[name] = pattern_codes(df, cols, on)
     subsets = SUBSETS.get(table, {})
     marg = {c: fit_column(df[c], t) for c, t in types.items() if c not in KEY_COLUMNS}
     for name in DERIVED.get(table, {}):
         rows = df[subsets[name](df).fillna(False).astype(bool)] if name in subsets else df
         marg[name] = fit_column(rows[name], _kind_of(df, types, name))
+    for name in PATTERNS.get(table, {}):
+        marg[name] = fit_column(df[name], "VARCHAR")
     conds = {}
     for name, (child, parents) in CONDITIONALS.get(table, {}).items():
         lv = marg[child]["levels"] if marg[child]["kind"] == "cat" else None
         rows = df[subsets[child](df).fillna(False).astype(bool)] if child in subsets else df
         conds[name] = fit_conditional(rows, types, child, parents, lv)
-    return marg, conds
+    spec = _copula_spec(df, table) if own_model else None
+    copula = fit_copula(df, **spec) if spec else None
+    return {"marginals": marg, "conditionals": conds, "patterns": patterns, "copula": copula}
 
 
 def fit_extra(sample_dir: Path | None) -> dict[str, Any]:
@@ -375,19 +456,29 @@ def fit_extra(sample_dir: Path | None) -> dict[str, Any]:
 def fit_all(marginals_dir: Path, sample_dir: Path | None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "about": "Summary statistics of the real Home Credit tables (levels, frequencies, missing rates, "
-        "quantiles, frequent values): no rows. Written by `python -m synthetic.fit`.",
+        "quantiles, frequent values, frequent patterns of column blocks, a correlation matrix of normal "
+        f"scores), each computed on at least {PRIVACY_MIN} rows: no rows. Written by `python -m synthetic.fit`.",
+        "privacy_min": PRIVACY_MIN,
         "marginals": {},
         "conditionals": {},
+        "patterns": {},
+        "copulas": {},
     }
     for table in TABLES:
         path = marginals_dir / csv_name(table)
         df = pd.read_csv(path, low_memory=False)
-        marg, conds = fit_table(df, table, "application_train" if table == "application_test" else table)
+        fitted = fit_table(df, table, "application_train" if table == "application_test" else None)
+        marg, conds = fitted["marginals"], fitted["conditionals"]
         out["marginals"][table] = marg
         if conds:
             out["conditionals"][table] = conds
+        if fitted["patterns"]:
+            out["patterns"][table] = fitted["patterns"]
+        if fitted["copula"]:
+            out["copulas"][table] = fitted["copula"]
         print(
-            f"fitted {table}: {len(df):,} rows, {len(marg)} columns, {len(conds)} conditionals",
+            f"fitted {table}: {len(df):,} rows, {len(marg)} columns, {len(conds)} conditionals, "
+            f"{len(fitted['patterns'])} pattern blocks, copula: {bool(fitted['copula'])}",
             file=sys.stderr,
         )
     out["extra"] = fit_extra(sample_dir)

@@ -33,6 +33,7 @@ class NumericMarginal:
     quantiles: np.ndarray
     decimals: int | None
     integer: bool
+    grid: float | None = None
     _knots: tuple[np.ndarray, np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -47,6 +48,7 @@ class NumericMarginal:
             quantiles=np.asarray(d.get("quantiles", []), dtype=float),
             decimals=d.get("decimals"),
             integer=bool(d.get("integer", False)),
+            grid=d.get("grid"),
         )
 
     def _build_knots(self) -> tuple[np.ndarray, np.ndarray]:
@@ -95,22 +97,33 @@ class NumericMarginal:
         """Values (never missing) for uniforms ``u``."""
         us, xs = self._knots
         out = np.interp(u, us, xs)
+        if self.quantiles.size < 2:
+            return out  # atoms only: exactly the fitted values (Kaggle's float spellings included)
         return self.round(out)
 
     def round(self, x: np.ndarray) -> np.ndarray:
         if self.integer:
             return np.rint(x)
+        if self.grid:
+            return np.round(np.rint(x / self.grid) * self.grid, 6)
         if self.decimals is not None:
             return np.round(x, self.decimals)
         return x
 
-    def sample(self, rng: np.random.Generator, n: int, u: np.ndarray | None = None) -> np.ndarray:
-        """Values with NaN at the missing rate; ``u`` (optional) drives the value ranks."""
+    def sample(
+        self,
+        rng: np.random.Generator,
+        n: int,
+        u: np.ndarray | None = None,
+        miss_u: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Values with NaN at the missing rate; ``u`` (optional) drives the value ranks, ``miss_u``
+        (optional) which rows are missing (those below the missing rate)."""
         if u is None:
             u = rng.random(n)
         out = self.ppf(u)
         if self.missing > 0:
-            out[rng.random(n) < self.missing] = np.nan
+            out[(rng.random(n) if miss_u is None else miss_u) < self.missing] = np.nan
         return out
 
 
@@ -124,19 +137,34 @@ class CategoricalMarginal:
     def from_json(cls, d: dict[str, Any]) -> CategoricalMarginal:
         return cls(float(d["missing"]), list(d["levels"]), np.asarray(d["probs"], dtype=float))
 
-    def codes(self, u: np.ndarray) -> np.ndarray:
-        """Level indices (never missing) for uniforms ``u``."""
-        cum = np.cumsum(self.probs)
+    def codes(self, u: np.ndarray, order: list[str] | None = None) -> np.ndarray:
+        """Level indices (never missing) for uniforms ``u``; ``order``: the levels from low to high ``u``
+        (default: as stored), e.g. the order a copula was fitted with."""
+        if order is None:
+            cum = np.cumsum(self.probs)
+            cum /= cum[-1]
+            return np.minimum(np.searchsorted(cum, u, side="right"), len(self.levels) - 1)
+        index = {lv: i for i, lv in enumerate(self.levels)}
+        perm = np.asarray([index[lv] for lv in order if lv in index], dtype=np.int64)
+        perm = np.concatenate([perm, np.setdiff1d(np.arange(len(self.levels)), perm)])
+        cum = np.cumsum(self.probs[perm])
         cum /= cum[-1]
-        return np.minimum(np.searchsorted(cum, u, side="right"), len(self.levels) - 1)
+        return perm[np.minimum(np.searchsorted(cum, u, side="right"), perm.size - 1)]
 
-    def sample_codes(self, rng: np.random.Generator, n: int, u: np.ndarray | None = None) -> np.ndarray:
+    def sample_codes(
+        self,
+        rng: np.random.Generator,
+        n: int,
+        u: np.ndarray | None = None,
+        miss_u: np.ndarray | None = None,
+        order: list[str] | None = None,
+    ) -> np.ndarray:
         """Level indices with -1 for missing."""
         if u is None:
             u = rng.random(n)
-        out = self.codes(u)
+        out = self.codes(u, order)
         if self.missing > 0:
-            out[rng.random(n) < self.missing] = -1
+            out[(rng.random(n) if miss_u is None else miss_u) < self.missing] = -1
         return out
 
 
@@ -215,19 +243,31 @@ class Conditional:
             out.append((self.groups.get(key, self.fallback), idx))
         return out
 
+    def known(self, parent_values: dict[str, ParentValue]) -> np.ndarray:
+        """Rows whose parent group was fitted (the others use the fallback marginal)."""
+        n = _length(parent_values[self.parents[0]])
+        out = np.zeros(n, dtype=bool)
+        for m, idx in self._groups_of(parent_values):
+            out[idx] = m is not self.fallback
+        return out
+
     def sample(
-        self, rng: np.random.Generator, parent_values: dict[str, ParentValue], u: np.ndarray | None = None
+        self,
+        rng: np.random.Generator,
+        parent_values: dict[str, ParentValue],
+        u: np.ndarray | None = None,
+        miss_u: np.ndarray | None = None,
     ) -> np.ndarray:
         """Numeric child: values with NaN at each group's missing rate."""
         n = _length(parent_values[self.parents[0]])
         if u is None:
             u = rng.random(n)
-        miss_u = rng.random(n)
+        miss_u = rng.random(n) if miss_u is None else miss_u
         out = np.empty(n)
         for m, idx in self._groups_of(parent_values):
             assert isinstance(m, NumericMarginal), f"{self.child} is not numeric"
-            vals = m.ppf(u[idx])
-            vals[miss_u[idx] < m.missing] = np.nan
+            vals = m.ppf(rerank(rng, u[idx]))
+            vals[rerank(rng, miss_u[idx]) < m.missing] = np.nan
             out[idx] = vals
         return out
 
@@ -237,12 +277,15 @@ class Conditional:
         parent_values: dict[str, ParentValue],
         levels: list[str],
         u: np.ndarray | None = None,
+        miss_u: np.ndarray | None = None,
+        order: list[str] | None = None,
     ) -> np.ndarray:
-        """Categorical child: indices into ``levels``, -1 for missing."""
+        """Categorical child: indices into ``levels``, -1 for missing; ``order`` as in
+        :meth:`CategoricalMarginal.codes`."""
         n = _length(parent_values[self.parents[0]])
         if u is None:
             u = rng.random(n)
-        miss_u = rng.random(n)
+        miss_u = rng.random(n) if miss_u is None else miss_u
         index = {lv: i for i, lv in enumerate(levels)}
         out = np.empty(n, dtype=np.int64)
         for m, idx in self._groups_of(parent_values):
@@ -251,10 +294,22 @@ class Conditional:
                 out[idx] = -1
                 continue
             remap = np.asarray([index[lv] for lv in m.levels], dtype=np.int64)
-            codes = remap[m.codes(u[idx])]
-            codes[miss_u[idx] < m.missing] = -1
+            codes = remap[m.codes(rerank(rng, u[idx]), order)]
+            codes[rerank(rng, miss_u[idx]) < m.missing] = -1
             out[idx] = codes
         return out
+
+
+def rerank(rng: np.random.Generator, u: np.ndarray) -> np.ndarray:
+    """Uniforms in the same order as ``u`` but uniform on (0, 1) within this group: copula uniforms
+    correlated with a conditional's parents are not uniform inside a parent group, and would distort
+    the group's fitted distribution."""
+    k = u.size
+    if k == 0:
+        return u
+    ranks = np.empty(k)
+    ranks[np.argsort(u, kind="stable")] = np.arange(k)
+    return (ranks + rng.random(k)) / k
 
 
 def _length(v: ParentValue) -> int:
@@ -262,10 +317,78 @@ def _length(v: ParentValue) -> int:
 
 
 @dataclass
+class Copula:
+    """A Gaussian copula over normal scores: the correlation matrix of the variables' normal scores
+    (a variable is a column's value rank, ``COLUMN:missing`` its presence, or a categorical column
+    whose levels are ranked in ``orders[COLUMN]``). ``sample`` gives correlated uniforms."""
+
+    variables: list[str]
+    corr: np.ndarray
+    orders: dict[str, list[str]]
+    _chol: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._chol = np.linalg.cholesky(nearest_correlation(self.corr))
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Copula:
+        return cls(list(d["variables"]), np.asarray(d["corr"], dtype=float), dict(d.get("orders", {})))
+
+    def sample(self, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+        """Uniforms per variable, ``n`` rows, with the fitted dependence."""
+        z = rng.standard_normal((n, len(self.variables))) @ self._chol.T
+        u = phi(z)
+        return {v: u[:, i] for i, v in enumerate(self.variables)}
+
+
+def nearest_correlation(corr: np.ndarray, floor: float = 1e-4) -> np.ndarray:
+    """A positive-definite correlation matrix close to ``corr`` (eigenvalues clipped, unit diagonal)."""
+    c = 0.5 * (corr + corr.T)
+    w, v = np.linalg.eigh(c)
+    c = (v * np.maximum(w, floor)) @ v.T
+    d = np.sqrt(np.diag(c))
+    c = c / np.outer(d, d)
+    np.fill_diagonal(c, 1.0)
+    return c
+
+
+@dataclass
+class Pattern:
+    """A block of 0/1 columns drawn together: the frequent real patterns (a categorical column of
+    bit strings, fitted like any other, e.g. per contract type) and, for the rest (``OTHER``), an
+    independent rate per column."""
+
+    columns: list[str]
+    other_rates: np.ndarray
+
+    OTHER = "other"
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Pattern:
+        return cls(list(d["columns"]), np.asarray(d["other"]["rates"], dtype=float))
+
+    def bits(self, rng: np.random.Generator, codes: np.ndarray, levels: list[str]) -> np.ndarray:
+        """``(n, len(columns))`` booleans for pattern codes (``OTHER`` and missing codes draw per column)."""
+        table = np.asarray(
+            [[ch == "1" for ch in lv] if lv != self.OTHER else [False] * len(self.columns) for lv in levels]
+            + [[False] * len(self.columns)],
+            dtype=bool,
+        )
+        out = table[np.where(codes < 0, len(levels), codes)]
+        other = np.isin(codes, [i for i, lv in enumerate(levels) if lv == self.OTHER]) | (codes < 0)
+        k = int(other.sum())
+        if k:
+            out[other] = rng.random((k, len(self.columns))) < self.other_rates
+        return out
+
+
+@dataclass
 class Stats:
     marginals: dict[str, dict[str, Marginal]]
     conditionals: dict[str, dict[str, Conditional]]
     extra: dict[str, Any]
+    copulas: dict[str, Copula] = field(default_factory=dict)
+    patterns: dict[str, dict[str, Pattern]] = field(default_factory=dict)
 
     def m(self, table: str, column: str) -> Marginal:
         return self.marginals[table][column]
@@ -292,7 +415,11 @@ def load_stats_json(path: Path) -> Stats:
         t: {name: Conditional.from_json(d) for name, d in items.items()}
         for t, items in raw.get("conditionals", {}).items()
     }
-    return Stats(marg, cond, raw.get("extra", {}))
+    copulas = {t: Copula.from_json(d) for t, d in raw.get("copulas", {}).items()}
+    patterns = {
+        t: {name: Pattern.from_json(d) for name, d in items.items()} for t, items in raw.get("patterns", {}).items()
+    }
+    return Stats(marg, cond, raw.get("extra", {}), copulas, patterns)
 
 
 @lru_cache(maxsize=2)

@@ -1,0 +1,150 @@
+"""Fit the joint structure of a table from real rows, as summary statistics only.
+
+- **Pattern blocks**: columns that are on/off together (the housing block present or missing, the
+  document flags) become one categorical column of bit strings. Only patterns seen in at least
+  :data:`PRIVACY_MIN` rows are kept; the rest is pooled as ``other``, drawn column by column from the
+  pooled rates (stored only when the pool itself has :data:`PRIVACY_MIN` rows).
+- **Gaussian copula**: every variable (a column's value, its presence, a categorical column with its
+  levels ranked) is turned into normal scores (average ranks -> inverse normal CDF); the stored
+  statistic is their correlation matrix, each entry computed on the rows where both variables are
+  present and set to 0 when fewer than :data:`PRIVACY_MIN` rows support it.
+
+Nothing computed on fewer than :data:`PRIVACY_MIN` rows is ever stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtri
+from scipy.stats import rankdata
+
+from synthetic.stats import nearest_correlation, phi
+
+#: The fewest real rows behind any stored group statistic (pattern, conditional group, correlation).
+PRIVACY_MIN = 50
+OTHER = "other"
+MISSING_SUFFIX = ":missing"
+CORR_DECIMALS = 4
+
+
+def pattern_codes(df: pd.DataFrame, columns: list[str], on: str) -> tuple[pd.Series, dict[str, Any]]:
+    """Bit strings over ``columns`` (``on``: ``"present"`` = not missing, ``"one"`` = value 1), rare
+    patterns (fewer than PRIVACY_MIN rows) replaced by ``other``; and the pooled per-column rates of
+    the ``other`` rows (empty when the pool is smaller than PRIVACY_MIN)."""
+    bits = df[columns].notna() if on == "present" else (df[columns] == 1)
+    codes = bits.astype(int).astype(str).agg("".join, axis=1)
+    counts = codes.value_counts()
+    rare = codes.map(counts) < PRIVACY_MIN
+    codes = codes.where(~rare, OTHER)
+    n_other = int(rare.sum())
+    rates = bits[rare].mean().round(6).tolist() if n_other >= PRIVACY_MIN else [0.0] * len(columns)
+    kept = {str(p): int(c) for p, c in counts.items() if c >= PRIVACY_MIN}
+    other: dict[str, Any] = {"rates": rates}
+    if n_other >= PRIVACY_MIN:
+        other["n"] = n_other
+    return codes, {"columns": columns, "on": on, "counts": kept, "other": other}
+
+
+def normal_scores(x: np.ndarray) -> np.ndarray:
+    """Inverse-normal of average ranks over the non-missing values (NaN stays NaN)."""
+    out = np.full(x.shape, np.nan)
+    ok = ~np.isnan(x)
+    k = int(ok.sum())
+    if k:
+        out[ok] = ndtri((rankdata(x[ok], method="average") - 0.5) / k)
+    return out
+
+
+def level_order(levels: pd.Series, key: pd.Series) -> list[str]:
+    """Levels sorted by the mean of ``key`` (a normal score) over their rows; levels seen in fewer than
+    PRIVACY_MIN rows (or with no key) go last, alphabetically."""
+    frame = pd.DataFrame({"lv": levels.astype(object), "key": key})
+    frame = frame[frame.lv.notna()]
+    grp = frame.groupby("lv").key.agg(["mean", "count"])
+    ok = grp[(grp["count"] >= PRIVACY_MIN) & grp["mean"].notna()].sort_values("mean")
+    rest = sorted(str(v) for v in grp.index if v not in ok.index)
+    return [str(v) for v in ok.index] + rest
+
+
+def fit_copula(
+    df: pd.DataFrame,
+    values: list[str],
+    categoricals: list[str],
+    missing: list[str],
+    order_key: str,
+    order_keys: dict[str, pd.Series] | None = None,
+) -> dict[str, Any]:
+    """Correlation of normal scores of ``values`` (numeric columns), ``categoricals`` (levels ranked by
+    the mean normal score of ``order_key``, or of ``order_keys[column]``) and the presence of the
+    ``missing`` columns."""
+    key = pd.Series(normal_scores(pd.to_numeric(df[order_key], errors="coerce").to_numpy(float)), df.index)
+    order_keys = order_keys or {}
+    names: list[str] = []
+    cols: list[np.ndarray] = []
+    orders: dict[str, list[str]] = {}
+    for c in values:
+        names.append(c)
+        cols.append(normal_scores(pd.to_numeric(df[c], errors="coerce").to_numpy(float)))
+    for c in categoricals:
+        order = level_order(df[c], order_keys.get(c, key))
+        orders[c] = order
+        pos = df[c].astype(object).map({lv: i for i, lv in enumerate(order)})
+        names.append(c)
+        cols.append(normal_scores(pd.to_numeric(pos, errors="coerce").to_numpy(float)))
+    for c in missing:
+        names.append(c + MISSING_SUFFIX)
+        cols.append(normal_scores(df[c].notna().to_numpy(float)))
+    z = np.column_stack(cols)
+    corr, support = pairwise_corr(z)
+    corr[support < PRIVACY_MIN] = 0.0
+    np.fill_diagonal(corr, 1.0)
+    corr = calibrate(corr, z)
+    used = support[np.abs(corr) > 0]
+    return {
+        "variables": names,
+        "orders": orders,
+        "corr": np.round(corr, CORR_DECIMALS).tolist(),
+        "n": int(used.min()) if used.size else int(len(df)),
+    }
+
+
+def calibrate(target: np.ndarray, z: np.ndarray, rounds: int = 4, n: int = 20_000, seed: int = 0) -> np.ndarray:
+    """The latent correlation whose draws, once cut into each variable's discrete levels (ties,
+    atoms, presence flags), show the ``target`` correlation of normal scores: cutting weakens
+    correlations (two 0/1 flags that always agree have a score correlation well below their latent
+    one), so the latent matrix is raised until the simulated scores match. Only aggregate quantities
+    enter (each variable's sorted score values are used in memory, never stored)."""
+    levels = [np.sort(col[~np.isnan(col)]) for col in z.T]
+    rng = np.random.default_rng(seed)
+    latent = target.copy()
+    active = target != 0
+    for _ in range(rounds):
+        chol = np.linalg.cholesky(nearest_correlation(latent))
+        u = phi(rng.standard_normal((n, target.shape[0])) @ chol.T)
+        sim = np.column_stack(
+            [lv[np.minimum((u[:, i] * lv.size).astype(np.int64), lv.size - 1)] if lv.size else u[:, i]
+             for i, lv in enumerate(levels)]
+        )  # fmt: skip
+        got = np.nan_to_num(np.corrcoef(sim, rowvar=False))
+        latent = np.where(active, np.clip(latent + (target - got), -0.995, 0.995), 0.0)
+        np.fill_diagonal(latent, 1.0)
+    return nearest_correlation(latent)
+
+
+def pairwise_corr(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pearson correlations over pairwise-complete rows (matrix form) and the number of rows behind each;
+    a variable constant on the shared rows gets 0."""
+    m = (~np.isnan(z)).astype(float)
+    z0 = np.nan_to_num(z)
+    n = m.T @ m
+    sx = z0.T @ m  # sum of x over rows where y is present
+    sxx = (z0 * z0).T @ m
+    sxy = z0.T @ z0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = n * sxy - sx * sx.T
+        var = (n * sxx - sx * sx) * (n * sxx.T - sx.T * sx.T)
+        corr = np.where(var > 0, cov / np.sqrt(np.where(var > 0, var, 1.0)), 0.0)
+    return np.clip(corr, -1.0, 1.0), n.astype(np.int64)
