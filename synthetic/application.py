@@ -14,6 +14,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from synthetic.frame import Frame, cat
+from synthetic.joint import OTHER
 from synthetic.stats import CategoricalMarginal, NumericMarginal, Stats
 
 SENTINEL = 365243.0
@@ -53,6 +54,7 @@ class _Draw:
 
     def __init__(self, rng: np.random.Generator, n: int, stats: Stats, table: str) -> None:
         self.rng, self.n, self.stats, self.T = rng, n, stats, table
+        self.C = COPULA_TABLE  # conditionals and patterns: fitted on the (many more) train applicants
         copula = stats.copulas[COPULA_TABLE]
         self.orders = copula.orders
         self.U = copula.sample(rng, n)
@@ -74,12 +76,12 @@ class _Draw:
         return cat(m.sample_codes(self.rng, self.n, self.u(col), self.miss(col), self.orders.get(col)), m.levels)
 
     def cond_num(self, name: str, parents: dict, col: str | None = None) -> np.ndarray:
-        col = col or self.stats.cond(self.T, name).child
-        return self.stats.cond(self.T, name).sample(self.rng, parents, self.u(col), self.miss(col))
+        col = col or self.stats.cond(self.C, name).child
+        return self.stats.cond(self.C, name).sample(self.rng, parents, self.u(col), self.miss(col))
 
     def cond_codes(self, name: str, parents: dict) -> np.ndarray:
-        c = self.stats.cond(self.T, name)
-        levels = self.stats.cat(self.T, c.child).levels
+        c = self.stats.cond(self.C, name)
+        levels = self.stats.cat(self.C, c.child).levels
         return c.sample_codes(
             self.rng, parents, levels, self.u(c.child), self.miss(c.child), self.orders.get(c.child)
         )
@@ -87,13 +89,13 @@ class _Draw:
     def cond_cat(self, name: str, parents: dict, fallback: tuple[str, dict] | None = None):
         """A categorical child of ``parents``; rows whose parent group was too rare in the fit use the
         ``fallback`` conditional (name, parents) instead of the overall marginal."""
-        c = self.stats.cond(self.T, name)
+        c = self.stats.cond(self.C, name)
         codes = self.cond_codes(name, parents)
         if fallback is not None:
             known = c.known(parents)
             if not known.all():
                 codes = np.where(known, codes, self.cond_codes(*fallback))
-        return cat(codes, self.stats.cat(self.T, c.child).levels)
+        return cat(codes, self.stats.cat(self.C, c.child).levels)
 
 
 def generate_applicants(
@@ -110,20 +112,36 @@ def generate_applicants(
     f["DAYS_BIRTH"] = birth
 
     # employment: the 365243 sentinel (pensioners, unemployed) <=> organisation XNA <=> no work phone
-    sentinel = d.cond_num("NOT_EMPLOYED", {"DAYS_BIRTH": birth}, "DAYS_EMPLOYED") == 1.0
-    share = d.cond_num("EMPLOYED_SHARE", {"DAYS_BIRTH": birth})
+    fine_age = {"AGE_FINE": birth}
+    sentinel = d.cond_num("NOT_EMPLOYED", fine_age, "DAYS_EMPLOYED") == 1.0
+    share = d.cond_num("EMPLOYED_SHARE", fine_age)
     share = np.where(np.isnan(share), stats.num(T, "EMPLOYED_SHARE").ppf(rng.random(n)), share)
     employed = np.minimum(np.rint(share * (birth + 18 * 365)), -1.0)  # a share of the working life
     f["DAYS_EMPLOYED"] = np.where(sentinel, SENTINEL, employed)
-    inc_type = d.cond_cat("NAME_INCOME_TYPE", {"DAYS_EMPLOYED": f["DAYS_EMPLOYED"]})
+    inc_type = d.cond_cat(
+        "NAME_INCOME_TYPE", {"DAYS_EMPLOYED": f["DAYS_EMPLOYED"], "DAYS_BIRTH": birth}
+    )
+    # age groups too rare in the fit draw from the overall marginal: keep the not-employed consistent
+    not_working = [i for i, lv in enumerate(inc_type[1]) if lv in ("Pensioner", "Unemployed")]
+    if not_working:
+        fix = sentinel & ~np.isin(inc_type[0], not_working)
+        inc_type = (np.where(fix, inc_type[1].index("Pensioner"), inc_type[0]), inc_type[1])
     f["NAME_INCOME_TYPE"] = inc_type
     parents_it = {"NAME_INCOME_TYPE": inc_type}
     org_codes, org_levels = d.cond_cat("ORGANIZATION_TYPE", parents_it)
     if "XNA" in org_levels:
-        org_codes = np.where(sentinel, org_levels.index("XNA"), org_codes)
+        xna = org_levels.index("XNA")
+        stray = ~sentinel & (org_codes == xna)  # e.g. the rare employed pensioner: an employer as a worker
+        if stray.any() and "Working" in inc_type[1]:
+            working = cat(np.full(n, inc_type[1].index("Working")), inc_type[1])
+            org_codes = np.where(stray, d.cond_codes("ORGANIZATION_TYPE", {"NAME_INCOME_TYPE": working}), org_codes)
+        org_codes = np.where(sentinel, xna, org_codes)
     f["ORGANIZATION_TYPE"] = cat(org_codes, org_levels)
+    gender = {"CODE_GENDER": f["CODE_GENDER"]}
     f["OCCUPATION_TYPE"] = d.cond_cat(
-        "OCCUPATION_BY_ORG", {"ORGANIZATION_TYPE": f["ORGANIZATION_TYPE"]}, ("OCCUPATION_TYPE", parents_it)
+        "OCCUPATION_BY_ORG",
+        {"ORGANIZATION_TYPE": f["ORGANIZATION_TYPE"], **gender},
+        ("OCCUPATION_TYPE", {**parents_it, **gender}),
     )
     occ = {"OCCUPATION_TYPE": f["OCCUPATION_TYPE"]}
     f["NAME_EDUCATION_TYPE"] = d.cond_cat("EDUCATION_BY_OCC", occ, ("NAME_EDUCATION_TYPE", parents_it))
@@ -134,14 +152,22 @@ def generate_applicants(
     ct = {"NAME_CONTRACT_TYPE": f["NAME_CONTRACT_TYPE"]}
     goods = d.cond_num("AMT_GOODS_PRICE", ct)
     goods_filled = np.where(np.isnan(goods), stats.num(T, "AMT_GOODS_PRICE").ppf(rng.random(n)), goods)
-    ratio = stats.cond(T, "CREDIT_OVER_GOODS").sample(
+    ratio = stats.cond(d.C, "CREDIT_OVER_GOODS").sample(
         rng, {**ct, "AMT_GOODS_PRICE": goods_filled}, d.u("CREDIT_OVER_GOODS")
     )
     ratio = np.where(np.isnan(ratio), 1.0, ratio)
     credit = stats.num(T, "AMT_CREDIT").round(goods_filled * ratio)  # Kaggle amounts: multiples of 4.5
-    f["AMT_CREDIT"] = np.maximum(credit, 45000.0)
-    f["AMT_GOODS_PRICE"] = goods
-    a_ratio = stats.cond(T, "ANNUITY_OVER_CREDIT").sample(
+    credit = np.maximum(credit, 45000.0)
+    # the standard (goods price, credit) pairs keep their real shares
+    pair_codes, pair_levels = d.cond_cat("LOAN_PAIR", ct)
+    pairs = np.asarray(
+        [[float(x) for x in lv.split("|")] if lv != OTHER else [np.nan, np.nan] for lv in pair_levels]
+        + [[np.nan, np.nan]]
+    )[np.where(pair_codes < 0, len(pair_levels), pair_codes)]
+    standard = ~np.isnan(pairs[:, 0])
+    f["AMT_GOODS_PRICE"] = np.where(standard, pairs[:, 0], goods)
+    f["AMT_CREDIT"] = np.where(standard, pairs[:, 1], credit)
+    a_ratio = stats.cond(d.C, "ANNUITY_OVER_CREDIT").sample(
         rng, {**ct, "AMT_CREDIT": f["AMT_CREDIT"]}, d.u("ANNUITY_OVER_CREDIT")
     )
     a_ratio = np.where(np.isnan(a_ratio), stats.num(T, "ANNUITY_OVER_CREDIT").ppf(rng.random(n)), a_ratio)
@@ -154,7 +180,7 @@ def generate_applicants(
     f["NAME_FAMILY_STATUS"] = d.cond_cat("NAME_FAMILY_STATUS", by_age)
     fam = {"NAME_FAMILY_STATUS": f["NAME_FAMILY_STATUS"]}
     f["CNT_CHILDREN"] = d.cond_num("CNT_CHILDREN", {**fam, **by_age})
-    adults = stats.cond(T, "ADULTS").sample(rng, fam, d.u("ADULTS"))
+    adults = stats.cond(d.C, "ADULTS").sample(rng, fam, d.u("ADULTS"))
     adults = np.where(np.isnan(adults), 1.0, np.clip(adults, 1.0, 2.0))
     fm = f["CNT_CHILDREN"] + adults
     fm[rng.random(n) < stats.num(T, "CNT_FAM_MEMBERS").missing] = np.nan
@@ -165,8 +191,12 @@ def generate_applicants(
     rr = {"REGION_RATING_CLIENT": f["REGION_RATING_CLIENT"]}
     f["REGION_RATING_CLIENT_W_CITY"] = d.cond_num("REGION_RATING_CLIENT_W_CITY", rr)
     f["REGION_POPULATION_RELATIVE"] = d.cond_num("REGION_POPULATION_RELATIVE", rr)
-    f["DAYS_REGISTRATION"] = np.maximum(d.cond_num("DAYS_REGISTRATION", by_age), birth + 14 * 365)
-    f["DAYS_ID_PUBLISH"] = np.maximum(d.cond_num("DAYS_ID_PUBLISH", by_age), birth + 14 * 365)
+    # registration and identity document dates as a share of the applicant's life (narrow age groups
+    # keep the renewals at fixed ages and the dates of the big re-issue waves)
+    for col, name in (("DAYS_REGISTRATION", "REGISTRATION_SHARE"), ("DAYS_ID_PUBLISH", "ID_PUBLISH_SHARE")):
+        share_life = d.cond_num(name, fine_age)
+        share_life = np.where(np.isnan(share_life), stats.num(T, name).ppf(rng.random(n)), share_life)
+        f[col] = stats.num(T, col).round(np.minimum(birth * (1.0 - np.clip(share_life, 0.0, 1.0)), 0.0))
     f["OWN_CAR_AGE"] = d.cond_num("OWN_CAR_AGE", {"FLAG_OWN_CAR": f["FLAG_OWN_CAR"]})
 
     for c in ("FLAG_MOBIL", "FLAG_WORK_PHONE", "FLAG_CONT_MOBILE", "FLAG_PHONE", "FLAG_EMAIL"):
@@ -185,7 +215,7 @@ def generate_applicants(
     _social_circle(f, d)
     f["DAYS_LAST_PHONE_CHANGE"] = d.num("DAYS_LAST_PHONE_CHANGE")
     doc_codes, doc_levels = d.cond_cat("DOC_PATTERN", ct)
-    docs = stats.patterns[T]["DOC_PATTERN"].bits(rng, doc_codes, doc_levels)
+    docs = stats.patterns[d.C]["DOC_PATTERN"].bits(rng, doc_codes, doc_levels)
     for j, c in enumerate(DOCUMENT_FLAGS):
         f[c] = docs[:, j].astype(float)
     req_missing = d.miss("AMT_REQ_CREDIT_BUREAU_YEAR")
@@ -214,7 +244,7 @@ def _building(f: Frame, d: _Draw) -> None:
     """The building block: which columns are present follows the fitted patterns (AVG, MODE and MEDI of
     a measure always together), the values their copula variables."""
     codes, levels = d.cat("HOUSING_PATTERN")
-    present = d.stats.patterns[d.T]["HOUSING_PATTERN"].bits(d.rng, codes, levels)
+    present = d.stats.patterns[d.C]["HOUSING_PATTERN"].bits(d.rng, codes, levels)
     for j, b in enumerate(BUILDING_BASES):
         for suffix in ("AVG", "MODE", "MEDI"):
             c = f"{b}_{suffix}"
@@ -242,11 +272,11 @@ def _social_circle(f: Frame, d: _Draw) -> None:
     missing = (d.rng.random(d.n) if miss_u is None else miss_u) < d.stats.num(d.T, lead).missing
     obs30 = d.stats.num(d.T, lead).ppf(d.u(lead))
     obs60 = d.stats.num(d.T, "OBS_60_CNT_SOCIAL_CIRCLE").ppf(d.u("OBS_60_CNT_SOCIAL_CIRCLE"))
-    def30 = d.stats.cond(d.T, "DEF_30_CNT_SOCIAL_CIRCLE").sample(
+    def30 = d.stats.cond(d.C, "DEF_30_CNT_SOCIAL_CIRCLE").sample(
         d.rng, {"OBS_30_CNT_SOCIAL_CIRCLE": obs30}, d.u("DEF_30_CNT_SOCIAL_CIRCLE")
     )
     def30 = np.minimum(np.nan_to_num(def30), obs30)
-    def60 = d.stats.cond(d.T, "DEF_60_CNT_SOCIAL_CIRCLE").sample(
+    def60 = d.stats.cond(d.C, "DEF_60_CNT_SOCIAL_CIRCLE").sample(
         d.rng, {"DEF_30_CNT_SOCIAL_CIRCLE": def30}, d.u("DEF_60_CNT_SOCIAL_CIRCLE")
     )
     def60 = np.minimum(np.nan_to_num(def60), obs60)

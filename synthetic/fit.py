@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from synthetic.application import BUILDING_BASES, BUILDING_OTHER, DOCUMENT_FLAGS
-from synthetic.joint import PRIVACY_MIN, fit_copula, pattern_codes
+from synthetic.joint import PRIVACY_MIN, fit_copula, frequent_combinations, pattern_codes
 from synthetic.schema import KEY_COLUMNS, TABLES, column_types, csv_name
 from synthetic.stats import STATS_PATH
 
@@ -38,6 +38,9 @@ DERIVED: dict[str, dict[str, Any]] = {
         "ANNUITY_OVER_CREDIT": lambda d: d.AMT_ANNUITY / d.AMT_CREDIT,
         "ADULTS": lambda d: d.CNT_FAM_MEMBERS - d.CNT_CHILDREN,
         "NOT_EMPLOYED": lambda d: (d.DAYS_EMPLOYED == SENTINEL).astype(float),
+        "AGE_FINE": lambda d: d.DAYS_BIRTH,  # the birth date cut in 20 bins
+        "ID_PUBLISH_SHARE": lambda d: (d.DAYS_ID_PUBLISH - d.DAYS_BIRTH) / -d.DAYS_BIRTH,
+        "REGISTRATION_SHARE": lambda d: (d.DAYS_REGISTRATION - d.DAYS_BIRTH) / -d.DAYS_BIRTH,
         "EMPLOYED_SHARE": lambda d: (
             (d.DAYS_EMPLOYED.where(d.DAYS_EMPLOYED < SENTINEL)) / (d.DAYS_BIRTH + 18 * 365)
         ),
@@ -78,7 +81,9 @@ DERIVED: dict[str, dict[str, Any]] = {
 # Rows on which a derived column is defined: its marginal (and missing rate) is fitted on them only.
 SUBSETS: dict[str, dict[str, Any]] = {
     "application_train": {
-        "CREDIT_OVER_GOODS": lambda d: d.AMT_GOODS_PRICE > 0,
+        # goods price and credit outside the standard pairs (LOAN_PAIR): no double counting of the pairs
+        "CREDIT_OVER_GOODS": lambda d: (d.AMT_GOODS_PRICE > 0) & (d.LOAN_PAIR == "other"),
+        "AMT_GOODS_PRICE": lambda d: d.LOAN_PAIR == "other",
         "ANNUITY_OVER_CREDIT": lambda d: d.AMT_ANNUITY.notna(),
         "EMPLOYED_SHARE": lambda d: d.DAYS_EMPLOYED < SENTINEL,
     },
@@ -112,16 +117,19 @@ SUBSETS: dict[str, dict[str, Any]] = {
 # Conditionals: name -> (child, [parents]); numeric parents are cut at their deciles (or given bins).
 CONDITIONALS: dict[str, dict[str, tuple[str, list[str]]]] = {
     "application_train": {
-        "NAME_INCOME_TYPE": ("NAME_INCOME_TYPE", ["DAYS_EMPLOYED"]),
-        "EMPLOYED_SHARE": ("EMPLOYED_SHARE", ["DAYS_BIRTH"]),
-        "NOT_EMPLOYED": ("NOT_EMPLOYED", ["DAYS_BIRTH"]),
+        "NAME_INCOME_TYPE": ("NAME_INCOME_TYPE", ["DAYS_EMPLOYED", "DAYS_BIRTH"]),
+        "EMPLOYED_SHARE": ("EMPLOYED_SHARE", ["AGE_FINE"]),
+        "NOT_EMPLOYED": ("NOT_EMPLOYED", ["AGE_FINE"]),
+        "ID_PUBLISH_SHARE": ("ID_PUBLISH_SHARE", ["AGE_FINE"]),
+        "REGISTRATION_SHARE": ("REGISTRATION_SHARE", ["AGE_FINE"]),
         "ORGANIZATION_TYPE": ("ORGANIZATION_TYPE", ["NAME_INCOME_TYPE"]),
-        "OCCUPATION_BY_ORG": ("OCCUPATION_TYPE", ["ORGANIZATION_TYPE"]),
-        "OCCUPATION_TYPE": ("OCCUPATION_TYPE", ["NAME_INCOME_TYPE"]),
+        "OCCUPATION_BY_ORG": ("OCCUPATION_TYPE", ["ORGANIZATION_TYPE", "CODE_GENDER"]),
+        "OCCUPATION_TYPE": ("OCCUPATION_TYPE", ["NAME_INCOME_TYPE", "CODE_GENDER"]),
         "EDUCATION_BY_OCC": ("NAME_EDUCATION_TYPE", ["OCCUPATION_TYPE"]),
         "NAME_EDUCATION_TYPE": ("NAME_EDUCATION_TYPE", ["NAME_INCOME_TYPE"]),
         "INCOME_BY_OCC": ("AMT_INCOME_TOTAL", ["OCCUPATION_TYPE"]),
         "DOC_PATTERN": ("DOC_PATTERN", ["NAME_CONTRACT_TYPE"]),
+        "LOAN_PAIR": ("LOAN_PAIR", ["NAME_CONTRACT_TYPE"]),
         "AMT_GOODS_PRICE": ("AMT_GOODS_PRICE", ["NAME_CONTRACT_TYPE"]),
         "CREDIT_OVER_GOODS": ("CREDIT_OVER_GOODS", ["NAME_CONTRACT_TYPE", "AMT_GOODS_PRICE"]),
         "ANNUITY_OVER_CREDIT": ("ANNUITY_OVER_CREDIT", ["NAME_CONTRACT_TYPE", "AMT_CREDIT"]),
@@ -132,8 +140,6 @@ CONDITIONALS: dict[str, dict[str, tuple[str, list[str]]]] = {
         "REGION_POPULATION_RELATIVE": ("REGION_POPULATION_RELATIVE", ["REGION_RATING_CLIENT"]),
         "OWN_CAR_AGE": ("OWN_CAR_AGE", ["FLAG_OWN_CAR"]),
         "NAME_HOUSING_TYPE": ("NAME_HOUSING_TYPE", ["DAYS_BIRTH"]),
-        "DAYS_REGISTRATION": ("DAYS_REGISTRATION", ["DAYS_BIRTH"]),
-        "DAYS_ID_PUBLISH": ("DAYS_ID_PUBLISH", ["DAYS_BIRTH"]),
         "EXT_SOURCE_1": ("EXT_SOURCE_1", ["DAYS_BIRTH"]),
         "DEF_30_CNT_SOCIAL_CIRCLE": ("DEF_30_CNT_SOCIAL_CIRCLE", ["OBS_30_CNT_SOCIAL_CIRCLE"]),
         "DEF_60_CNT_SOCIAL_CIRCLE": ("DEF_60_CNT_SOCIAL_CIRCLE", ["DEF_30_CNT_SOCIAL_CIRCLE"]),
@@ -217,7 +223,12 @@ _APP_CATEGORICALS = [
     "NAME_INCOME_TYPE", "NAME_EDUCATION_TYPE", "NAME_FAMILY_STATUS", "NAME_HOUSING_TYPE",
     "OCCUPATION_TYPE", "WEEKDAY_APPR_PROCESS_START", "ORGANIZATION_TYPE", "FONDKAPREMONT_MODE",
     "HOUSETYPE_MODE", "WALLSMATERIAL_MODE", "EMERGENCYSTATE_MODE", "HOUSING_PATTERN", "DOC_PATTERN",
+    "LOAN_PAIR",
 ]  # fmt: skip
+# Frequent value combinations: name -> columns (goods price and credit come in a few standard pairs).
+COMBINATIONS: dict[str, dict[str, list[str]]] = {
+    "application_train": {"LOAN_PAIR": ["AMT_GOODS_PRICE", "AMT_CREDIT"]},
+}
 MISSING_RANGE = (0.005, 0.995)  # presence is a copula variable for columns missing this often
 
 
@@ -228,7 +239,8 @@ def _copula_spec(df: pd.DataFrame, table: str) -> dict[str, Any] | None:
     housing = {f"{b}_{s}" for b in BUILDING_BASES for s in ("AVG", "MODE", "MEDI")} | set(BUILDING_OTHER)
     values = [
         c for c, t in types.items() if t != "VARCHAR" and c not in KEY_COLUMNS and c not in _APP_NOT_IN_COPULA
-    ] + ["CREDIT_OVER_GOODS", "ANNUITY_OVER_CREDIT", "ADULTS", "EMPLOYED_SHARE"]
+    ] + ["CREDIT_OVER_GOODS", "ANNUITY_OVER_CREDIT", "ADULTS", "EMPLOYED_SHARE", "ID_PUBLISH_SHARE",
+         "REGISTRATION_SHARE"]  # fmt: skip
     missing = [
         c
         for c in types
@@ -258,7 +270,7 @@ FIXED_BINS: dict[str, list[float]] = {
     "REG_REGION_NOT_WORK_REGION": [0.5],
     "REG_REGION_NOT_LIVE_REGION": [0.5],
 }
-N_BINS: dict[str, int] = {"AMT_GOODS_PRICE": 5, "AMT_CREDIT": 5}
+N_BINS: dict[str, int] = {"AMT_GOODS_PRICE": 10, "AMT_CREDIT": 10, "AGE_FINE": 20}
 
 
 def _offset(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -413,15 +425,18 @@ def fit_table(df: pd.DataFrame, table: str, model: str | None = None) -> dict[st
     for name, fn in DERIVED.get(table, {}).items():
         df[name] = fn(df)
         df = df.copy()
-    patterns = {}
+    patterns: dict[str, Any] = {}
     for name, (cols, on) in PATTERNS.get(table, {}).items():
         df[name], patterns[name] = pattern_codes(df, cols, on)
+    for name, cols in COMBINATIONS.get(table, {}).items():
+        df[name], counts = frequent_combinations(df, cols)
+        patterns[name] = {"columns": cols, "counts": counts, "other": {"rates": [0.0] * len(cols)}}
     subsets = SUBSETS.get(table, {})
     marg = {c: fit_column(df[c], t) for c, t in types.items() if c not in KEY_COLUMNS}
     for name in DERIVED.get(table, {}):
         rows = df[subsets[name](df).fillna(False).astype(bool)] if name in subsets else df
         marg[name] = fit_column(rows[name], _kind_of(df, types, name))
-    for name in PATTERNS.get(table, {}):
+    for name in [*PATTERNS.get(table, {}), *COMBINATIONS.get(table, {})]:
         marg[name] = fit_column(df[name], "VARCHAR")
     conds = {}
     for name, (child, parents) in CONDITIONALS.get(table, {}).items():

@@ -48,6 +48,19 @@ def pattern_codes(df: pd.DataFrame, columns: list[str], on: str) -> tuple[pd.Ser
     return codes, {"columns": columns, "on": on, "counts": kept, "other": other}
 
 
+def frequent_combinations(df: pd.DataFrame, columns: list[str]) -> tuple[pd.Series, dict[str, int]]:
+    """``"a|b"`` value combinations of ``columns`` seen on at least PRIVACY_MIN rows (the rest ``other``,
+    missing values never combined) and their counts."""
+    parts = [df[c].astype(object).map(lambda v: repr(float(v)) if pd.notna(v) else None) for c in columns]
+    codes = parts[0]
+    for p in parts[1:]:
+        codes = codes + "|" + p
+    codes = codes.where(df[columns].notna().all(axis=1))
+    counts = codes.value_counts()
+    kept = counts[counts >= PRIVACY_MIN]
+    return codes.where(codes.isin(kept.index), OTHER), {str(k): int(v) for k, v in kept.items()}
+
+
 def normal_scores(x: np.ndarray) -> np.ndarray:
     """Inverse-normal of average ranks over the non-missing values (NaN stays NaN)."""
     out = np.full(x.shape, np.nan)
