@@ -109,7 +109,10 @@ def main() -> int:
         data = tmp / "raw"
         start = time.perf_counter()
         generate(data, Plan.for_scale(args.scale, args.seed))
-        print(f"generated scale {args.scale}, seed {args.seed} in {time.perf_counter() - start:.1f} s", flush=True)
+        print(
+            f"generated scale {args.scale}, seed {args.seed} in {time.perf_counter() - start:.1f} s",
+            flush=True,
+        )
     try:
         rng = np.random.default_rng(args.seed)
         print(
@@ -121,10 +124,14 @@ def main() -> int:
             real = _read(REAL_SOURCE[table] / csv_name(table), table, args.max_rows, rng)
             synth = _read(data / csv_name(table), table, len(real), rng)
             if len(synth) < len(real):
-                print(f"  {table}: only {len(synth)} synthetic rows for {len(real)} real ones", file=sys.stderr)
+                print(
+                    f"  {table}: only {len(synth)} synthetic rows for {len(real)} real ones", file=sys.stderr
+                )
                 real = real.iloc[: len(synth)]
             auc, folds, gain = detection(real, synth, table, args.folds, args.seed)
-            top = ", ".join(f"{c} {g:.0%}" for c, g in gain.sort_values(ascending=False).head(args.top).items())
+            top = ", ".join(
+                f"{c} {g:.0%}" for c, g in gain.sort_values(ascending=False).head(args.top).items()
+            )
             print(
                 f"  {table:<22} AUC {auc:.3f} (folds {min(folds):.3f}-{max(folds):.3f}), "
                 f"{len(real):,} + {len(synth):,} rows, {time.perf_counter() - start:.0f} s",

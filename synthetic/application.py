@@ -1,9 +1,12 @@
-"""Applicants: the 121 application columns, drawn from the fitted marginals with the key dependencies.
+"""Applicants: the 121 application columns, drawn from the fitted statistics with their joint structure.
 
-Three latent factors per applicant tie columns together through a Gaussian copula (each column keeps
-its fitted marginal): ``risk`` (external scores, behaviour in the history tables), ``wealth`` (income,
-goods price, car, education) and ``age``. Structural columns are derived: credit from goods price,
-annuity from credit, employment length within working age, family size from children and status.
+One draw of the fitted Gaussian copula per applicant gives each column its uniform (value rank and
+presence), so columns keep their marginals and move together as in the real rows. Blocks follow the
+real patterns (housing columns present or missing together, document flags per contract type); the
+categorical hierarchy follows fitted conditionals (employment -> income type -> organisation ->
+occupation -> education and income). Structural columns are derived: credit from goods price (or a
+standard pair), annuity from credit, employment length within working life, family size from children
+and status. The history tables read three factors off the same draw: risk, wealth and age.
 """
 
 from __future__ import annotations
@@ -73,7 +76,9 @@ class _Draw:
 
     def cat(self, col: str):
         m = self.stats.cat(self.T, col)
-        return cat(m.sample_codes(self.rng, self.n, self.u(col), self.miss(col), self.orders.get(col)), m.levels)
+        return cat(
+            m.sample_codes(self.rng, self.n, self.u(col), self.miss(col), self.orders.get(col)), m.levels
+        )
 
     def cond_num(self, name: str, parents: dict, col: str | None = None) -> np.ndarray:
         col = col or self.stats.cond(self.C, name).child
@@ -118,9 +123,7 @@ def generate_applicants(
     share = np.where(np.isnan(share), stats.num(T, "EMPLOYED_SHARE").ppf(rng.random(n)), share)
     employed = np.minimum(np.rint(share * (birth + 18 * 365)), -1.0)  # a share of the working life
     f["DAYS_EMPLOYED"] = np.where(sentinel, SENTINEL, employed)
-    inc_type = d.cond_cat(
-        "NAME_INCOME_TYPE", {"DAYS_EMPLOYED": f["DAYS_EMPLOYED"], "DAYS_BIRTH": birth}
-    )
+    inc_type = d.cond_cat("NAME_INCOME_TYPE", {"DAYS_EMPLOYED": f["DAYS_EMPLOYED"], "DAYS_BIRTH": birth})
     # age groups too rare in the fit draw from the overall marginal: keep the not-employed consistent
     not_working = [i for i, lv in enumerate(inc_type[1]) if lv in ("Pensioner", "Unemployed")]
     if not_working:
@@ -134,7 +137,9 @@ def generate_applicants(
         stray = ~sentinel & (org_codes == xna)  # e.g. the rare employed pensioner: an employer as a worker
         if stray.any() and "Working" in inc_type[1]:
             working = cat(np.full(n, inc_type[1].index("Working")), inc_type[1])
-            org_codes = np.where(stray, d.cond_codes("ORGANIZATION_TYPE", {"NAME_INCOME_TYPE": working}), org_codes)
+            org_codes = np.where(
+                stray, d.cond_codes("ORGANIZATION_TYPE", {"NAME_INCOME_TYPE": working}), org_codes
+            )
         org_codes = np.where(sentinel, xna, org_codes)
     f["ORGANIZATION_TYPE"] = cat(org_codes, org_levels)
     gender = {"CODE_GENDER": f["CODE_GENDER"]}

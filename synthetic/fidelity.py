@@ -155,9 +155,7 @@ def render(results: list[ColumnFidelity], only_failing: bool = False) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
-        prog="python -m synthetic.fidelity", description=__doc__.split("\n\n")[0]
-    )
+    ap = argparse.ArgumentParser(prog="python -m synthetic.fidelity", description=__doc__.split("\n\n")[0])
     ap.add_argument("--generated", type=Path, required=True, help="folder with the generated CSVs")
     ap.add_argument(
         "--real", type=Path, default=DEFAULT_REAL, help=f"folder with real CSVs (default {DEFAULT_REAL})"

@@ -503,9 +503,7 @@ def fit_all(marginals_dir: Path, sample_dir: Path | None) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     here = Path(__file__).resolve()
     shared = here.parents[2] / "shared" / "data"
-    ap = argparse.ArgumentParser(
-        prog="python -m synthetic.fit", description=__doc__.split("\n\n")[0]
-    )
+    ap = argparse.ArgumentParser(prog="python -m synthetic.fit", description=__doc__.split("\n\n")[0])
     ap.add_argument("--marginals", type=Path, default=shared / "home-credit-marginals")
     ap.add_argument("--sample", type=Path, default=shared / "home-credit-sample")
     ap.add_argument("--out", type=Path, default=STATS_PATH)

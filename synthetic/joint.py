@@ -124,7 +124,9 @@ def fit_copula(
     }
 
 
-def calibrate(target: np.ndarray, z: np.ndarray, rounds: int = 4, n: int = 20_000, seed: int = 0) -> np.ndarray:
+def calibrate(
+    target: np.ndarray, z: np.ndarray, rounds: int = 4, n: int = 20_000, seed: int = 0
+) -> np.ndarray:
     """The latent correlation whose draws, once cut into each variable's discrete levels (ties,
     atoms, presence flags), show the ``target`` correlation of normal scores: cutting weakens
     correlations (two 0/1 flags that always agree have a score correlation well below their latent

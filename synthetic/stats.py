@@ -417,7 +417,8 @@ def load_stats_json(path: Path) -> Stats:
     }
     copulas = {t: Copula.from_json(d) for t, d in raw.get("copulas", {}).items()}
     patterns = {
-        t: {name: Pattern.from_json(d) for name, d in items.items()} for t, items in raw.get("patterns", {}).items()
+        t: {name: Pattern.from_json(d) for name, d in items.items()}
+        for t, items in raw.get("patterns", {}).items()
     }
     return Stats(marg, cond, raw.get("extra", {}), copulas, patterns)
 

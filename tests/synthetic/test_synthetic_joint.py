@@ -61,7 +61,9 @@ def test_document_flags_follow_the_contract_type(gen: pd.DataFrame, real: pd.Dat
         for flag in ("FLAG_DOCUMENT_3", "FLAG_DOCUMENT_6", "FLAG_DOCUMENT_8"):
             assert g[flag].mean() == pytest.approx(r[flag].mean(), abs=0.06), (contract, flag)
     # one document at a time, as in the real rows
-    assert (gen[DOCUMENT_FLAGS].sum(axis=1) >= 2).mean() < 0.05 + (real[DOCUMENT_FLAGS].sum(axis=1) >= 2).mean()
+    assert (gen[DOCUMENT_FLAGS].sum(axis=1) >= 2).mean() < 0.05 + (
+        real[DOCUMENT_FLAGS].sum(axis=1) >= 2
+    ).mean()
 
 
 def test_employment_hierarchy_is_consistent(gen: pd.DataFrame) -> None:
