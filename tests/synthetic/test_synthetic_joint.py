@@ -40,6 +40,7 @@ def test_housing_measures_are_missing_together(gen: pd.DataFrame) -> None:
         assert (miss.nunique(axis=1) == 1).all(), f"{b}: AVG/MODE/MEDI missing apart"
 
 
+@pytest.mark.real_data
 def test_housing_block_follows_the_real_pattern_shares(gen: pd.DataFrame, real: pd.DataFrame) -> None:
     real_shares, gen_shares = _pattern_shares(real), _pattern_shares(gen)
     frequent = real_shares[real_shares >= 0.02]
@@ -53,6 +54,7 @@ def test_housing_block_follows_the_real_pattern_shares(gen: pd.DataFrame, real: 
     assert gen_shares[~gen_shares.index.isin(kept)].sum() == pytest.approx(rare_real, abs=0.04)
 
 
+@pytest.mark.real_data
 def test_document_flags_follow_the_contract_type(gen: pd.DataFrame, real: pd.DataFrame) -> None:
     for contract in ("Cash loans", "Revolving loans"):
         g = gen[contract == gen.NAME_CONTRACT_TYPE]
@@ -74,6 +76,7 @@ def test_employment_hierarchy_is_consistent(gen: pd.DataFrame) -> None:
     assert set(gen.NAME_INCOME_TYPE[not_employed]) <= {"Pensioner", "Unemployed"}
 
 
+@pytest.mark.real_data
 def test_occupation_follows_the_organisation(gen: pd.DataFrame, real: pd.DataFrame) -> None:
     for org in real.ORGANIZATION_TYPE.value_counts().index[:4]:
         if org == "XNA":
@@ -84,6 +87,7 @@ def test_occupation_follows_the_organisation(gen: pd.DataFrame, real: pd.DataFra
         assert g.get(top, 0.0) == pytest.approx(r.iloc[0], abs=0.1), (org, top)
 
 
+@pytest.mark.real_data
 def test_income_follows_the_occupation(gen: pd.DataFrame, real: pd.DataFrame) -> None:
     med_real = real.groupby("OCCUPATION_TYPE").AMT_INCOME_TOTAL.median()
     med_gen = gen.groupby("OCCUPATION_TYPE").AMT_INCOME_TOTAL.median()
