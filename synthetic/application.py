@@ -82,13 +82,21 @@ class _Draw:
 
     def cond_num(self, name: str, parents: dict, col: str | None = None) -> np.ndarray:
         col = col or self.stats.cond(self.C, name).child
-        return self.stats.cond(self.C, name).sample(self.rng, parents, self.u(col), self.miss(col))
+        return self.stats.cond(self.C, name).sample(
+            self.rng, parents, self.u(col), self.miss(col), within_group=True
+        )
 
     def cond_codes(self, name: str, parents: dict) -> np.ndarray:
         c = self.stats.cond(self.C, name)
         levels = self.stats.cat(self.C, c.child).levels
         return c.sample_codes(
-            self.rng, parents, levels, self.u(c.child), self.miss(c.child), self.orders.get(c.child)
+            self.rng,
+            parents,
+            levels,
+            self.u(c.child),
+            self.miss(c.child),
+            self.orders.get(c.child),
+            within_group=True,
         )
 
     def cond_cat(self, name: str, parents: dict, fallback: tuple[str, dict] | None = None):
@@ -158,7 +166,7 @@ def generate_applicants(
     goods = d.cond_num("AMT_GOODS_PRICE", ct)
     goods_filled = np.where(np.isnan(goods), stats.num(T, "AMT_GOODS_PRICE").ppf(rng.random(n)), goods)
     ratio = stats.cond(d.C, "CREDIT_OVER_GOODS").sample(
-        rng, {**ct, "AMT_GOODS_PRICE": goods_filled}, d.u("CREDIT_OVER_GOODS")
+        rng, {**ct, "AMT_GOODS_PRICE": goods_filled}, d.u("CREDIT_OVER_GOODS"), within_group=True
     )
     ratio = np.where(np.isnan(ratio), 1.0, ratio)
     credit = stats.num(T, "AMT_CREDIT").round(goods_filled * ratio)  # Kaggle amounts: multiples of 4.5
@@ -173,7 +181,7 @@ def generate_applicants(
     f["AMT_GOODS_PRICE"] = np.where(standard, pairs[:, 0], goods)
     f["AMT_CREDIT"] = np.where(standard, pairs[:, 1], credit)
     a_ratio = stats.cond(d.C, "ANNUITY_OVER_CREDIT").sample(
-        rng, {**ct, "AMT_CREDIT": f["AMT_CREDIT"]}, d.u("ANNUITY_OVER_CREDIT")
+        rng, {**ct, "AMT_CREDIT": f["AMT_CREDIT"]}, d.u("ANNUITY_OVER_CREDIT"), within_group=True
     )
     a_ratio = np.where(np.isnan(a_ratio), stats.num(T, "ANNUITY_OVER_CREDIT").ppf(rng.random(n)), a_ratio)
     annuity = stats.num(T, "AMT_ANNUITY").round(f["AMT_CREDIT"] * a_ratio)
@@ -185,7 +193,7 @@ def generate_applicants(
     f["NAME_FAMILY_STATUS"] = d.cond_cat("NAME_FAMILY_STATUS", by_age)
     fam = {"NAME_FAMILY_STATUS": f["NAME_FAMILY_STATUS"]}
     f["CNT_CHILDREN"] = d.cond_num("CNT_CHILDREN", {**fam, **by_age})
-    adults = stats.cond(d.C, "ADULTS").sample(rng, fam, d.u("ADULTS"))
+    adults = stats.cond(d.C, "ADULTS").sample(rng, fam, d.u("ADULTS"), within_group=True)
     adults = np.where(np.isnan(adults), 1.0, np.clip(adults, 1.0, 2.0))
     fm = f["CNT_CHILDREN"] + adults
     fm[rng.random(n) < stats.num(T, "CNT_FAM_MEMBERS").missing] = np.nan
@@ -278,11 +286,11 @@ def _social_circle(f: Frame, d: _Draw) -> None:
     obs30 = d.stats.num(d.T, lead).ppf(d.u(lead))
     obs60 = d.stats.num(d.T, "OBS_60_CNT_SOCIAL_CIRCLE").ppf(d.u("OBS_60_CNT_SOCIAL_CIRCLE"))
     def30 = d.stats.cond(d.C, "DEF_30_CNT_SOCIAL_CIRCLE").sample(
-        d.rng, {"OBS_30_CNT_SOCIAL_CIRCLE": obs30}, d.u("DEF_30_CNT_SOCIAL_CIRCLE")
+        d.rng, {"OBS_30_CNT_SOCIAL_CIRCLE": obs30}, d.u("DEF_30_CNT_SOCIAL_CIRCLE"), within_group=True
     )
     def30 = np.minimum(np.nan_to_num(def30), obs30)
     def60 = d.stats.cond(d.C, "DEF_60_CNT_SOCIAL_CIRCLE").sample(
-        d.rng, {"DEF_30_CNT_SOCIAL_CIRCLE": def30}, d.u("DEF_60_CNT_SOCIAL_CIRCLE")
+        d.rng, {"DEF_30_CNT_SOCIAL_CIRCLE": def30}, d.u("DEF_60_CNT_SOCIAL_CIRCLE"), within_group=True
     )
     def60 = np.minimum(np.nan_to_num(def60), obs60)
     for c, v in (("OBS_30", obs30), ("DEF_30", def30), ("OBS_60", obs60), ("DEF_60", def60)):

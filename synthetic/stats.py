@@ -257,8 +257,10 @@ class Conditional:
         parent_values: dict[str, ParentValue],
         u: np.ndarray | None = None,
         miss_u: np.ndarray | None = None,
+        within_group: bool = False,
     ) -> np.ndarray:
-        """Numeric child: values with NaN at each group's missing rate."""
+        """Numeric child: values with NaN at each group's missing rate; ``within_group``: re-rank the
+        given uniforms inside each parent group (for copula uniforms correlated with the parents)."""
         n = _length(parent_values[self.parents[0]])
         if u is None:
             u = rng.random(n)
@@ -266,8 +268,11 @@ class Conditional:
         out = np.empty(n)
         for m, idx in self._groups_of(parent_values):
             assert isinstance(m, NumericMarginal), f"{self.child} is not numeric"
-            vals = m.ppf(rerank(rng, u[idx]))
-            vals[rerank(rng, miss_u[idx]) < m.missing] = np.nan
+            gu, gm = (
+                (rerank(rng, u[idx]), rerank(rng, miss_u[idx])) if within_group else (u[idx], miss_u[idx])
+            )
+            vals = m.ppf(gu)
+            vals[gm < m.missing] = np.nan
             out[idx] = vals
         return out
 
@@ -279,9 +284,10 @@ class Conditional:
         u: np.ndarray | None = None,
         miss_u: np.ndarray | None = None,
         order: list[str] | None = None,
+        within_group: bool = False,
     ) -> np.ndarray:
         """Categorical child: indices into ``levels``, -1 for missing; ``order`` as in
-        :meth:`CategoricalMarginal.codes`."""
+        :meth:`CategoricalMarginal.codes`, ``within_group`` as in :meth:`sample`."""
         n = _length(parent_values[self.parents[0]])
         if u is None:
             u = rng.random(n)
@@ -294,8 +300,11 @@ class Conditional:
                 out[idx] = -1
                 continue
             remap = np.asarray([index[lv] for lv in m.levels], dtype=np.int64)
-            codes = remap[m.codes(rerank(rng, u[idx]), order)]
-            codes[rerank(rng, miss_u[idx]) < m.missing] = -1
+            gu, gm = (
+                (rerank(rng, u[idx]), rerank(rng, miss_u[idx])) if within_group else (u[idx], miss_u[idx])
+            )
+            codes = remap[m.codes(gu, order)]
+            codes[gm < m.missing] = -1
             out[idx] = codes
         return out
 
@@ -308,7 +317,7 @@ def rerank(rng: np.random.Generator, u: np.ndarray) -> np.ndarray:
     if k == 0:
         return u
     ranks = np.empty(k)
-    ranks[np.argsort(u, kind="stable")] = np.arange(k)
+    ranks[np.argsort(u)] = np.arange(k)
     return (ranks + rng.random(k)) / k
 
 
