@@ -80,15 +80,18 @@ class _Draw:
             m.sample_codes(self.rng, self.n, self.u(col), self.miss(col), self.orders.get(col)), m.levels
         )
 
-    def cond_num(self, name: str, parents: dict, col: str | None = None) -> np.ndarray:
-        col = col or self.stats.cond(self.C, name).child
-        return self.stats.cond(self.C, name).sample(
+    def cond_num(self, name: str, parents: dict, col: str | None = None, own: bool = False) -> np.ndarray:
+        """``own``: the table's own conditional (e.g. the test applicants' goods prices), not the train's."""
+        table = self.T if own else self.C
+        col = col or self.stats.cond(table, name).child
+        return self.stats.cond(table, name).sample(
             self.rng, parents, self.u(col), self.miss(col), within_group=True
         )
 
-    def cond_codes(self, name: str, parents: dict) -> np.ndarray:
-        c = self.stats.cond(self.C, name)
-        levels = self.stats.cat(self.C, c.child).levels
+    def cond_codes(self, name: str, parents: dict, own: bool = False) -> np.ndarray:
+        table = self.T if own else self.C
+        c = self.stats.cond(table, name)
+        levels = self.stats.cat(table, c.child).levels
         return c.sample_codes(
             self.rng,
             parents,
@@ -98,6 +101,11 @@ class _Draw:
             self.orders.get(c.child),
             within_group=True,
         )
+
+    def own_cat(self, name: str, parents: dict):
+        """A categorical child from the table's own conditional."""
+        c = self.stats.cond(self.T, name)
+        return cat(self.cond_codes(name, parents, own=True), self.stats.cat(self.T, c.child).levels)
 
     def cond_cat(self, name: str, parents: dict, fallback: tuple[str, dict] | None = None):
         """A categorical child of ``parents``; rows whose parent group was too rare in the fit use the
@@ -163,16 +171,16 @@ def generate_applicants(
 
     # loan: goods price -> credit -> annuity
     ct = {"NAME_CONTRACT_TYPE": f["NAME_CONTRACT_TYPE"]}
-    goods = d.cond_num("AMT_GOODS_PRICE", ct)
+    goods = d.cond_num("AMT_GOODS_PRICE", ct, own=True)
     goods_filled = np.where(np.isnan(goods), stats.num(T, "AMT_GOODS_PRICE").ppf(rng.random(n)), goods)
-    ratio = stats.cond(d.C, "CREDIT_OVER_GOODS").sample(
+    ratio = stats.cond(T, "CREDIT_OVER_GOODS").sample(
         rng, {**ct, "AMT_GOODS_PRICE": goods_filled}, d.u("CREDIT_OVER_GOODS"), within_group=True
     )
     ratio = np.where(np.isnan(ratio), 1.0, ratio)
     credit = stats.num(T, "AMT_CREDIT").round(goods_filled * ratio)  # Kaggle amounts: multiples of 4.5
     credit = np.maximum(credit, 45000.0)
     # the standard (goods price, credit) pairs keep their real shares
-    pair_codes, pair_levels = d.cond_cat("LOAN_PAIR", ct)
+    pair_codes, pair_levels = d.own_cat("LOAN_PAIR", ct)
     pairs = np.asarray(
         [[float(x) for x in lv.split("|")] if lv != OTHER else [np.nan, np.nan] for lv in pair_levels]
         + [[np.nan, np.nan]]
@@ -180,7 +188,7 @@ def generate_applicants(
     standard = ~np.isnan(pairs[:, 0])
     f["AMT_GOODS_PRICE"] = np.where(standard, pairs[:, 0], goods)
     f["AMT_CREDIT"] = np.where(standard, pairs[:, 1], credit)
-    a_ratio = stats.cond(d.C, "ANNUITY_OVER_CREDIT").sample(
+    a_ratio = stats.cond(T, "ANNUITY_OVER_CREDIT").sample(
         rng, {**ct, "AMT_CREDIT": f["AMT_CREDIT"]}, d.u("ANNUITY_OVER_CREDIT"), within_group=True
     )
     a_ratio = np.where(np.isnan(a_ratio), stats.num(T, "ANNUITY_OVER_CREDIT").ppf(rng.random(n)), a_ratio)
