@@ -21,7 +21,7 @@ SCALE ?= 0.05
 SEED  ?= 0
 DEMO_SCALE ?= 0.03
 
-.PHONY: help setup test-deps data warehouse train submission drift api dashboard serve demo test lint bench clean
+.PHONY: help setup test-deps data warehouse train submission drift api dashboard serve serve-prod demo test lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -69,6 +69,11 @@ serve: setup  ## run API and dashboard together
 	$(VENV)/bin/uvicorn api.main:app --host 127.0.0.1 --port $(HC_API_PORT) & \
 	$(VENV)/bin/streamlit run dashboard/app.py --server.port $(HC_DASHBOARD_PORT) --server.headless true & \
 	wait
+
+# Exactly what the image's `api` role runs (deploy/entrypoint.sh; docs/deploy.md): gunicorn with
+# HC_API_WORKERS uvicorn workers on HC_API_HOST:HC_API_PORT (default 127.0.0.1), /ready, /metrics.
+serve-prod: setup  ## production API: gunicorn + uvicorn workers (HC_API_WORKERS), /ready, /metrics
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" exec deploy/entrypoint.sh api
 
 demo: setup  ## the main job on the embedded default: data, warehouse, train, drift, summary
 	@if [ ! -e "$(HC_RAW_DIR)/application_train.csv" ] || [ -e "$(HC_RAW_DIR)/.hc-synthetic" ]; then \

@@ -49,9 +49,11 @@ async def require_api_key(services: ServicesDep, key: Annotated[str | None, Secu
 ApiKeyDep = Annotated[str, Depends(require_api_key)]
 
 
-async def get_model(services: ServicesDep) -> Any:
+async def get_model(services: ServicesDep, request: Request) -> Any:
     """The current model (ModelUnavailable -> 503 by the exception handlers)."""
-    return services.models.get()
+    model = services.models.get()
+    request.state.model_version = getattr(model, "version", None)  # for the access log line
+    return model
 
 
 ModelDep = Annotated[Any, Depends(get_model)]

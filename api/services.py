@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from api import metrics
 from api.comparison import ComparisonIndex
 from api.convert import scalar
 from api.features import FeatureStore, Generation, WarehouseUnavailable
@@ -280,6 +281,7 @@ class Services:
         }
 
     def _log(self, model: Any, endpoint: str, result: dict[str, Any], **features: Any) -> None:
+        metrics.observe_score(endpoint, result["probability"], result["decision"], result["risk_band"])
         self.request_log.append(
             endpoint=endpoint,
             model_version=model.version,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,6 +34,21 @@ class ApiSettings(BaseSettings):
     api_feature_cache: int = Field(20_000, ge=0, description="known applicants' feature rows kept in memory")
     api_neighbours: int = Field(200, ge=5, le=5000, description="similar clients used by the comparison")
 
+    # -- production serving (make serve-prod / the image's `api` role; see docs/deploy.md) ------------
+    api_host: str = Field("127.0.0.1", description="address gunicorn binds (0.0.0.0 in the container)")
+    api_workers: int | None = Field(
+        None, ge=1, le=64, description="gunicorn worker processes; default: the CPUs this process may use")
+    api_graceful_seconds: int = Field(
+        30, ge=1, le=600, description="on SIGTERM, how long in-flight requests get to finish")
+    api_worker_timeout: int = Field(
+        120, ge=10, le=3600, description="a worker silent this long (startup included) is restarted")
+    api_metrics_auth: Literal["key", "none"] = Field(
+        "key", description="/metrics needs an API key (X-API-Key or Authorization: Bearer), or none")
+    api_access_log: bool = Field(True, description="one JSON access-log line per request (logger api.access)")
+    api_book_dir: Path | None = Field(
+        None, description="where workers share the bulk score book (memory-mapped Arrow files); "
+        "default: .score_books/ next to the warehouse; unwritable -> each worker keeps its own in memory")
+
     @property
     def models_dir(self) -> Path:
         return self.artifacts / "models"
@@ -44,6 +60,10 @@ class ApiSettings(BaseSettings):
     @property
     def request_log_dir(self) -> Path:
         return self.artifacts / "request_log"
+
+    @property
+    def score_book_dir(self) -> Path:
+        return self.api_book_dir or self.warehouse.parent / ".score_books"
 
     @property
     def drift_summary(self) -> Path:

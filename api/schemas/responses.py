@@ -15,6 +15,24 @@ class Health(BaseModel):
     warehouse: Literal["ok", "unavailable"]
 
 
+class Missing(BaseModel):
+    component: Literal["model", "warehouse", "score_book"]
+    reason: str
+
+
+class Readiness(BaseModel):
+    model_config = ConfigDict(protected_namespaces=())
+
+    ready: bool
+    model_version: str | None
+    warehouse_generation: int | None = Field(description="how many times the warehouse file was swapped in")
+    score_book: Literal["ready", "computing", "per_request", "unknown"] = Field(
+        description="bulk scores of the known applicants: ready, being computed, not used (large warehouse)")
+    missing: list[Missing] = Field(description="what keeps the worker from being ready, with the reason")
+    refused_model: str | None = Field(
+        None, description="a newer promoted version that failed to load (the previous one keeps serving)")
+
+
 class ModelInfo(BaseModel):
     model_config = ConfigDict(protected_namespaces=())
 

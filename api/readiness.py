@@ -1,0 +1,48 @@
+"""Readiness of one worker: a model, the warehouse and the bulk scores of the known applicants.
+
+`/health` says the process is alive (always 200); `/ready` answers 200 only when this worker can
+answer every scoring route at full speed, else 503 with what is missing, so that an orchestrator (or
+gunicorn's load balancing through the kernel) sends traffic to ready workers only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.features import WarehouseUnavailable
+from api.model_store import ModelUnavailable
+
+
+def readiness(services: Any) -> dict[str, Any]:
+    """`{ready, model_version, warehouse_generation, score_book, missing: [{component, reason}], ...}`."""
+    missing: list[dict[str, str]] = []
+    model = gen = None
+    try:
+        model = services.models.get()
+    except ModelUnavailable as exc:
+        missing.append({"component": "model", "reason": str(exc)})
+    try:
+        gen = services.features.current()
+    except WarehouseUnavailable as exc:
+        missing.append({"component": "warehouse", "reason": str(exc)})
+    book = "unknown"
+    if model is not None and gen is not None:
+        if gen.frame is None:
+            book = "per_request"  # a warehouse beyond the in-memory size is scored row by row
+        elif services.score_book(model, gen) is not None:  # starts the bulk scoring when needed
+            book = "ready"
+        else:
+            book = "computing"
+            missing.append({"component": "score_book",
+                            "reason": "the bulk scores of the known applicants are being computed"})
+    body: dict[str, Any] = {
+        "ready": not missing,
+        "model_version": getattr(model, "version", None),
+        "warehouse_generation": getattr(gen, "number", None),
+        "score_book": book,
+        "missing": missing,
+    }
+    refused = services.models.refused
+    if refused:
+        body["refused_model"] = refused
+    return body
