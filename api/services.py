@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from api import metrics
+from api.book_file import shared_book
 from api.comparison import ComparisonIndex
 from api.convert import scalar
 from api.features import FeatureStore, Generation, WarehouseUnavailable
@@ -152,16 +153,23 @@ class Services:
         return None
 
     def _build_book(self, model: Any, gen: Generation) -> None:
-        try:
-            frame = gen.frame
+        frame = gen.frame
+        names = list(model.feature_types)
+
+        def compute() -> tuple[np.ndarray, pa.Table]:
             chunks = [model.predict_proba(frame.iloc[i : i + BOOK_CHUNK]) for i in range(0, len(frame), BOOK_CHUNK)]
             probabilities = np.concatenate(chunks) if chunks else np.empty(0)
-            features = feature_table(frame.reindex(columns=list(model.feature_types)), model.feature_types)
+            return probabilities, feature_table(frame.reindex(columns=names), model.feature_types)
+
+        try:  # one book per warehouse file and model, shared by the workers (api/book_file.py)
+            (probabilities, features), shared = shared_book(
+                self.settings.score_book_dir, gen.identity, model.version, len(frame), names, compute)
         except Exception as exc:  # scoring per request still works
             log.error("bulk scoring of known applicants failed (%s: %s)", type(exc).__name__, exc)
             return
         self._book = ScoreBook(gen, model, probabilities, features)
-        log.info("scored %d known applicants with model %s", len(probabilities), model.version)
+        log.info("scored %d known applicants with model %s (%s)", len(probabilities), model.version,
+                 "shared memory-mapped book" if shared else "private copy")
 
     def explanation(self, model: Any, sk_id: int) -> tuple[float, Any]:
         """(probability, SHAP explanation) of a known applicant; the latest ones are kept (LRU), since a
