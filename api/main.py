@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.access_log import install_access_log_redaction
+from api.metrics import set_model_version
 from api.middleware import ObservabilityMiddleware
 from api.routers import applicants, health, metrics, model, monitoring, scoring
 from api.services import Services
@@ -33,6 +34,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         install_access_log_redaction()
         services.start()
+        set_model_version(getattr(services.models.loaded, "version", None))  # /metrics: what this worker serves
         try:
             yield
         finally:
