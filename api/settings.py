@@ -46,8 +46,8 @@ class ApiSettings(BaseSettings):
         "key", description="/metrics needs an API key (X-API-Key or Authorization: Bearer), or none")
     api_access_log: bool = Field(True, description="one JSON access-log line per request (logger api.access)")
     api_book_dir: Path | None = Field(
-        None, description="where workers share the bulk score book (memory-mapped Arrow files); "
-        "default: .score_books/ next to the warehouse; unwritable -> each worker keeps its own in memory")
+        None, description="where workers share the bulk score book (memory-mapped Arrow files); default "
+        "$HC_ARTIFACTS/cache/score_books (the API writes there already); unwritable -> a private copy per worker")
 
     @property
     def models_dir(self) -> Path:
@@ -63,7 +63,7 @@ class ApiSettings(BaseSettings):
 
     @property
     def score_book_dir(self) -> Path:
-        return self.api_book_dir or self.warehouse.parent / ".score_books"
+        return self.api_book_dir or self.artifacts / "cache" / "score_books"
 
     @property
     def drift_summary(self) -> Path:
