@@ -13,7 +13,6 @@ import uuid
 
 import numpy as np
 import pyarrow as pa
-import pytest
 from api_helpers import API_KEY, api_settings
 from fastapi.testclient import TestClient
 
