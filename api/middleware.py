@@ -8,7 +8,6 @@ the query string), the method, status, latency in ms and the model version that 
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 import uuid
@@ -17,8 +16,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import metrics
-
-access_log = logging.getLogger("api.access")
+from api.access_log import log_request
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_ID = re.compile(r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")
@@ -55,7 +53,7 @@ class ObservabilityMiddleware:
         started = time.perf_counter()
         rid = request_id(scope)
         scope.setdefault("state", {})["request_id"] = rid
-        status = 500
+        status = 500  # until a response starts: an exception before it is answered 500 by Starlette
         header = (REQUEST_ID_HEADER.lower().encode(), rid.encode())
 
         async def send_with_id(message: Message) -> None:
@@ -67,9 +65,6 @@ class ObservabilityMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except BaseException:
-            status = 500
-            raise
         finally:
             self._record(scope, rid, status, time.perf_counter() - started)
 
@@ -80,9 +75,5 @@ class ObservabilityMiddleware:
         served = getattr(loaded, "version", None)
         metrics.set_model_version(served)
         metrics.observe_request(method, route, status, seconds)
-        if self.access_log_on:
-            # the version the route used (set by the ModelDep), else the one loaded now
-            version = scope.get("state", {}).get(MODEL_VERSION_KEY, served)
-            fields = {"event": "access", "request_id": rid, "method": method, "route": route, "status": status,
-                      "latency_ms": round(seconds * 1000, 2), "model_version": version}
-            access_log.info("%s %s %d %.1fms", method, route, status, seconds * 1000, extra={"fields": fields})
+        if self.access_log_on:  # the version the route used (set by the ModelDep), else the one loaded now
+            log_request(rid, method, route, status, seconds, scope.get("state", {}).get(MODEL_VERSION_KEY, served))

@@ -16,7 +16,7 @@ import pyarrow as pa
 from api_helpers import API_KEY, api_settings
 from fastapi.testclient import TestClient
 
-from api import book_file, gunicorn_conf
+from api import book_file
 from api.logs import JsonFormatter
 from api.main import create_app
 from api.middleware import request_id
@@ -127,6 +127,7 @@ def test_score_book_falls_back_to_a_private_copy_when_the_folder_is_not_writable
 
 
 def test_gunicorn_configuration_reads_the_settings(monkeypatch, tmp_path):
+    # imported here, never at collection: the module sets PROMETHEUS_MULTIPROC_DIR for the server it configures
     import importlib
 
     monkeypatch.setenv("HC_API_WORKERS", "3")
@@ -137,20 +138,22 @@ def test_gunicorn_configuration_reads_the_settings(monkeypatch, tmp_path):
     (stale / "counter_1.db").write_bytes(b"old")
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(stale))
     monkeypatch.delenv("HC_PROMETHEUS_DIR_CREATED", raising=False)
-    conf = importlib.reload(gunicorn_conf)
     try:
+        conf = importlib.import_module("api.gunicorn_conf")
+        conf = importlib.reload(conf)
         assert conf.workers == 3 and conf.bind == ["0.0.0.0:9123"]
         assert conf.worker_class == "uvicorn_worker.UvicornWorker" and conf.preload_app is False
         assert conf.graceful_timeout == 30 and conf.accesslog is None
         assert not list(stale.glob("*.db"))  # an operator's folder is emptied of the last run's files
         monkeypatch.delenv("HC_API_WORKERS")
         monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
-        conf = importlib.reload(gunicorn_conf)
-        assert conf.workers == gunicorn_conf.available_cpus() >= 1
+        conf = importlib.reload(conf)
+        assert conf.workers == conf.available_cpus() >= 1
         created = os.environ["PROMETHEUS_MULTIPROC_DIR"]
         assert (os.stat(created).st_mode & 0o777) == 0o700
         conf.on_exit(None)
         assert not os.path.exists(created)
     finally:
+        sys.modules.pop("api.gunicorn_conf", None)
         for name in ("PROMETHEUS_MULTIPROC_DIR", "HC_PROMETHEUS_DIR_CREATED"):
             os.environ.pop(name, None)

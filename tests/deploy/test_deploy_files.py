@@ -140,3 +140,28 @@ def test_entrypoint_knows_every_role_and_refuses_an_unreadable_secret(tmp_path):
     assert result.returncode == 2
     assert f"HC_API_LOG_SALT_FILE={tmp_path / 'absent'} is not a readable file" in result.stderr
     assert (tmp_path / "hc-role").read_text().strip() == "api"
+
+
+def test_make_serve_prod_runs_the_entrypoint_api_role():
+    makefile = (REPO / "Makefile").read_text()
+    recipe = makefile.split("\nserve-prod:", 1)[1].split("\n\n", 1)[0]
+    assert 'exec deploy/entrypoint.sh api' in recipe and "$(VENV)/bin" in recipe
+
+
+def test_scheduler_healthcheck_reads_the_heartbeat(tmp_path):
+    import importlib.util
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    spec = importlib.util.spec_from_file_location("healthcheck", REPO / "deploy" / "healthcheck.py")
+    healthcheck = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(healthcheck)
+    env = {"HC_ARTIFACTS": str(tmp_path)}
+    assert not healthcheck.healthy("drift-scheduler", env)  # no state yet
+    state = tmp_path / "reports" / "drift" / "scheduler.json"
+    state.parent.mkdir(parents=True)
+    state.write_text(json.dumps({"heartbeat": datetime.now(UTC).isoformat()}))
+    assert healthcheck.healthy("drift-scheduler", env)
+    state.write_text(json.dumps({"heartbeat": (datetime.now(UTC) - timedelta(minutes=10)).isoformat()}))
+    assert not healthcheck.healthy("drift-scheduler", env)
+    assert healthcheck.healthy("train", env)

@@ -156,6 +156,15 @@ def test_ready_then_score_explain_and_post_a_new_application(server):
     assert len({line["pid"] for line in shared}) == WORKERS
 
 
+def test_container_healthcheck_passes_for_the_running_api_role(server):
+    env = {"PATH": os.environ.get("PATH", ""), "TMPDIR": str(server.log.parent),
+           "HC_API_PORT": server.url.rsplit(":", 1)[1]}
+    assert (server.log.parent / "hc-role").read_text().strip() == "api"  # written by the entrypoint
+    run = [sys.executable, str(REPO / "deploy" / "healthcheck.py")]
+    assert subprocess.run(run, env=env, timeout=30).returncode == 0
+    assert subprocess.run(run, env={**env, "HC_API_PORT": str(free_port())}, timeout=30).returncode == 1
+
+
 def test_metrics_need_a_key_and_count_requests_scores_and_decisions_per_route_template(server):
     assert httpx.get(f"{server.url}/metrics").status_code == 401
     assert httpx.get(f"{server.url}/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
