@@ -241,6 +241,42 @@ def test_a_corrupt_new_model_version_is_refused_and_the_previous_keeps_serving(s
         os.replace(link, models / "current")
 
 
+def served_versions(server: Server) -> dict[int, str]:
+    text = httpx.get(f"{server.url}/metrics", headers={"X-API-Key": KEY}, timeout=30).text
+    return {int(s.labels["pid"]): s.labels["version"] for f in text_string_to_metric_families(text)
+            if f.name == "hc_model_info" for s in f.samples if s.value == 1}
+
+
+def test_a_new_model_version_reaches_every_worker_without_restart(server):
+    models = server.artifacts / "models"
+    good = (models / "current").resolve()
+    new = models / f"{good.name}-next"
+    shutil.copytree(good, new)
+    meta = json.loads((new / "metadata.json").read_text())
+    meta["version"] = new.name
+    (new / "metadata.json").write_text(json.dumps(meta))
+    pids = set(served_versions(server))
+    assert len(pids) == WORKERS
+    link = models / ".current.tmp"
+    link.symlink_to(new.name)
+    os.replace(link, models / "current")
+    try:
+        deadline = time.monotonic() + 120
+        statuses = set()
+        while time.monotonic() < deadline:
+            for _ in range(4):  # new connections: the kernel spreads them over the workers
+                statuses.add(httpx.get(f"{server.url}/v1/applicants/{server.known_ids[0]}/score",
+                                       headers={"X-API-Key": KEY}, timeout=30).status_code)
+            if served_versions(server) == dict.fromkeys(pids, new.name):
+                break
+            time.sleep(0.5)
+        assert served_versions(server) == dict.fromkeys(pids, new.name)  # same processes, new version
+        assert statuses == {200}
+    finally:
+        link.symlink_to(good.name)
+        os.replace(link, models / "current")
+
+
 def test_sigterm_lets_an_in_flight_request_finish_and_flushes_the_request_log(server):
     batch = {"applications": [new_application(990100 + i) for i in range(60)]}
     result: dict = {}
