@@ -31,6 +31,11 @@ def readiness(services: Any) -> dict[str, Any]:
             book = "per_request"  # a warehouse beyond the in-memory size is scored row by row
         elif services.score_book(model, gen) is not None:  # starts the bulk scoring when needed
             book = "ready"
+        elif services.book_failed == (id(model), gen.number):
+            book = "failed"
+            missing.append({"component": "score_book",
+                            "reason": "bulk scoring of the known applicants failed with this model and "
+                                      "warehouse (see the server log); each request scores its own row"})
         else:
             book = "computing"
             missing.append({"component": "score_book",

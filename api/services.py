@@ -65,6 +65,8 @@ class Services:
     _book: ScoreBook | None = field(default=None, init=False)
     _book_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _book_thread: threading.Thread | None = field(default=None, init=False)
+    # (model, warehouse generation) whose bulk scoring failed: not retried on every request / probe
+    book_failed: tuple[int, int] | None = field(default=None, init=False)
     _explanations: OrderedDict[tuple[int, int, int], tuple[float, Any]] = field(
         default_factory=OrderedDict, init=False)
     _explanations_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -144,6 +146,8 @@ class Services:
             return book
         if gen.frame is None:
             return None
+        if self.book_failed == (id(model), gen.number):
+            return None
         with self._book_lock:
             if self._book_thread is None or not self._book_thread.is_alive():
                 thread = threading.Thread(target=self._build_book, args=(model, gen), name="score-book",
@@ -166,6 +170,7 @@ class Services:
                 self.settings.score_book_dir, gen.identity, model.version, len(frame), names, compute)
         except Exception as exc:  # scoring per request still works
             log.error("bulk scoring of known applicants failed (%s: %s)", type(exc).__name__, exc)
+            self.book_failed = (id(model), gen.number)
             return
         self._book = ScoreBook(gen, model, probabilities, features)
         log.info("scored %d known applicants with model %s (%s)", len(probabilities), model.version,

@@ -26,8 +26,9 @@ class Readiness(BaseModel):
     ready: bool
     model_version: str | None
     warehouse_generation: int | None = Field(description="how many times the warehouse file was swapped in")
-    score_book: Literal["ready", "computing", "per_request", "unknown"] = Field(
-        description="bulk scores of the known applicants: ready, being computed, not used (large warehouse)")
+    score_book: Literal["ready", "computing", "failed", "per_request", "unknown"] = Field(
+        description="bulk scores of the known applicants: ready, being computed, failed (not retried until the "
+        "model or warehouse changes), not used (large warehouse)")
     missing: list[Missing] = Field(description="what keeps the worker from being ready, with the reason")
     refused_model: str | None = Field(
         None, description="a newer promoted version that failed to load (the previous one keeps serving)")

@@ -157,3 +157,33 @@ def test_gunicorn_configuration_reads_the_settings(monkeypatch, tmp_path):
         sys.modules.pop("api.gunicorn_conf", None)
         for name in ("PROMETHEUS_MULTIPROC_DIR", "HC_PROMETHEUS_DIR_CREATED"):
             os.environ.pop(name, None)
+
+
+def test_a_failed_bulk_scoring_is_reported_not_retried_and_rows_are_still_scored(api_env, monkeypatch):
+    import api.services
+
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        raise ValueError("the model cannot score the warehouse's features")
+
+    monkeypatch.setattr(api.services, "shared_book", failing)
+    with TestClient(create_app(api_settings(api_env))) as c:
+        deadline = time.monotonic() + 60
+        while (body := c.get("/ready").json())["score_book"] == "computing" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert body["score_book"] == "failed" and body["ready"] is False
+        assert body["missing"][0]["component"] == "score_book" and "failed" in body["missing"][0]["reason"]
+        known = int(api_env_known_id(api_env))
+        for _ in range(3):
+            assert c.get("/ready").status_code == 503
+            assert c.get(f"/v1/applicants/{known}/score", headers=H).status_code == 200
+        assert calls == [1]  # not retried by every probe and request
+
+
+def api_env_known_id(api_env) -> int:
+    import duckdb
+
+    with duckdb.connect(str(api_env.warehouse), read_only=True) as con:
+        return con.execute("select min(sk_id_curr) from applicant_features").fetchone()[0]
