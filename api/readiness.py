@@ -1,8 +1,10 @@
 """Readiness of one worker: a model, the warehouse and the bulk scores of the known applicants.
 
 `/health` says the process is alive (always 200); `/ready` answers 200 only when this worker can
-answer every scoring route at full speed, else 503 with what is missing, so that an orchestrator (or
-gunicorn's load balancing through the kernel) sends traffic to ready workers only.
+answer every scoring route at full speed, else 503 with what is missing, so that an orchestrator sends
+traffic to ready containers only. Inside one container gunicorn's workers share the listening socket and
+the kernel hands connections to any of them: a worker whose bulk scores are still being computed scores
+each request's row itself (slower, same answer); one without a model answers 503 with the reason.
 """
 
 from __future__ import annotations
