@@ -63,7 +63,23 @@ def metrics_dir() -> str:
     return created
 
 
-_settings = ApiSettings()
+def _settings_or_exit() -> ApiSettings:
+    """The settings, or a one-line error naming each bad HC_* variable (the master exits, nothing starts)."""
+    from pydantic import ValidationError
+
+    try:
+        return ApiSettings()
+    except ValidationError as exc:
+        problems = []
+        for e in exc.errors():
+            name = f"HC_{'_'.join(map(str, e['loc'])).upper()}"
+            shown = "" if any(w in name for w in ("KEY", "SALT")) else f"={e.get('input')!r}"  # never a secret
+            problems.append(f"{name}{shown}: {e['msg']}")
+        problems = "; ".join(problems)
+        raise SystemExit(f"invalid API settings: {problems}") from None
+
+
+_settings = _settings_or_exit()
 _metrics_dir = metrics_dir()  # before any worker imports prometheus_client
 
 bind = [f"{_settings.api_host}:{_settings.api_port}"]

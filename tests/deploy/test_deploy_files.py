@@ -165,3 +165,14 @@ def test_scheduler_healthcheck_reads_the_heartbeat(tmp_path):
     state.write_text(json.dumps({"heartbeat": (datetime.now(UTC) - timedelta(minutes=10)).isoformat()}))
     assert not healthcheck.healthy("drift-scheduler", env)
     assert healthcheck.healthy("train", env)
+
+
+def test_a_bad_setting_stops_the_api_role_with_the_variable_named(tmp_path):
+    import sys
+
+    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "TMPDIR": str(tmp_path),
+           "HC_API_WORKERS": "0", "HC_API_LOG_SALT": "s"}
+    result = subprocess.run([str(REPO / "deploy" / "entrypoint.sh"), "api"], env=env, cwd=REPO,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "invalid API settings: HC_API_WORKERS='0': Input should be greater than or equal to 1" in result.stderr
