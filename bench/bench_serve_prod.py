@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import os
 import random
+import secrets
 import shutil
 import signal
 import subprocess
@@ -54,6 +55,7 @@ def start(warehouse: Path, artifacts: Path, workers: int, workdir: Path) -> tupl
     (own / "models" / "current").symlink_to(current.name)
     port = _free_port()
     env = dict(os.environ, HC_WAREHOUSE=str(warehouse), HC_ARTIFACTS=str(own), HC_API_KEYS=KEY,
+               HC_API_LOG_SALT=secrets.token_hex(32),  # production mode: a secret salt, as in the image
                HC_API_PORT=str(port), HC_API_WORKERS=str(workers), TMPDIR=str(workdir),
                PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
