@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from api import errors
 from api.access_log import install_access_log_redaction
 from api.metrics import set_model_version
-from api.middleware import ObservabilityMiddleware
+from api.observability import ObservabilityMiddleware
 from api.routers import applicants, health, metrics, model, monitoring, scoring
 from api.services import Services
 from api.settings import ApiSettings

@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from api import book_file
 from api.logs import JsonFormatter
 from api.main import create_app
-from api.middleware import request_id
+from api.observability import request_id
 
 H = {"X-API-Key": API_KEY}
 
