@@ -30,13 +30,19 @@ class ScoringPyfunc(PythonModel):
 
     # pd.DataFrame: a hint MLflow accepts without deriving a second schema (the logged signature is the
     # contract). ``params`` is accepted for the interface and ignored.
-    def predict(self, context: PythonModelContext | None, model_input: pd.DataFrame,
-                params: dict[str, Any] | None = None) -> pd.DataFrame:
+    def predict(
+        self,
+        context: PythonModelContext | None,
+        model_input: pd.DataFrame,
+        params: dict[str, Any] | None = None,
+    ) -> pd.DataFrame:
         model = self._loaded()
         frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
         p = model.predict_proba(frame)
-        return pd.DataFrame({"probability": p, "decision": model.decide(p), "risk_band": model.risk_band(p)},
-                            index=frame.index)
+        return pd.DataFrame(
+            {"probability": p, "decision": model.decide(p), "risk_band": model.risk_band(p)},
+            index=frame.index,
+        )
 
     def _loaded(self) -> ScoringModel:
         if self.model is None:

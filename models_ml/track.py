@@ -62,17 +62,21 @@ _failed_stores: set[str] = set()
 class TrackingSettings(BaseSettings):
     """Where and how runs are tracked (``HC_*`` variables; ``MLFLOW_TRACKING_URI`` for the store)."""
 
-    model_config = SettingsConfigDict(env_prefix="HC_", extra="ignore", protected_namespaces=(),
-                                      populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="HC_", extra="ignore", protected_namespaces=(), populate_by_name=True
+    )
 
     artifacts: Path = Field(Path("artifacts"), description="root of models/ and of the default store mlruns/")
     tracking_uri: str | None = Field(
-        None, validation_alias=AliasChoices("tracking_uri", "MLFLOW_TRACKING_URI"),
-        description="MLflow tracking store (MLFLOW_TRACKING_URI); default: file store $HC_ARTIFACTS/mlruns")
+        None,
+        validation_alias=AliasChoices("tracking_uri", "MLFLOW_TRACKING_URI"),
+        description="MLflow tracking store (MLFLOW_TRACKING_URI); default: file store $HC_ARTIFACTS/mlruns",
+    )
     tracking: bool = Field(True, description="HC_TRACKING=false: no MLflow run at all")
     mlflow_experiment: str = Field("homecredit-default-risk", min_length=1, description="experiment name")
-    mlflow_model_name: str = Field("homecredit-default-risk", min_length=1,
-                                   description="registered model name of every promoted version")
+    mlflow_model_name: str = Field(
+        "homecredit-default-risk", min_length=1, description="registered model name of every promoted version"
+    )
     mlflow_timeout_s: int = Field(10, ge=1, le=600, description="seconds per MLflow HTTP request")
     mlflow_retries: int = Field(1, ge=0, le=10, description="retries of a failed MLflow HTTP request")
 
@@ -126,9 +130,14 @@ def _warn_once(cfg: TrackingSettings, what: str, exc: BaseException) -> None:
         return
     _failed_stores.add(key)
     reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
-    log.warning("MLflow tracking at %s is off for this process (%s failed: %s). Training is not affected; "
-                "once the store is reachable, log the version with `%s`.", redact(cfg.uri), what, reason,
-                RELOG_HINT)
+    log.warning(
+        "MLflow tracking at %s is off for this process (%s failed: %s). Training is not affected; "
+        "once the store is reachable, log the version with `%s`.",
+        redact(cfg.uri),
+        what,
+        reason,
+        RELOG_HINT,
+    )
 
 
 def store_failed(cfg: TrackingSettings) -> bool:
@@ -152,8 +161,19 @@ def _param(value: Any) -> str:
 
 def config_params(meta: dict[str, Any]) -> dict[str, str]:
     """What the run was asked to do: families, costs, folds, seed, profile (from the settings or metadata)."""
-    keys = ("families", "cost_fn", "cost_fp", "cost_mode", "n_folds", "seed", "train_profile",
-            "compare_max_rows", "undersample_ratio", "time_budget_s", "promote")
+    keys = (
+        "families",
+        "cost_fn",
+        "cost_fp",
+        "cost_mode",
+        "n_folds",
+        "seed",
+        "train_profile",
+        "compare_max_rows",
+        "undersample_ratio",
+        "time_budget_s",
+        "promote",
+    )
     params = {k: _param(meta[k]) for k in keys if meta.get(k) is not None}
     money = meta.get("money_costs") or {}
     if meta.get("cost_mode") == "money" or money:
@@ -165,10 +185,14 @@ def config_params(meta: dict[str, Any]) -> dict[str, str]:
 
 def result_params(meta: dict[str, Any]) -> dict[str, str]:
     """What the run chose: family, imbalance strategy, hyper-parameters, calibration, data fingerprint."""
-    params = {"model_family": meta["model_family"], "imbalance": meta["imbalance"],
-              "data_fingerprint": meta.get("data_fingerprint", ""),
-              "calibration": (meta.get("calibration") or {}).get("method", ""),
-              "boosting_rounds": meta.get("boosting_rounds"), "version": meta["version"]}
+    params = {
+        "model_family": meta["model_family"],
+        "imbalance": meta["imbalance"],
+        "data_fingerprint": meta.get("data_fingerprint", ""),
+        "calibration": (meta.get("calibration") or {}).get("method", ""),
+        "boosting_rounds": meta.get("boosting_rounds"),
+        "version": meta["version"],
+    }
     data = meta.get("data") or {}
     params.update({"data_rows": data.get("rows"), "data_features": data.get("features")})
     params.update({f"hp.{k}": v for k, v in (meta.get("params") or {}).items()})
@@ -181,8 +205,11 @@ def final_metrics(meta: dict[str, Any]) -> tuple[dict[str, float], dict[str, lis
     scalars = _scalar_metrics(metrics)
     scalars["threshold"] = float(meta["threshold"])
     scalars.update(_scalar_metrics(meta.get("timings_s") or {}, "timing_"))
-    series = {k: [float(v) for v in vals] for k, vals in metrics.items()
-              if k.endswith("_folds") and isinstance(vals, list)}
+    series = {
+        k: [float(v) for v in vals]
+        for k, vals in metrics.items()
+        if k.endswith("_folds") and isinstance(vals, list)
+    }
     return scalars, series
 
 
@@ -219,8 +246,9 @@ def model_signature(features: list[dict[str, str]]) -> Any:
     from mlflow.types.schema import AnyType
 
     inputs = Schema([ColSpec(AnyType(), f["name"], required=False) for f in features])
-    outputs = Schema([ColSpec("double", "probability"), ColSpec("string", "decision"),
-                      ColSpec("string", "risk_band")])
+    outputs = Schema(
+        [ColSpec("double", "probability"), ColSpec("string", "decision"), ColSpec("string", "risk_band")]
+    )
     return ModelSignature(inputs=inputs, outputs=outputs)
 
 
@@ -243,8 +271,13 @@ class TrainingRun:
     """One MLflow run around a training (a context manager). Every MLflow call is guarded: the first failure
     warns once and turns tracking off for the rest of the run; the training itself never sees it."""
 
-    def __init__(self, cfg: TrackingSettings, config: dict[str, Any], run_name: str | None = None,
-                 tags: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        cfg: TrackingSettings,
+        config: dict[str, Any],
+        run_name: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None:
         self.cfg = cfg
         self.config = config
         self.run_name = run_name or f"train-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
@@ -267,24 +300,36 @@ class TrainingRun:
         self._guard("starting the run", self._start)
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if self._mlflow is None or self.run_id is None:
             if exc is None and self.cfg.tracking and self.version:
-                log.info("version %s is not tracked in MLflow; log it later with `python -m models_ml.track %s`",
-                         self.version, self.version)
+                log.info(
+                    "version %s is not tracked in MLflow; log it later with `python -m models_ml.track %s`",
+                    self.version,
+                    self.version,
+                )
             return
         mlflow = self._mlflow
         try:
             if exc is not None and self.active:
-                self._guard("marking the run failed", lambda: mlflow.set_tags(
-                    {"hc_error": f"{exc_type.__name__ if exc_type else 'Error'}: {str(exc)[:500]}"}))
+                self._guard(
+                    "marking the run failed",
+                    lambda: mlflow.set_tags(
+                        {"hc_error": f"{exc_type.__name__ if exc_type else 'Error'}: {str(exc)[:500]}"}
+                    ),
+                )
             status = "FAILED" if exc is not None else "FINISHED"
             if self.active:
                 self._guard("ending the run", lambda: mlflow.end_run(status=status))
             elif exc is None and self.version:
-                log.info("version %s is not fully tracked in MLflow; log it later with "
-                         "`python -m models_ml.track %s`", self.version, self.version)
+                log.info(
+                    "version %s is not fully tracked in MLflow; log it later with "
+                    "`python -m models_ml.track %s`",
+                    self.version,
+                    self.version,
+                )
         finally:
             # never leave a run open in this process, whatever the store did
             while mlflow.active_run() is not None:
@@ -339,19 +384,29 @@ class TrainingRun:
                 if np.isfinite(value):
                     mlflow.log_metric(key, value, step=step)
         rows = [dict(r, stage="comparison") for r in meta.get("comparison") or []]
-        rows += [dict(r, stage="tuning", model_family=meta["model_family"], imbalance=meta["imbalance"])
-                 for r in (meta.get("tuning") or [])[1:]]  # the first trial is the selected default
+        rows += [
+            dict(r, stage="tuning", model_family=meta["model_family"], imbalance=meta["imbalance"])
+            for r in (meta.get("tuning") or [])[1:]
+        ]  # the first trial is the selected default
         for i, row in enumerate(rows):
             name = f"{row['stage']}: {row['model_family']}/{row['imbalance']}"
-            with mlflow.start_run(run_name=name if row["stage"] == "comparison" else f"{name} #{i}",
-                                  nested=True, tags={"hc_stage": row["stage"], VERSION_TAG: meta["version"]}):
-                params = {"model_family": row["model_family"], "imbalance": row["imbalance"],
-                          **{f"hp.{k}": v for k, v in (row.get("params") or {}).items()}}
+            with mlflow.start_run(
+                run_name=name if row["stage"] == "comparison" else f"{name} #{i}",
+                nested=True,
+                tags={"hc_stage": row["stage"], VERSION_TAG: meta["version"]},
+            ):
+                params = {
+                    "model_family": row["model_family"],
+                    "imbalance": row["imbalance"],
+                    **{f"hp.{k}": v for k, v in (row.get("params") or {}).items()},
+                }
                 mlflow.log_params({k: _param(v) for k, v in params.items()})
                 mlflow.log_metrics(_scalar_metrics({k: v for k, v in row.items() if k != "params"}))
         if meta.get("comparison"):
-            mlflow.log_table(pd.DataFrame([{k: v for k, v in r.items() if k != "params"}
-                                           for r in meta["comparison"]]), "comparison.json")
+            mlflow.log_table(
+                pd.DataFrame([{k: v for k, v in r.items() if k != "params"} for r in meta["comparison"]]),
+                "comparison.json",
+            )
 
     def _log_report(self, version_dir: Path) -> None:
         for path in sorted(version_dir.iterdir()):
@@ -365,14 +420,23 @@ class TrainingRun:
         features = meta["features"]
         with tempfile.TemporaryDirectory(prefix="hc-mlflow-") as tmp:
             staged = Path(tmp) / meta["version"]
-            shutil.copytree(version_dir, staged, ignore=lambda _d, names: [n for n in names if n in NOT_TRACKED])
+            shutil.copytree(
+                version_dir, staged, ignore=lambda _d, names: [n for n in names if n in NOT_TRACKED]
+            )
             info = mlflow.pyfunc.log_model(
-                name=MODEL_ARTIFACT, python_model=mlflow_model.__file__,
+                name=MODEL_ARTIFACT,
+                python_model=mlflow_model.__file__,
                 artifacts={mlflow_model.VERSION_ARTIFACT: str(staged)},
-                signature=model_signature(features), input_example=input_example(version_dir, features),
-                pip_requirements=pip_requirements(meta), tags={VERSION_TAG: meta["version"]})
-        mv = mlflow.register_model(info.model_uri, self.cfg.mlflow_model_name,
-                                   tags={VERSION_TAG: meta["version"], "model_family": meta["model_family"]})
+                signature=model_signature(features),
+                input_example=input_example(version_dir, features),
+                pip_requirements=pip_requirements(meta),
+                tags={VERSION_TAG: meta["version"]},
+            )
+        mv = mlflow.register_model(
+            info.model_uri,
+            self.cfg.mlflow_model_name,
+            tags={VERSION_TAG: meta["version"], "model_family": meta["model_family"]},
+        )
         self.registered = str(mv.version)
         mlflow.set_tag("hc_registered_version", f"{self.cfg.mlflow_model_name}/{mv.version}")
 
@@ -407,8 +471,9 @@ def set_alias(cfg: TrackingSettings, registered_version: str, alias: str) -> Non
         current = client.get_registered_model(name).aliases or {}
         if str(current.get(CHALLENGER, "")) == str(registered_version):
             client.delete_registered_model_alias(name, CHALLENGER)
-        client.set_model_version_tag(name, registered_version, "hc_promoted_at",
-                                     datetime.now(UTC).isoformat(timespec="seconds"))
+        client.set_model_version_tag(
+            name, registered_version, "hc_promoted_at", datetime.now(UTC).isoformat(timespec="seconds")
+        )
 
 
 def mirror_promotion(artifacts_dir: Path | str, version: str) -> None:
@@ -425,8 +490,11 @@ def mirror_promotion(artifacts_dir: Path | str, version: str) -> None:
         _probe(cfg)
         mv = find_model_version(cfg, version)
         if mv is None:
-            log.info("promoted %s is not registered in MLflow; log it with `python -m models_ml.track %s`",
-                     version, version)
+            log.info(
+                "promoted %s is not registered in MLflow; log it with `python -m models_ml.track %s`",
+                version,
+                version,
+            )
             return
         set_alias(cfg, str(mv.version), CHAMPION)
         log.info("MLflow: %s@%s -> version %s (%s)", cfg.mlflow_model_name, CHAMPION, mv.version, version)
@@ -449,10 +517,15 @@ def relog(artifacts: Path, version: str, alias: str | None = None) -> TrainingRu
 
     version_dir = Path(artifacts) / "models" / version
     if not (version_dir / "metadata.json").is_file():
-        raise ArtifactError(f"no model version at {version_dir} (metadata.json missing); "
-                            f"versions are the folders of {Path(artifacts) / 'models'}")
+        raise ArtifactError(
+            f"no model version at {version_dir} (metadata.json missing); "
+            f"versions are the folders of {Path(artifacts) / 'models'}"
+        )
     meta = json.loads((version_dir / "metadata.json").read_text())
-    config = {**meta, "families": ",".join(dict.fromkeys(r["model_family"] for r in meta.get("comparison", [])))}
+    config = {
+        **meta,
+        "families": ",".join(dict.fromkeys(r["model_family"] for r in meta.get("comparison", []))),
+    }
     current = current_path(artifacts)
     is_current = current.exists() and current.resolve() == version_dir.resolve()
     cfg = TrackingSettings(artifacts=Path(artifacts))
@@ -462,14 +535,18 @@ def relog(artifacts: Path, version: str, alias: str | None = None) -> TrainingRu
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m models_ml.track",
-                                description="Log a model version folder as an MLflow run and register it "
-                                            "(for runs trained while the tracking store was unreachable).")
+    p = argparse.ArgumentParser(
+        prog="python -m models_ml.track",
+        description="Log a model version folder as an MLflow run and register it "
+        "(for runs trained while the tracking store was unreachable).",
+    )
     p.add_argument("version", help="version id: a folder name under $HC_ARTIFACTS/models")
     p.add_argument("--artifacts", type=Path, help="artifacts folder (HC_ARTIFACTS)")
     p.add_argument("--alias", choices=[CHALLENGER], help="alias of a version that is not the promoted one")
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S"
+    )
     cfg = TrackingSettings(**({"artifacts": args.artifacts} if args.artifacts else {}))
     if not cfg.tracking:
         print("error: tracking is off (HC_TRACKING=false)", file=sys.stderr)
@@ -480,11 +557,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if run.run_id is None or store_failed(cfg) or run.registered is None:
-        print(f"error: version {args.version} could not be logged to {redact(cfg.uri)} (see the warning above)",
-              file=sys.stderr)
+        print(
+            f"error: version {args.version} could not be logged to {redact(cfg.uri)} (see the warning above)",
+            file=sys.stderr,
+        )
         return 1
-    print(f"logged {args.version} as run {run.run_id} in {redact(cfg.uri)}; registered "
-          f"{cfg.mlflow_model_name} version {run.registered}")
+    print(
+        f"logged {args.version} as run {run.run_id} in {redact(cfg.uri)}; registered "
+        f"{cfg.mlflow_model_name} version {run.registered}"
+    )
     return 0
 
 

@@ -24,8 +24,13 @@ MODEL_NAME = "homecredit-default-risk"
 
 @pytest.fixture(autouse=True)
 def _fresh_tracking_state(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for var in ("MLFLOW_TRACKING_URI", "HC_TRACKING_URI", "HC_TRACKING", "HC_MLFLOW_MODEL_NAME",
-                "HC_MLFLOW_EXPERIMENT"):
+    for var in (
+        "MLFLOW_TRACKING_URI",
+        "HC_TRACKING_URI",
+        "HC_TRACKING",
+        "HC_MLFLOW_MODEL_NAME",
+        "HC_MLFLOW_EXPERIMENT",
+    ):
         monkeypatch.delenv(var, raising=False)
     track._failed_stores.clear()
     yield
@@ -43,8 +48,11 @@ def _client(artifacts: Path):  # noqa: ANN202 - mlflow.MlflowClient, imported la
 def _parent_runs(client, status: str | None = None) -> list:  # noqa: ANN001
     exp = client.get_experiment_by_name(track.TrackingSettings().mlflow_experiment)
     runs = client.search_runs([exp.experiment_id], max_results=1000)
-    return [r for r in runs if "mlflow.parentRunId" not in r.data.tags
-            and (status is None or r.info.status == status)]
+    return [
+        r
+        for r in runs
+        if "mlflow.parentRunId" not in r.data.tags and (status is None or r.info.status == status)
+    ]
 
 
 def _alias_version(client, alias: str) -> str | None:  # noqa: ANN001
@@ -82,7 +90,9 @@ def test_training_is_one_mlflow_run_with_params_metrics_and_artifacts(trained_ar
     assert [by_step[i] for i in range(3)] == pytest.approx(meta["metrics"]["roc_auc_folds"])
     # one child run per candidate of the comparison (and per extra tuning trial), same numbers
     exp_id = run.info.experiment_id
-    children = client.search_runs([exp_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'", max_results=1000)
+    children = client.search_runs(
+        [exp_id], f"tags.mlflow.parentRunId = '{run.info.run_id}'", max_results=1000
+    )
     compared = {c.info.run_name: c for c in children if c.data.tags["hc_stage"] == "comparison"}
     assert len(compared) == len(meta["comparison"])
     for row in meta["comparison"]:
@@ -92,13 +102,20 @@ def test_training_is_one_mlflow_run_with_params_metrics_and_artifacts(trained_ar
     assert len(children) - len(compared) == len(meta["tuning"]) - 1
     # report artifacts, the model, and no rows of training data in the tracking store
     report = {Path(f.path).name for f in client.list_artifacts(run.info.run_id, track.REPORT_ARTIFACT)}
-    assert {"model_card.html", "model_card.md", "metadata.json", "reliability.png", "comparison.png"} <= report
+    assert {
+        "model_card.html",
+        "model_card.md",
+        "metadata.json",
+        "reliability.png",
+        "comparison.png",
+    } <= report
     assert not list((trained_artifacts / "mlruns").rglob("reference_sample.parquet"))
     assert run.data.tags["hc_registered_version"] == f"{MODEL_NAME}/1"
 
 
-def test_champion_loads_back_and_scores_like_the_native_artifact(trained_artifacts: Path,
-                                                                  small_warehouse: Path) -> None:
+def test_champion_loads_back_and_scores_like_the_native_artifact(
+    trained_artifacts: Path, small_warehouse: Path
+) -> None:
     import mlflow
 
     native = load_current(trained_artifacts)
@@ -125,8 +142,9 @@ def test_champion_loads_back_and_scores_like_the_native_artifact(trained_artifac
     assert not [p for p in (trained_artifacts / "mlruns").rglob("*") if p.suffix in (".pkl", ".pickle")]
 
 
-def test_failed_run_is_marked_failed_and_moves_nothing(trained_artifacts: Path, small_warehouse: Path,
-                                                       tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_run_is_marked_failed_and_moves_nothing(
+    trained_artifacts: Path, small_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     artifacts = _copy(trained_artifacts, tmp_path / "art")
     client = _client(artifacts)
     champion_before = _alias_version(client, track.CHAMPION)
@@ -145,8 +163,9 @@ def test_failed_run_is_marked_failed_and_moves_nothing(trained_artifacts: Path, 
     assert len(client.search_model_versions(f"name='{MODEL_NAME}'")) == versions_before
 
 
-def test_no_promote_sets_challenger_and_promotion_moves_champion(trained_artifacts: Path, small_warehouse: Path,
-                                                                 tmp_path: Path) -> None:
+def test_no_promote_sets_challenger_and_promotion_moves_champion(
+    trained_artifacts: Path, small_warehouse: Path, tmp_path: Path
+) -> None:
     artifacts = _copy(trained_artifacts, tmp_path / "art")
     client = _client(artifacts)
     champion_before = _alias_version(client, track.CHAMPION)
@@ -167,8 +186,12 @@ def _our_version(client, registered: str) -> str:  # noqa: ANN001
 
 
 def test_unreachable_store_warns_once_and_the_version_can_be_relogged(
-        small_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> None:
+    small_warehouse: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     artifacts = tmp_path / "art"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://user:secret@127.0.0.1:9")
     with caplog.at_level(logging.INFO, logger="models_ml"):
@@ -195,14 +218,17 @@ def test_unreachable_store_warns_once_and_the_version_can_be_relogged(
     assert client.get_model_version_by_alias(MODEL_NAME, track.CHAMPION).tags[track.VERSION_TAG] == path.name
 
 
-def test_relog_of_an_unknown_version_names_the_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_relog_of_an_unknown_version_names_the_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert track.main(["20990101T000000Z-deadbeef", "--artifacts", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "20990101T000000Z-deadbeef" in err and "metadata.json missing" in err
 
 
-def test_tracking_can_be_switched_off(small_warehouse: Path, tmp_path: Path,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tracking_can_be_switched_off(
+    small_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HC_TRACKING", "false")
     path = run_training(fast_settings(small_warehouse, tmp_path, families="dummy"))
     assert path.is_dir() and not (tmp_path / "mlruns").exists()
