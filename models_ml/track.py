@@ -26,6 +26,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -286,6 +287,7 @@ class TrainingRun:
         self.registered: str | None = None  # registry version number of the logged model
         self.version: str | None = None
         self._mlflow: Any = None
+        self.seconds = 0.0  # spent in MLflow calls (bench/bench_tracking.py)
 
     # --- life cycle -------------------------------------------------------------------------------------
     @property
@@ -323,6 +325,13 @@ class TrainingRun:
             status = "FAILED" if exc is not None else "FINISHED"
             if self.active:
                 self._guard("ending the run", lambda: mlflow.end_run(status=status))
+                log.info(
+                    "MLflow run %s %s at %s (%.1f s of tracking)",
+                    self.run_id,
+                    status,
+                    redact(self.cfg.uri),
+                    self.seconds,
+                )
             elif exc is None and self.version:
                 log.info(
                     "version %s is not fully tracked in MLflow; log it later with "
@@ -354,11 +363,14 @@ class TrainingRun:
     def _guard(self, what: str, fn: Callable[[], T]) -> T | None:
         if store_failed(self.cfg) or not self.cfg.tracking:
             return None
+        t0 = time.perf_counter()
         try:
             return fn()
         except Exception as exc:  # noqa: BLE001 - tracking must never break training
             _warn_once(self.cfg, what, exc)
             return None
+        finally:
+            self.seconds += time.perf_counter() - t0
 
     # --- logging a written version ----------------------------------------------------------------------
     def log_version(self, version_dir: Path, alias: str | None = None) -> None:
