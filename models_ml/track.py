@@ -37,7 +37,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import numpy as np
 import pandas as pd
-from pydantic import AliasChoices, Field
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models_ml.errors import ArtifactError
@@ -70,7 +70,7 @@ class TrackingSettings(BaseSettings):
     artifacts: Path = Field(Path("artifacts"), description="root of models/ and of the default store mlruns/")
     tracking_uri: str | None = Field(
         None,
-        validation_alias=AliasChoices("tracking_uri", "MLFLOW_TRACKING_URI"),
+        validation_alias="MLFLOW_TRACKING_URI",
         description="MLflow tracking store (MLFLOW_TRACKING_URI); default: file store $HC_ARTIFACTS/mlruns",
     )
     tracking: bool = Field(True, description="HC_TRACKING=false: no MLflow run at all")
@@ -131,6 +131,9 @@ def _warn_once(cfg: TrackingSettings, what: str, exc: BaseException) -> None:
         return
     _failed_stores.add(key)
     reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+    secret = urlsplit(cfg.uri).password
+    if secret:
+        reason = reason.replace(secret, "***")
     log.warning(
         "MLflow tracking at %s is off for this process (%s failed: %s). Training is not affected; "
         "once the store is reachable, log the version with `%s`.",
@@ -546,6 +549,18 @@ def relog(artifacts: Path, version: str, alias: str | None = None) -> TrainingRu
     return run
 
 
+def _already_registered(cfg: TrackingSettings, version: str) -> Any | None:
+    """The registered model version of ``version``; None when there is none or the store cannot say."""
+    if cfg.tracking_uri is None and not cfg.default_store.is_dir():
+        return None
+    try:
+        _configure_mlflow(cfg)
+        _probe(cfg)
+        return find_model_version(cfg, version)
+    except Exception:  # noqa: BLE001 - relog() reports an unreachable store with the usual warning
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m models_ml.track",
@@ -555,6 +570,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("version", help="version id: a folder name under $HC_ARTIFACTS/models")
     p.add_argument("--artifacts", type=Path, help="artifacts folder (HC_ARTIFACTS)")
     p.add_argument("--alias", choices=[CHALLENGER], help="alias of a version that is not the promoted one")
+    p.add_argument("--force", action="store_true", help="log it again even if it is already registered")
     args = p.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S"
@@ -563,6 +579,13 @@ def main(argv: list[str] | None = None) -> int:
     if not cfg.tracking:
         print("error: tracking is off (HC_TRACKING=false)", file=sys.stderr)
         return 2
+    existing = None if args.force else _already_registered(cfg, args.version)
+    if existing is not None:
+        print(
+            f"{args.version} is already registered as {cfg.mlflow_model_name} version {existing.version} "
+            f"(run {existing.run_id}); --force logs it again"
+        )
+        return 0
     try:
         run = relog(cfg.artifacts, args.version, args.alias)
     except ArtifactError as exc:

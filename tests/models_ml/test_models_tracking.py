@@ -216,6 +216,10 @@ def test_unreachable_store_warns_once_and_the_version_can_be_relogged(
     assert runs[0].data.metrics["roc_auc"] == pytest.approx(meta["metrics"]["roc_auc"])
     assert runs[0].data.params["families"] == "dummy"
     assert client.get_model_version_by_alias(MODEL_NAME, track.CHAMPION).tags[track.VERSION_TAG] == path.name
+    # a second re-log does not duplicate it
+    assert track.main([path.name, "--artifacts", str(artifacts)]) == 0
+    assert "already registered" in capsys.readouterr().out
+    assert len(_parent_runs(client)) == 1
 
 
 def test_relog_of_an_unknown_version_names_the_folder(
