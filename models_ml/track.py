@@ -116,6 +116,43 @@ def _configure_mlflow(cfg: TrackingSettings) -> None:
         os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
 
 
+_URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
+
+
+def _point_mlflow_at(uri: str) -> dict[str, str | None]:
+    """Point MLflow's fluent API at ``uri``; returns what to restore. ``mlflow.set_tracking_uri`` also writes
+    MLFLOW_TRACKING_URI into the environment, where the next run of this process would read it as the
+    user's choice: the run restores it when it ends."""
+    import mlflow
+
+    before = {k: os.environ.get(k) for k in _URI_VARIABLES}
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return before
+
+
+def _restore_mlflow_uris(before: dict[str, str | None]) -> None:
+    import mlflow
+
+    mlflow.set_tracking_uri(None)  # type: ignore[arg-type]  # None: back to the environment's choice
+    mlflow.set_registry_uri(None)  # type: ignore[arg-type]
+    for key, value in before.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@contextmanager
+def using_store(uri: str) -> Iterator[None]:
+    """MLflow's fluent API (``mlflow.pyfunc.load_model("models:/...")``, ...) on ``uri`` for a while."""
+    before = _point_mlflow_at(uri)
+    try:
+        yield
+    finally:
+        _restore_mlflow_uris(before)
+
+
 def _probe(cfg: TrackingSettings) -> None:
     """One quick request to an HTTP store; raises when nothing answers there (any HTTP answer is fine)."""
     if urlsplit(cfg.uri).scheme not in ("http", "https"):
@@ -291,6 +328,7 @@ class TrainingRun:
         self.version: str | None = None
         self._mlflow: Any = None
         self.seconds = 0.0  # spent in MLflow calls (bench/bench_tracking.py)
+        self._uris_before: dict[str, str | None] | None = None
 
     # --- life cycle -------------------------------------------------------------------------------------
     @property
@@ -309,6 +347,7 @@ class TrainingRun:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         if self._mlflow is None or self.run_id is None:
+            self._restore_uris()
             if exc is None and self.cfg.tracking and self.version:
                 log.info(
                     "version %s is not tracked in MLflow; log it later with `python -m models_ml.track %s`",
@@ -349,6 +388,12 @@ class TrainingRun:
                     mlflow.end_run(status="FAILED")
                 except Exception:  # noqa: BLE001 - the store is gone; local state is cleared anyway
                     break
+            self._restore_uris()
+
+    def _restore_uris(self) -> None:
+        if self._uris_before is not None:
+            _restore_mlflow_uris(self._uris_before)
+            self._uris_before = None
 
     def _start(self) -> None:
         _configure_mlflow(self.cfg)
@@ -356,8 +401,7 @@ class TrainingRun:
         import mlflow
 
         self._mlflow = mlflow
-        mlflow.set_tracking_uri(self.cfg.uri)
-        mlflow.set_registry_uri(self.cfg.uri)
+        self._uris_before = _point_mlflow_at(self.cfg.uri)
         mlflow.set_experiment(self.cfg.mlflow_experiment)
         run = mlflow.start_run(run_name=self.run_name, tags={"hc_component": "models_ml.train", **self.tags})
         self.run_id = run.info.run_id

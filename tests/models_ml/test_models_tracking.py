@@ -122,10 +122,8 @@ def test_champion_loads_back_and_scores_like_the_native_artifact(
     client = _client(trained_artifacts)
     champion = client.get_model_version_by_alias(MODEL_NAME, track.CHAMPION)
     assert champion.tags[track.VERSION_TAG] == native.version
-    uri = (trained_artifacts / "mlruns").resolve().as_uri()
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    model = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@{track.CHAMPION}")
+    with track.using_store((trained_artifacts / "mlruns").resolve().as_uri()):
+        model = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@{track.CHAMPION}")
     frame = load_applicants(small_warehouse, dataset=None)  # warehouse dtypes: int64, bool, str, extra ids
     out = model.predict(frame)
     np.testing.assert_allclose(out["probability"].to_numpy(), native.predict_proba(frame), rtol=0, atol=1e-12)
@@ -241,3 +239,14 @@ def test_tracking_can_be_switched_off(
 def test_redact_hides_credentials() -> None:
     assert track.redact("https://bob:pw@mlflow.example:5000/x") == "https://***@mlflow.example:5000/x"
     assert track.redact("file:///tmp/mlruns") == "file:///tmp/mlruns"
+
+
+def test_each_run_goes_to_its_own_store(tmp_path: Path) -> None:
+    """mlflow.set_tracking_uri writes MLFLOW_TRACKING_URI into the environment: a second training in the
+    same process (another HC_ARTIFACTS) must not read it back as the user's choice."""
+    for name in ("a", "b"):
+        with track.TrainingRun(track.TrackingSettings(artifacts=tmp_path / name), {"seed": 0}) as run:
+            assert run.run_id is not None
+        assert "MLFLOW_TRACKING_URI" not in os.environ
+        client = _client(tmp_path / name)
+        assert [r.info.run_id for r in _parent_runs(client, "FINISHED")] == [run.run_id]
