@@ -16,8 +16,7 @@ from mlflow.models import set_model
 from mlflow.pyfunc import PythonModel, PythonModelContext
 
 from models_ml.registry import ScoringModel, load_version
-
-VERSION_ARTIFACT = "version"
+from models_ml.track import VERSION_ARTIFACT
 
 
 class ScoringPyfunc(PythonModel):

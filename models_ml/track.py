@@ -48,6 +48,9 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 VERSION_TAG = "hc_version"
 MODEL_ARTIFACT = "model"
+# the pyfunc model from code (read by MLflow, not imported here: importing it registers the model object)
+MODEL_CODE = Path(__file__).with_name("mlflow_model.py")
+VERSION_ARTIFACT = "version"  # pyfunc artifact name of the version folder
 REPORT_ARTIFACT = "report"
 REPORT_SUFFIXES = (".html", ".md", ".png")  # model card and plots; plus metadata.json
 # never copied into the tracking store: rows of training data (personal data stays in the artifacts folder)
@@ -474,8 +477,6 @@ class TrainingRun:
 
     def _log_model(self, version_dir: Path, meta: dict[str, Any]) -> None:
         mlflow = self._mlflow
-        from models_ml import mlflow_model
-
         features = meta["features"]
         with tempfile.TemporaryDirectory(prefix="hc-mlflow-") as tmp:
             staged = Path(tmp) / meta["version"]
@@ -484,8 +485,8 @@ class TrainingRun:
             )
             info = mlflow.pyfunc.log_model(
                 name=MODEL_ARTIFACT,
-                python_model=mlflow_model.__file__,
-                artifacts={mlflow_model.VERSION_ARTIFACT: str(staged)},
+                python_model=str(MODEL_CODE),
+                artifacts={VERSION_ARTIFACT: str(staged)},
                 signature=model_signature(features),
                 input_example=input_example(version_dir, features),
                 pip_requirements=pip_requirements(meta),
