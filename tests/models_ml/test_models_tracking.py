@@ -183,6 +183,7 @@ def _our_version(client, registered: str) -> str:  # noqa: ANN001
     return client.get_model_version(MODEL_NAME, registered).tags[track.VERSION_TAG]
 
 
+@pytest.mark.trains
 def test_unreachable_store_warns_once_and_the_version_can_be_relogged(
     small_warehouse: Path,
     tmp_path: Path,
@@ -228,6 +229,7 @@ def test_relog_of_an_unknown_version_names_the_folder(
     assert "20990101T000000Z-deadbeef" in err and "metadata.json missing" in err
 
 
+@pytest.mark.trains
 def test_tracking_can_be_switched_off(
     small_warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
