@@ -252,3 +252,14 @@ def test_each_run_goes_to_its_own_store(tmp_path: Path) -> None:
         assert "MLFLOW_TRACKING_URI" not in os.environ
         client = _client(tmp_path / name)
         assert [r.info.run_id for r in _parent_runs(client, "FINISHED")] == [run.run_id]
+
+
+def test_the_ui_lock_matches_the_tracking_client(repo_root: Path) -> None:
+    """`make mlflow` serves the store that mlflow-skinny writes: same MLflow version in both locks."""
+
+    def pins(name: str) -> dict[str, str]:
+        lines = (repo_root / name).read_text().splitlines()
+        return dict(line.split("==", 1) for line in lines if "==" in line and not line.startswith("#"))
+
+    client, ui = pins("requirements.lock"), pins("requirements-mlflow-ui.lock")
+    assert ui["mlflow"] == ui["mlflow-skinny"] == client["mlflow-skinny"]
