@@ -219,11 +219,12 @@ def config_params(meta: dict[str, Any]) -> dict[str, str]:
         "promote",
     )
     params = {k: _param(meta[k]) for k in keys if meta.get(k) is not None}
-    money = meta.get("money_costs") or {}
-    if meta.get("cost_mode") == "money" or money:
+    money = meta.get("money_costs") or {}  # metadata.json; the settings carry the two fields directly
+    if meta.get("cost_mode") == "money":
         for k in ("loss_given_default", "lost_margin_rate"):
-            if (meta.get(k) if k in meta else money.get(k)) is not None:
-                params[k] = _param(meta.get(k, money.get(k)))
+            value = meta.get(k, money.get(k))
+            if value is not None:
+                params[k] = _param(value)
     return params
 
 

@@ -263,3 +263,16 @@ def test_the_ui_lock_matches_the_tracking_client(repo_root: Path) -> None:
 
     client, ui = pins("requirements.lock"), pins("requirements-mlflow-ui.lock")
     assert ui["mlflow"] == ui["mlflow-skinny"] == client["mlflow-skinny"]
+
+
+def test_run_parameters_from_settings_and_from_metadata_agree() -> None:
+    from models_ml.settings import ModelSettings
+
+    live = track.config_params(ModelSettings(cost_mode="money", seed=3, n_folds=4).model_dump())
+    assert (live["cost_mode"], live["seed"], live["n_folds"]) == ("money", "3", "4")
+    assert (live["loss_given_default"], live["lost_margin_rate"]) == ("0.6", "0.06")
+    meta = {"cost_mode": "money", "seed": 3, "n_folds": 4, "cost_fn": 10.0, "cost_fp": 1.0,
+            "money_costs": {"loss_given_default": 0.6, "lost_margin_rate": 0.06}}
+    relogged = track.config_params(meta)  # python -m models_ml.track reads metadata.json
+    assert {k: live[k] for k in relogged} == relogged
+    assert "loss_given_default" not in track.config_params(ModelSettings().model_dump())
