@@ -170,6 +170,7 @@ def _warn_once(cfg: TrackingSettings, what: str, exc: BaseException) -> None:
     if key in _failed_stores:
         return
     _failed_stores.add(key)
+    log.debug("MLflow failure while %s", what, exc_info=exc)
     reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
     secret = urlsplit(cfg.uri).password
     if secret:
@@ -182,6 +183,16 @@ def _warn_once(cfg: TrackingSettings, what: str, exc: BaseException) -> None:
         reason,
         RELOG_HINT,
     )
+
+
+def _end_orphan(cfg: TrackingSettings, experiment_id: str, run_name: str) -> None:
+    """A run the store created before ``start_run`` failed would stay RUNNING for ever: end it FAILED."""
+    with suppress(Exception):
+        client = _client(cfg)
+        for run in client.search_runs(
+            [experiment_id], f"attributes.run_name = '{run_name}' and attributes.status = 'RUNNING'"
+        ):
+            client.set_terminated(run.info.run_id, "FAILED")
 
 
 def store_failed(cfg: TrackingSettings) -> bool:
@@ -406,8 +417,14 @@ class TrainingRun:
 
         self._mlflow = mlflow
         self._uris_before = _point_mlflow_at(self.cfg.uri)
-        mlflow.set_experiment(self.cfg.mlflow_experiment)
-        run = mlflow.start_run(run_name=self.run_name, tags={"hc_component": "models_ml.train", **self.tags})
+        experiment = mlflow.set_experiment(self.cfg.mlflow_experiment)
+        try:
+            run = mlflow.start_run(
+                run_name=self.run_name, tags={"hc_component": "models_ml.train", **self.tags}
+            )
+        except Exception:
+            _end_orphan(self.cfg, experiment.experiment_id, self.run_name)
+            raise
         self.run_id = run.info.run_id
         mlflow.log_params({k: _param(v) for k, v in config_params(self.config).items()})
 

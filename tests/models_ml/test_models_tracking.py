@@ -276,3 +276,24 @@ def test_run_parameters_from_settings_and_from_metadata_agree() -> None:
     relogged = track.config_params(meta)  # python -m models_ml.track reads metadata.json
     assert {k: live[k] for k in relogged} == relogged
     assert "loss_given_default" not in track.config_params(ModelSettings().model_dump())
+
+
+def test_a_run_that_fails_to_start_is_not_left_running(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    """The file store writes the run before its tags: a failure in between must not leave it RUNNING."""
+    os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+    from mlflow.store.tracking.file_store import FileStore
+
+    original = FileStore.set_tag
+
+    def flaky(self: FileStore, run_id: str, tag: object) -> None:
+        if getattr(tag, "key", "") == "hc_component":
+            raise OSError("disk hiccup")
+        original(self, run_id, tag)
+
+    monkeypatch.setattr(FileStore, "set_tag", flaky)
+    cfg = track.TrackingSettings(artifacts=tmp_path)
+    with caplog.at_level(logging.WARNING, logger="models_ml"), track.TrainingRun(cfg, {"seed": 0}) as run:
+        assert run.run_id is None
+    assert [r.info.status for r in _parent_runs(_client(tmp_path))] == ["FAILED"]
+    assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1
