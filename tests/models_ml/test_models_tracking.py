@@ -297,3 +297,14 @@ def test_a_run_that_fails_to_start_is_not_left_running(tmp_path: Path, monkeypat
         assert run.run_id is None
     assert [r.info.status for r in _parent_runs(_client(tmp_path))] == ["FAILED"]
     assert len([r for r in caplog.records if r.levelno >= logging.WARNING]) == 1
+
+
+def test_a_store_inside_a_folder_named_artifacts_finds_its_runs(tmp_path: Path) -> None:
+    """HC_ARTIFACTS defaults to `artifacts`: MLflow 3.17's file store refuses every run directory with a
+    folder named `artifacts` in its path, its own location included (runs 'not found')."""
+    artifacts = tmp_path / "artifacts"
+    with track.TrainingRun(track.TrackingSettings(artifacts=artifacts), {"seed": 0}) as run:
+        assert run.run_id is not None
+    client = _client(artifacts)
+    assert client.get_run(run.run_id).info.status == "FINISHED"
+    assert client.get_run(run.run_id).data.params["seed"] == "0"
