@@ -117,6 +117,7 @@ def _configure_mlflow(cfg: TrackingSettings) -> None:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     if cfg.is_file_store:
         os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+        _file_store_under_artifacts_folder()
 
 
 _URI_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")
@@ -154,6 +155,36 @@ def using_store(uri: str) -> Iterator[None]:
         yield
     finally:
         _restore_mlflow_uris(before)
+
+
+def _file_store_under_artifacts_folder() -> None:
+    """MLflow 3.17's file store takes any run directory with a folder named ``artifacts`` in its path for a
+    run planted inside some run's artifacts (a path-traversal guard) and refuses it -- the store's own
+    location included, so a store in ``$HC_ARTIFACTS/mlruns`` with the default ``HC_ARTIFACTS=artifacts``
+    finds none of its runs ("Run ... not found"). Same guard, applied below the store's root only."""
+    from mlflow.store.tracking.file_store import FileStore
+
+    if getattr(FileStore, "_hc_guard_below_root", False):
+        return
+    original = FileStore._is_valid_run_directory
+
+    def _is_valid_run_directory(self: FileStore, run_dir: str) -> bool:
+        root = os.path.normpath(os.path.abspath(self.root_directory))
+        path = os.path.normpath(os.path.abspath(run_dir))
+        if os.path.commonpath([root, path]) != root:
+            return original(self, run_dir)
+        inner = os.path.relpath(path, root).split(os.sep)
+        if FileStore.ARTIFACTS_FOLDER_NAME in inner[:-1]:
+            return False
+        folders = (
+            FileStore.METRICS_FOLDER_NAME,
+            FileStore.PARAMS_FOLDER_NAME,
+            FileStore.ARTIFACTS_FOLDER_NAME,
+        )
+        return all(os.path.isdir(os.path.join(path, folder)) for folder in folders)
+
+    FileStore._is_valid_run_directory = _is_valid_run_directory  # type: ignore[method-assign]
+    FileStore._hc_guard_below_root = True  # type: ignore[attr-defined]
 
 
 def _probe(cfg: TrackingSettings) -> None:
