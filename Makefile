@@ -56,11 +56,15 @@ $(MLFLOW_STAMP): requirements-mlflow-ui.lock | $(STAMP)
 	@touch $@
 
 # The default store is the file store $HC_ARTIFACTS/mlruns (MLflow 3.17 wants MLFLOW_ALLOW_FILE_STORE for it).
+# The UI opens it through the link .venv-mlflow/store: MLflow's file store refuses run folders whose path has
+# a folder named `artifacts` (the default HC_ARTIFACTS); training applies that guard below the store only.
 mlflow: setup $(MLFLOW_STAMP)  ## the MLflow UI over the tracked runs, on loopback (HC_MLFLOW_PORT=5000)
 	@uri="$${MLFLOW_TRACKING_URI:-$$($(PY) -c 'from models_ml.track import TrackingSettings as S; print(S().uri)')}"; \
 	case "$$uri" in http://*|https://*|databricks*) \
 	  echo "Runs are tracked on $$uri (MLFLOW_TRACKING_URI): open that server's UI."; exit 0;; esac; \
 	echo "MLflow UI over $$uri: http://127.0.0.1:$(HC_MLFLOW_PORT)"; \
+	case "$$uri" in file://*) store="$${uri#file://}"; mkdir -p "$$store"; \
+	  ln -sfn "$$store" "$(CURDIR)/$(MLFLOW_VENV)/store"; uri="file://$(CURDIR)/$(MLFLOW_VENV)/store";; esac; \
 	MLFLOW_ALLOW_FILE_STORE=true exec $(MLFLOW_VENV)/bin/mlflow ui --host 127.0.0.1 --port $(HC_MLFLOW_PORT) \
 	  --workers 1 --backend-store-uri "$$uri"
 

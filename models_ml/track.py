@@ -149,7 +149,9 @@ def _restore_mlflow_uris(before: dict[str, str | None]) -> None:
 
 @contextmanager
 def using_store(uri: str) -> Iterator[None]:
-    """MLflow's fluent API (``mlflow.pyfunc.load_model("models:/...")``, ...) on ``uri`` for a while."""
+    """MLflow's fluent API (``mlflow.pyfunc.load_model("models:/...")``, ``mlflow.get_run``, ...) on ``uri``
+    for a while, with the file-store settings training uses (opt-in, path guard below the store root)."""
+    _configure_mlflow(TrackingSettings(tracking_uri=uri))
     before = _point_mlflow_at(uri)
     try:
         yield
