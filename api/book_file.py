@@ -49,7 +49,9 @@ def _open(path: Path, n_rows: int, names: list[str]) -> pa.Table | None:
 
 
 def _write(path: Path, probabilities: np.ndarray, features: pa.Table) -> None:
-    table = features.append_column(PROBABILITY, pa.array(np.asarray(probabilities, dtype=np.float64))).combine_chunks()
+    table = features.append_column(
+        PROBABILITY, pa.array(np.asarray(probabilities, dtype=np.float64))
+    ).combine_chunks()
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     try:
@@ -75,16 +77,25 @@ def _split(table: pa.Table) -> Built:
     return probabilities, table.drop_columns([PROBABILITY])
 
 
-def shared_book(directory: Path, identity: tuple[int, int], version: str, n_rows: int, names: list[str],
-                build: Callable[[], Built]) -> tuple[Built, bool]:
+def shared_book(
+    directory: Path,
+    identity: tuple[int, int],
+    version: str,
+    n_rows: int,
+    names: list[str],
+    build: Callable[[], Built],
+) -> tuple[Built, bool]:
     """(probabilities, features) and whether they are shared (mapped from the file) or private."""
     path = book_path(directory, identity, version)
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         lock = os.open(f"{path}.lock", os.O_CREAT | os.O_RDWR, 0o600)
     except OSError as exc:
-        log.warning("score book not shared: %s is not writable (%s); this worker keeps its own copy",
-                    directory, exc.strerror)
+        log.warning(
+            "score book not shared: %s is not writable (%s); this worker keeps its own copy",
+            directory,
+            exc.strerror,
+        )
         return build(), False
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one worker builds, the others wait and map its file

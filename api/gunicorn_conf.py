@@ -73,7 +73,9 @@ def _settings_or_exit() -> ApiSettings:
         problems = []
         for e in exc.errors():
             name = f"HC_{'_'.join(map(str, e['loc'])).upper()}"
-            shown = "" if any(w in name for w in ("KEY", "SALT")) else f"={e.get('input')!r}"  # never a secret
+            shown = (
+                "" if any(w in name for w in ("KEY", "SALT")) else f"={e.get('input')!r}"
+            )  # never a secret
             problems.append(f"{name}{shown}: {e['msg']}")
         problems = "; ".join(problems)
         raise SystemExit(f"invalid API settings: {problems}") from None
@@ -98,8 +100,13 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm
 
 
 def when_ready(server: Any) -> None:
-    server.log.info("serving on %s with %d %s workers (metrics in %s)", ", ".join(bind), workers,
-                    worker_class, _metrics_dir)
+    server.log.info(
+        "serving on %s with %d %s workers (metrics in %s)",
+        ", ".join(bind),
+        workers,
+        worker_class,
+        _metrics_dir,
+    )
 
 
 def child_exit(server: Any, worker: Any) -> None:

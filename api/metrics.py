@@ -23,19 +23,35 @@ from prometheus_client.multiprocess import MultiProcessCollector
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED = "<unmatched>"
 
-REQUESTS = Counter("hc_http_requests", "HTTP requests answered, by route template and status",
-                   ["method", "route", "status"])
-LATENCY = Histogram("hc_http_request_duration_seconds", "Time to answer a request, by route template",
-                    ["method", "route"],
-                    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
-ERRORS = Counter("hc_http_errors", "Requests answered with a server error (5xx) or an unhandled exception",
-                 ["method", "route", "status"])
-MODEL = Gauge("hc_model_info", "1 for the model version a worker serves (one series per live worker)",
-              ["version"], multiprocess_mode="liveall")
-SCORES = Histogram("hc_score_probability", "Probabilities of default returned (logged scores only, no what-if)",
-                   ["endpoint"], buckets=tuple(round(0.05 * i, 2) for i in range(1, 21)))
-DECISIONS = Counter("hc_decisions", "Decisions returned, by decision and risk band",
-                    ["endpoint", "decision", "risk_band"])
+REQUESTS = Counter(
+    "hc_http_requests", "HTTP requests answered, by route template and status", ["method", "route", "status"]
+)
+LATENCY = Histogram(
+    "hc_http_request_duration_seconds",
+    "Time to answer a request, by route template",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+ERRORS = Counter(
+    "hc_http_errors",
+    "Requests answered with a server error (5xx) or an unhandled exception",
+    ["method", "route", "status"],
+)
+MODEL = Gauge(
+    "hc_model_info",
+    "1 for the model version a worker serves (one series per live worker)",
+    ["version"],
+    multiprocess_mode="liveall",
+)
+SCORES = Histogram(
+    "hc_score_probability",
+    "Probabilities of default returned (logged scores only, no what-if)",
+    ["endpoint"],
+    buckets=tuple(round(0.05 * i, 2) for i in range(1, 21)),
+)
+DECISIONS = Counter(
+    "hc_decisions", "Decisions returned, by decision and risk band", ["endpoint", "decision", "risk_band"]
+)
 
 _version_lock = threading.Lock()
 _served_version: str | None = None

@@ -19,7 +19,9 @@ from api import metrics
 from api.access_log import log_request
 
 REQUEST_ID_HEADER = "X-Request-ID"
-_SAFE_ID = re.compile(r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$")
+_SAFE_ID = re.compile(
+    r"^(?:[0-9a-fA-F]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+)
 MODEL_VERSION_KEY = "model_version"  # request.state.model_version, set by the ModelDep
 
 
@@ -76,4 +78,6 @@ class ObservabilityMiddleware:
         metrics.set_model_version(served)
         metrics.observe_request(method, route, status, seconds)
         if self.access_log_on:  # the version the route used (set by the ModelDep), else the one loaded now
-            log_request(rid, method, route, status, seconds, scope.get("state", {}).get(MODEL_VERSION_KEY, served))
+            log_request(
+                rid, method, route, status, seconds, scope.get("state", {}).get(MODEL_VERSION_KEY, served)
+            )

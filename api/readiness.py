@@ -35,13 +35,21 @@ def readiness(services: Any) -> dict[str, Any]:
             book = "ready"
         elif services.book_failed == (id(model), gen.number):
             book = "failed"
-            missing.append({"component": "score_book",
-                            "reason": "bulk scoring of the known applicants failed with this model and "
-                                      "warehouse (see the server log); each request scores its own row"})
+            missing.append(
+                {
+                    "component": "score_book",
+                    "reason": "bulk scoring of the known applicants failed with this model and "
+                    "warehouse (see the server log); each request scores its own row",
+                }
+            )
         else:
             book = "computing"
-            missing.append({"component": "score_book",
-                            "reason": "the bulk scores of the known applicants are being computed"})
+            missing.append(
+                {
+                    "component": "score_book",
+                    "reason": "the bulk scores of the known applicants are being computed",
+                }
+            )
     body: dict[str, Any] = {
         "ready": not missing,
         "model_version": getattr(model, "version", None),

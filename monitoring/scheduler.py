@@ -54,8 +54,10 @@ class Schedule:
     @classmethod
     def parse(cls, text: str) -> Schedule:
         parts = text.strip().lower().split()
-        expected = (f"expected '<day> HH:MM' with day one of {', '.join(DAYS)} or 'daily' and a UTC time, "
-                    f"e.g. 'mon 06:00'; got {text!r}")
+        expected = (
+            f"expected '<day> HH:MM' with day one of {', '.join(DAYS)} or 'daily' and a UTC time, "
+            f"e.g. 'mon 06:00'; got {text!r}"
+        )
         if len(parts) != 2 or (parts[0] not in DAYS and parts[0] != "daily"):
             raise ValueError(f"HC_DRIFT_SCHEDULE: {expected}")
         hour_text, _, minute_text = parts[1].partition(":")
@@ -93,10 +95,14 @@ def run_drift_report() -> int:
 
 
 class Scheduler:
-    def __init__(self, settings: MonitoringSettings, schedule: Schedule,
-                 run: Callable[[], int] = run_drift_report,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 heartbeat_seconds: float = HEARTBEAT_SECONDS) -> None:
+    def __init__(
+        self,
+        settings: MonitoringSettings,
+        schedule: Schedule,
+        run: Callable[[], int] = run_drift_report,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+    ) -> None:
         self.settings = settings
         self.schedule = schedule
         self._run = run
@@ -151,8 +157,11 @@ class Scheduler:
         except Exception as exc:  # keep scheduling: the next week may work
             log.error("drift report could not run (%s: %s)", type(exc).__name__, exc)
             code = -1
-        outcome = {0: "report written", 2: "bad input (nothing written)",
-                   3: "no current batch (nothing written)"}.get(code, "failed")
+        outcome = {
+            0: "report written",
+            2: "bad input (nothing written)",
+            3: "no current batch (nothing written)",
+        }.get(code, "failed")
         log.info("drift report finished: exit %s, %s", code, outcome)
         self.state.pop("running_since", None)
         self._write_state(last_run=started.isoformat(), last_exit=code, last_outcome=outcome)
@@ -171,8 +180,10 @@ class Scheduler:
     def serve(self) -> None:
         """Run until stopped: make up a missed run, then one run per scheduled moment."""
         if self.due_at_start():
-            log.info("the last scheduled drift report (%s) is missing: running it now",
-                     self.schedule.last_at_or_before(self._clock()).isoformat())
+            log.info(
+                "the last scheduled drift report (%s) is missing: running it now",
+                self.schedule.last_at_or_before(self._clock()).isoformat(),
+            )
             self.run_once()
         while not self.stop_event.is_set():
             moment = self.schedule.next_after(self._clock())
@@ -185,8 +196,12 @@ class Scheduler:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m monitoring.scheduler", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--schedule", help="'<day> HH:MM' in UTC, day sun..sat or daily (default HC_DRIFT_SCHEDULE)")
+    parser = argparse.ArgumentParser(
+        prog="python -m monitoring.scheduler", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--schedule", help="'<day> HH:MM' in UTC, day sun..sat or daily (default HC_DRIFT_SCHEDULE)"
+    )
     parser.add_argument("--once", action="store_true", help="run one report now and exit with its exit code")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -26,8 +26,12 @@ def health(services: ServicesDep) -> Health:
     return Health(status=status, model_version=version, warehouse=warehouse)
 
 
-@router.get("/ready", response_model=Readiness, summary="Can this worker serve every route now (200) or not (503)",
-            responses={503: {"model": Readiness, "description": "not ready: `missing` says what and why"}})
+@router.get(
+    "/ready",
+    response_model=Readiness,
+    summary="Can this worker serve every route now (200) or not (503)",
+    responses={503: {"model": Readiness, "description": "not ready: `missing` says what and why"}},
+)
 def ready(services: ServicesDep) -> Any:
     body = readiness(services)
     return body if body["ready"] else JSONResponse(status_code=503, content=body)

@@ -26,9 +26,12 @@ def _presented_key(x_api_key: str | None, authorization: str | None) -> str | No
     return None
 
 
-@router.get("/metrics", summary="Prometheus metrics of every worker (API key unless HC_API_METRICS_AUTH=none)",
-            response_class=Response,
-            responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}})
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics of every worker (API key unless HC_API_METRICS_AUTH=none)",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}},
+)
 def prometheus_metrics(
     services: ServicesDep,
     x_api_key: Annotated[str | None, Security(_api_key_header)] = None,
@@ -37,10 +40,12 @@ def prometheus_metrics(
     if services.settings.api_metrics_auth == "key":
         key = _presented_key(x_api_key, authorization)
         if not key:
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED,
-                                detail=f"missing API key: send it in the {API_KEY_HEADER} header or as "
-                                       "Authorization: Bearer <key>",
-                                headers={"WWW-Authenticate": API_KEY_HEADER})
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                detail=f"missing API key: send it in the {API_KEY_HEADER} header or as "
+                "Authorization: Bearer <key>",
+                headers={"WWW-Authenticate": API_KEY_HEADER},
+            )
         if not services.keys.verify(key):
             raise HTTPException(status.HTTP_403_FORBIDDEN, detail="invalid API key")
     body, content_type = metrics.render()

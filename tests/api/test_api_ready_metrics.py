@@ -44,7 +44,9 @@ def test_ready_says_what_is_missing_and_scoring_routes_give_the_reason(api_env, 
         shutil.copytree(source, empty / "models" / source.name)
         (empty / "models" / "current").symlink_to(source.name)
         body = c.get("/ready").json()
-        assert [m["component"] for m in body["missing"]] == ["warehouse"] and body["model_version"] == source.name
+        assert [m["component"] for m in body["missing"]] == ["warehouse"] and body[
+            "model_version"
+        ] == source.name
 
 
 def test_ready_turns_200_when_the_bulk_scores_are_computed(api_env):
@@ -112,9 +114,12 @@ def test_score_book_file_is_built_once_shared_and_rebuilt_when_stale(tmp_path):
     # a new model version: a new file, the old one removed
     book_file.shared_book(folder, (1, 2), "v2", 3, ["a", "b"], build)
     assert calls == [1, 1] and [p.name for p in folder.glob("book-*.arrow")] == [
-        book_file.book_path(folder, (1, 2), "v2").name]
+        book_file.book_path(folder, (1, 2), "v2").name
+    ]
     # a file of the wrong shape is rebuilt
-    (p3, _), _ = book_file.shared_book(folder, (1, 2), "v2", 3, ["a"], lambda: (np.zeros(3), features.select(["a"])))
+    (p3, _), _ = book_file.shared_book(
+        folder, (1, 2), "v2", 3, ["a"], lambda: (np.zeros(3), features.select(["a"]))
+    )
     assert p3.tolist() == [0, 0, 0]
 
 
@@ -122,7 +127,8 @@ def test_score_book_falls_back_to_a_private_copy_when_the_folder_is_not_writable
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     (probabilities, _), shared = book_file.shared_book(
-        blocker / "books", (1, 2), "v1", 1, ["a"], lambda: (np.array([0.5]), pa.table({"a": [1.0]})))
+        blocker / "books", (1, 2), "v1", 1, ["a"], lambda: (np.array([0.5]), pa.table({"a": [1.0]}))
+    )
     assert not shared and probabilities.tolist() == [0.5]
 
 

@@ -23,7 +23,9 @@ SECRET_WORDS = re.compile(r"(api_keys?|salt|password|secret|token)\s*[=:]\s*\S",
 def stages(text: str) -> list[list[str]]:
     """Dockerfile instructions (continuations joined, comments dropped), split by FROM."""
     joined = re.sub(r"\\\n", " ", text)
-    lines = [line.strip() for line in joined.splitlines() if line.strip() and not line.strip().startswith("#")]
+    lines = [
+        line.strip() for line in joined.splitlines() if line.strip() and not line.strip().startswith("#")
+    ]
     out: list[list[str]] = []
     for line in lines:
         if line.upper().startswith("FROM "):
@@ -77,8 +79,11 @@ def _ignored(path: str, patterns: list[str]) -> bool:
 
 
 def test_every_copy_source_exists_and_is_in_the_build_context(dockerfile):
-    patterns = [line.strip() for line in (REPO / ".dockerignore").read_text().splitlines()
-                if line.strip() and not line.startswith("#")]
+    patterns = [
+        line.strip()
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     sources = []
     for stage in stages(dockerfile):
         for line in stage:
@@ -89,8 +94,15 @@ def test_every_copy_source_exists_and_is_in_the_build_context(dockerfile):
     for source in sources:
         assert (REPO / source).exists(), f"COPY source {source} does not exist"
         assert not _ignored(source, patterns), f"COPY source {source} is excluded by .dockerignore"
-    for private in ("data/warehouse.duckdb", "artifacts/models", "deploy/secrets/api_keys", ".venv", ".git",
-                    "tests/conftest.py", "api/__pycache__/x.pyc"):
+    for private in (
+        "data/warehouse.duckdb",
+        "artifacts/models",
+        "deploy/secrets/api_keys",
+        ".venv",
+        ".git",
+        "tests/conftest.py",
+        "api/__pycache__/x.pyc",
+    ):
         assert _ignored(private, patterns), f"{private} would be sent to the build context"
 
 
@@ -112,8 +124,13 @@ def test_compose_runs_the_three_services_on_one_volume_with_keys_from_a_secrets_
     services = compose["services"]
     running = {name for name, s in services.items() if "profiles" not in s}
     assert running == {"api", "dashboard", "drift-scheduler"}
-    assert {services[n]["command"][0] for n in services} == {"api", "dashboard", "drift-scheduler", "train",
-                                                            "warehouse"}
+    assert {services[n]["command"][0] for n in services} == {
+        "api",
+        "dashboard",
+        "drift-scheduler",
+        "train",
+        "warehouse",
+    }
     for name, service in services.items():
         assert service["volumes"] == ["hc-data:/srv/hc"], name
         env = service["environment"]
@@ -145,7 +162,7 @@ def test_entrypoint_knows_every_role_and_refuses_an_unreadable_secret(tmp_path):
 def test_make_serve_prod_runs_the_entrypoint_api_role():
     makefile = (REPO / "Makefile").read_text()
     recipe = makefile.split("\nserve-prod:", 1)[1].split("\n\n", 1)[0]
-    assert 'exec deploy/entrypoint.sh api' in recipe and "$(VENV)/bin" in recipe
+    assert "exec deploy/entrypoint.sh api" in recipe and "$(VENV)/bin" in recipe
 
 
 def test_scheduler_healthcheck_reads_the_heartbeat(tmp_path):
@@ -170,9 +187,22 @@ def test_scheduler_healthcheck_reads_the_heartbeat(tmp_path):
 def test_a_bad_setting_stops_the_api_role_with_the_variable_named(tmp_path):
     import sys
 
-    env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "TMPDIR": str(tmp_path),
-           "HC_API_WORKERS": "0", "HC_API_LOG_SALT": "s"}
-    result = subprocess.run([str(REPO / "deploy" / "entrypoint.sh"), "api"], env=env, cwd=REPO,
-                            capture_output=True, text=True, timeout=120)
+    env = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "TMPDIR": str(tmp_path),
+        "HC_API_WORKERS": "0",
+        "HC_API_LOG_SALT": "s",
+    }
+    result = subprocess.run(
+        [str(REPO / "deploy" / "entrypoint.sh"), "api"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
-    assert "invalid API settings: HC_API_WORKERS='0': Input should be greater than or equal to 1" in result.stderr
+    assert (
+        "invalid API settings: HC_API_WORKERS='0': Input should be greater than or equal to 1"
+        in result.stderr
+    )

@@ -30,11 +30,23 @@ WORKERS = 2
 
 def new_application(sk_id: int) -> dict:
     return {
-        "SK_ID_CURR": sk_id, "NAME_CONTRACT_TYPE": "Cash loans", "CODE_GENDER": "F", "AMT_INCOME_TOTAL": 180000,
-        "AMT_CREDIT": 540000, "AMT_ANNUITY": 27000, "DAYS_BIRTH": -13000, "DAYS_EMPLOYED": -2500,
+        "SK_ID_CURR": sk_id,
+        "NAME_CONTRACT_TYPE": "Cash loans",
+        "CODE_GENDER": "F",
+        "AMT_INCOME_TOTAL": 180000,
+        "AMT_CREDIT": 540000,
+        "AMT_ANNUITY": 27000,
+        "DAYS_BIRTH": -13000,
+        "DAYS_EMPLOYED": -2500,
         "EXT_SOURCE_2": 0.62,
-        "bureau": [{"SK_ID_BUREAU": 7000001, "CREDIT_ACTIVE": "Closed", "DAYS_CREDIT": -1500,
-                    "AMT_CREDIT_SUM": 90000}],
+        "bureau": [
+            {
+                "SK_ID_BUREAU": 7000001,
+                "CREDIT_ACTIVE": "Closed",
+                "DAYS_CREDIT": -1500,
+                "AMT_CREDIT_SUM": 90000,
+            }
+        ],
         "bureau_balance": [{"SK_ID_BUREAU": 7000001, "MONTHS_BALANCE": -40, "STATUS": "C"}],
     }
 
@@ -81,18 +93,35 @@ def server(trained_env, tmp_path_factory) -> Server:
     port = free_port()
     env = trained_env.env(
         PATH=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
-        HC_ARTIFACTS=str(artifacts), HC_API_KEYS=KEY, HC_API_PORT=str(port), HC_API_WORKERS=str(WORKERS),
-        HC_API_RELOAD_SECONDS="0.5", HC_API_LOG_FLUSH_SECONDS="3600", HC_API_LOG_SALT="prod-test-salt",
-        HC_API_BOOK_DIR=str(book_dir), HC_API_GRACEFUL_SECONDS="30", TMPDIR=str(root),
+        HC_ARTIFACTS=str(artifacts),
+        HC_API_KEYS=KEY,
+        HC_API_PORT=str(port),
+        HC_API_WORKERS=str(WORKERS),
+        HC_API_RELOAD_SECONDS="0.5",
+        HC_API_LOG_FLUSH_SECONDS="3600",
+        HC_API_LOG_SALT="prod-test-salt",
+        HC_API_BOOK_DIR=str(book_dir),
+        HC_API_GRACEFUL_SECONDS="30",
+        TMPDIR=str(root),
     )
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log = root / "server.log"
     with duckdb.connect(str(trained_env.warehouse), read_only=True) as con:
-        known = [int(r[0]) for r in con.execute(
-            "select sk_id_curr from applicant_features order by sk_id_curr limit 40").fetchall()]
+        known = [
+            int(r[0])
+            for r in con.execute(
+                "select sk_id_curr from applicant_features order by sk_id_curr limit 40"
+            ).fetchall()
+        ]
     with open(log, "wb") as out:
-        process = subprocess.Popen([str(REPO / "deploy" / "entrypoint.sh"), "api"], cwd=REPO, env=env,
-                                   stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [str(REPO / "deploy" / "entrypoint.sh"), "api"],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     srv = Server(process, f"http://127.0.0.1:{port}", log, artifacts, book_dir, known)
     deadline = time.monotonic() + 300
     ready_pids: set[int] = set()
@@ -103,8 +132,13 @@ def server(trained_env, tmp_path_factory) -> Server:
             try:
                 if httpx.get(f"{srv.url}/ready", timeout=5).status_code == 200:
                     text = httpx.get(f"{srv.url}/metrics", headers={"X-API-Key": KEY}, timeout=5).text
-                    ready_pids = {int(s.labels["pid"]) for f in text_string_to_metric_families(text)
-                                  if f.name == "hc_model_info" for s in f.samples if s.value == 1}
+                    ready_pids = {
+                        int(s.labels["pid"])
+                        for f in text_string_to_metric_families(text)
+                        if f.name == "hc_model_info"
+                        for s in f.samples
+                        if s.value == 1
+                    }
                     if len(ready_pids) == WORKERS:
                         break
             except httpx.HTTPError:
@@ -139,11 +173,14 @@ def test_ready_then_score_explain_and_post_a_new_application(server):
         assert score.json()["model_version"] == version and 0 <= score.json()["probability"] <= 1
         assert len(score.headers["X-Request-ID"]) == 32
         mine = str(uuid.uuid4())
-        explanation = c.get(f"/v1/applicants/{sk_id}/explanation", params={"top": 3},
-                            headers={"X-Request-ID": mine})
+        explanation = c.get(
+            f"/v1/applicants/{sk_id}/explanation", params={"top": 3}, headers={"X-Request-ID": mine}
+        )
         assert explanation.headers["X-Request-ID"] == mine
         body = explanation.json()
-        assert len(body["contributions"]) == 3 and body["probability"] == pytest.approx(score.json()["probability"])
+        assert len(body["contributions"]) == 3 and body["probability"] == pytest.approx(
+            score.json()["probability"]
+        )
         new = c.post("/v1/score", json=new_application(990001))
         assert new.status_code == 200 and new.json()["sk_id_curr"] == 990001
         batch = c.post("/v1/score/batch", json={"sk_id_curr": server.known_ids[:10]})
@@ -157,8 +194,11 @@ def test_ready_then_score_explain_and_post_a_new_application(server):
 
 
 def test_container_healthcheck_passes_for_the_running_api_role(server):
-    env = {"PATH": os.environ.get("PATH", ""), "TMPDIR": str(server.log.parent),
-           "HC_API_PORT": server.url.rsplit(":", 1)[1]}
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "TMPDIR": str(server.log.parent),
+        "HC_API_PORT": server.url.rsplit(":", 1)[1],
+    }
     assert (server.log.parent / "hc-role").read_text().strip() == "api"  # written by the entrypoint
     run = [sys.executable, str(REPO / "deploy" / "healthcheck.py")]
     assert subprocess.run(run, env=env, timeout=30).returncode == 0
@@ -176,23 +216,35 @@ def test_metrics_need_a_key_and_count_requests_scores_and_decisions_per_route_te
         assert c.get("/v1/applicants/1/score").status_code == 404
         after = c.get("/metrics").text
     route = "/v1/applicants/{sk_id_curr}/score"
-    moved = (metric(after, "hc_http_requests_total", route=route, status="200")
-             - metric(before, "hc_http_requests_total", route=route, status="200"))
+    moved = metric(after, "hc_http_requests_total", route=route, status="200") - metric(
+        before, "hc_http_requests_total", route=route, status="200"
+    )
     assert moved == len(ids)
     assert metric(after, "hc_http_requests_total", route=route, status="404") >= 1
-    assert (metric(after, "hc_http_request_duration_seconds_count", route=route)
-            - metric(before, "hc_http_request_duration_seconds_count", route=route)) == len(ids) + 1
+    assert (
+        metric(after, "hc_http_request_duration_seconds_count", route=route)
+        - metric(before, "hc_http_request_duration_seconds_count", route=route)
+    ) == len(ids) + 1
     scored = metric(after, "hc_decisions_total", endpoint="applicant_score") - metric(
-        before, "hc_decisions_total", endpoint="applicant_score")
+        before, "hc_decisions_total", endpoint="applicant_score"
+    )
     assert scored == len(ids)
-    assert (metric(after, "hc_score_probability_count", endpoint="applicant_score")
-            - metric(before, "hc_score_probability_count", endpoint="applicant_score")) == len(ids)
+    assert (
+        metric(after, "hc_score_probability_count", endpoint="applicant_score")
+        - metric(before, "hc_score_probability_count", endpoint="applicant_score")
+    ) == len(ids)
     assert metric(after, "hc_decisions_total", decision="refuse") + metric(
-        after, "hc_decisions_total", decision="grant") == metric(after, "hc_decisions_total")
+        after, "hc_decisions_total", decision="grant"
+    ) == metric(after, "hc_decisions_total")
     # never a raw path: no applicant id in any label
     assert all(f"/{sk_id}" not in after for sk_id in ids)
-    versions = {s.labels["version"] for f in text_string_to_metric_families(after) if f.name == "hc_model_info"
-                for s in f.samples if s.value == 1}
+    versions = {
+        s.labels["version"]
+        for f in text_string_to_metric_families(after)
+        if f.name == "hc_model_info"
+        for s in f.samples
+        if s.value == 1
+    }
     assert versions == {(server.artifacts / "models" / "current").resolve().name}
 
 
@@ -211,7 +263,16 @@ def test_access_log_is_json_with_request_id_route_template_and_no_applicant_id(s
         time.sleep(0.2)
     assert mine and mine[0]["route"] == "/v1/applicants/{sk_id_curr}/comparison"
     assert mine[0]["method"] == "GET" and mine[0]["status"] == 200 and mine[0]["latency_ms"] > 0
-    assert set(mine[0]) >= {"ts", "level", "request_id", "route", "method", "status", "latency_ms", "model_version"}
+    assert set(mine[0]) >= {
+        "ts",
+        "level",
+        "request_id",
+        "route",
+        "method",
+        "status",
+        "latency_ms",
+        "model_version",
+    }
     text = server.log.read_text()
     assert str(sk_id) not in text and "100002" not in text  # neither the path id nor an id-like request id
 
@@ -243,8 +304,13 @@ def test_a_corrupt_new_model_version_is_refused_and_the_previous_keeps_serving(s
 
 def served_versions(server: Server) -> dict[int, str]:
     text = httpx.get(f"{server.url}/metrics", headers={"X-API-Key": KEY}, timeout=30).text
-    return {int(s.labels["pid"]): s.labels["version"] for f in text_string_to_metric_families(text)
-            if f.name == "hc_model_info" for s in f.samples if s.value == 1}
+    return {
+        int(s.labels["pid"]): s.labels["version"]
+        for f in text_string_to_metric_families(text)
+        if f.name == "hc_model_info"
+        for s in f.samples
+        if s.value == 1
+    }
 
 
 def test_a_new_model_version_reaches_every_worker_without_restart(server):
@@ -265,8 +331,13 @@ def test_a_new_model_version_reaches_every_worker_without_restart(server):
         statuses = set()
         while time.monotonic() < deadline:
             for _ in range(4):  # new connections: the kernel spreads them over the workers
-                statuses.add(httpx.get(f"{server.url}/v1/applicants/{server.known_ids[0]}/score",
-                                       headers={"X-API-Key": KEY}, timeout=30).status_code)
+                statuses.add(
+                    httpx.get(
+                        f"{server.url}/v1/applicants/{server.known_ids[0]}/score",
+                        headers={"X-API-Key": KEY},
+                        timeout=30,
+                    ).status_code
+                )
             if served_versions(server) == dict.fromkeys(pids, new.name):
                 break
             time.sleep(0.5)
@@ -284,7 +355,11 @@ def test_sigterm_lets_an_in_flight_request_finish_and_flushes_the_request_log(se
     def call() -> None:
         with server.client() as c:
             response = c.post("/v1/score/batch", json=batch)
-        result["status"], result["body"], result["done"] = response.status_code, response.json(), time.monotonic()
+        result["status"], result["body"], result["done"] = (
+            response.status_code,
+            response.json(),
+            time.monotonic(),
+        )
 
     thread = threading.Thread(target=call)
     thread.start()

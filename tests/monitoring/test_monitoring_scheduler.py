@@ -49,7 +49,9 @@ def test_scheduler_makes_up_a_missed_run_then_runs_at_each_scheduled_moment(tmp_
         runs.append(clock.now)
         return next(codes)
 
-    s = sched.Scheduler(settings, sched.Schedule.parse("mon 06:00"), run=run, clock=clock, heartbeat_seconds=3600)
+    s = sched.Scheduler(
+        settings, sched.Schedule.parse("mon 06:00"), run=run, clock=clock, heartbeat_seconds=3600
+    )
     beats = []
 
     # the waits advance the fake clock instead of sleeping (one heartbeat at most); stop after the third run
