@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,7 @@ from api.model_store import ModelStore, ModelUnavailable
 from api.new_applications import OnlineFeatures
 from api.request_log import RequestLog, feature_table
 from api.security import KeyStore
-from api.settings import ApiSettings
+from api.settings import DEV_LOG_SALT, ApiSettings, InsecureConfiguration
 
 log = logging.getLogger("api")
 
@@ -37,6 +38,14 @@ class UnknownApplicants(LookupError):
             super().__init__(f"applicant {ids[0]} not found in the warehouse")
         else:
             super().__init__(f"{len(ids)} applicants not found in the warehouse: {shown}")
+
+
+def _log_salt(settings: ApiSettings) -> str:
+    """The request log's salt, or "" when it is missing: `Services.start` then refuses to start."""
+    try:
+        return settings.log_salt()
+    except InsecureConfiguration:
+        return ""
 
 
 @dataclass(frozen=True)
@@ -63,7 +72,9 @@ class Services:
     _book: ScoreBook | None = field(default=None, init=False)
     _book_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _book_thread: threading.Thread | None = field(default=None, init=False)
-    _explanations: OrderedDict[tuple[int, int, int], tuple[float, Any]] = field(
+    # key (id(model), generation, id) -> (weak reference to the model, probability, explanation): the id
+    # of a model swapped out and collected may be reused by the next one, the reference tells them apart
+    _explanations: OrderedDict[tuple[int, int, int], tuple[Any, float, Any]] = field(
         default_factory=OrderedDict, init=False)
     _explanations_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     # One explanation computed at a time per process: the work is short and mostly holds the GIL
@@ -81,7 +92,7 @@ class Services:
             online=OnlineFeatures(settings.warehouse),
             request_log=RequestLog(
                 settings.request_log_dir,
-                settings.api_log_salt,
+                _log_salt(settings),
                 settings.api_log_flush_seconds,
                 settings.api_log_flush_rows,
             ),
@@ -89,7 +100,12 @@ class Services:
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
-        """Load what can be loaded now (the service still starts, degraded, when parts are missing)."""
+        """Load what can be loaded now (the service still starts, degraded, when parts are missing);
+        refuses to start (InsecureConfiguration) without a request-log salt outside development mode."""
+        self.settings.log_salt()
+        if self.settings.api_env == "dev" and self.settings.api_log_salt.strip() in ("", DEV_LOG_SALT):
+            log.warning("development mode: the request log uses the development salt (HC_API_LOG_SALT unset); "
+                        "never run like this with real applicants")
         if not len(self.keys):
             log.warning("no API keys configured (HC_API_KEYS / HC_API_KEYS_FILE): every /v1 call will be refused")
         try:
@@ -169,10 +185,10 @@ class Services:
         key = (id(model), gen.number, sk_id)
         with self._explanations_lock:
             hit = self._explanations.get(key)
-            if hit is not None:
+            if hit is not None and hit[0]() is model:
                 self._explanations.move_to_end(key)
-                return hit
-        row = self.features.get(sk_id)
+                return hit[1], hit[2]
+        row = self.features.get(sk_id, gen)
         if row is None:
             raise UnknownApplicants([sk_id])
         book = self._book
@@ -184,7 +200,7 @@ class Services:
                 probability = float(model.predict_proba(row)[0])
             value = (probability, model.explain(row))
         with self._explanations_lock:
-            self._explanations[key] = value
+            self._explanations[key] = (weakref.ref(model), *value)
             while len(self._explanations) > EXPLANATION_CACHE:
                 self._explanations.popitem(last=False)
         return value

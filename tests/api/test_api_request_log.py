@@ -6,7 +6,7 @@ import pyarrow.parquet as pq
 
 from api.request_log import FIXED_COLUMNS, RequestLog
 
-TYPES = {"amt_credit": "numeric", "code_gender": "categorical", "flag_own_car": "boolean"}
+TYPES = {"amt_credit": "numeric", "name_contract_type": "categorical", "flag_own_car": "boolean"}
 
 
 def _append(log: RequestLog, sk_id: int, version: str = "v1", **features) -> None:
@@ -16,8 +16,8 @@ def _append(log: RequestLog, sk_id: int, version: str = "v1", **features) -> Non
 
 def test_rows_are_written_as_parquet_with_the_documented_columns(tmp_path: Path):
     log = RequestLog(tmp_path, salt="pepper", flush_seconds=3600)
-    _append(log, 100002, amt_credit=1000.0, code_gender="F", flag_own_car=True)
-    _append(log, 100003, amt_credit=float("nan"), code_gender=None, flag_own_car=None)
+    _append(log, 100002, amt_credit=1000.0, name_contract_type="Cash loans", flag_own_car=True)
+    _append(log, 100003, amt_credit=float("nan"), name_contract_type=None, flag_own_car=None)
     assert log.pending == 2
     files = log.flush()
     assert len(files) == 1 and files[0].parent.name.startswith("date=")
@@ -27,7 +27,7 @@ def test_rows_are_written_as_parquet_with_the_documented_columns(tmp_path: Path)
     frame = table.to_pandas()
     assert frame["probability"].tolist() == [0.25, 0.25]
     assert frame["amt_credit"].iloc[0] == 1000.0 and pd.isna(frame["amt_credit"].iloc[1])
-    assert frame["code_gender"].iloc[0] == "F" and frame["flag_own_car"].iloc[0]
+    assert frame["name_contract_type"].iloc[0] == "Cash loans" and frame["flag_own_car"].iloc[0]
     assert str(frame["logged_at"].dt.tz) == "UTC"
     # no raw identifier: a salted hash, stable for the same id, different across ids and salts
     hashes = frame["applicant_hash"].tolist()
@@ -128,9 +128,9 @@ def test_api_refuses_to_start_without_a_salt_outside_development(tmp_path: Path,
     monkeypatch.delenv("HC_API_ENV", raising=False)
     common = dict(warehouse=tmp_path / "none.duckdb", artifacts=tmp_path, api_keys="k")
     for salt in ("", "hc-dev-salt", "  "):
-        with pytest.raises(Exception, match="HC_API_LOG_SALT"):
-            with TestClient(create_app(ApiSettings(**common, api_log_salt=salt))):
-                pass
+        with pytest.raises(Exception, match="HC_API_LOG_SALT"), \
+                TestClient(create_app(ApiSettings(**common, api_log_salt=salt))):
+            pass
     # development mode: starts, with the development salt
     with TestClient(create_app(ApiSettings(**common, api_env="dev"))) as client:
         assert client.get("/health").status_code == 200
