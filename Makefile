@@ -21,7 +21,7 @@ SCALE ?= 0.05
 SEED  ?= 0
 DEMO_SCALE ?= 0.03
 
-.PHONY: help setup test-deps data warehouse train submission drift api dashboard serve demo test lint bench clean
+.PHONY: help setup test-deps data warehouse train submission drift api dashboard serve demo test fuzz lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -50,8 +50,10 @@ submission: setup  ## score application_test -> $(HC_ARTIFACTS)/submission.csv
 drift: setup  ## Evidently drift report (HTML + JSON summary)
 	$(PY) -m monitoring.drift
 
-api: setup  ## run the scoring API on HC_API_PORT
-	$(VENV)/bin/uvicorn api.main:app --host 127.0.0.1 --port $(HC_API_PORT)
+# `make api` / `make serve` are development runs: HC_API_ENV=dev allows the development request-log salt
+# (production: set HC_API_LOG_SALT to a long random secret; the API refuses to start without it).
+api: setup  ## run the scoring API on HC_API_PORT (development mode)
+	HC_API_ENV="$${HC_API_ENV:-dev}" $(VENV)/bin/uvicorn api.main:app --host 127.0.0.1 --port $(HC_API_PORT)
 
 dashboard: setup  ## run the Streamlit dashboard on HC_DASHBOARD_PORT
 	$(VENV)/bin/streamlit run dashboard/app.py --server.port $(HC_DASHBOARD_PORT) --server.headless true
@@ -66,7 +68,7 @@ serve: setup  ## run API and dashboard together
 	HC_API_KEYS="$${HC_API_KEYS:+$$HC_API_KEYS,}$$HC_API_KEY"; export HC_API_KEY HC_API_KEYS; \
 	echo "dashboard: http://127.0.0.1:$(HC_DASHBOARD_PORT)   API docs: $(HC_API_URL)/docs"; \
 	trap 'kill 0' EXIT INT TERM; \
-	$(VENV)/bin/uvicorn api.main:app --host 127.0.0.1 --port $(HC_API_PORT) & \
+	HC_API_ENV="$${HC_API_ENV:-dev}" $(VENV)/bin/uvicorn api.main:app --host 127.0.0.1 --port $(HC_API_PORT) & \
 	$(VENV)/bin/streamlit run dashboard/app.py --server.port $(HC_DASHBOARD_PORT) --server.headless true & \
 	wait
 
@@ -93,6 +95,11 @@ test-deps:
 	  echo "Installing chromium and chromium-driver for the browser test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	else echo "chromium is not installed and cannot be installed here: the browser test will be skipped"; fi
+
+# The schemathesis fuzz of the whole OpenAPI surface with many examples (not in `make test`: minutes).
+FUZZ_EXAMPLES ?= 500
+fuzz: setup  ## fuzz the API's OpenAPI schema with FUZZ_EXAMPLES examples per operation
+	HC_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest tests/api/test_api_fuzz.py -q
 
 lint: setup
 	$(VENV)/bin/ruff check .
