@@ -31,9 +31,11 @@ def validation_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Pydantic errors without the echoed input, each naming its field."""
     out = []
     for err in errors:
-        field = _where(err.get("loc", ()))
+        ctx = err.get("ctx") or {}
+        loc = [*err.get("loc", ()), *(ctx.get("at") or [])]  # a whole-model rule naming its field
+        field = _where(loc)
         msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
-        out.append({"field": field, "loc": list(err.get("loc", ())), "msg": msg, "type": err.get("type")})
+        out.append({"field": field, "loc": loc, "msg": msg, "type": err.get("type")})
     return out
 
 

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from fastapi.exceptions import RequestValidationError
+from pydantic_core import PydanticCustomError
 
 from api.comparison import ComparisonIndex
 from api.convert import scalar
@@ -19,6 +21,7 @@ from api.features import FeatureStore, Generation, WarehouseUnavailable
 from api.model_store import ModelStore, ModelUnavailable
 from api.new_applications import OnlineFeatures
 from api.request_log import RequestLog, feature_table
+from api.schemas.requests import check_family_rules
 from api.security import KeyStore
 from api.settings import DEV_LOG_SALT, ApiSettings, InsecureConfiguration
 
@@ -46,6 +49,19 @@ def _log_salt(settings: ApiSettings) -> str:
         return settings.log_salt()
     except InsecureConfiguration:
         return ""
+
+
+def _check_changed_family(official: pd.DataFrame, changes: dict[str, Any]) -> None:
+    """The warehouse's cross-column rules hold for the changed application (changed values, else stored)."""
+    merged = {}
+    for name in ("CNT_FAM_MEMBERS", "CNT_CHILDREN"):
+        stored = official[name.lower()].iloc[0] if name.lower() in official.columns else None
+        merged[name] = changes.get(name, None if stored is None or pd.isna(stored) else float(stored))
+    try:
+        check_family_rules(merged)
+    except PydanticCustomError as exc:
+        at = (exc.context or {}).get("at") or []
+        raise RequestValidationError([{"loc": ("body", *at), "msg": exc.message(), "type": "value_error"}]) from None
 
 
 @dataclass(frozen=True)
@@ -274,6 +290,7 @@ class Services:
         official = self.features.get(sk_id, gen)
         if official is None:
             raise UnknownApplicants([sk_id])
+        _check_changed_family(official, changes)
         scenario = self.online.what_if(gen, cursor, sk_id, {k.lower(): v for k, v in changes.items()})
         if scenario.empty:  # the warehouse was swapped in between and no longer holds the applicant
             raise UnknownApplicants([sk_id])

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, status
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BeforeValidator
 
 from api.deps import ApiKeyDep, FeaturesDep, ModelDep, ServicesDep
 from api.errors import unprocessable
@@ -16,7 +17,15 @@ from api.schemas.responses import BatchScores, ErrorOut, Score
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
 
-SkIdCurr = Annotated[int, Path(ge=0, le=MAX_ID, description="SK_ID_CURR of an applicant in the warehouse")]
+def _digits_only(value: Any) -> Any:
+    """A path id is written in digits only: `100002.0`, `1e5`, `+100002` are not ids."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("expected the applicant id in digits only, e.g. 100002")
+    return value
+
+
+SkIdCurr = Annotated[int, Path(ge=0, le=MAX_ID, description="SK_ID_CURR of an applicant in the warehouse"),
+                     BeforeValidator(_digits_only)]
 NOT_FOUND = {404: {"model": ErrorOut, "description": "unknown applicant"}}
 
 

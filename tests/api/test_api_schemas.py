@@ -60,7 +60,7 @@ def test_raw_tables_keep_declared_columns_and_types_even_when_empty():
         ({"CODE_GENDER": "Q"}, "CODE_GENDER", "'F', 'M' or 'XNA'"),
         ({"EXT_SOURCE_2": 1.5}, "EXT_SOURCE_2", "less than or equal to 1"),
         ({"FLAG_MOBIL": 2}, "FLAG_MOBIL", "less than or equal to 1"),
-        ({"DAYS_BIRTH": 100}, "DAYS_BIRTH", "less than or equal to 0"),
+        ({"DAYS_BIRTH": 100}, "DAYS_BIRTH", "less than or equal to -6570"),  # 18 years (plausibility.json)
         ({"DAYS_EMPLOYED": 500}, "DAYS_EMPLOYED", "365243"),
         ({"CNT_CHILDREN": 1.5}, "CNT_CHILDREN", "integer"),
         ({"TARGET": 1}, "TARGET", "Extra inputs are not permitted"),
@@ -187,3 +187,11 @@ def test_the_api_and_the_warehouse_tests_read_the_same_bounds(repo_root):
         assert hi is None or bounds["le"] <= hi or column == "DAYS_EMPLOYED", column  # + 365243 "not applicable"
     staging = (repo_root / "warehouse" / "models" / "staging" / "_staging__models.yml").read_text()
     assert "columns_at_least_column" in staging and "cnt_fam_members" in staging
+
+
+def test_history_keys_are_the_warehouse_primary_keys():
+    from api.schemas.raw import HISTORY_KEYS
+    from warehouse.codegen_staging import PRIMARY_KEYS
+
+    assert HISTORY_KEYS == {t: tuple(k.upper() for k in keys) for t, keys in PRIMARY_KEYS.items()
+                            if not t.startswith("application")}
