@@ -12,9 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.middleware import BodyLimit, UnhandledErrors
-
 from api.features import WarehouseUnavailable
+from api.middleware import BodyLimit, UnhandledErrors
 from api.model_store import ModelUnavailable
 from api.new_applications import OnlineFeaturesUnavailable
 from api.services import UnknownApplicants
