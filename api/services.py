@@ -245,14 +245,21 @@ class Services:
         self._log(model, endpoint, result, source=(book.features, pos))
         return result
 
-    def score_known(self, model: Any, ids: list[int], endpoint: str) -> list[dict[str, Any]]:
-        """Scores of applicants in the warehouse (UnknownApplicants when some are not there)."""
+    def score_known(self, model: Any, ids: list[int], endpoint: str,
+                    skip_unknown: bool = False) -> list[dict[str, Any]]:
+        """Scores of applicants in the warehouse: UnknownApplicants when some are not there, or, with
+        `skip_unknown`, the scores of those that are (in the order given)."""
         gen = self.features.current()
         results = []
         if gen.frame is not None:
             positions = [gen.positions.get(i) for i in ids]
             missing = [i for i, p in zip(ids, positions, strict=True) if p is None]
-            if missing:
+            if missing and skip_unknown:
+                ids = [i for i, p in zip(ids, positions, strict=True) if p is not None]
+                positions = [p for p in positions if p is not None]
+                if not ids:
+                    return []
+            elif missing:
                 raise UnknownApplicants(missing)
             book = self.score_book(model, gen)
             if book is not None:
@@ -266,9 +273,9 @@ class Services:
             return results
         rows = self.features.get_many(ids)
         missing = sorted(set(ids) - set(rows["sk_id_curr"].tolist()))
-        if missing:
+        if missing and not skip_unknown:
             raise UnknownApplicants(missing)
-        return self.score_rows(model, rows, endpoint)
+        return self.score_rows(model, rows, endpoint) if len(rows) else []
 
     def score_rows(self, model: Any, rows: pd.DataFrame, endpoint: str) -> list[dict[str, Any]]:
         """Score `applicant_features`-shaped rows (e.g. computed online), log each score."""

@@ -273,8 +273,7 @@ def test_batch_of_ids_and_applications(client, warehouse_rows):
     assert body["counts"] == {"found": 5, "new": 1, "not_found": 0, "invalid": 0}
 
 
-def test_batch_limits_and_errors(client, warehouse_rows):
-    ids = warehouse_rows["sk_id_curr"].iloc[:2].tolist()
+def test_batch_limits_and_errors(client):
     too_many = client.post("/v1/score/batch", headers=H, json={"sk_id_curr": list(range(1001))})
     assert too_many.status_code == 422 and "at most 1000" in too_many.text
     empty = client.post("/v1/score/batch", headers=H, json={})
