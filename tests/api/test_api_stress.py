@@ -189,6 +189,7 @@ def test_no_error_under_concurrent_traffic_across_model_and_warehouse_swaps(swap
         except subprocess.TimeoutExpired:
             proc.kill()
     server_log = log_path.read_text()
+    print(f"stress: {sum(statuses.values())} requests in {DURATION_S:.0f} s with {len(versions)} versions swapped: {dict(statuses)}")
     assert alive, f"the server died under load:\n{server_log[-3000:]}"
     assert not failures, f"{len(failures)} failed requests of {sum(statuses.values())}: {failures[:10]}\n" \
                          f"{dict(statuses)}\n{server_log[-3000:]}"
