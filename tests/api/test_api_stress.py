@@ -26,7 +26,7 @@ from api_helpers import HISTORY, RawData
 
 KEY = "stress-key"
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DURATION_S = float(os.environ.get("HC_STRESS_SECONDS", "25"))
+DURATION_S = float(os.environ.get("HC_STRESS_SECONDS", "20"))
 CLIENTS = 12
 # mostly cheap requests (more of them race with the background bulk scoring), some costly ones
 MIX = ("score", "explanation", "score", "batch", "explanation", "score", "new")
@@ -42,7 +42,7 @@ def _free_port() -> int:
 
 def _train_version(env: dict[str, str], family: str) -> None:
     proc = subprocess.run([sys.executable, "-m", "models_ml.train"], cwd=REPO_ROOT, capture_output=True, text=True,
-                          env=dict(env, HC_FAMILIES=family, HC_PROMOTE="false", HC_TRAIN_PROFILE="fast"),
+                          env=dict(env, HC_FAMILIES=family, HC_PROMOTE="false", HC_TRAIN_PROFILE="fast", HC_N_FOLDS="2"),
                           timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
 

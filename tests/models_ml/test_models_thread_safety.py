@@ -20,7 +20,7 @@ from models_ml.settings import PROFILES
 
 TYPES = {"code_gender": "categorical", "name_family_status": "categorical", "name_education_type": "categorical",
          "flag_own_car": "boolean"}
-SECONDS = 2.5
+SECONDS = 1.5
 
 
 @pytest.fixture(scope="module")
