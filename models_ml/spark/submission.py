@@ -17,7 +17,7 @@ from models_ml.errors import ModelingError, WarehouseError
 from models_ml.registry import load_current
 from models_ml.settings import ModelSettings
 from models_ml.spark.scoring import score_frame
-from models_ml.spark.session import read_table, spark_session
+from models_ml.spark.session import read_table, spark_session, table_folder
 from warehouse.feature_sql import FEATURE_MART
 from warehouse.spark_settings import SparkSettings, SparkUnavailableError
 
@@ -29,6 +29,7 @@ def write_spark_submission(settings: ModelSettings, spark_settings: SparkSetting
     spark_settings = spark_settings or SparkSettings()
     model = load_current(settings.artifacts)
     out = Path(out) if out is not None else settings.artifacts / "submission.csv"
+    table_folder(spark_settings, FEATURE_MART)  # a clear error before starting Spark
     spark = spark_session(spark_settings, "homecredit-submission")
     features = read_table(spark, spark_settings, FEATURE_MART)
     if "dataset" not in features.columns:

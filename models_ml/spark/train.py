@@ -151,9 +151,9 @@ def run_spark_training(settings: ModelSettings, spark_settings: SparkSettings | 
     overrides = dict(xgb_overrides or {})
     started = time.perf_counter()
     timings: dict[str, float] = {}
+    where = str(table_folder(spark_settings, "applicant_features"))  # before starting Spark
     spark = spark_session(spark_settings, "homecredit-train")
     logging.getLogger("XGBoost-PySpark").setLevel(logging.WARNING)  # it logs every parameter at INFO
-    where = str(table_folder(spark_settings, "applicant_features"))
     data = training_rows(read_table(spark, spark_settings, "applicant_features"), where,
                          min_per_class=settings.n_folds)
     profile = settings.profile
