@@ -99,18 +99,30 @@ def test_bad_raw_value_is_named_before_spark_and_keeps_previous_build(tmp_path, 
 
 @pytest.mark.spark
 @spark_only
-def test_failed_spark_run_keeps_previous_build(tmp_path, fixture_warehouse):
-    from warehouse.spark_build import build_spark_warehouse
+def test_failed_dbt_spark_run_keeps_previous_build(tmp_path, fixture_warehouse, monkeypatch):
+    from warehouse import spark_build
+    from warehouse.dbt_runner import DbtBuildError
 
     previous = tmp_path / "spark-warehouse"
     (previous / "applicant_features").mkdir(parents=True)
     (previous / "applicant_features" / "part-0.parquet").write_bytes(b"previous build")
-    bad = SparkSettings(spark_warehouse=previous, spark_master="nonsense://no-such-master")
+    seen = {}
+
+    def failing_dbt(command, **kwargs):  # dbt-spark wrote part of the tables, then a data test failed
+        seen.update(kwargs)
+        half = Path(kwargs["env"]["HC_SPARK_BUILD_DIR"]) / "homecredit.db" / "applicant_features"
+        half.mkdir(parents=True)
+        (half / "part-0.parquet").write_bytes(b"half-written")
+        raise DbtBuildError(command, ["test columns_between_applicant_features_...: fail (2 offending rows)"], "")
+
+    monkeypatch.setattr(spark_build, "run_dbt", failing_dbt)
     with pytest.raises(WarehouseBuildError, match="dbt build failed") as info:
-        build_spark_warehouse(WarehouseSettings(raw_dir=fixture_warehouse.raw_dir), bad, echo=False)
-    assert "unchanged" in str(info.value)
+        spark_build.build_spark_warehouse(WarehouseSettings(raw_dir=fixture_warehouse.raw_dir),
+                                          spark_settings(previous), echo=False)
+    assert "columns_between_applicant_features" in str(info.value) and "unchanged" in str(info.value)
+    assert seen["extra_args"][:2] == ["--target", "spark"] and seen["env"]["HC_SPARK_MASTER"] == "local[2]"
     assert (previous / "applicant_features" / "part-0.parquet").read_bytes() == b"previous build"
-    assert [p.name for p in tmp_path.iterdir()] == ["spark-warehouse"]
+    assert [p.name for p in tmp_path.iterdir()] == ["spark-warehouse"]  # the temporary build folder is gone
 
 
 @pytest.mark.spark
