@@ -33,7 +33,7 @@ else
 $(error ENGINE=$(ENGINE): expected duckdb or spark)
 endif
 
-.PHONY: help setup setup-spark test-deps data warehouse train submission drift api dashboard serve demo test lint bench clean
+.PHONY: help setup setup-spark test-deps data warehouse train submission drift api dashboard serve demo test test-fast lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -117,10 +117,16 @@ demo: setup  ## the main job on the embedded default: data, warehouse, train, dr
 	$(PY) -m models_ml.summary
 
 # The Spark tests run too (marker `spark`; deselect locally with -m "not spark"); without Java they skip.
-test: setup test-deps  ## the whole test suite (what .ci/run calls)
+test: setup test-deps  ## the whole test suite (what .ci/run calls); prints the slowest tests
 	@$(MAKE) --no-print-directory setup-spark || echo "make test: the Spark extra is not installed: the Spark tests will be skipped"
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --durations=25
+
+FAST_TESTS := not trains and not browser and not slow and not spark and not real_data
+
+test-fast: setup  ## the quick tier: no training, no browser, no Spark, no real-sample runs (< 2 min)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -q -m "$(FAST_TESTS)"
 
 # Headless Chromium + driver for the dashboard's real-browser test (Debian packages).
 test-deps:
