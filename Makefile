@@ -14,11 +14,17 @@ export HC_WAREHOUSE     ?= data/warehouse.duckdb
 export HC_ARTIFACTS     ?= artifacts
 export HC_API_PORT      ?= 8000
 export HC_DASHBOARD_PORT ?= 8501
+export HC_MLFLOW_PORT   ?= 5000
 export HC_API_URL       ?= http://127.0.0.1:$(HC_API_PORT)
 export HC_ENGINE        ?= duckdb
 export HC_SPARK_WAREHOUSE ?= data/spark-warehouse
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_PROJECT_DIR  := $(CURDIR)
+
+# The MLflow UI (full `mlflow`) lives in its own venv: installed next to our pins it would downgrade
+# pyarrow and gunicorn. Training only needs mlflow-skinny (in requirements.lock).
+MLFLOW_VENV  := .venv-mlflow
+MLFLOW_STAMP := $(MLFLOW_VENV)/.installed
 
 SCALE ?= 0.05
 SEED  ?= 0
@@ -33,7 +39,7 @@ else
 $(error ENGINE=$(ENGINE): expected duckdb or spark)
 endif
 
-.PHONY: help setup setup-spark test-deps data warehouse train submission drift api dashboard serve demo test test-fast lint bench clean
+.PHONY: help setup setup-spark test-deps data warehouse train submission drift api dashboard serve demo test test-fast lint bench clean mlflow
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -73,6 +79,24 @@ ifeq ($(ENGINE),spark)
 else
 	$(PY) -m models_ml.train
 endif
+
+$(MLFLOW_STAMP): requirements-mlflow-ui.lock | $(STAMP)
+	@test -x $(MLFLOW_VENV)/bin/python || $(UV) venv --quiet --python $(PY) $(MLFLOW_VENV)
+	$(UV) pip sync --quiet --python $(MLFLOW_VENV)/bin/python requirements-mlflow-ui.lock
+	@touch $@
+
+# The default store is the file store $HC_ARTIFACTS/mlruns (MLflow 3.17 wants MLFLOW_ALLOW_FILE_STORE for it).
+# The UI opens it through the link .venv-mlflow/store: MLflow's file store refuses run folders whose path has
+# a folder named `artifacts` (the default HC_ARTIFACTS); training applies that guard below the store only.
+mlflow: setup $(MLFLOW_STAMP)  ## the MLflow UI over the tracked runs, on loopback (HC_MLFLOW_PORT=5000)
+	@uri="$${MLFLOW_TRACKING_URI:-$$($(PY) -c 'from models_ml.track import TrackingSettings as S; print(S().uri)')}"; \
+	case "$$uri" in http://*|https://*|databricks*) \
+	  echo "Runs are tracked on $$uri (MLFLOW_TRACKING_URI): open that server's UI."; exit 0;; esac; \
+	echo "MLflow UI over $$uri: http://127.0.0.1:$(HC_MLFLOW_PORT)"; \
+	case "$$uri" in file://*) store="$${uri#file://}"; mkdir -p "$$store"; \
+	  ln -sfn "$$store" "$(CURDIR)/$(MLFLOW_VENV)/store"; uri="file://$(CURDIR)/$(MLFLOW_VENV)/store";; esac; \
+	MLFLOW_ALLOW_FILE_STORE=true exec $(MLFLOW_VENV)/bin/mlflow ui --host 127.0.0.1 --port $(HC_MLFLOW_PORT) \
+	  --workers 1 --backend-store-uri "$$uri"
 
 submission: setup $(ENGINE_SETUP)  ## score application_test -> $(HC_ARTIFACTS)/submission.csv
 ifeq ($(ENGINE),spark)
