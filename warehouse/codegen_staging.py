@@ -289,8 +289,9 @@ def sources_yaml(descriptions: dict[tuple[str, str], str]) -> dict:
         "description": "The eight Kaggle Home Credit Default Risk CSV files. Catalog `raw` is attached by the "
                        "profile: in-memory views over the CSVs (plain `dbt build`) or the typed tables "
                        "loaded and validated by `python -m warehouse.build`. It never persists in the warehouse file.",
-        "database": "raw",
-        "schema": "main",
+        # DuckDB: the attached catalog `raw` (schema main); Spark has no catalogs: the database hc_raw
+        "database": "{{ 'hc_raw' if target.type == 'spark' else 'raw' }}",
+        "schema": "{{ 'hc_raw' if target.type == 'spark' else 'main' }}",
         "tables": tables,
     }]}
 
