@@ -38,8 +38,8 @@ case "$role" in
     api)
         read_secret HC_API_LOG_SALT
         if [ -z "${HC_API_LOG_SALT:-}" ]; then
-            echo "entrypoint: warning: HC_API_LOG_SALT (or HC_API_LOG_SALT_FILE) is not set: the request log" \
-                 "hashes applicant ids with the development salt; set a secret salt in production" >&2
+            echo "entrypoint: warning: HC_API_LOG_SALT (or HC_API_LOG_SALT_FILE) is not set: the API refuses" \
+                 "to start in production (HC_API_ENV=dev allows the development salt)" >&2
         fi
         exec python -m gunicorn -c python:api.gunicorn_conf "$@" api.main:app
         ;;
