@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import ServicesDep
+from api.errors import public_message
 from api.model_store import ModelUnavailable
 from api.readiness import readiness
 from api.schemas.responses import Health, Readiness
@@ -32,6 +33,11 @@ def health(services: ServicesDep) -> Health:
     summary="Can this worker serve every route now (200) or not (503)",
     responses={503: {"model": Readiness, "description": "not ready: `missing` says what and why"}},
 )
-def ready(services: ServicesDep) -> Any:
+def ready(services: ServicesDep, request: Request) -> Any:
     body = readiness(services)
+    # reasons without server paths, like the 503 bodies of the scoring routes (api.errors.public_message)
+    for item in body["missing"]:
+        item["reason"] = public_message(request, item["reason"])
+    if body.get("refused_model"):
+        body["refused_model"] = public_message(request, body["refused_model"])
     return body if body["ready"] else JSONResponse(status_code=503, content=body)

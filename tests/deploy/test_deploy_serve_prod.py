@@ -41,13 +41,13 @@ def new_application(sk_id: int) -> dict:
         "EXT_SOURCE_2": 0.62,
         "bureau": [
             {
-                "SK_ID_BUREAU": 7000001,
+                "SK_ID_BUREAU": 7000000 + sk_id,
                 "CREDIT_ACTIVE": "Closed",
                 "DAYS_CREDIT": -1500,
                 "AMT_CREDIT_SUM": 90000,
             }
         ],
-        "bureau_balance": [{"SK_ID_BUREAU": 7000001, "MONTHS_BALANCE": -40, "STATUS": "C"}],
+        "bureau_balance": [{"SK_ID_BUREAU": 7000000 + sk_id, "MONTHS_BALANCE": -40, "STATUS": "C"}],
     }
 
 
@@ -349,7 +349,7 @@ def test_a_new_model_version_reaches_every_worker_without_restart(server):
 
 
 def test_sigterm_lets_an_in_flight_request_finish_and_flushes_the_request_log(server):
-    batch = {"applications": [new_application(990100 + i) for i in range(60)]}
+    batch = {"applications": [new_application(990100 + i) for i in range(200)]}
     result: dict = {}
 
     def call() -> None:
@@ -363,18 +363,19 @@ def test_sigterm_lets_an_in_flight_request_finish_and_flushes_the_request_log(se
 
     thread = threading.Thread(target=call)
     thread.start()
-    time.sleep(0.4)  # the batch is being scored (it takes seconds)
+    time.sleep(0.3)  # the batch is being scored (it takes seconds)
     signalled = time.monotonic()
     server.process.send_signal(signal.SIGTERM)
     thread.join(timeout=120)
     assert server.process.wait(timeout=60) == 0
-    assert result["status"] == 200 and len(result["body"]["results"]) == 60
+    assert result["status"] == 200 and len(result["body"]["results"]) == 200
+    assert {r.get("status", "new") for r in result["body"]["results"]} == {"new"}
     assert result["done"] > signalled, "the request ended before the signal: nothing was tested"
     # after the workers' shutdown the request log holds every score, readable, without ids
     files = sorted((server.artifacts / "request_log").rglob("*.parquet"))
     assert files and not list((server.artifacts / "request_log").rglob(".*.tmp"))
     table = pd.concat([pq.read_table(f).to_pandas() for f in files])
-    assert (table["endpoint"] == "batch").sum() >= 60
+    assert (table["endpoint"] == "batch").sum() >= 200
     assert "sk_id_curr" not in table.columns and table["applicant_hash"].str.len().eq(32).all()
     messages = [line.get("message", "") for line in server.log_lines()]
     assert sum("Application shutdown complete" in m for m in messages) == WORKERS
