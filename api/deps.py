@@ -34,7 +34,9 @@ SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 
 
 async def require_api_key(services: ServicesDep, key: Annotated[str | None, Security(_api_key_header)]) -> str:
-    """401 without a key, 403 with a key that is not accepted."""
+    """401 without a key, 403 with a key that is not accepted. Whitespace around the key is ignored
+    (stripped here as in HC_API_KEYS and `python -m api.security`)."""
+    key = (key or "").strip()
     if not key:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -49,9 +51,11 @@ async def require_api_key(services: ServicesDep, key: Annotated[str | None, Secu
 ApiKeyDep = Annotated[str, Depends(require_api_key)]
 
 
-async def get_model(services: ServicesDep) -> Any:
+async def get_model(services: ServicesDep, request: Request) -> Any:
     """The current model (ModelUnavailable -> 503 by the exception handlers)."""
-    return services.models.get()
+    model = services.models.get()
+    request.state.model_version = getattr(model, "version", None)  # for the access log line
+    return model
 
 
 ModelDep = Annotated[Any, Depends(get_model)]

@@ -10,7 +10,9 @@ from fastapi import FastAPI
 
 from api import errors
 from api.access_log import install_access_log_redaction
-from api.routers import applicants, health, model, monitoring, scoring
+from api.metrics import set_model_version
+from api.observability import ObservabilityMiddleware
+from api.routers import applicants, health, metrics, model, monitoring, scoring
 from api.services import Services
 from api.settings import ApiSettings
 
@@ -18,7 +20,7 @@ DESCRIPTION = """
 Scores the probability that a Home Credit applicant defaults, decides grant / refuse under the
 business cost, and explains the decision.
 
-Every endpoint except `GET /health` needs an API key in the `X-API-Key` header
+Every endpoint except `GET /health` and `GET /ready` needs an API key in the `X-API-Key` header
 (401 without one, 403 with a wrong one). Invalid input gets 422 naming the field, an unknown
 applicant 404, a body over the size limit 413.
 """
@@ -32,6 +34,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         install_access_log_redaction()
         services.start()
+        set_model_version(getattr(services.models.loaded, "version", None))  # /metrics: what this worker serves
         try:
             yield
         finally:
@@ -42,12 +45,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        max_body_size=settings.api_max_body_bytes,
     )
     app.state.services = services
     errors.install(app)
-    for router in (health.router, model.router, scoring.router, applicants.router, monitoring.router):
+    for router in (health.router, model.router, scoring.router, applicants.router, monitoring.router,
+                   metrics.router):
         app.include_router(router)
+    # request id, JSON access log, request metrics (docs/deploy.md)
+    app.add_middleware(ObservabilityMiddleware, services=services, access_log_on=settings.api_access_log)
     return app
 
 

@@ -69,6 +69,11 @@ class ModelStore:
         """The loaded model or None, without checking for a new version."""
         return self._model
 
+    @property
+    def refused(self) -> str | None:
+        """Why the newest promoted version is not served (it failed to load), or None."""
+        return self._last_error if self._failed_target is not None else None
+
     # -- loading -----------------------------------------------------------------------------------
     def refresh(self) -> bool:
         """Check the link now and load a new target synchronously; True when the model changed."""

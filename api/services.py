@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,15 +12,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from fastapi.exceptions import RequestValidationError
+from pydantic_core import PydanticCustomError
 
+from api import metrics
+from api.book_file import shared_book
 from api.comparison import ComparisonIndex
 from api.convert import scalar
 from api.features import FeatureStore, Generation, WarehouseUnavailable
 from api.model_store import ModelStore, ModelUnavailable
 from api.new_applications import OnlineFeatures
 from api.request_log import RequestLog, feature_table
+from api.schemas.requests import check_family_rules
 from api.security import KeyStore
-from api.settings import ApiSettings
+from api.settings import DEV_LOG_SALT, ApiSettings, InsecureConfiguration
 
 log = logging.getLogger("api")
 
@@ -37,6 +43,27 @@ class UnknownApplicants(LookupError):
             super().__init__(f"applicant {ids[0]} not found in the warehouse")
         else:
             super().__init__(f"{len(ids)} applicants not found in the warehouse: {shown}")
+
+
+def _log_salt(settings: ApiSettings) -> str:
+    """The request log's salt, or "" when it is missing: `Services.start` then refuses to start."""
+    try:
+        return settings.log_salt()
+    except InsecureConfiguration:
+        return ""
+
+
+def _check_changed_family(official: pd.DataFrame, changes: dict[str, Any]) -> None:
+    """The warehouse's cross-column rules hold for the changed application (changed values, else stored)."""
+    merged = {}
+    for name in ("CNT_FAM_MEMBERS", "CNT_CHILDREN"):
+        stored = official[name.lower()].iloc[0] if name.lower() in official.columns else None
+        merged[name] = changes.get(name, None if stored is None or pd.isna(stored) else float(stored))
+    try:
+        check_family_rules(merged)
+    except PydanticCustomError as exc:
+        at = (exc.context or {}).get("at") or []
+        raise RequestValidationError([{"loc": ("body", *at), "msg": exc.message(), "type": "value_error"}]) from None
 
 
 @dataclass(frozen=True)
@@ -63,7 +90,11 @@ class Services:
     _book: ScoreBook | None = field(default=None, init=False)
     _book_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _book_thread: threading.Thread | None = field(default=None, init=False)
-    _explanations: OrderedDict[tuple[int, int, int], tuple[float, Any]] = field(
+    # (model, warehouse generation) whose bulk scoring failed: not retried on every request / probe
+    book_failed: tuple[int, int] | None = field(default=None, init=False)
+    # key (id(model), generation, id) -> (weak reference to the model, probability, explanation): the id
+    # of a model swapped out and collected may be reused by the next one, the reference tells them apart
+    _explanations: OrderedDict[tuple[int, int, int], tuple[Any, float, Any]] = field(
         default_factory=OrderedDict, init=False)
     _explanations_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     # One explanation computed at a time per process: the work is short and mostly holds the GIL
@@ -81,7 +112,7 @@ class Services:
             online=OnlineFeatures(settings.warehouse),
             request_log=RequestLog(
                 settings.request_log_dir,
-                settings.api_log_salt,
+                _log_salt(settings),
                 settings.api_log_flush_seconds,
                 settings.api_log_flush_rows,
             ),
@@ -89,7 +120,12 @@ class Services:
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
-        """Load what can be loaded now (the service still starts, degraded, when parts are missing)."""
+        """Load what can be loaded now (the service still starts, degraded, when parts are missing);
+        refuses to start (InsecureConfiguration) without a request-log salt outside development mode."""
+        self.settings.log_salt()
+        if self.settings.api_env == "dev" and self.settings.api_log_salt.strip() in ("", DEV_LOG_SALT):
+            log.warning("development mode: the request log uses the development salt (HC_API_LOG_SALT unset); "
+                        "never run like this with real applicants")
         if not len(self.keys):
             log.warning("no API keys configured (HC_API_KEYS / HC_API_KEYS_FILE): every /v1 call will be refused")
         try:
@@ -142,6 +178,8 @@ class Services:
             return book
         if gen.frame is None:
             return None
+        if self.book_failed == (id(model), gen.number):
+            return None
         with self._book_lock:
             if self._book_thread is None or not self._book_thread.is_alive():
                 thread = threading.Thread(target=self._build_book, args=(model, gen), name="score-book",
@@ -151,16 +189,24 @@ class Services:
         return None
 
     def _build_book(self, model: Any, gen: Generation) -> None:
-        try:
-            frame = gen.frame
+        frame = gen.frame
+        names = list(model.feature_types)
+
+        def compute() -> tuple[np.ndarray, pa.Table]:
             chunks = [model.predict_proba(frame.iloc[i : i + BOOK_CHUNK]) for i in range(0, len(frame), BOOK_CHUNK)]
             probabilities = np.concatenate(chunks) if chunks else np.empty(0)
-            features = feature_table(frame.reindex(columns=list(model.feature_types)), model.feature_types)
+            return probabilities, feature_table(frame.reindex(columns=names), model.feature_types)
+
+        try:  # one book per warehouse file and model, shared by the workers (api/book_file.py)
+            (probabilities, features), shared = shared_book(
+                self.settings.score_book_dir, gen.identity, model.version, len(frame), names, compute)
         except Exception as exc:  # scoring per request still works
             log.error("bulk scoring of known applicants failed (%s: %s)", type(exc).__name__, exc)
+            self.book_failed = (id(model), gen.number)
             return
         self._book = ScoreBook(gen, model, probabilities, features)
-        log.info("scored %d known applicants with model %s", len(probabilities), model.version)
+        log.info("scored %d known applicants with model %s (%s)", len(probabilities), model.version,
+                 "shared memory-mapped book" if shared else "private copy")
 
     def explanation(self, model: Any, sk_id: int) -> tuple[float, Any]:
         """(probability, SHAP explanation) of a known applicant; the latest ones are kept (LRU), since a
@@ -169,10 +215,10 @@ class Services:
         key = (id(model), gen.number, sk_id)
         with self._explanations_lock:
             hit = self._explanations.get(key)
-            if hit is not None:
+            if hit is not None and hit[0]() is model:
                 self._explanations.move_to_end(key)
-                return hit
-        row = self.features.get(sk_id)
+                return hit[1], hit[2]
+        row = self.features.get(sk_id, gen)
         if row is None:
             raise UnknownApplicants([sk_id])
         book = self._book
@@ -184,7 +230,7 @@ class Services:
                 probability = float(model.predict_proba(row)[0])
             value = (probability, model.explain(row))
         with self._explanations_lock:
-            self._explanations[key] = value
+            self._explanations[key] = (weakref.ref(model), *value)
             while len(self._explanations) > EXPLANATION_CACHE:
                 self._explanations.popitem(last=False)
         return value
@@ -213,14 +259,21 @@ class Services:
         self._log(model, endpoint, result, source=(book.features, pos))
         return result
 
-    def score_known(self, model: Any, ids: list[int], endpoint: str) -> list[dict[str, Any]]:
-        """Scores of applicants in the warehouse (UnknownApplicants when some are not there)."""
+    def score_known(self, model: Any, ids: list[int], endpoint: str,
+                    skip_unknown: bool = False) -> list[dict[str, Any]]:
+        """Scores of applicants in the warehouse: UnknownApplicants when some are not there, or, with
+        `skip_unknown`, the scores of those that are (in the order given)."""
         gen = self.features.current()
         results = []
         if gen.frame is not None:
             positions = [gen.positions.get(i) for i in ids]
             missing = [i for i, p in zip(ids, positions, strict=True) if p is None]
-            if missing:
+            if missing and skip_unknown:
+                ids = [i for i, p in zip(ids, positions, strict=True) if p is not None]
+                positions = [p for p in positions if p is not None]
+                if not ids:
+                    return []
+            elif missing:
                 raise UnknownApplicants(missing)
             book = self.score_book(model, gen)
             if book is not None:
@@ -234,9 +287,9 @@ class Services:
             return results
         rows = self.features.get_many(ids)
         missing = sorted(set(ids) - set(rows["sk_id_curr"].tolist()))
-        if missing:
+        if missing and not skip_unknown:
             raise UnknownApplicants(missing)
-        return self.score_rows(model, rows, endpoint)
+        return self.score_rows(model, rows, endpoint) if len(rows) else []
 
     def score_rows(self, model: Any, rows: pd.DataFrame, endpoint: str) -> list[dict[str, Any]]:
         """Score `applicant_features`-shaped rows (e.g. computed online), log each score."""
@@ -258,6 +311,7 @@ class Services:
         official = self.features.get(sk_id, gen)
         if official is None:
             raise UnknownApplicants([sk_id])
+        _check_changed_family(official, changes)
         scenario = self.online.what_if(gen, cursor, sk_id, {k.lower(): v for k, v in changes.items()})
         if scenario.empty:  # the warehouse was swapped in between and no longer holds the applicant
             raise UnknownApplicants([sk_id])
@@ -280,6 +334,7 @@ class Services:
         }
 
     def _log(self, model: Any, endpoint: str, result: dict[str, Any], **features: Any) -> None:
+        metrics.observe_score(endpoint, result["probability"], result["decision"], result["risk_band"])
         self.request_log.append(
             endpoint=endpoint,
             model_version=model.version,

@@ -47,6 +47,10 @@ class MonitoringSettings(BaseSettings):
     drift_min_rows: int = Field(
         500, ge=1, description="below this many current rows the summary warns that verdicts are noisy")
 
+    # when the drift-scheduler role runs the report (python -m monitoring.scheduler)
+    drift_schedule: str = Field(
+        "mon 06:00", description="'<day> HH:MM' in UTC, day sun..sat or daily (the drift-scheduler role)")
+
     @property
     def models_dir(self) -> Path:
         return self.artifacts / "models"

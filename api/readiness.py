@@ -1,0 +1,63 @@
+"""Readiness of one worker: a model, the warehouse and the bulk scores of the known applicants.
+
+`/health` says the process is alive (always 200); `/ready` answers 200 only when this worker can
+answer every scoring route at full speed, else 503 with what is missing, so that an orchestrator sends
+traffic to ready containers only. Inside one container gunicorn's workers share the listening socket and
+the kernel hands connections to any of them: a worker whose bulk scores are still being computed scores
+each request's row itself (slower, same answer); one without a model answers 503 with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.features import WarehouseUnavailable
+from api.model_store import ModelUnavailable
+
+
+def readiness(services: Any) -> dict[str, Any]:
+    """`{ready, model_version, warehouse_generation, score_book, missing: [{component, reason}], ...}`."""
+    missing: list[dict[str, str]] = []
+    model = gen = None
+    try:
+        model = services.models.get()
+    except ModelUnavailable as exc:
+        missing.append({"component": "model", "reason": str(exc)})
+    try:
+        gen = services.features.current()
+    except WarehouseUnavailable as exc:
+        missing.append({"component": "warehouse", "reason": str(exc)})
+    book = "unknown"
+    if model is not None and gen is not None:
+        if gen.frame is None:
+            book = "per_request"  # a warehouse beyond the in-memory size is scored row by row
+        elif services.score_book(model, gen) is not None:  # starts the bulk scoring when needed
+            book = "ready"
+        elif services.book_failed == (id(model), gen.number):
+            book = "failed"
+            missing.append(
+                {
+                    "component": "score_book",
+                    "reason": "bulk scoring of the known applicants failed with this model and "
+                    "warehouse (see the server log); each request scores its own row",
+                }
+            )
+        else:
+            book = "computing"
+            missing.append(
+                {
+                    "component": "score_book",
+                    "reason": "the bulk scores of the known applicants are being computed",
+                }
+            )
+    body: dict[str, Any] = {
+        "ready": not missing,
+        "model_version": getattr(model, "version", None),
+        "warehouse_generation": getattr(gen, "number", None),
+        "score_book": book,
+        "missing": missing,
+    }
+    refused = services.models.refused
+    if refused:
+        body["refused_model"] = refused
+    return body

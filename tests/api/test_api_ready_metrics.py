@@ -1,0 +1,195 @@
+"""/ready vs /health, /metrics protection, request ids and JSON log lines, the shared score book file,
+the gunicorn configuration helpers (in-process; the served command is tested in tests/deploy)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import time
+import uuid
+
+import numpy as np
+import pyarrow as pa
+from api_helpers import API_KEY, api_settings
+from fastapi.testclient import TestClient
+
+from api import book_file
+from api.logs import JsonFormatter
+from api.main import create_app
+from api.observability import request_id
+
+H = {"X-API-Key": API_KEY}
+
+
+def test_ready_says_what_is_missing_and_scoring_routes_give_the_reason(api_env, tmp_path):
+    empty = tmp_path / "artifacts"
+    empty.mkdir()
+    settings = api_settings(api_env, artifacts=empty, warehouse=tmp_path / "absent.duckdb")
+    with TestClient(create_app(settings), raise_server_exceptions=False) as c:
+        assert c.get("/health").status_code == 200 and c.get("/health").json()["status"] == "degraded"
+        ready = c.get("/ready")
+        assert ready.status_code == 503
+        body = ready.json()
+        assert body["ready"] is False and body["model_version"] is None
+        reasons = {m["component"]: m["reason"] for m in body["missing"]}
+        assert set(reasons) == {"model", "warehouse"}
+        assert "no model promoted yet" in reasons["model"] and "make warehouse" in reasons["warehouse"]
+        score = c.get("/v1/applicants/100002/score", headers=H)
+        assert score.status_code == 503 and score.json()["detail"] == reasons["model"]
+        # the model appears (promoted while the worker runs): ready once its bulk scores are computed
+        source = (api_env.source_artifacts / "models" / "current").resolve()
+        shutil.copytree(source, empty / "models" / source.name)
+        (empty / "models" / "current").symlink_to(source.name)
+        body = c.get("/ready").json()
+        assert [m["component"] for m in body["missing"]] == ["warehouse"] and body[
+            "model_version"
+        ] == source.name
+
+
+def test_ready_turns_200_when_the_bulk_scores_are_computed(api_env):
+    with TestClient(create_app(api_settings(api_env))) as c:
+        deadline = time.monotonic() + 120
+        while (r := c.get("/ready")).status_code == 503 and time.monotonic() < deadline:
+            assert [m["component"] for m in r.json()["missing"]] == ["score_book"]
+            time.sleep(0.2)
+        assert r.status_code == 200 and r.json()["score_book"] == "ready"
+    books = list((api_env.artifacts / "cache" / "score_books").glob("book-*.arrow"))
+    assert len(books) == 1 and (books[0].stat().st_mode & 0o777) == 0o600
+
+
+def test_metrics_auth_setting_and_request_ids(api_env):
+    with TestClient(create_app(api_settings(api_env))) as c:
+        assert c.get("/metrics").status_code == 401
+        assert c.get("/metrics", headers={"X-API-Key": "nope"}).status_code == 403
+        r = c.get("/metrics", headers={"Authorization": f"Bearer {API_KEY}"})
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+        assert "hc_http_requests_total" in r.text
+    with TestClient(create_app(api_settings(api_env, api_metrics_auth="none"))) as c:
+        assert c.get("/metrics").status_code == 200
+        assert c.get("/nowhere/100002").headers["X-Request-ID"]
+        assert 'route="<unmatched>"' in c.get("/metrics").text and "/nowhere" not in c.get("/metrics").text
+
+
+def test_request_id_is_taken_only_when_it_looks_like_one():
+    mine = str(uuid.uuid4())
+    assert request_id({"headers": [(b"x-request-id", mine.encode())]}) == mine
+    assert request_id({"headers": [(b"x-request-id", b"ABCDEF" * 5 + b"12")]}) == ("abcdef" * 5 + "12")
+    for unsafe in (b"100002", b"applicant-100002-aaaaaaaaaaaaaaaa", b"x" * 32, b""):
+        generated = request_id({"headers": [(b"x-request-id", unsafe)]})
+        assert len(generated) == 32 and generated != unsafe.decode()
+
+
+def test_json_formatter_keeps_fields_and_drops_exception_messages():
+    record = logging.LogRecord("api.access", logging.INFO, __file__, 1, "GET %s", ("/x",), None)
+    record.fields = {"request_id": "abc", "status": 200}
+    line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "GET /x" and line["request_id"] == "abc" and line["status"] == 200
+    assert line["level"] == "info" and line["pid"] == os.getpid()
+    sk_id = 100000 + 2
+    try:
+        raise ValueError(f"income of applicant {sk_id}")  # the stack shows this line, not the value
+    except ValueError:
+        record = logging.LogRecord("api", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    text = JsonFormatter().format(record)
+    assert json.loads(text)["exception"] == "ValueError" and "100002" not in text
+
+
+def test_score_book_file_is_built_once_shared_and_rebuilt_when_stale(tmp_path):
+    calls = []
+    features = pa.table({"a": [1.0, 2.0, 3.0], "b": ["x", None, "z"]})
+
+    def build():
+        calls.append(1)
+        return np.array([0.1, 0.2, 0.3]), features
+
+    folder = tmp_path / "books"
+    (p1, f1), shared1 = book_file.shared_book(folder, (1, 2), "v1", 3, ["a", "b"], build)
+    (p2, f2), shared2 = book_file.shared_book(folder, (1, 2), "v1", 3, ["a", "b"], build)
+    assert calls == [1] and shared1 and shared2
+    assert p2.tolist() == [0.1, 0.2, 0.3] and f2.equals(features) and not p2.flags.writeable  # mapped
+    assert (folder.stat().st_mode & 0o777) == 0o700
+    # a new model version: a new file, the old one removed
+    book_file.shared_book(folder, (1, 2), "v2", 3, ["a", "b"], build)
+    assert calls == [1, 1] and [p.name for p in folder.glob("book-*.arrow")] == [
+        book_file.book_path(folder, (1, 2), "v2").name
+    ]
+    # a file of the wrong shape is rebuilt
+    (p3, _), _ = book_file.shared_book(
+        folder, (1, 2), "v2", 3, ["a"], lambda: (np.zeros(3), features.select(["a"]))
+    )
+    assert p3.tolist() == [0, 0, 0]
+
+
+def test_score_book_falls_back_to_a_private_copy_when_the_folder_is_not_writable(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    (probabilities, _), shared = book_file.shared_book(
+        blocker / "books", (1, 2), "v1", 1, ["a"], lambda: (np.array([0.5]), pa.table({"a": [1.0]}))
+    )
+    assert not shared and probabilities.tolist() == [0.5]
+
+
+def test_gunicorn_configuration_reads_the_settings(monkeypatch, tmp_path):
+    # imported here, never at collection: the module sets PROMETHEUS_MULTIPROC_DIR for the server it configures
+    import importlib
+
+    monkeypatch.setenv("HC_API_WORKERS", "3")
+    monkeypatch.setenv("HC_API_PORT", "9123")
+    monkeypatch.setenv("HC_API_HOST", "0.0.0.0")
+    stale = tmp_path / "metrics"
+    stale.mkdir()
+    (stale / "counter_1.db").write_bytes(b"old")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(stale))
+    monkeypatch.delenv("HC_PROMETHEUS_DIR_CREATED", raising=False)
+    try:
+        conf = importlib.import_module("api.gunicorn_conf")
+        conf = importlib.reload(conf)
+        assert conf.workers == 3 and conf.bind == ["0.0.0.0:9123"]
+        assert conf.worker_class == "uvicorn_worker.UvicornWorker" and conf.preload_app is False
+        assert conf.graceful_timeout == 30 and conf.accesslog is None
+        assert not list(stale.glob("*.db"))  # an operator's folder is emptied of the last run's files
+        monkeypatch.delenv("HC_API_WORKERS")
+        monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
+        conf = importlib.reload(conf)
+        assert conf.workers == conf.available_cpus() >= 1
+        created = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        assert (os.stat(created).st_mode & 0o777) == 0o700
+        conf.on_exit(None)
+        assert not os.path.exists(created)
+    finally:
+        sys.modules.pop("api.gunicorn_conf", None)
+        for name in ("PROMETHEUS_MULTIPROC_DIR", "HC_PROMETHEUS_DIR_CREATED"):
+            os.environ.pop(name, None)
+
+
+def test_a_failed_bulk_scoring_is_reported_not_retried_and_rows_are_still_scored(api_env, monkeypatch):
+    import api.services
+
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        raise ValueError("the model cannot score the warehouse's features")
+
+    monkeypatch.setattr(api.services, "shared_book", failing)
+    with TestClient(create_app(api_settings(api_env))) as c:
+        deadline = time.monotonic() + 60
+        while (body := c.get("/ready").json())["score_book"] == "computing" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert body["score_book"] == "failed" and body["ready"] is False
+        assert body["missing"][0]["component"] == "score_book" and "failed" in body["missing"][0]["reason"]
+        known = int(api_env_known_id(api_env))
+        for _ in range(3):
+            assert c.get("/ready").status_code == 503
+            assert c.get(f"/v1/applicants/{known}/score", headers=H).status_code == 200
+        assert calls == [1]  # not retried by every probe and request
+
+
+def api_env_known_id(api_env) -> int:
+    import duckdb
+
+    with duckdb.connect(str(api_env.warehouse), read_only=True) as con:
+        return con.execute("select min(sk_id_curr) from applicant_features").fetchone()[0]
