@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_spark.py [--scales 0.1,0.3] [--data-root /tmp/h14] [--sample] [--train]
                                           [--master local[*]]
 
-1. For each synthetic scale (generated with ``python -m warehouse.synthetic --scale X --seed 0`` into
+1. For each synthetic scale (generated with ``python -m synthetic --scale X --seed 0`` into
    ``<data-root>/sX`` when absent): ``python -m warehouse.build`` (DuckDB) and ``python -m warehouse.spark_build``
    (dbt-spark on a local Spark), wall time and peak memory (RSS summed over the process tree, JVM included,
    sampled every 100 ms from /proc), then ``applicant_features`` of both compared column by column.
@@ -85,7 +85,7 @@ def synthetic(root: Path, scale: str) -> Path:
     out = root / f"s{scale}"
     if not (out / "application_train.csv").exists():
         print(f"generating scale {scale} into {out}", flush=True)
-        subprocess.run([sys.executable, "-m", "warehouse.synthetic", "--scale", scale, "--seed", "0",
+        subprocess.run([sys.executable, "-m", "synthetic", "--scale", scale, "--seed", "0",
                         "--out", str(out), "-q"], cwd=REPO, check=True)
     return out
 
