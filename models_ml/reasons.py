@@ -228,3 +228,22 @@ def reason_codes(explanation: Explanation, row: int = 0, top_k: int = 5,
         out.append({"feature": feature, "label": label, "value": value, "shap": shap_value,
                     "direction": direction, "sentence": sentence})
     return out
+
+
+def without_values(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Reason codes without the applicant's own values, for documents others read (model card, metadata).
+
+    The API tells a client their own values; a model card or a tracking server must not carry an
+    example applicant's income, age or family data, so only the label, the direction and the
+    contribution are kept.
+    """
+    out = []
+    for r in reasons:
+        effect = "raises" if r["shap"] > 0 else "lowers"
+        if r.get("value") is None:
+            sentence = f"{r['label']} is not available, which {effect} the estimated risk of default."
+        else:
+            sentence = f"{r['label']} {effect} the estimated risk of default."
+        out.append({"feature": r["feature"], "label": r["label"], "shap": r["shap"],
+                    "direction": r["direction"], "sentence": sentence})
+    return out

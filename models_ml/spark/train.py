@@ -34,7 +34,7 @@ from models_ml.families import BoostedModel, Candidate, FitContext, _xgb_params,
 from models_ml.metrics import decision_metrics, fairness_slices, fold_spread, probability_metrics
 from models_ml.model_card import write_model_card
 from models_ml.predictor import Predictor
-from models_ml.reasons import FeatureLabeler, reason_codes
+from models_ml.reasons import FeatureLabeler, reason_codes, without_values
 from models_ml.registry import CALIBRATION_FILE, METADATA_FILE, promote, write_version
 from models_ml.settings import ModelSettings
 from models_ml.spark.data import (
@@ -229,7 +229,7 @@ def run_spark_training(settings: ModelSettings, spark_settings: SparkSettings | 
     local = {"row": int(local_row), "probability": float(p_sample[local_row]),
              "decision": "refuse" if p_sample[local_row] >= threshold else "grant",
              "base_value": expl.base_value, "output_scale": expl.output_scale,
-             "reasons": reason_codes(expl, row=local_row, top_k=6, labeler=labeler)}
+             "reasons": without_values(reason_codes(expl, row=local_row, top_k=6, labeler=labeler))}
     reference = _reference_sample(sample_data, p_cal[sample_idx], settings.seed, profile.reference_sample)
     timings["explain_s"] = time.perf_counter() - t0
 
