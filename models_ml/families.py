@@ -27,10 +27,11 @@ from sklearn.pipeline import Pipeline
 from models_ml.data import FeatureSchema
 from models_ml.early_stopping import LightGBMCallback, SmoothedStopper, XGBoostCallback
 from models_ml.preprocessing import NativeEncoder, make_sklearn_preprocessor
-from models_ml.settings import TrainingProfile
+from models_ml.settings import ScorecardConfig, TrainingProfile
 
 BOOSTED = ("lightgbm", "xgboost")
 SKLEARN = ("dummy", "logistic_regression", "random_forest")
+SCORECARD = "scorecard"  # optbinning points scorecard (models_ml/scorecard.py)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class FitContext:
     seed: int
     n_jobs: int
     undersample_ratio: float
+    scorecard: ScorecardConfig = ScorecardConfig()
 
 
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
@@ -60,6 +62,7 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "lightgbm": {"num_leaves": 31, "min_child_samples": 100, "feature_fraction": 0.3, "lambda_l2": 10.0,
                  "learning_rate": 0.05},
     "xgboost": {"max_depth": 5, "min_child_weight": 10, "colsample_bytree": 0.3, "reg_lambda": 10.0, "eta": 0.05},
+    "scorecard": {},  # configured by ScorecardConfig (binning, screening, scaling), not tuned
 }
 
 SEARCH_SPACE: dict[str, dict[str, list[Any]]] = {
@@ -71,6 +74,7 @@ SEARCH_SPACE: dict[str, dict[str, list[Any]]] = {
                  "feature_fraction": [0.1, 0.2, 0.3, 0.5], "lambda_l2": [1.0, 10.0, 30.0]},
     "xgboost": {"max_depth": [2, 3, 4, 6], "min_child_weight": [1, 10, 30],
                 "colsample_bytree": [0.1, 0.2, 0.3, 0.5], "reg_lambda": [1.0, 10.0, 30.0]},
+    "scorecard": {},
 }
 
 INNER_VALIDATION = 0.15  # share of a training fold held out for early stopping
@@ -98,7 +102,8 @@ def default_params(family: str, n_rows: int, profile: TrainingProfile) -> dict[s
 
 
 def imbalance_strategies(family: str) -> list[str]:
-    return ["none"] if family == "dummy" else ["none", "class_weight", "undersample"]
+    # the scorecard's points are log-odds: reweighting would only shift them (calibration undoes it)
+    return ["none"] if family in ("dummy", SCORECARD) else ["none", "class_weight", "undersample"]
 
 
 def prior_beta(y: np.ndarray, imbalance: str, undersample_ratio: float) -> float | None:
@@ -307,4 +312,8 @@ def fit_candidate(c: Candidate, X: pd.DataFrame, y: np.ndarray, ctx: FitContext,
         return fit_boosted(c, X, y, ctx, n_rounds)
     if c.family in SKLEARN:
         return fit_sklearn(c, X, y, ctx)
+    if c.family == SCORECARD:
+        from models_ml.scorecard import fit_scorecard  # imports optbinning only when a scorecard is fitted
+
+        return fit_scorecard(X, y, ctx.schema, ctx.scorecard)
     raise ValueError(f"unknown model family {c.family!r}")

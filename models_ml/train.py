@@ -35,6 +35,7 @@ from models_ml.data import TrainingData, data_fingerprint, load_training_set
 from models_ml.errors import ModelingError, TrainingDataError
 from models_ml.explain import Explanation, global_importance
 from models_ml.families import (
+    SCORECARD,
     SEARCH_SPACE,
     Candidate,
     FitContext,
@@ -43,7 +44,7 @@ from models_ml.families import (
     imbalance_strategies,
     prior_beta,
 )
-from models_ml.metrics import decision_metrics, fairness_slices, fold_spread, probability_metrics
+from models_ml.metrics import decision_metrics, fairness_report, fold_spread, probability_metrics
 from models_ml.model_card import write_model_card
 from models_ml.predictor import Predictor
 from models_ml.reasons import FeatureLabeler, reason_codes
@@ -53,7 +54,8 @@ from models_ml.settings import ModelSettings
 log = logging.getLogger("models_ml.train")
 
 PACKAGES = {"numpy": "numpy", "pandas": "pandas", "scikit-learn": "sklearn", "imbalanced-learn": "imblearn",
-            "lightgbm": "lightgbm", "xgboost": "xgboost", "shap": "shap", "skops": "skops", "duckdb": "duckdb"}
+            "lightgbm": "lightgbm", "xgboost": "xgboost", "shap": "shap", "skops": "skops", "duckdb": "duckdb",
+            "optbinning": "optbinning", "fairlearn": "fairlearn"}
 
 
 def row_costs(settings: ModelSettings, frame: pd.DataFrame) -> RowCosts:
@@ -169,7 +171,8 @@ def _tune(state: RunState, best: Candidate, best_row: dict[str, Any], X: pd.Data
 
 def run_training(settings: ModelSettings) -> Path:
     """Train, write a new version directory and (unless ``promote`` is off) promote it. Returns its path."""
-    data = load_training_set(settings.warehouse, min_per_class=settings.n_folds)
+    data = load_training_set(settings.warehouse, min_per_class=settings.n_folds,
+                             protected=settings.protected_columns)
     state = RunState(settings, data)
     profile = settings.profile
     X, y = data.frame, data.target
@@ -177,7 +180,8 @@ def run_training(settings: ModelSettings) -> Path:
     log.info("training_set: %d rows, %d features, default rate %.2f%% (%s)", n, len(data.schema.features),
              100 * y.mean(), settings.warehouse)
     costs = row_costs(settings, X)
-    ctx = FitContext(data.schema, profile, settings.seed, settings.effective_n_jobs, settings.undersample_ratio)
+    ctx = FitContext(data.schema, profile, settings.seed, settings.effective_n_jobs, settings.undersample_ratio,
+                     settings.scorecard_config)
 
     # 1. comparison on identical folds (a stratified subsample when the data is large)
     cmp_idx = stratified_subsample(y, settings.compare_max_rows, settings.seed)
@@ -230,7 +234,7 @@ def run_training(settings: ModelSettings) -> Path:
     metrics.update(fold_spread(y, p_cal, folds, threshold, costs))
     trivial = trivial_costs(y, costs)
     curve = cost_curve(y, p_cal, costs)
-    fairness = fairness_slices(X, y, p_cal, threshold)
+    fairness, fairness_summary = fairness_report(data.sensitive, y, p_cal, threshold)  # protected: only measured
     log.info("final %s: AUC %.4f, cost/applicant %.4f vs best trivial %.4f, threshold %.4f, calibration %s",
              best.key, metrics["roc_auc"], metrics["business_cost"], min(trivial.values()) / n, threshold,
              calib.calibrator.method)
@@ -242,6 +246,12 @@ def run_training(settings: ModelSettings) -> Path:
     model = fit_candidate(best, X, y, ctx, n_rounds=n_rounds)
     predictor = Predictor.from_fitted(model, data.schema, X)
     state.timings["final_fit_s"] = time.perf_counter() - t0
+    # --- scorecard (issue 13): the table of bins and points and the points -> probability map
+    scorecard_meta = None
+    if best.family == SCORECARD:
+        from models_ml.scorecard import scorecard_summary
+
+        scorecard_meta = scorecard_summary(model, calib.calibrator.transform)  # type: ignore[arg-type]
 
     # 6. explanations on a sample
     t0 = time.perf_counter()
@@ -281,7 +291,10 @@ def run_training(settings: ModelSettings) -> Path:
                           "the highest ROC AUC; the dummy is the baseline, never selected",
         "features": data.schema.to_list(), "excluded_columns": data.excluded_columns,
         "global_importance": importance, "explanation_output_scale": expl.output_scale,
-        "local_example": local, "fairness": fairness, "risk_bands": risk_bands(threshold),
+        "local_example": local, "fairness": fairness, "fairness_summary": fairness_summary,
+        "protected_attributes": {"attributes": settings.protected_columns,
+                                 "features_left_out": dict(sorted(data.protected.items()))},
+        "risk_bands": risk_bands(threshold), "scorecard": scorecard_meta,
         "data": {"rows": n, "features": len(data.schema.features), "defaults": int(y.sum()),
                  "default_rate": float(y.mean()), "comparison_rows": int(len(cmp_idx)),
                  "warehouse": str(settings.warehouse)},
