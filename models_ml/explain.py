@@ -20,10 +20,9 @@ class Explanation:
     feature_names: list[str]
     data: pd.DataFrame              # the explained rows' feature values (canonical form)
     output_scale: str = "log_odds"
-    # scorecard (output_scale "points"): the points of each feature's best bin (NaN for unused features)
-    # and the points per unit of log-odds (PDO / ln 2); values are the points earned, base_value 0
+    # scorecard (output_scale "points"): values are the points earned (base_value: points not tied to a
+    # characteristic, 0), best_points the points of each feature's best bin (NaN: not a characteristic)
     best_points: np.ndarray | None = None
-    points_per_log_odds: float | None = None
 
     def __len__(self) -> int:
         return int(self.values.shape[0])

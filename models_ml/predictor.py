@@ -114,7 +114,7 @@ class Predictor:
             values[:, index[c.name]] = pts[:, k]
             best[index[c.name]] = c.best_points
         return Explanation(values, self.model.intercept_points, names, X.reset_index(drop=True), "points",
-                           best_points=best, points_per_log_odds=self.model.factor)
+                           best_points=best)
 
     def _boosted_base(self) -> float:
         return 0.0

@@ -242,11 +242,11 @@ def _row_value(explanation: Explanation, row: int, j: int) -> Any:
 def points_reason_codes(explanation: Explanation, row: int = 0, top_k: int = 5,
                         labeler: FeatureLabeler | None = None) -> list[dict[str, Any]]:
     """Scorecard reason codes: the characteristics with the largest shortfall from their best bin (the points
-    the applicant would gain there), largest first. ``shap`` is that shortfall in log-odds of default
-    (shortfall / (PDO / ln 2)): what the characteristic adds to the risk compared with its best bin."""
+    the applicant would gain there), largest first. On this scale ``shap`` is the points earned minus the
+    best bin's points (<= 0: a higher score means a lower risk)."""
     labeler = labeler or FeatureLabeler.default()
-    if explanation.best_points is None or explanation.points_per_log_odds is None:
-        raise ValueError("a points explanation needs best_points and points_per_log_odds")
+    if explanation.best_points is None:
+        raise ValueError("a points explanation needs best_points")
     earned = explanation.values[row]
     best = explanation.best_points
     chars = [j for j in range(len(best)) if not math.isnan(float(best[j]))]
@@ -263,7 +263,7 @@ def points_reason_codes(explanation: Explanation, row: int = 0, top_k: int = 5,
         sentence = (f"{label}: {shown}. This earned {earned[j]:g} points, {shortfall[j]:g} fewer than the best "
                     f"band ({best[j]:g}), which raises the estimated risk of default.")
         out.append({"feature": feature, "label": label, "value": value,
-                    "shap": shortfall[j] / explanation.points_per_log_odds, "direction": "increases_risk",
+                    "shap": -shortfall[j], "direction": "increases_risk",
                     "sentence": sentence, "points": float(earned[j]), "best_points": float(best[j]),
                     "shortfall": shortfall[j]})
     return out

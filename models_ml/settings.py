@@ -175,7 +175,8 @@ class ModelSettings(BaseSettings):
             max_correlation=self.scorecard_max_correlation, min_bin_share=self.scorecard_min_bin_share,
             trend=self.scorecard_trend, trends=tuple(pairs(self.scorecard_trends)),
             special_codes=tuple((n, tuple(float(c) for c in codes.split("|")))
-                                for n, codes in pairs(self.scorecard_special_codes)))
+                                for n, codes in pairs(self.scorecard_special_codes)),
+            prescreen=60 if self.train_profile == "full" else 20)
 
     @property
     def family_list(self) -> list[str]:

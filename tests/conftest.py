@@ -82,7 +82,10 @@ def trained_env(tmp_path_factory: pytest.TempPathFactory) -> TrainedEnv:
     _run([py, "-m", "warehouse.synthetic", "--scale", TRAINED_ENV_SCALE, "--seed", "0", "--out", str(tenv.raw_dir)],
          env, "synthetic data generation")
     _run([py, "-m", "warehouse.build"], env, "warehouse build")
-    _run([py, "-m", "models_ml.train"], env, "training")
+    # the boosted / linear / forest families only: the scorecard family has its own environment
+    # (tests/api/test_api_scorecard.py), which keeps this shared fixture quick and its model family stable
+    _run([py, "-m", "models_ml.train"], {**env, "HC_FAMILIES": "dummy,logistic_regression,random_forest,lightgbm,xgboost"},
+         "training")
     if not (tenv.artifacts / "models" / "current" / "metadata.json").exists():
         raise RuntimeError(f"training did not promote a model under {tenv.artifacts / 'models' / 'current'}")
     return tenv
