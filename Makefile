@@ -21,7 +21,7 @@ SCALE ?= 0.05
 SEED  ?= 0
 DEMO_SCALE ?= 0.03
 
-.PHONY: help setup test-deps data warehouse train submission drift api dashboard serve demo test lint bench clean
+.PHONY: help setup test-deps data warehouse train submission feature-report drift api dashboard serve demo test lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ train: setup  ## compare, select, calibrate, threshold, explain; write and promo
 
 submission: setup  ## score application_test -> $(HC_ARTIFACTS)/submission.csv
 	$(PY) -m models_ml.submission
+
+feature-report: setup  ## IV / missing / trend / stability per feature -> $(HC_ARTIFACTS)/reports/features/
+	$(PY) -m models_ml.feature_report
 
 drift: setup  ## Evidently drift report (HTML + JSON summary)
 	$(PY) -m monitoring.drift

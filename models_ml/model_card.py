@@ -152,6 +152,15 @@ def render_markdown(meta: dict[str, Any], labeler: FeatureLabeler) -> str:
                    _f(c["ece"])] for c in cal["candidates"]]))
     add(f"\nChosen: **{cal['method']}** (Brier {cal['after']['brier']:.4f}, ECE {cal['after']['ece']:.4f}).\n")
     add("![reliability](reliability.png)\n")
+    if meta.get("strongest_characteristics"):
+        add("## Strongest characteristics\n")
+        add("Information value of each feature alone on decile bins (missing values in a bin of their own); "
+            "IV < 0.02 useless, < 0.1 weak, < 0.3 medium, < 0.5 strong, above: suspicious (check for leakage). "
+            "`make feature-report` screens every feature with optimal binning, trends and stability.\n")
+        add(_table(["rank", "feature", "label", "IV", "verdict"],
+                   [[i + 1, f"`{c['feature']}`", labeler.label(c["feature"]), _f(c["iv"], 3), c["verdict"]]
+                    for i, c in enumerate(meta["strongest_characteristics"])]))
+        add("")
     if meta.get("scorecard"):
         lines.extend(scorecard_section(meta["scorecard"], labeler))
     add("## Interpretability\n")

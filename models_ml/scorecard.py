@@ -308,7 +308,8 @@ def fit_scorecard(X: pd.DataFrame, y: np.ndarray, schema: FeatureSchema, cfg: Sc
     names, iv = select_characteristics(X, y, schema, cfg)
     cat_set = set(schema.of_type("categorical"))
     dropped_sign: list[str] = []
-    for _ in range(max_refits + 1):
+
+    def fit(names: list[str]) -> Any:
         cats = [n for n in names if n in cat_set]
         sc = Scorecard(binning_process=_binning_process(names, cats, cfg),
                        estimator=LogisticRegression(max_iter=1000), scaling_method="pdo_odds",
@@ -317,15 +318,25 @@ def fit_scorecard(X: pd.DataFrame, y: np.ndarray, schema: FeatureSchema, cfg: Sc
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             sc.fit(X[names], y, metric_special="empirical", metric_missing="empirical")  # their own evidence
-        coefs = sc.estimator_.coef_.ravel()
-        # optbinning's WoE grows with the share of non-events: a positive coefficient gives fewer points
-        # to better evidence -- not acceptable in a scorecard; drop the weakest such characteristic
-        wrong = [n for n, c in zip(names, coefs, strict=True) if c > 0]
+        return sc
+
+    def wrong_sign(sc: Any, names: list[str]) -> list[str]:
+        # optbinning's WoE grows with the share of non-events: a positive coefficient gives fewer points to
+        # better evidence -- not acceptable in a scorecard (a collinearity artefact)
+        return [n for n, c in zip(names, sc.estimator_.coef_.ravel(), strict=True) if c > 0]
+
+    sc = fit(names)
+    for attempt in range(max_refits + 1):
+        wrong = wrong_sign(sc, names)
         if not wrong or len(names) == 1:
             break
-        worst = min(wrong, key=lambda n: iv[n])
-        names = [n for n in names if n != worst]
-        dropped_sign.append(worst)
+        # the weakest offender first (dropping it often rights its collinear partner); at the last attempt
+        # every offender at once, so that the sign rule always holds
+        drop = wrong if attempt == max_refits else [min(wrong, key=lambda n: iv[n])]
+        drop = drop if len(drop) < len(names) else drop[1:]
+        names = [n for n in names if n not in drop]
+        dropped_sign += drop
+        sc = fit(names)
     model = _from_optbinning(sc, names, cat_set, iv, cfg)
     model.info.update({"n_rows": int(len(y)), "dropped_wrong_sign": dropped_sign,
                        "screened": int(len(iv)), "min_bin_share": cfg.min_bin_share,

@@ -246,7 +246,14 @@ def run_training(settings: ModelSettings) -> Path:
     model = fit_candidate(best, X, y, ctx, n_rounds=n_rounds)
     predictor = Predictor.from_fitted(model, data.schema, X)
     state.timings["final_fit_s"] = time.perf_counter() - t0
-    # --- scorecard (issue 13): the table of bins and points and the points -> probability map
+    # --- governance (issue 13): the strongest characteristics (decile IV, as in `make feature-report`'s
+    # fallback) and, for a scorecard, the table of bins and points and the points -> probability map
+    from models_ml.feature_report import verdict
+    from models_ml.scorecard import quick_iv
+
+    ivs = quick_iv(X, y, data.schema)
+    strongest = [{"feature": f, "iv": ivs[f], "verdict": verdict(ivs[f])}
+                 for f in sorted(ivs, key=lambda f: (-ivs[f], f))[:15]]
     scorecard_meta = None
     if best.family == SCORECARD:
         from models_ml.scorecard import scorecard_summary
@@ -294,7 +301,7 @@ def run_training(settings: ModelSettings) -> Path:
         "local_example": local, "fairness": fairness, "fairness_summary": fairness_summary,
         "protected_attributes": {"attributes": settings.protected_columns,
                                  "features_left_out": dict(sorted(data.protected.items()))},
-        "risk_bands": risk_bands(threshold), "scorecard": scorecard_meta,
+        "risk_bands": risk_bands(threshold), "scorecard": scorecard_meta, "strongest_characteristics": strongest,
         "data": {"rows": n, "features": len(data.schema.features), "defaults": int(y.sum()),
                  "default_rate": float(y.mean()), "comparison_rows": int(len(cmp_idx)),
                  "warehouse": str(settings.warehouse)},
