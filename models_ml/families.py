@@ -53,6 +53,7 @@ class FitContext:
     n_jobs: int
     undersample_ratio: float
     scorecard: ScorecardConfig = ScorecardConfig()
+    monotone: str = "off"  # "auto": boosted trees constrained to the clear trends of the training rows
 
 
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
@@ -147,6 +148,7 @@ class BoostedModel(FittedModel):
         self.booster = booster
         self.n_rounds = n_rounds
         self.validation_curve = validation_curve or []  # inner-validation AUC after each round
+        self.monotone: list[int] = []  # constraint per matrix column (HC_MONOTONE=auto), [] when off
 
     def matrix(self, X: pd.DataFrame) -> np.ndarray:
         return self.encoder.transform(X)
@@ -277,9 +279,16 @@ def fit_boosted(c: Candidate, X: pd.DataFrame, y: np.ndarray, ctx: FitContext,
         M_tr, y_tr = _undersample(M_tr, y_tr, ctx)
     max_rounds = ctx.profile.max_boost_rounds if n_rounds is None else n_rounds
     prof = ctx.profile
+    monotone: list[int] = []
+    if ctx.monotone == "auto":  # trends of the rows this model learns from, never of a test fold
+        from models_ml.monotone import monotone_directions
+
+        monotone = monotone_directions(M_tr, y_tr, encoder.categorical_indices)
     stopper = SmoothedStopper(prof.early_stopping_rounds, prof.smoothing_window, prof.min_boost_rounds)
     if c.family == "lightgbm":
         params = _lgb_params(c, ctx, y_tr)
+        if any(monotone):
+            params["monotone_constraints"] = monotone
         dtrain = lgb.Dataset(M_tr, label=y_tr, feature_name=encoder.feature_names,
                              categorical_feature=encoder.categorical_indices, free_raw_data=True)
         callbacks: list[Any] = []
@@ -290,10 +299,14 @@ def fit_boosted(c: Candidate, X: pd.DataFrame, y: np.ndarray, ctx: FitContext,
         booster = lgb.train(params, dtrain, num_boost_round=max_rounds, valid_sets=valid_sets,
                             callbacks=callbacks)
         best = stopper.rounds_to_keep() if M_va is not None else max_rounds
-        return BoostedModel("lightgbm", encoder, booster, int(min(best, booster.current_iteration())),
-                            stopper.history)
+        fitted = BoostedModel("lightgbm", encoder, booster, int(min(best, booster.current_iteration())),
+                              stopper.history)
+        fitted.monotone = monotone
+        return fitted
     if c.family == "xgboost":
         params = _xgb_params(c, ctx, y_tr)
+        if any(monotone):
+            params["monotone_constraints"] = "(" + ",".join(str(v) for v in monotone) + ")"
         dtrain = xgb_dmatrix(M_tr, encoder, label=y_tr)
         kwargs: dict[str, Any] = {}
         if M_va is not None:
@@ -301,8 +314,10 @@ def fit_boosted(c: Candidate, X: pd.DataFrame, y: np.ndarray, ctx: FitContext,
                       "callbacks": [XGBoostCallback(stopper)]}
         booster = xgb.train(params, dtrain, num_boost_round=max_rounds, verbose_eval=False, **kwargs)
         best = stopper.rounds_to_keep() if M_va is not None else max_rounds
-        return BoostedModel("xgboost", encoder, booster, int(min(best, booster.num_boosted_rounds())),
-                            stopper.history)
+        fitted = BoostedModel("xgboost", encoder, booster, int(min(best, booster.num_boosted_rounds())),
+                              stopper.history)
+        fitted.monotone = monotone
+        return fitted
     raise ValueError(f"not a boosted family: {c.family}")
 
 

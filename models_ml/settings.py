@@ -89,6 +89,9 @@ class ModelSettings(BaseSettings):
     undersample_ratio: float = Field(0.5, gt=0, le=1,
                                      description="minority/majority ratio after random undersampling")
     promote: bool = Field(True, description="switch models/current to the new version")
+    monotone: Literal["auto", "off"] = Field(
+        "off", description="auto: LightGBM / XGBoost constrained to the monotone trends found on the training "
+        "folds (features with a clear trend); the model card reports the cost in AUC and business cost")
     protected_attributes: str = Field(
         "CODE_GENDER", description="comma-separated application columns that never feed a decision (nor any "
         "feature derived from them); kept in the warehouse only to measure fairness. Empty: none")

@@ -4,6 +4,7 @@ promote a new model version (see docs/modeling.md)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import importlib
 import json
@@ -181,7 +182,7 @@ def run_training(settings: ModelSettings) -> Path:
              100 * y.mean(), settings.warehouse)
     costs = row_costs(settings, X)
     ctx = FitContext(data.schema, profile, settings.seed, settings.effective_n_jobs, settings.undersample_ratio,
-                     settings.scorecard_config)
+                     settings.scorecard_config, settings.monotone)
 
     # 1. comparison on identical folds (a stratified subsample when the data is large)
     cmp_idx = stratified_subsample(y, settings.compare_max_rows, settings.seed)
@@ -212,6 +213,7 @@ def run_training(settings: ModelSettings) -> Path:
     t0 = time.perf_counter()
     best, best_row = _tune(state, best, best_row, Xc, yc, folds_c, costs_c, ctx)
     state.timings["tuning_s"] = time.perf_counter() - t0
+    monotone_meta = _monotone_cost(state, best, best_row, Xc, yc, folds_c, costs_c, ctx)  # issue 13
 
     # 3. the selected model on every row (identical folds)
     t0 = time.perf_counter()
@@ -302,6 +304,7 @@ def run_training(settings: ModelSettings) -> Path:
         "protected_attributes": {"attributes": settings.protected_columns,
                                  "features_left_out": dict(sorted(data.protected.items()))},
         "risk_bands": risk_bands(threshold), "scorecard": scorecard_meta, "strongest_characteristics": strongest,
+        "monotone": {**monotone_meta, "features": _constrained(model, data.schema.names)} if monotone_meta else None,
         "data": {"rows": n, "features": len(data.schema.features), "defaults": int(y.sum()),
                  "default_rate": float(y.mean()), "comparison_rows": int(len(cmp_idx)),
                  "warehouse": str(settings.warehouse)},
@@ -331,6 +334,28 @@ def run_training(settings: ModelSettings) -> Path:
         promote(settings.artifacts, version)
         log.info("promoted %s -> %s", path.parent / "current", version)
     return path
+
+
+def _monotone_cost(state: RunState, best: Candidate, best_row: dict[str, Any], X: pd.DataFrame, y: np.ndarray,
+                   folds: np.ndarray, costs: RowCosts, ctx: FitContext) -> dict[str, Any] | None:
+    """HC_MONOTONE=auto and a boosted model selected: the same candidate without constraints on the same folds,
+    so that the model card can state what the constraints cost in AUC and business cost."""
+    if ctx.monotone != "auto" or best.family not in ("lightgbm", "xgboost"):
+        return None
+    t0 = time.perf_counter()
+    free = summarize_cv(cross_validate(best, X, y, folds, dataclasses.replace(ctx, monotone="off")), y, folds, costs)
+    state.timings["monotone_check_s"] = time.perf_counter() - t0
+    return {"mode": "auto",
+            "constrained": {"roc_auc": best_row["roc_auc"], "business_cost": best_row["business_cost"]},
+            "unconstrained": {"roc_auc": free["roc_auc"], "business_cost": free["business_cost"]},
+            "auc_change": best_row["roc_auc"] - free["roc_auc"],
+            "cost_change": best_row["business_cost"] - free["business_cost"]}
+
+
+def _constrained(model: Any, names: list[str]) -> dict[str, str]:
+    """Feature -> "increasing" / "decreasing" (risk with the value) for the final model's constraints."""
+    return {n: "increasing" if d > 0 else "decreasing"
+            for n, d in zip(names, getattr(model, "monotone", []) or [], strict=False) if d}
 
 
 def _local_example_row(p: np.ndarray, threshold: float) -> int:
@@ -417,6 +442,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--families", help="comma-separated families to compare (HC_FAMILIES)")
     p.add_argument("--compare-max-rows", type=int, help="rows used to compare families (HC_COMPARE_MAX_ROWS)")
     p.add_argument("--n-jobs", type=int, help="threads per model (HC_N_JOBS, default 2)")
+    p.add_argument("--monotone", choices=["auto", "off"],
+                   help="auto: monotone boosted trees on the clear trends of the training folds (HC_MONOTONE)")
     p.add_argument("--no-promote", dest="promote", action="store_const", const=False,
                    help="write the version without switching models/current")
     return p
