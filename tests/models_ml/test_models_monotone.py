@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from models_ml_synth import fast_settings, make_features
+from models_ml_synth import fast_settings
 
 from models_ml.data import load_training_set
 from models_ml.families import Candidate, FitContext, fit_candidate
