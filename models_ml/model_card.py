@@ -235,7 +235,10 @@ def render_markdown(meta: dict[str, Any], labeler: FeatureLabeler) -> str:
 
 def scorecard_section(sc: dict[str, Any], labeler: FeatureLabeler) -> list[str]:
     """The scorecard's scaling, characteristics, bins and points, and the points -> probability map."""
-    out = ["## Scorecard\n",
+    served = sc.get("served", True)
+    out = ["## Scorecard\n" if served else "## Scorecard (challenger, not served)\n",
+           ("" if served else "The points scorecard was compared with the other families (see the comparison) "
+            "but not selected; it is fitted on every row and shown here for model-risk review.\n"),
            f"Points scaled so that {sc['base_score']:g} points mean good:bad odds of {sc['base_odds']:g}:1 and "
            f"every {sc['pdo']:g} points double the odds: score = {sc['offset']:.2f} + {sc['factor']:.4f} x "
            "ln(odds), points rounded to integers. A client's score is the sum of the points of the bins their "
@@ -255,10 +258,11 @@ def scorecard_section(sc: dict[str, Any], labeler: FeatureLabeler) -> list[str]:
                   [[r["characteristic"], r["bin"].replace("|", "/"), r["count"], _pct(r["event_rate"]),
                     _f(r["woe"], 3), f"{r['points']:g}"] for r in sc["table"]]),
            "\n### Points to probability\n",
-           "The scorecard's own probability of default for a score, and the calibrated probability the "
-           "decision uses:\n",
-           _table(["score", "probability (scorecard)", "probability (calibrated)"],
-                  [[f"{r['score']:g}", _pct(r["probability_raw"]), _pct(r["probability"])]
+           "The scorecard's own probability of default for a score"
+           + (", and the calibrated probability the decision uses:\n" if served else ":\n"),
+           _table(["score", "probability (scorecard)", "probability (calibrated)"] if served
+                  else ["score", "probability (scorecard)"],
+                  [[f"{r['score']:g}", _pct(r["probability_raw"])] + ([_pct(r["probability"])] if served else [])
                    for r in sc["score_to_probability"]]),
            ""]
     return out

@@ -385,20 +385,22 @@ def _from_optbinning(sc: Any, names: list[str], cat_set: set[str], iv: dict[str,
                            "intercept": intercept})
 
 
-def scorecard_summary(model: ScorecardModel, calibrate: Any, step: float | None = None) -> dict[str, Any]:
+def scorecard_summary(model: ScorecardModel, calibrate: Any | None, step: float | None = None) -> dict[str, Any]:
     """What the model card and metadata show: scaling, characteristics (IV, trend), the table of bins and
-    points, and the points -> probability map (raw = the scorecard's own, calibrated = what is served)."""
+    points, and the points -> probability map (raw = the scorecard's own, calibrated = what is served).
+    ``calibrate`` None: a challenger scorecard that is not served (``served`` False, no calibrated column)."""
     lo, hi = model.score_range()
     step = step or model.pdo / 2
     scores = np.arange(math.floor(lo / step) * step, hi + step, step)
     raw = model.probability(scores)
-    cal = np.clip(calibrate(raw), 0.0, 1.0)
-    return {
+    cal = np.clip(calibrate(raw), 0.0, 1.0) if calibrate is not None else np.full(len(raw), np.nan)
+    return {"served": calibrate is not None,
         "base_score": model.base_score, "base_odds": model.base_odds, "pdo": model.pdo,
         "factor": model.factor, "offset": model.offset, "score_min": lo, "score_max": hi,
         "characteristics": [{"name": c.name, "kind": c.kind, "iv": c.iv, "trend": c.trend, "bins": c.n_regular,
                              "coefficient": c.coefficient} for c in model.characteristics],
         "table": model.table(), "info": model.info,
-        "score_to_probability": [{"score": float(s), "probability_raw": float(r), "probability": float(c)}
+        "score_to_probability": [{"score": float(s), "probability_raw": float(r),
+                                  "probability": float(c) if calibrate is not None else None}
                                  for s, r, c in zip(scores, raw, cal, strict=True)],
     }

@@ -261,6 +261,13 @@ def run_training(settings: ModelSettings) -> Path:
         from models_ml.scorecard import scorecard_summary
 
         scorecard_meta = scorecard_summary(model, calib.calibrator.transform)  # type: ignore[arg-type]
+    elif SCORECARD in settings.family_list:  # compared but not selected: its table as the challenger
+        from models_ml.scorecard import scorecard_summary
+
+        t0 = time.perf_counter()
+        challenger = fit_candidate(Candidate(SCORECARD), X, y, ctx)
+        scorecard_meta = scorecard_summary(challenger, None)  # type: ignore[arg-type]
+        state.timings["scorecard_challenger_s"] = time.perf_counter() - t0
 
     # 6. explanations on a sample
     t0 = time.perf_counter()
