@@ -3,6 +3,7 @@
     HC_RAW_DIR=../shared/data/home-credit-sample HC_WAREHOUSE=/tmp/h13/wh.duckdb python -m warehouse.build
     python bench/bench_scorecard.py --warehouse /tmp/h13/wh.duckdb
     python bench/bench_scorecard.py --warehouse data/warehouse.duckdb --families scorecard,lightgbm --folds 3
+    python bench/bench_scorecard.py --families lightgbm --profile fast --protected ''   # with gender, to compare
 
 Cross-validates each family exactly as ``make train`` compares them (``models_ml.cv.cross_validate``, the
 selected settings, protected attributes left out), then fits the scorecard once on every row. Prints the
@@ -35,8 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--families", default="scorecard,lightgbm,xgboost")
     p.add_argument("--folds", type=int, default=5)
     p.add_argument("--profile", choices=["full", "fast"], default="full")
+    p.add_argument("--protected", help="protected attributes for this run (default HC_PROTECTED_ATTRIBUTES); "
+                   "'' to measure what leaving gender out costs")
     args = p.parse_args(argv)
-    overrides = {"n_folds": args.folds, "train_profile": args.profile}
+    overrides: dict[str, object] = {"n_folds": args.folds, "train_profile": args.profile}
+    if args.protected is not None:
+        overrides["protected_attributes"] = args.protected
     if args.warehouse:
         overrides["warehouse"] = args.warehouse
     settings = ModelSettings(**overrides)  # type: ignore[arg-type]

@@ -114,13 +114,10 @@ class Characteristic:
         special, missing = self.n_regular, self.n_regular + 1
         if self.kind == "categorical":
             lookup = {c: i for i, b in enumerate(self.bins[: self.n_regular]) for c in b["categories"]}
-            out = np.empty(len(values), dtype=int)
-            for i, v in enumerate(np.asarray(values, dtype=object)):
-                if v is None or (isinstance(v, float) and math.isnan(v)):
-                    out[i] = missing
-                else:
-                    out[i] = lookup.get(str(v), -1)
-            return out
+            s = pd.Series(np.asarray(values, dtype=object))
+            absent = s.isna().to_numpy()
+            found = s.where(~absent, "").astype(str).map(lookup).to_numpy(dtype=float)
+            return np.where(absent, missing, np.where(np.isnan(found), -1, np.nan_to_num(found))).astype(int)
         v = np.asarray(values, dtype=float)
         out = np.digitize(np.nan_to_num(v), np.asarray(self.splits, dtype=float), right=False)
         if self.special_codes:

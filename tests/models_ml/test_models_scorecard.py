@@ -180,3 +180,17 @@ def test_families_setting_forces_the_scorecard_and_rejects_bad_trends() -> None:
         ModelSettings(scorecard_trends="ext_source_2:sideways")
     with pytest.raises(ValueError, match="scorecard_special_codes"):
         ModelSettings(scorecard_special_codes="days_employed:abc")
+
+
+def test_challenger_section_shows_the_table_without_a_calibrated_column(fitted) -> None:
+    from models_ml.model_card import scorecard_section
+    from models_ml.reasons import FeatureLabeler
+    from models_ml.scorecard import scorecard_summary
+
+    model = fitted[0]
+    summary = scorecard_summary(model, None)
+    assert summary["served"] is False and all(r["probability"] is None for r in summary["score_to_probability"])
+    text = "\n".join(scorecard_section(summary, FeatureLabeler.default()))
+    assert "## Scorecard (challenger, not served)" in text and "probability (calibrated)" not in text
+    for row in model.table()[:3]:
+        assert f"| {row['characteristic']} | {row['bin']} | {row['count']} |" in text
