@@ -21,7 +21,7 @@ SCALE ?= 0.05
 SEED  ?= 0
 DEMO_SCALE ?= 0.03
 
-.PHONY: help setup test-deps data warehouse train submission feature-report drift api dashboard serve demo test lint bench clean
+.PHONY: help setup test-deps data warehouse train submission feature-report drift api dashboard serve demo test test-fast lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -85,9 +85,15 @@ demo: setup  ## the main job on the embedded default: data, warehouse, train, dr
 	elif [ $$rc -ne 0 ]; then exit $$rc; fi
 	$(PY) -m models_ml.summary
 
-test: setup test-deps  ## the whole test suite (what .ci/run calls)
+test: setup test-deps  ## the whole test suite (what .ci/run calls); prints the slowest tests
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --durations=25
+
+FAST_TESTS := not trains and not browser and not slow and not spark and not real_data
+
+test-fast: setup  ## the quick tier: no training, no browser, no Spark, no real-sample runs (< 2 min)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest -q -m "$(FAST_TESTS)"
 
 # Headless Chromium + driver for the dashboard's real-browser test (Debian packages).
 test-deps:

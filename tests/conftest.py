@@ -14,6 +14,15 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = (REPO_ROOT / ".." / "shared" / "data").resolve()
 # Scale of the synthetic data set behind `trained_env` (0.01 ~ 3,000 training applicants).
 TRAINED_ENV_SCALE = os.environ.get("HC_TEST_SCALE", "0.01")
+# Fixtures that train a model: a test using one (even through another fixture) is marked `trains`,
+# so `make test-fast` (-m "not trains ...") skips the training without a list kept by hand.
+TRAINING_FIXTURES = frozenset({"trained_env", "built_env", "trained_artifacts", "api_env", "live_api"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if TRAINING_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.trains)
 
 
 @pytest.fixture(scope="session")

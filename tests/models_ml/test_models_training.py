@@ -17,6 +17,7 @@ from models_ml.errors import ArtifactError
 from models_ml.registry import list_versions, load_current, promote, write_version
 from models_ml.train import run_training
 
+pytestmark = pytest.mark.trains
 METADATA_KEYS = {"version", "created_at", "model_family", "imbalance", "threshold", "cost_fn", "cost_fp",
                  "metrics", "comparison", "features", "global_importance", "risk_bands", "data_fingerprint",
                  "package_versions"}
