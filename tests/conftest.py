@@ -16,7 +16,9 @@ SHARED_DATA = (REPO_ROOT / ".." / "shared" / "data").resolve()
 TRAINED_ENV_SCALE = os.environ.get("HC_TEST_SCALE", "0.01")
 # Fixtures that train a model: a test using one (even through another fixture) is marked `trains`,
 # so `make test-fast` (-m "not trains ...") skips the training without a list kept by hand.
-TRAINING_FIXTURES = frozenset({"trained_env", "built_env", "trained_artifacts", "api_env", "live_api"})
+TRAINING_FIXTURES = frozenset({"trained_env", "built_env", "trained_artifacts", "api_env", "live_api",
+                               # issue 13: scorecard fits and runs, optimal binning of the feature report
+                               "fitted_scorecard", "scorecard_artifacts", "scorecard_env", "feature_report_dir"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -14,7 +14,7 @@ from models_ml.feature_report import main, psi, verdict
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def feature_report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rng = np.random.default_rng(7)
     n = 3000
     target = (rng.uniform(size=n) < 0.1).astype(int)
@@ -35,8 +35,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "art" / "reports" / "features"
 
 
-def test_noise_is_useless_and_a_leak_is_suspicious(report: Path) -> None:
-    stats = pd.read_csv(report / "features.csv").set_index("feature")
+def test_noise_is_useless_and_a_leak_is_suspicious(feature_report_dir: Path) -> None:
+    stats = pd.read_csv(feature_report_dir / "features.csv").set_index("feature")
     assert stats.loc["noise", "iv"] < 0.01 and stats.loc["noise", "verdict"] == "useless"
     assert stats.loc["leak", "verdict"] == "suspicious" and stats.loc["leak", "iv"] > 1
     assert stats.loc["signal", "verdict"] in ("medium", "strong") and stats.loc["signal", "trend"] == "descending"
@@ -46,13 +46,13 @@ def test_noise_is_useless_and_a_leak_is_suspicious(report: Path) -> None:
     assert list(stats.index[:1]) == ["leak"]  # sorted by IV
 
 
-def test_report_holds_no_applicant_data(report: Path) -> None:
-    assert sorted(p.name for p in report.iterdir()) == ["features.csv", "index.html", "summary.json"]
-    text = "".join(p.read_text() for p in report.iterdir())
+def test_report_holds_no_applicant_data(feature_report_dir: Path) -> None:
+    assert sorted(p.name for p in feature_report_dir.iterdir()) == ["features.csv", "index.html", "summary.json"]
+    text = "".join(p.read_text() for p in feature_report_dir.iterdir())
     assert "500001" not in text and "sk_id_curr" not in text and "target" not in text.replace("target leakage", "")
-    summary = json.loads((report / "summary.json").read_text())
+    summary = json.loads((feature_report_dir / "summary.json").read_text())
     assert summary["strongest"][0] == "leak" and summary["verdicts"]["suspicious"] >= 1
-    assert "<table>" in (report / "index.html").read_text()
+    assert "<table>" in (feature_report_dir / "index.html").read_text()
 
 
 def test_verdict_bands_and_psi() -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from models_ml_synth import fast_settings
 
 from models_ml.data import load_training_set
@@ -41,6 +42,7 @@ def test_constrained_lightgbm_is_monotone_in_the_constrained_features(small_ware
     assert np.all(np.diff(p) <= 1e-12) and p[0] > p[-1]
 
 
+@pytest.mark.trains
 def test_model_card_reports_the_cost_of_the_constraints(small_warehouse: Path, tmp_path: Path) -> None:
     from models_ml.train import run_training
 

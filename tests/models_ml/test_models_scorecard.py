@@ -25,7 +25,7 @@ def _schema(frame: pd.DataFrame) -> FeatureSchema:
 
 
 @pytest.fixture(scope="module")
-def fitted() -> tuple[ScorecardModel, pd.DataFrame, np.ndarray, FeatureSchema]:
+def fitted_scorecard() -> tuple[ScorecardModel, pd.DataFrame, np.ndarray, FeatureSchema]:
     df = make_features(1500, seed=3).drop(columns=["code_gender"])
     y = df.pop("target").to_numpy()
     X = df.drop(columns=["sk_id_curr"])
@@ -44,8 +44,8 @@ def test_pdo_scaling_math() -> None:
     assert probability_from_score(580, factor, offset) == pytest.approx(1 / 26)
 
 
-def test_points_add_up_to_the_score_and_map_to_the_probability(fitted) -> None:
-    model, X, y, schema = fitted
+def test_points_add_up_to_the_score_and_map_to_the_probability(fitted_scorecard) -> None:
+    model, X, y, schema = fitted_scorecard
     points = model.points_matrix(X)
     assert np.all(points == np.rint(points))  # integer points
     score = model.score(X)
@@ -62,8 +62,8 @@ def test_points_add_up_to_the_score_and_map_to_the_probability(fitted) -> None:
     assert y[score >= np.median(score)].mean() < y[score < np.median(score)].mean()
 
 
-def test_bins_are_monotone_when_asked(fitted) -> None:
-    model, X, y, schema = fitted
+def test_bins_are_monotone_when_asked(fitted_scorecard) -> None:
+    model, X, y, schema = fitted_scorecard
     df = make_features(1500, seed=3)
     cfg = ScorecardConfig(max_characteristics=6, trend="auto", trends=(("ext_source_2", "descending"),),
                           min_bin_share=0.1)
@@ -78,8 +78,8 @@ def test_bins_are_monotone_when_asked(fitted) -> None:
             assert r == sorted(r) or r == sorted(r, reverse=True), (c.name, r)
 
 
-def test_missing_unseen_and_special_values_have_their_own_points(fitted) -> None:
-    model, X, y, schema = fitted
+def test_missing_unseen_and_special_values_have_their_own_points(fitted_scorecard) -> None:
+    model, X, y, schema = fitted_scorecard
     num = next(c for c in model.characteristics if c.kind == "numeric")
     assert num.points(np.array([np.nan]))[0] == num.bins[-1]["points"]  # the Missing bin
     cat = next((c for c in model.characteristics if c.kind == "categorical"), None)
@@ -182,12 +182,12 @@ def test_families_setting_forces_the_scorecard_and_rejects_bad_trends() -> None:
         ModelSettings(scorecard_special_codes="days_employed:abc")
 
 
-def test_challenger_section_shows_the_table_without_a_calibrated_column(fitted) -> None:
+def test_challenger_section_shows_the_table_without_a_calibrated_column(fitted_scorecard) -> None:
     from models_ml.model_card import scorecard_section
     from models_ml.reasons import FeatureLabeler
     from models_ml.scorecard import scorecard_summary
 
-    model = fitted[0]
+    model = fitted_scorecard[0]
     summary = scorecard_summary(model, None)
     assert summary["served"] is False and all(r["probability"] is None for r in summary["score_to_probability"])
     text = "\n".join(scorecard_section(summary, FeatureLabeler.default()))
