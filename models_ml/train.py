@@ -4,7 +4,6 @@ promote a new model version (see docs/modeling.md)."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import hashlib
 import importlib
 import json
@@ -36,7 +35,6 @@ from models_ml.data import TrainingData, data_fingerprint, load_training_set
 from models_ml.errors import ModelingError, TrainingDataError
 from models_ml.explain import Explanation, global_importance
 from models_ml.families import (
-    SCORECARD,
     SEARCH_SPACE,
     Candidate,
     FitContext,
@@ -44,6 +42,12 @@ from models_ml.families import (
     fit_candidate,
     imbalance_strategies,
     prior_beta,
+)
+from models_ml.governance import (
+    constrained_features,
+    monotone_cost,
+    scorecard_card,
+    strongest_characteristics,
 )
 from models_ml.metrics import decision_metrics, fairness_report, fold_spread, probability_metrics
 from models_ml.model_card import write_model_card
@@ -213,7 +217,7 @@ def run_training(settings: ModelSettings) -> Path:
     t0 = time.perf_counter()
     best, best_row = _tune(state, best, best_row, Xc, yc, folds_c, costs_c, ctx)
     state.timings["tuning_s"] = time.perf_counter() - t0
-    monotone_meta = _monotone_cost(state, best, best_row, Xc, yc, folds_c, costs_c, ctx)  # issue 13
+    monotone_meta = monotone_cost(best, best_row, Xc, yc, folds_c, costs_c, ctx, summarize_cv, state.timings)
 
     # 3. the selected model on every row (identical folds)
     t0 = time.perf_counter()
@@ -248,26 +252,10 @@ def run_training(settings: ModelSettings) -> Path:
     model = fit_candidate(best, X, y, ctx, n_rounds=n_rounds)
     predictor = Predictor.from_fitted(model, data.schema, X)
     state.timings["final_fit_s"] = time.perf_counter() - t0
-    # --- governance (issue 13): the strongest characteristics (decile IV, as in `make feature-report`'s
-    # fallback) and, for a scorecard, the table of bins and points and the points -> probability map
-    from models_ml.feature_report import verdict
-    from models_ml.scorecard import quick_iv
-
-    ivs = quick_iv(X, y, data.schema)
-    strongest = [{"feature": f, "iv": ivs[f], "verdict": verdict(ivs[f])}
-                 for f in sorted(ivs, key=lambda f: (-ivs[f], f))[:15]]
-    scorecard_meta = None
-    if best.family == SCORECARD:
-        from models_ml.scorecard import scorecard_summary
-
-        scorecard_meta = scorecard_summary(model, calib.calibrator.transform)  # type: ignore[arg-type]
-    elif SCORECARD in settings.family_list:  # compared but not selected: its table as the challenger
-        from models_ml.scorecard import scorecard_summary
-
-        t0 = time.perf_counter()
-        challenger = fit_candidate(Candidate(SCORECARD), X, y, ctx)
-        scorecard_meta = scorecard_summary(challenger, None)  # type: ignore[arg-type]
-        state.timings["scorecard_challenger_s"] = time.perf_counter() - t0
+    # --- governance (issue 13): strongest characteristics, scorecard table (served or challenger)
+    strongest = strongest_characteristics(X, y, data.schema)
+    scorecard_meta = scorecard_card(best, model, calib.calibrator.transform, settings.family_list, X, y, ctx,
+                                    state.timings)
 
     # 6. explanations on a sample
     t0 = time.perf_counter()
@@ -311,7 +299,8 @@ def run_training(settings: ModelSettings) -> Path:
         "protected_attributes": {"attributes": settings.protected_columns,
                                  "features_left_out": dict(sorted(data.protected.items()))},
         "risk_bands": risk_bands(threshold), "scorecard": scorecard_meta, "strongest_characteristics": strongest,
-        "monotone": {**monotone_meta, "features": _constrained(model, data.schema.names)} if monotone_meta else None,
+        "monotone": {**monotone_meta, "features": constrained_features(model, data.schema.names)}
+        if monotone_meta else None,
         "data": {"rows": n, "features": len(data.schema.features), "defaults": int(y.sum()),
                  "default_rate": float(y.mean()), "comparison_rows": int(len(cmp_idx)),
                  "warehouse": str(settings.warehouse)},
@@ -341,28 +330,6 @@ def run_training(settings: ModelSettings) -> Path:
         promote(settings.artifacts, version)
         log.info("promoted %s -> %s", path.parent / "current", version)
     return path
-
-
-def _monotone_cost(state: RunState, best: Candidate, best_row: dict[str, Any], X: pd.DataFrame, y: np.ndarray,
-                   folds: np.ndarray, costs: RowCosts, ctx: FitContext) -> dict[str, Any] | None:
-    """HC_MONOTONE=auto and a boosted model selected: the same candidate without constraints on the same folds,
-    so that the model card can state what the constraints cost in AUC and business cost."""
-    if ctx.monotone != "auto" or best.family not in ("lightgbm", "xgboost"):
-        return None
-    t0 = time.perf_counter()
-    free = summarize_cv(cross_validate(best, X, y, folds, dataclasses.replace(ctx, monotone="off")), y, folds, costs)
-    state.timings["monotone_check_s"] = time.perf_counter() - t0
-    return {"mode": "auto",
-            "constrained": {"roc_auc": best_row["roc_auc"], "business_cost": best_row["business_cost"]},
-            "unconstrained": {"roc_auc": free["roc_auc"], "business_cost": free["business_cost"]},
-            "auc_change": best_row["roc_auc"] - free["roc_auc"],
-            "cost_change": best_row["business_cost"] - free["business_cost"]}
-
-
-def _constrained(model: Any, names: list[str]) -> dict[str, str]:
-    """Feature -> "increasing" / "decreasing" (risk with the value) for the final model's constraints."""
-    return {n: "increasing" if d > 0 else "decreasing"
-            for n, d in zip(names, getattr(model, "monotone", []) or [], strict=False) if d}
 
 
 def _local_example_row(p: np.ndarray, threshold: float) -> int:
