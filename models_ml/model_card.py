@@ -177,11 +177,18 @@ def render_markdown(meta: dict[str, Any], labeler: FeatureLabeler) -> str:
     if meta.get("scorecard"):
         lines.extend(scorecard_section(meta["scorecard"], labeler))
     add("## Interpretability\n")
-    add(f"SHAP values (exact tree SHAP for boosted trees, linear SHAP for logistic regression) on the "
-        f"{meta['explanation_output_scale'].replace('_', '-')} scale; one-hot columns are summed back to their "
-        "feature. The API explains one applicant in milliseconds with the same method.\n")
-    add("### Global importance (mean |SHAP|)\n")
-    add(_table(["rank", "feature", "label", "mean abs SHAP"],
+    points = meta["explanation_output_scale"] == "points"
+    if points:
+        add("The scorecard explains itself: each characteristic's contribution is the points it earned "
+            "(exactly additive to the score); reason codes are the characteristics with the largest shortfall "
+            "from their best bin. Importance below: the mean absolute deviation of a characteristic's points "
+            "from their average.\n")
+    else:
+        add(f"SHAP values (exact tree SHAP for boosted trees, linear SHAP for logistic regression) on the "
+            f"{meta['explanation_output_scale'].replace('_', '-')} scale; one-hot columns are summed back to their "
+            "feature. The API explains one applicant in milliseconds with the same method.\n")
+    add("### Global importance (mean |points - average|)\n" if points else "### Global importance (mean |SHAP|)\n")
+    add(_table(["rank", "feature", "label", "mean abs deviation (points)" if points else "mean abs SHAP"],
                [[i + 1, f"`{g['feature']}`", labeler.label(g["feature"]), _f(g["mean_abs_shap"])]
                 for i, g in enumerate(meta["global_importance"][:15])]))
     add("\n![SHAP beeswarm](shap_beeswarm.png)\n")
@@ -190,7 +197,7 @@ def render_markdown(meta: dict[str, Any], labeler: FeatureLabeler) -> str:
     add(f"A training applicant with calibrated probability {loc['probability']:.3f} -> **{loc['decision']}**. "
         "Reason codes as read to the client:\n")
     for r in loc["reasons"]:
-        add(f"* {r['sentence']} (SHAP {r['shap']:+.3f})")
+        add(f"* {r['sentence']}" + ("" if "shortfall" in r else f" (SHAP {r['shap']:+.3f})"))
     add("\n![local explanation](local_explanation.png)\n")
     add("## Protected attributes and fairness\n")
     prot = meta.get("protected_attributes") or {"attributes": [], "features_left_out": {}}

@@ -141,6 +141,7 @@ def test_scorecard_is_trained_selected_and_round_trips(scorecard_artifacts: Path
     assert np.allclose(model.predict_raw(rows), sc.probability(score), rtol=0, atol=1e-15)
     card = (path / "model_card.md").read_text()
     assert "## Scorecard" in card and "### Points to probability" in card and "| characteristic | bin |" in card
+    assert "mean abs deviation (points)" in card and "(SHAP" not in card
     m = meta["scorecard"]["score_to_probability"]
     assert [r["score"] for r in m] == sorted(r["score"] for r in m)
     assert all(a["probability_raw"] > b["probability_raw"] for a, b in zip(m, m[1:], strict=False))
