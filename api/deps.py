@@ -34,7 +34,9 @@ SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 
 
 async def require_api_key(services: ServicesDep, key: Annotated[str | None, Security(_api_key_header)]) -> str:
-    """401 without a key, 403 with a key that is not accepted."""
+    """401 without a key, 403 with a key that is not accepted. Whitespace around the key is ignored
+    (stripped here as in HC_API_KEYS and `python -m api.security`)."""
+    key = (key or "").strip()
     if not key:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
-import traceback
-import uuid
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request, status
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.features import WarehouseUnavailable
+from api.middleware import BodyLimit, UnhandledErrors
 from api.model_store import ModelUnavailable
 from api.new_applications import OnlineFeaturesUnavailable
 from api.services import UnknownApplicants
@@ -31,9 +33,11 @@ def validation_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Pydantic errors without the echoed input, each naming its field."""
     out = []
     for err in errors:
-        field = _where(err.get("loc", ()))
+        ctx = err.get("ctx") or {}
+        loc = [*err.get("loc", ()), *(ctx.get("at") or [])]  # a whole-model rule naming its field
+        field = _where(loc)
         msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
-        out.append({"field": field, "loc": list(err.get("loc", ())), "msg": msg, "type": err.get("type")})
+        out.append({"field": field, "loc": loc, "msg": msg, "type": err.get("type")})
     return out
 
 
@@ -60,29 +64,45 @@ async def _online_input_handler(request: Request, exc: Exception) -> JSONRespons
     return await _validation_handler(request, unprocessable(("body",), str(exc)))
 
 
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(?:[^\s/:'\"()]+/)*[^\s/:'\"()]*")
+
+
+def public_message(request: Request, message: str) -> str:
+    """``message`` without server paths: the configured folders by their setting's name, any other
+    absolute path by its last part (the full message is in the server log)."""
+    settings = getattr(getattr(request.app.state, "services", None), "settings", None)
+    if settings is not None:
+        for path, name in ((settings.artifacts, "$HC_ARTIFACTS"), (settings.warehouse, "$HC_WAREHOUSE")):
+            for form in {str(path.resolve()), str(path.absolute())}:
+                message = message.replace(form, name)
+    return _ABSOLUTE_PATH.sub(lambda m: ".../" + m.group(0).rstrip("/").rsplit("/", 1)[-1], message)
+
+
 async def _unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse(status_code=status.HTTP_503_SERVICE_UNAVAILABLE, content={"detail": str(exc)})
+    log.warning("503: %s", exc)
+    return JSONResponse(status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                        content={"detail": public_message(request, str(exc))})
 
 
 async def _feature_mismatch_handler(request: Request, exc: Exception) -> JSONResponse:
     log.error("model and warehouse disagree on features: %s", exc)
     return JSONResponse(
         status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-        content={"detail": f"the model cannot score the warehouse's features: {exc}"},
+        content={"detail": public_message(request, f"the model cannot score the warehouse's features: {exc}")},
     )
 
 
-async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
-    error_id = uuid.uuid4().hex[:12]
-    route = request.scope.get("route")
-    # The exception message may quote values; log the type and the code path only (no personal data).
-    frames = "".join(traceback.format_tb(exc.__traceback__))
-    log.error("unhandled %s on %s %s [error %s]\n%s", type(exc).__name__, request.method,
-              getattr(route, "path", "?"), error_id, frames)
-    return JSONResponse(
-        status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
-        content={"detail": "internal error; quote this error id to the operator", "error_id": error_id},
-    )
+PARSE_ERROR = "There was an error parsing the body"
+
+
+async def _http_handler(request: Request, exc: Exception) -> Response:
+    """HTTP errors as `{detail}`; a body FastAPI cannot parse (invalid UTF-8, nesting too deep, a number too
+    long) is an invalid request like any malformed JSON: 422 in the documented shape."""
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == status.HTTP_400_BAD_REQUEST and exc.detail == PARSE_ERROR:
+        return await _validation_handler(request, unprocessable(
+            ("body",), "the body is not valid JSON (invalid UTF-8, nesting too deep or a number too long)"))
+    return await http_exception_handler(request, exc)
 
 
 def install(app: FastAPI) -> None:
@@ -102,4 +122,7 @@ def install(app: FastAPI) -> None:
         app.add_exception_handler(FeatureMismatchError, _feature_mismatch_handler)
     except ImportError:  # pragma: no cover
         pass
-    app.add_exception_handler(Exception, _unhandled_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_handler)
+    # outermost first: unhandled errors answered (not re-raised), then the body size limit
+    app.add_middleware(BodyLimit, max_body_size=app.state.services.settings.api_max_body_bytes)
+    app.add_middleware(UnhandledErrors)

@@ -42,7 +42,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
-        max_body_size=settings.api_max_body_bytes,
     )
     app.state.services = services
     errors.install(app)

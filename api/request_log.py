@@ -4,7 +4,12 @@ Rows are buffered in memory (thread-safe) and written every `flush_seconds`, bey
 and at shutdown, to `<dir>/date=YYYY-MM-DD/part-<time>-<pid>-<random>.parquet` (written under a hidden
 temporary name, then renamed: a reader never sees half a file). Columns: `logged_at` (UTC),
 `model_version`, `endpoint`, `applicant_hash` (salted HMAC-SHA256 of the id, never the id itself),
-`probability`, `decision`, then the model's feature columns. One file per date and model version.
+`probability`, `decision`, then the model's feature columns as `api.log_privacy` allows: personal fields
+dropped, the age banded, other numbers rounded. One file per date and model version. Files are 0600 and
+folders 0700 (readable by the service's user only).
+
+Loss window: rows are buffered for at most `flush_seconds` (or `flush_rows`); a normal stop (SIGTERM,
+Ctrl-C) writes them, a hard kill (SIGKILL, OOM, power loss) loses what was buffered.
 """
 
 from __future__ import annotations
@@ -21,9 +26,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from api.log_privacy import coarsen_column, logged_feature_types
 
 log = logging.getLogger("api.request_log")
 
@@ -114,12 +122,19 @@ class RequestLog:
     def _write(self, date: str, batch: _Batch) -> Path:
         table = to_arrow(batch.rows, batch.feature_types)
         folder = self.directory / f"date={date}"
-        folder.mkdir(parents=True, exist_ok=True)
+        _private_dir(self.directory)
+        _private_dir(folder)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         name = f"part-{stamp}-{os.getpid()}-{uuid.uuid4().hex[:8]}.parquet"
         tmp = folder / f".{name}.tmp"
-        pq.write_table(table, tmp)
-        os.replace(tmp, folder / name)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as sink:
+                pq.write_table(table, sink)
+            os.replace(tmp, folder / name)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         return folder / name
 
     # -- background flushing -------------------------------------------------------------------------
@@ -141,6 +156,13 @@ class RequestLog:
             self._thread.join(timeout=10)
             self._thread = None
         self.flush()
+
+
+def _private_dir(path: Path) -> None:
+    """``path`` and missing parents created; ``path`` itself readable by the owner only (0700)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o777 != 0o700:
+        os.chmod(path, 0o700)
 
 
 _ARROW_TYPES = {"numeric": pa.float64(), "boolean": pa.bool_(), "categorical": pa.string()}
@@ -201,10 +223,21 @@ def _features(rows: list[dict[str, Any]], names: list[str], feature_types: dict[
     return table
 
 
+def _coarsened(table: pa.Table) -> pa.Table:
+    columns = []
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_floating(column.type):
+            values = column.to_numpy(zero_copy_only=False).astype(np.float64)
+            column = pa.array(coarsen_column(name, values), type=column.type, from_pandas=True)  # NaN -> null
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=table.column_names)
+
+
 def to_arrow(rows: list[dict[str, Any]], feature_types: dict[str, str]) -> pa.Table:
-    """The log rows as an Arrow table: fixed columns, then the features typed by the model's schema."""
-    names = [n for n in feature_types if n not in FIXED_COLUMNS]
-    features = _features(rows, names, feature_types)
+    """The log rows as an Arrow table: fixed columns, then the features the privacy policy keeps
+    (`api.log_privacy`), typed by the model's schema, numbers coarsened."""
+    names = [n for n in logged_feature_types(feature_types) if n not in FIXED_COLUMNS]
+    features = _coarsened(_features(rows, names, feature_types))
     fixed = [
         pa.array([r["logged_at"] for r in rows], type=pa.timestamp("us", tz="UTC")),
         pa.array([r["model_version"] for r in rows], type=pa.string()),

@@ -71,7 +71,7 @@ class KeyStore:
 
 
 def main() -> None:  # pragma: no cover - tiny CLI
-    key = sys.stdin.readline().rstrip("\n")
+    key = sys.stdin.readline().strip()  # whitespace around a key is never part of it
     if not key:
         sys.exit("type the API key on standard input")
     print(hash_key(key))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from fastapi.exceptions import RequestValidationError
+from pydantic_core import PydanticCustomError
 
 from api.comparison import ComparisonIndex
 from api.convert import scalar
@@ -18,8 +21,9 @@ from api.features import FeatureStore, Generation, WarehouseUnavailable
 from api.model_store import ModelStore, ModelUnavailable
 from api.new_applications import OnlineFeatures
 from api.request_log import RequestLog, feature_table
+from api.schemas.requests import check_family_rules
 from api.security import KeyStore
-from api.settings import ApiSettings
+from api.settings import DEV_LOG_SALT, ApiSettings, InsecureConfiguration
 
 log = logging.getLogger("api")
 
@@ -37,6 +41,27 @@ class UnknownApplicants(LookupError):
             super().__init__(f"applicant {ids[0]} not found in the warehouse")
         else:
             super().__init__(f"{len(ids)} applicants not found in the warehouse: {shown}")
+
+
+def _log_salt(settings: ApiSettings) -> str:
+    """The request log's salt, or "" when it is missing: `Services.start` then refuses to start."""
+    try:
+        return settings.log_salt()
+    except InsecureConfiguration:
+        return ""
+
+
+def _check_changed_family(official: pd.DataFrame, changes: dict[str, Any]) -> None:
+    """The warehouse's cross-column rules hold for the changed application (changed values, else stored)."""
+    merged = {}
+    for name in ("CNT_FAM_MEMBERS", "CNT_CHILDREN"):
+        stored = official[name.lower()].iloc[0] if name.lower() in official.columns else None
+        merged[name] = changes.get(name, None if stored is None or pd.isna(stored) else float(stored))
+    try:
+        check_family_rules(merged)
+    except PydanticCustomError as exc:
+        at = (exc.context or {}).get("at") or []
+        raise RequestValidationError([{"loc": ("body", *at), "msg": exc.message(), "type": "value_error"}]) from None
 
 
 @dataclass(frozen=True)
@@ -63,7 +88,9 @@ class Services:
     _book: ScoreBook | None = field(default=None, init=False)
     _book_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _book_thread: threading.Thread | None = field(default=None, init=False)
-    _explanations: OrderedDict[tuple[int, int, int], tuple[float, Any]] = field(
+    # key (id(model), generation, id) -> (weak reference to the model, probability, explanation): the id
+    # of a model swapped out and collected may be reused by the next one, the reference tells them apart
+    _explanations: OrderedDict[tuple[int, int, int], tuple[Any, float, Any]] = field(
         default_factory=OrderedDict, init=False)
     _explanations_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     # One explanation computed at a time per process: the work is short and mostly holds the GIL
@@ -81,7 +108,7 @@ class Services:
             online=OnlineFeatures(settings.warehouse),
             request_log=RequestLog(
                 settings.request_log_dir,
-                settings.api_log_salt,
+                _log_salt(settings),
                 settings.api_log_flush_seconds,
                 settings.api_log_flush_rows,
             ),
@@ -89,7 +116,12 @@ class Services:
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
-        """Load what can be loaded now (the service still starts, degraded, when parts are missing)."""
+        """Load what can be loaded now (the service still starts, degraded, when parts are missing);
+        refuses to start (InsecureConfiguration) without a request-log salt outside development mode."""
+        self.settings.log_salt()
+        if self.settings.api_env == "dev" and self.settings.api_log_salt.strip() in ("", DEV_LOG_SALT):
+            log.warning("development mode: the request log uses the development salt (HC_API_LOG_SALT unset); "
+                        "never run like this with real applicants")
         if not len(self.keys):
             log.warning("no API keys configured (HC_API_KEYS / HC_API_KEYS_FILE): every /v1 call will be refused")
         try:
@@ -169,10 +201,10 @@ class Services:
         key = (id(model), gen.number, sk_id)
         with self._explanations_lock:
             hit = self._explanations.get(key)
-            if hit is not None:
+            if hit is not None and hit[0]() is model:
                 self._explanations.move_to_end(key)
-                return hit
-        row = self.features.get(sk_id)
+                return hit[1], hit[2]
+        row = self.features.get(sk_id, gen)
         if row is None:
             raise UnknownApplicants([sk_id])
         book = self._book
@@ -184,7 +216,7 @@ class Services:
                 probability = float(model.predict_proba(row)[0])
             value = (probability, model.explain(row))
         with self._explanations_lock:
-            self._explanations[key] = value
+            self._explanations[key] = (weakref.ref(model), *value)
             while len(self._explanations) > EXPLANATION_CACHE:
                 self._explanations.popitem(last=False)
         return value
@@ -213,14 +245,21 @@ class Services:
         self._log(model, endpoint, result, source=(book.features, pos))
         return result
 
-    def score_known(self, model: Any, ids: list[int], endpoint: str) -> list[dict[str, Any]]:
-        """Scores of applicants in the warehouse (UnknownApplicants when some are not there)."""
+    def score_known(self, model: Any, ids: list[int], endpoint: str,
+                    skip_unknown: bool = False) -> list[dict[str, Any]]:
+        """Scores of applicants in the warehouse: UnknownApplicants when some are not there, or, with
+        `skip_unknown`, the scores of those that are (in the order given)."""
         gen = self.features.current()
         results = []
         if gen.frame is not None:
             positions = [gen.positions.get(i) for i in ids]
             missing = [i for i, p in zip(ids, positions, strict=True) if p is None]
-            if missing:
+            if missing and skip_unknown:
+                ids = [i for i, p in zip(ids, positions, strict=True) if p is not None]
+                positions = [p for p in positions if p is not None]
+                if not ids:
+                    return []
+            elif missing:
                 raise UnknownApplicants(missing)
             book = self.score_book(model, gen)
             if book is not None:
@@ -234,9 +273,9 @@ class Services:
             return results
         rows = self.features.get_many(ids)
         missing = sorted(set(ids) - set(rows["sk_id_curr"].tolist()))
-        if missing:
+        if missing and not skip_unknown:
             raise UnknownApplicants(missing)
-        return self.score_rows(model, rows, endpoint)
+        return self.score_rows(model, rows, endpoint) if len(rows) else []
 
     def score_rows(self, model: Any, rows: pd.DataFrame, endpoint: str) -> list[dict[str, Any]]:
         """Score `applicant_features`-shaped rows (e.g. computed online), log each score."""
@@ -258,6 +297,7 @@ class Services:
         official = self.features.get(sk_id, gen)
         if official is None:
             raise UnknownApplicants([sk_id])
+        _check_changed_family(official, changes)
         scenario = self.online.what_if(gen, cursor, sk_id, {k.lower(): v for k, v in changes.items()})
         if scenario.empty:  # the warehouse was swapped in between and no longer holds the applicant
             raise UnknownApplicants([sk_id])

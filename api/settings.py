@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_LOG_SALT = "hc-dev-salt"
+
+
+class InsecureConfiguration(RuntimeError):
+    """A setting that protects personal data is missing: the API refuses to start."""
 
 
 class ApiSettings(BaseSettings):
@@ -20,8 +27,11 @@ class ApiSettings(BaseSettings):
     api_keys_file: Path | None = Field(
         None, description="production keys: one sha256 hex digest of a key per line ('#' comments allowed)"
     )
+    api_env: Literal["production", "dev"] = Field(
+        "production", description="`dev` allows the development salt of the request log (`make api` sets it)"
+    )
     api_log_salt: str = Field(
-        "hc-dev-salt", description="secret salt of the applicant hash in the request log (set it in production)"
+        "", description="secret salt of the applicant hash in the request log (required outside dev mode)"
     )
     api_max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="larger request bodies get 413")
     api_batch_max: int = Field(1000, ge=1, le=100_000, description="most applicants per batch request")
@@ -32,6 +42,19 @@ class ApiSettings(BaseSettings):
     api_log_flush_rows: int = Field(5000, ge=1, description="flush the request log early beyond this many rows")
     api_feature_cache: int = Field(20_000, ge=0, description="known applicants' feature rows kept in memory")
     api_neighbours: int = Field(200, ge=5, le=5000, description="similar clients used by the comparison")
+
+    def log_salt(self) -> str:
+        """The request log's salt; `InsecureConfiguration` when it is missing or the development value
+        outside dev mode (with a known salt every applicant hash is reversed by trying all ids)."""
+        salt = self.api_log_salt.strip()
+        if salt and salt != DEV_LOG_SALT:
+            return salt
+        if self.api_env == "dev":
+            return DEV_LOG_SALT
+        raise InsecureConfiguration(
+            "HC_API_LOG_SALT is not set (or is the development value): set it to a long random secret, e.g. "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`, or run in development mode with "
+            "HC_API_ENV=dev")
 
     @property
     def models_dir(self) -> Path:

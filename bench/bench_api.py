@@ -157,7 +157,7 @@ def start_server(warehouse: Path, artifacts: Path, workers: int, workdir: Path) 
     shutil.copytree(current, own / "models" / current.name)
     (own / "models" / "current").symlink_to(current.name)
     port = _free_port()
-    env = dict(os.environ, HC_WAREHOUSE=str(warehouse), HC_ARTIFACTS=str(own), HC_API_KEYS=KEY)
+    env = dict(os.environ, HC_WAREHOUSE=str(warehouse), HC_ARTIFACTS=str(own), HC_API_KEYS=KEY, HC_API_ENV="dev")
     log = workdir / "uvicorn.log"
     cmd = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port),
            "--workers", str(workers), "--no-access-log", "--log-level", "warning"]

@@ -92,7 +92,8 @@ def api(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
         )
         raise SystemExit(0)
     port, key = free_port(), secrets.token_hex(8)
-    env = {**os.environ, "HC_API_KEYS": key, "HC_WAREHOUSE": str(warehouse), "HC_ARTIFACTS": str(artifacts)}
+    env = {**os.environ, "HC_API_KEYS": key, "HC_WAREHOUSE": str(warehouse), "HC_ARTIFACTS": str(artifacts),
+           "HC_API_ENV": os.environ.get("HC_API_ENV", "dev")}
     cmd = [
         sys.executable,
         "-m",

@@ -82,6 +82,7 @@ INNER_VALIDATION = 0.15  # share of a training fold held out for early stopping
 SMALL_DATA = 30_000   # rows: below, shallow trees and a low learning rate generalise best
 LARGE_DATA = 150_000  # rows: above, deeper trees and a higher learning rate keep training affordable
 RF_ROWS_PER_TREE = 20_000  # a forest's tree draws at most this many rows: bounded cost, little loss
+THREAD_SETTINGS = (1, 2)  # threads of a prediction: small batches, large batches (BoostedModel.threads)
 
 
 def default_params(family: str, n_rows: int, profile: TrainingProfile) -> dict[str, Any]:
@@ -141,6 +142,14 @@ class SklearnModel(FittedModel):
 
 
 class BoostedModel(FittedModel):
+    """A LightGBM or XGBoost booster with its encoder, safe to share between threads.
+
+    Nothing is changed on a booster after construction: LightGBM takes its thread count per call, and
+    XGBoost (whose thread count is a booster parameter) gets one booster copy per thread setting,
+    configured here once. Setting a parameter on a booster that other threads predict with races
+    (`XGBoostError ... need_configuration_`, crashes), so it must never happen after this.
+    """
+
     def __init__(self, family: str, encoder: NativeEncoder, booster: Any, n_rounds: int,
                  validation_curve: list[float] | None = None) -> None:
         self.family = family
@@ -149,13 +158,19 @@ class BoostedModel(FittedModel):
         self.n_rounds = n_rounds
         self.validation_curve = validation_curve or []  # inner-validation AUC after each round
         self.monotone: list[int] = []  # constraint per matrix column (HC_MONOTONE=auto), [] when off
+        self._xgb_boosters: dict[int, Any] = {}
+        if family == "xgboost":
+            for nthread in THREAD_SETTINGS:
+                copy = booster.copy()
+                copy.set_param({"nthread": nthread})
+                self._xgb_boosters[nthread] = copy
 
     def matrix(self, X: pd.DataFrame) -> np.ndarray:
         return self.encoder.transform(X)
 
     def threads(self, n_rows: int) -> int:
         """One thread for small batches (a single applicant scores in milliseconds), two for large ones."""
-        return 1 if n_rows < 2000 else 2
+        return THREAD_SETTINGS[0] if n_rows < 2000 else THREAD_SETTINGS[1]
 
     def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
         return self.predict_matrix(self.matrix(X))
@@ -165,9 +180,8 @@ class BoostedModel(FittedModel):
         if self.family == "lightgbm":
             return self.booster.predict(M, num_iteration=self.n_rounds, pred_contrib=contributions,
                                         num_threads=nthread)
-        self.booster.set_param({"nthread": nthread})
-        return self.booster.predict(xgb_dmatrix(M, self.encoder), pred_contribs=contributions,
-                                    iteration_range=(0, self.n_rounds))
+        return self._xgb_boosters[nthread].predict(xgb_dmatrix(M, self.encoder), pred_contribs=contributions,
+                                                   iteration_range=(0, self.n_rounds))
 
 
 def xgb_dmatrix(M: np.ndarray, encoder: NativeEncoder, label: np.ndarray | None = None,

@@ -199,3 +199,8 @@ def fairness_report(sensitive: pd.DataFrame, y: np.ndarray, p: np.ndarray,
             "default_rate_difference": float(diff["default_rate"]),
         }
     return slices, summary
+
+
+def fairness_slices(frame: pd.DataFrame, y: np.ndarray, p: np.ndarray, threshold: float) -> list[dict[str, object]]:
+    """The per-group rows of ``fairness_report`` (kept for callers that want only the slices)."""
+    return fairness_report(frame, y, p, threshold)[0]

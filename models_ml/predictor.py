@@ -7,6 +7,7 @@ scipy types are trusted on load). Preprocessing state is JSON. Nothing here read
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ class Predictor:
         self.model = model
         self.extras = extras or {}
         self._tree_explainer: Any = None
+        self._explainer_lock = threading.Lock()  # a loaded predictor is shared by threads: build it once
 
     @property
     def output_scale(self) -> str:
@@ -82,16 +84,26 @@ class Predictor:
             vals = linear_shap(Z, coef, means)
             base = float(clf.intercept_[0] + coef @ means)
         else:
-            if self._tree_explainer is None:
-                import shap  # heavy import only when a forest is explained
-
-                self._tree_explainer = shap.TreeExplainer(clf)
-            sv = np.asarray(self._tree_explainer.shap_values(Z, check_additivity=False))
+            explainer = self.tree_explainer()
+            sv = np.asarray(explainer.shap_values(Z, check_additivity=False))
             vals = sv[..., 1] if sv.ndim == 3 else sv
-            ev = np.atleast_1d(self._tree_explainer.expected_value)
+            ev = np.atleast_1d(explainer.expected_value)
             base = float(ev[-1])
         return Explanation(aggregate_columns(vals, self.extras["output_map"], names), base, names,
                            X.reset_index(drop=True), self.output_scale)
+
+    def tree_explainer(self) -> Any:
+        """The SHAP TreeExplainer of a forest, built once (under a lock: concurrent first uses share it)."""
+        explainer = self._tree_explainer
+        if explainer is None:
+            with self._explainer_lock:
+                if self._tree_explainer is None:
+                    import shap  # heavy import only when a forest is explained
+
+                    assert isinstance(self.model, SklearnModel)
+                    self._tree_explainer = shap.TreeExplainer(self.model.pipeline.named_steps["clf"])
+                explainer = self._tree_explainer
+        return explainer
 
     def explain_matrix(self, matrix: np.ndarray, data: pd.DataFrame) -> Explanation:
         """SHAP contributions of a boosted model from its encoded matrix; ``data`` holds the rows' values."""

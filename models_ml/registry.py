@@ -177,8 +177,9 @@ def write_version(artifacts_dir: Path | str, version: str, writer: Callable[[Pat
     return final
 
 
-def promote(artifacts_dir: Path | str, version: str) -> Path:
-    """Point ``models/current`` at ``version`` atomically (temporary symlink + ``os.replace``)."""
+def promote(artifacts_dir: Path | str, version: str, mirror: bool = True) -> Path:
+    """Point ``models/current`` at ``version`` atomically (temporary symlink + ``os.replace``); with ``mirror``,
+    move the MLflow alias ``champion`` to it too (``models_ml.track.mirror_promotion``)."""
     models = Path(artifacts_dir) / "models"
     target = models / version
     if not (target / METADATA_FILE).is_file():
@@ -190,4 +191,8 @@ def promote(artifacts_dir: Path | str, version: str) -> Path:
     except BaseException:
         tmp_link.unlink(missing_ok=True)
         raise
+    if mirror:  # MLflow registry: alias `champion` follows models/current (best effort, never raises)
+        from models_ml.track import mirror_promotion
+
+        mirror_promotion(artifacts_dir, version)
     return models / CURRENT

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models_ml import plots
+from models_ml import plots, track
 from models_ml.calibration import CalibrationChoice, choose_calibration
 from models_ml.cost import (
     RowCosts,
@@ -175,7 +175,15 @@ def _tune(state: RunState, best: Candidate, best_row: dict[str, Any], X: pd.Data
 
 
 def run_training(settings: ModelSettings) -> Path:
-    """Train, write a new version directory and (unless ``promote`` is off) promote it. Returns its path."""
+    """Train, write a new version directory and (unless ``promote`` is off) promote it. Returns its path.
+
+    The whole run is an MLflow run (models_ml/track.py): FAILED when training raises, and never a reason
+    for training to fail."""
+    with track.training_run(settings.model_dump(), settings.artifacts) as run:
+        return _run_training(settings, run)
+
+
+def _run_training(settings: ModelSettings, run: track.TrainingRun) -> Path:
     data = load_training_set(settings.warehouse, min_per_class=settings.n_folds,
                              protected=settings.protected_columns)
     state = RunState(settings, data)
@@ -326,6 +334,7 @@ def run_training(settings: ModelSettings) -> Path:
 
     path = write_version(settings.artifacts, version, writer)
     log.info("wrote %s", path)
+    run.log_version(path, alias=None if settings.promote else track.CHALLENGER)  # MLflow; promote() mirrors
     if settings.promote:
         promote(settings.artifacts, version)
         log.info("promoted %s -> %s", path.parent / "current", version)

@@ -25,6 +25,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from api.log_privacy import coarsen_frame
 from monitoring.analysis import analyse
 from monitoring.columns import raw_application_columns, select_columns
 from monitoring.errors import DriftError, EmptyBatchError, InputDataError
@@ -42,6 +43,7 @@ from monitoring.sources import (
     log_has_rows,
     parse_when,
     read_labels,
+    request_log_view,
 )
 from monitoring.store import REPORT, SUMMARY, new_report_dir
 from monitoring.summary import build_summary
@@ -54,11 +56,15 @@ def _log_hasher() -> Callable[[int], str] | None:
     """The API's salted applicant hash (same salt setting), to key SK_ID_CURR labels to the request log."""
     try:
         from api.request_log import RequestLog
-        from api.settings import ApiSettings
+        from api.settings import ApiSettings, InsecureConfiguration
     except ImportError:
         return None
     api = ApiSettings()
-    return RequestLog(api.request_log_dir, api.api_log_salt).applicant_hash
+    try:
+        salt = api.log_salt()
+    except InsecureConfiguration:
+        return None  # labels must then be keyed by applicant_hash
+    return RequestLog(api.request_log_dir, salt).applicant_hash
 
 
 def _evidently_version() -> str:
@@ -101,6 +107,7 @@ def run(
             notes.append(f"no request in the log window [{start.isoformat()}, {end.isoformat()}): "
                          "compared the test set instead")
     if current == "log":
+        model = request_log_view(model)
         batch: Current = load_log(settings, model, start, end)
         other = {v: n for v, n in batch.model_versions.items() if v != model.version}
         if other:
@@ -114,6 +121,10 @@ def run(
         raise InputDataError(f"--current must be auto, test or log; got {current!r}")
 
     reference = load_reference(settings, model)
+    if batch.source == "log":  # compare at the precision the request log keeps (api.log_privacy)
+        reference.frame = coarsen_frame(reference.frame, model.kinds)
+        notes.append("request log: personal fields are not logged (drift on them: --current test), the age "
+                     "is compared in 5-year bands and other numbers at 2 significant digits on both sides")
     n_labelled = 0
     if labels is not None:
         n_labelled = attach_labels(batch, read_labels(labels), labels,

@@ -68,6 +68,19 @@ class ModelContext:
         return self._scorer
 
 
+def request_log_view(model: ModelContext) -> ModelContext:
+    """The model's features as the request log holds them: personal fields are not logged
+    (`api.log_privacy.DROPPED`), so they are not expected there nor monitored from it."""
+    from api.log_privacy import DROPPED
+
+    return ModelContext(
+        version=model.version, path=model.path, metadata=model.metadata,
+        kinds={k: v for k, v in model.kinds.items() if k not in DROPPED},
+        importance=[f for f in model.importance if f not in DROPPED],
+        threshold=model.threshold, _scorer=model._scorer,
+    )
+
+
 def load_model_context(settings: MonitoringSettings) -> ModelContext:
     link = settings.current_model_link
     if not link.exists():

@@ -13,6 +13,7 @@ Run ``python -m warehouse.codegen_staging [--descriptions PATH]`` after changing
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,28 +115,15 @@ ACCEPTED_VALUES: dict[str, dict[str, tuple[str, list[str]]]] = {
     },
 }
 # value ranges: (min, max, severity); None = unbounded
+PLAUSIBILITY_FILE = Path(__file__).resolve().parent / "plausibility.json"  # shared with the API's schemas
+_PLAUSIBILITY = json.loads(PLAUSIBILITY_FILE.read_text(encoding="utf-8"))
+# value ranges per table family: {raw column: (min, max, severity)}
 RANGES: dict[str, dict[str, tuple[float | None, float | None, str]]] = {
-    "application": {
-        "EXT_SOURCE_1": (0, 1, "error"), "EXT_SOURCE_2": (0, 1, "error"), "EXT_SOURCE_3": (0, 1, "error"),
-        "DAYS_BIRTH": (-36500, -6570, "error"),  # between 18 and 100 years old
-        "AMT_INCOME_TOTAL": (0, None, "error"), "AMT_CREDIT": (0, None, "error"),
-        "AMT_ANNUITY": (0, None, "error"), "AMT_GOODS_PRICE": (0, None, "error"),
-        "CNT_CHILDREN": (0, 30, "error"), "DAYS_EMPLOYED": (None, 0, "error"),
-        "HOUR_APPR_PROCESS_START": (0, 23, "error"),
-    },
-    "bureau": {"DAYS_CREDIT": (None, 0, "error"), "AMT_CREDIT_SUM": (0, None, "warn"),
-               "AMT_CREDIT_SUM_OVERDUE": (0, None, "warn"), "CNT_CREDIT_PROLONG": (0, None, "error")},
-    "bureau_balance": {"MONTHS_BALANCE": (None, 0, "error")},
-    "previous_application": {"DAYS_DECISION": (None, 0, "error"), "AMT_APPLICATION": (0, None, "warn"),
-                             "AMT_CREDIT": (0, None, "warn"), "CNT_PAYMENT": (0, None, "warn"),
-                             "HOUR_APPR_PROCESS_START": (0, 23, "error")},
-    "POS_CASH_balance": {"MONTHS_BALANCE": (None, 0, "error"), "SK_DPD": (0, None, "error"),
-                         "SK_DPD_DEF": (0, None, "error")},
-    "installments_payments": {"DAYS_INSTALMENT": (None, 0, "error"), "AMT_PAYMENT": (0, None, "warn"),
-                              "AMT_INSTALMENT": (0, None, "warn")},
-    "credit_card_balance": {"MONTHS_BALANCE": (None, 0, "error"), "AMT_CREDIT_LIMIT_ACTUAL": (0, None, "warn"),
-                            "SK_DPD": (0, None, "error"), "SK_DPD_DEF": (0, None, "error")},
+    family: {column: (lo, hi, severity) for column, (lo, hi, severity) in columns.items()}
+    for family, columns in _PLAUSIBILITY["ranges"].items()
 }
+# cross-column rules: column >= other + plus
+AT_LEAST_COLUMN: dict[str, list[dict]] = _PLAUSIBILITY.get("at_least_column", {})
 
 
 def _family(table: str) -> str:
@@ -273,6 +261,10 @@ def _range_tests(table: str) -> list:
         args: dict = {"columns": columns}
         args.update({k: v for k, v in (("min_value", lo), ("max_value", hi)) if v is not None})
         tests.append({"columns_between": {"arguments": args, "config": {"severity": severity}}})
+    for rule in AT_LEAST_COLUMN.get(_family(table), []):
+        if rule["column"] in staged and rule["other"] in staged:
+            args = {"column": staged[rule["column"]].name, "other": staged[rule["other"]].name, "plus": rule["plus"]}
+            tests.append({"columns_at_least_column": {"arguments": args, "config": {"severity": rule["severity"]}}})
     return tests
 
 
@@ -297,8 +289,9 @@ def sources_yaml(descriptions: dict[tuple[str, str], str]) -> dict:
         "description": "The eight Kaggle Home Credit Default Risk CSV files. Catalog `raw` is attached by the "
                        "profile: in-memory views over the CSVs (plain `dbt build`) or the typed tables "
                        "loaded and validated by `python -m warehouse.build`. It never persists in the warehouse file.",
-        "database": "raw",
-        "schema": "main",
+        # DuckDB: the attached catalog `raw` (schema main); Spark has no catalogs: the database hc_raw
+        "database": "{{ 'hc_raw' if target.type == 'spark' else 'raw' }}",
+        "schema": "{{ 'hc_raw' if target.type == 'spark' else 'main' }}",
         "tables": tables,
     }]}
 

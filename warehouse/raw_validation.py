@@ -62,10 +62,9 @@ def check_files_and_headers(raw_dir: Path) -> list[Problem]:
             continue
         expected = [c for c, _ in columns_of(table)]
         try:
-            with path.open(encoding="utf-8-sig", newline="") as fh:
-                header = next(csv.reader(fh), None)
+            header = read_header(path)
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            problems.append(Problem(name, f"cannot read the header line: {exc}"))
+            problems.append(Problem(name, f"cannot read the header line (line 1): {exc}"))
             continue
         if not header:
             problems.append(Problem(name, f"empty file: expected a header line of {len(expected)} columns"))
@@ -88,6 +87,41 @@ def check_files_and_headers(raw_dir: Path) -> list[Problem]:
     return problems
 
 
+def read_header(path: Path) -> list[str] | None:
+    """The column names of the first line (only that line is read and decoded)."""
+    with path.open("rb") as fh:
+        first = fh.readline(1_000_000)
+    if not first:
+        return None
+    text = first.decode("utf-8-sig").rstrip("\r\n")
+    return next(csv.reader([text]), None)
+
+
+_CONTROL = frozenset(range(32)) - {9, 13}  # control bytes other than tab and carriage return
+
+
+def locate_unparsable(path: Path, columns: list[str]) -> str:
+    """Where a file the CSV parser rejects outright goes wrong: the first line holding bytes that are not
+    UTF-8 text (or control characters such as NUL), and the column they fall in. Read only on failure."""
+    with path.open("rb") as fh:
+        fh.readline()  # the header was checked already
+        for number, line in enumerate(fh, start=2):
+            position = None
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                position, what = exc.start, f"byte 0x{line[exc.start]:02x} is not UTF-8 text"
+            bad = next((i for i, b in enumerate(line.rstrip(b"\n")) if b in _CONTROL), None)
+            if bad is not None and (position is None or bad < position):
+                position, what = bad, f"control character 0x{line[bad]:02x}"
+            if position is None:
+                continue
+            index = line[:position].count(b",")
+            column = columns[index] if index < len(columns) else f"beyond the {len(columns)} declared columns"
+            return f"line {number}, column {column}: {what} (binary data or a damaged file?)"
+    return "the CSV parser rejected the file (unbalanced quotes or a damaged file?); no line could be pinned down"
+
+
 def _closest(name: str, candidates: list[str]) -> str | None:
     """A candidate that looks like a renaming of ``name`` (case / separators / one-word change)."""
     norm = re.sub(r"[^a-z0-9]", "", name.lower())
@@ -106,21 +140,32 @@ def load_typed_tables(raw_dir: Path, connection: duckdb.DuckDBPyConnection) -> l
     for table in TABLES:
         path = csv_path(raw_dir, table)
         rejects, scans = f"rejects_{table.lower()}", f"reject_scans_{table.lower()}"
-        connection.execute(
-            f'create or replace table main."{table}" as select * from read_csv(?, header = true, '
-            f"auto_detect = false, columns = {duckdb_columns_literal(table)}, store_rejects = true, "
-            f"rejects_table = '{rejects}', rejects_scan = '{scans}', rejects_limit = 1000)",
-            [str(path)],
-        )
+        try:
+            connection.execute(
+                f'create or replace table main."{table}" as select * from read_csv(?, header = true, '
+                f"auto_detect = false, columns = {duckdb_columns_literal(table)}, store_rejects = true, "
+                f"rejects_table = '{rejects}', rejects_scan = '{scans}', rejects_limit = 1000)",
+                [str(path)],
+            )
+        except duckdb.Error:  # the parser gave up on the file (e.g. binary data): say where, not how
+            problems.append(Problem(path.name, locate_unparsable(path, [c for c, _ in columns_of(table)])))
+            continue
+        # a cast error per column and value; a structural error (missing / extra fields) once per line
         rows = connection.execute(
-            f"select column_name, error_type, min(line) as first_line, count(*) as n, "
+            f"select case when error_type = 'CAST' then column_name end as column_name, error_type, "
+            f"min(line) as first_line, count(distinct line) as n, "
             f"arg_min(error_message, line) as message, arg_min(csv_line, line) as csv_line "
             f"from {rejects} group by all order by first_line limit {MAX_EXAMPLES}"
         ).fetchall()
         types = dict(columns_of(table))
         for column, error_type, line, n, message, csv_line in rows:
             more = f" ({n} bad rows)" if n > 1 else ""
-            if error_type == "CAST" and column in types:
+            if error_type == "MISSING COLUMNS":
+                found = len(next(csv.reader([csv_line or ""]), []))
+                problems.append(Problem(
+                    path.name, f"line {line}: only {found} of {len(types)} fields (a truncated line?){more} "
+                               f"-- line was {csv_line!r}"))
+            elif error_type == "CAST" and column in types:
                 match = _CAST_VALUE.search(message or "")
                 value = match.group("value") if match else "?"
                 problems.append(Problem(

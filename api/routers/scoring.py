@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, status
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BeforeValidator
 
 from api.deps import ApiKeyDep, FeaturesDep, ModelDep, ServicesDep
 from api.errors import unprocessable
@@ -16,7 +17,15 @@ from api.schemas.responses import BatchScores, ErrorOut, Score
 
 router = APIRouter(prefix="/v1", tags=["scoring"])
 
-SkIdCurr = Annotated[int, Path(ge=0, le=MAX_ID, description="SK_ID_CURR of an applicant in the warehouse")]
+def _digits_only(value: Any) -> Any:
+    """A path id is written in digits only: `100002.0`, `1e5`, `+100002` are not ids."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("expected the applicant id in digits only, e.g. 100002")
+    return value
+
+
+SkIdCurr = Annotated[int, Path(ge=0, le=MAX_ID, description="SK_ID_CURR of an applicant in the warehouse"),
+                     BeforeValidator(_digits_only)]
 NOT_FOUND = {404: {"model": ErrorOut, "description": "unknown applicant"}}
 
 
@@ -49,16 +58,42 @@ def score_new(
     return services.score_rows(model, rows, endpoint="score")[0]
 
 
-@router.post("/score/batch", response_model=BatchScores, responses=NOT_FOUND,
-             summary="Score many applicants at once (ids and/or new applications)")
+@router.post("/score/batch", response_model=BatchScores,
+             summary="Score many applicants at once (ids and/or new applications), one result per item",
+             description="Every id and application gets an item with its `status`: `found` (a known id, "
+                         "scored), `new` (a posted application, scored), `not_found` (an id the warehouse does "
+                         "not hold) or `invalid` (an application that cannot be scored, e.g. one reusing an id "
+                         "also asked by id in the same batch). Unknown ids do not fail the batch.")
 def score_batch(batch: BatchRequest, _: ApiKeyDep, model: ModelDep, features: FeaturesDep,
                 services: ServicesDep) -> dict[str, Any]:
     limit = services.settings.api_batch_max
     size = len(batch.sk_id_curr) + len(batch.applications)
     if size > limit:
         raise unprocessable(("body",), f"a batch holds at most {limit} applicants, got {size}")
-    results = services.score_known(model, batch.sk_id_curr, "batch") if batch.sk_id_curr else []
-    if batch.applications:
-        rows = services.online.build(batch.applications, features.generation)
-        results += services.score_rows(model, rows, "batch")
-    return {"results": results, "model_version": model.version}
+    items: list[dict[str, Any]] = []
+    if batch.sk_id_curr:
+        scored = services.score_known(model, batch.sk_id_curr, "batch", skip_unknown=True)
+        by_id = {r["sk_id_curr"]: r for r in scored}
+        for sk_id in batch.sk_id_curr:
+            found = by_id.get(sk_id)
+            items.append({**found, "status": "found"} if found is not None else
+                         {"sk_id_curr": sk_id, "status": "not_found",
+                          "error": f"applicant {sk_id} not found in the warehouse"})
+    asked = set(batch.sk_id_curr)
+    valid = [a for a in batch.applications if a.SK_ID_CURR not in asked]
+    new: dict[int, dict[str, Any]] = {}
+    if valid:
+        rows = services.online.build(valid, features.generation)
+        new = {r["sk_id_curr"]: r for r in services.score_rows(model, rows, "batch")}
+    for application in batch.applications:
+        sk_id = application.SK_ID_CURR
+        if sk_id in asked:
+            items.append({"sk_id_curr": sk_id, "status": "invalid",
+                          "error": f"sk_id_curr {sk_id} is also asked by id in this batch: post the application "
+                                   "under a new id, or ask the known applicant by id only"})
+        else:
+            items.append({**new[sk_id], "status": "new"})
+    counts = {status: 0 for status in ("found", "new", "not_found", "invalid")}
+    for item in items:
+        counts[item["status"]] += 1
+    return {"results": items, "model_version": model.version, "counts": counts}

@@ -12,9 +12,9 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
-from api.schemas.raw_format import APPLICATION, RAW_COLUMNS, TABLES
+from api.schemas.raw_format import APPLICATION, APPLICATION_RANGES, RAW_COLUMNS, TABLES
 
 LEVELS_FILE = Path(__file__).with_name("raw_levels.json")
 
@@ -57,9 +57,27 @@ HISTORY_MAX_ROWS = {
 }
 
 
+# Keys the warehouse tests as unique in each history table (PRIMARY_KEYS of warehouse/codegen_staging.py,
+# a test checks they agree): posted records repeating a key are refused like the warehouse refuses them.
+HISTORY_KEYS = {
+    "bureau": ("SK_ID_BUREAU",),
+    "bureau_balance": ("SK_ID_BUREAU", "MONTHS_BALANCE"),
+    "previous_application": ("SK_ID_PREV",),
+    "POS_CASH_balance": ("SK_ID_PREV", "MONTHS_BALANCE"),
+    "credit_card_balance": ("SK_ID_PREV", "MONTHS_BALANCE"),
+}
+
+
 def _days_or_not_applicable(value: int | float | None) -> int | float | None:
     if value is not None and value > 0 and value != DAYS_NOT_APPLICABLE:
         raise ValueError(f"expected days before the application (<= 0) or {DAYS_NOT_APPLICABLE} (not applicable)")
+    return value
+
+
+def _not_a_boolean(value: Any) -> Any:
+    """JSON true/false is not a number (pydantic would read true as 1)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a boolean")
     return value
 
 
@@ -67,7 +85,19 @@ MAX_ID = 2**63 - 1
 
 
 def column_bounds(table: str, column: str) -> dict[str, Any]:
-    """Field(...) keyword bounds of a numeric raw column; documented in the OpenAPI schema."""
+    """Field(...) keyword bounds of a numeric raw column; documented in the OpenAPI schema. Application
+    columns are also held to the warehouse's error-severity ranges (warehouse/plausibility.json)."""
+    bounds = _domain_bounds(table, column)
+    if table == APPLICATION and column in APPLICATION_RANGES:
+        lo, hi = APPLICATION_RANGES[column]
+        if lo is not None:
+            bounds["ge"] = max(bounds["ge"], lo)
+        if hi is not None and bounds["le"] != DAYS_NOT_APPLICABLE:  # 365243: "not applicable", kept
+            bounds["le"] = min(bounds["le"], hi)
+    return bounds
+
+
+def _domain_bounds(table: str, column: str) -> dict[str, Any]:
     unit_interval = column.startswith("EXT_SOURCE_") or column.endswith(("_AVG", "_MODE", "_MEDI"))
     if column.startswith("SK_ID_"):
         return {"ge": 0, "le": MAX_ID}  # a BIGINT in the warehouse
@@ -117,9 +147,9 @@ def _field(table: str, column: str, duckdb_type: str) -> tuple[Any, Any]:
         return (Literal[tuple(levels)] | None, Field(default, description=f"one of {len(levels)} codes"))
     bounds = column_bounds(table, column)
     base: Any = (
-        Annotated[int, Field(strict=False, **bounds)]
+        Annotated[int, Field(strict=False, **bounds), BeforeValidator(_not_a_boolean)]
         if duckdb_type == "BIGINT"
-        else Annotated[float, Field(allow_inf_nan=False, **bounds)]
+        else Annotated[float, Field(allow_inf_nan=False, **bounds), BeforeValidator(_not_a_boolean)]
     )
     if table == APPLICATION and column == "DAYS_EMPLOYED":
         base = Annotated[base, AfterValidator(_days_or_not_applicable)]

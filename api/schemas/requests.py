@@ -5,10 +5,43 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic_core import PydanticCustomError
 
 from api.schemas.examples import NEW_APPLICATION_EXAMPLE
-from api.schemas.raw import HISTORY_MAX_ROWS, MAX_ID, RECORD_MODELS
-from api.schemas.raw_format import APPLICATION, HISTORY_TABLES
+from api.schemas.raw import HISTORY_KEYS, HISTORY_MAX_ROWS, MAX_ID, RECORD_MODELS
+from api.schemas.raw_format import APPLICATION, APPLICATION_AT_LEAST, HISTORY_TABLES
+
+
+def located_error(message: str, *at: str | int) -> PydanticCustomError:
+    """A validation error of a whole-model rule that still names its field: `at` is appended to the
+    error's location by `api.errors.validation_errors` (e.g. ("bureau", 3, "SK_ID_BUREAU"))."""
+    return PydanticCustomError("value_error", message.replace("{", "(").replace("}", ")"), {"at": list(at)})
+
+
+def check_family_rules(values: dict[str, Any]) -> None:
+    """The warehouse's cross-column rules of the application (warehouse/plausibility.json), e.g. the family
+    counts the applicant and the children: CNT_FAM_MEMBERS >= CNT_CHILDREN + 1."""
+    for rule in APPLICATION_AT_LEAST:
+        column, other, plus = rule["column"], rule["other"], rule["plus"]
+        value, other_value = values.get(column), values.get(other)
+        if value is not None and other_value is not None and value < other_value + plus:
+            raise located_error(f"{column} is {value:g} but must be at least {other} + {plus} = "
+                                f"{other_value + plus:g} ({rule.get('why', 'warehouse rule')})", column)
+
+
+def _check_keys(app: Any) -> None:
+    """No history key twice: the warehouse tests these keys as unique and refuses duplicates."""
+    for table, keys in HISTORY_KEYS.items():
+        seen: dict[tuple[Any, ...], int] = {}
+        for i, record in enumerate(getattr(app, table) or []):
+            key = tuple(getattr(record, k) for k in keys)
+            if None in key:
+                continue
+            if key in seen:
+                names = " and ".join(keys)
+                raise located_error(f"{table}[{i}] repeats the {names} of {table}[{seen[key]}] "
+                                    f"({', '.join(map(str, key))}): each must be unique", table, i, keys[0])
+            seen[key] = i
 
 
 def _check_links(app: Any) -> Any:
@@ -22,6 +55,8 @@ def _check_links(app: Any) -> Any:
                     f"{table}[{i}].SK_ID_CURR is {own} but the application's SK_ID_CURR is {sk_id}: "
                     "omit it or send the same id"
                 )
+    _check_keys(app)
+    check_family_rules({"CNT_FAM_MEMBERS": app.CNT_FAM_MEMBERS, "CNT_CHILDREN": app.CNT_CHILDREN})
     bureau_ids = {r.SK_ID_BUREAU for r in app.bureau or []}
     for i, record in enumerate(app.bureau_balance or []):
         if record.SK_ID_BUREAU not in bureau_ids:

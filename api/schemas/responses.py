@@ -56,11 +56,39 @@ class Score(BaseModel):
     model_version: str
 
 
-class BatchScores(BaseModel):
+BatchStatus = Literal["found", "new", "not_found", "invalid"]
+
+
+class BatchItem(BaseModel):
+    """One applicant of a batch: its score (`found`: a known id; `new`: a posted application), or why not
+    (`not_found`: an id the warehouse does not hold; `invalid`: an application that cannot be scored)."""
+
     model_config = ConfigDict(protected_namespaces=())
 
-    results: list[Score]
+    sk_id_curr: int
+    status: BatchStatus
+    probability: float | None = Field(None, ge=0, le=1, description="calibrated probability of default")
+    decision: Literal["grant", "refuse"] | None = None
+    threshold: float | None = None
+    risk_band: str | None = None
+    model_version: str | None = None
+    error: str | None = Field(None, description="why the item has no score (not_found, invalid)")
+
+
+class BatchScores(BaseModel):
+    model_config = ConfigDict(protected_namespaces=(), json_schema_extra={"examples": [{
+        "results": [{"sk_id_curr": 100002, "status": "found", "probability": 0.231, "decision": "refuse",
+                     "threshold": 0.18, "risk_band": "high", "model_version": "20261128T101500Z-3f2a9c1",
+                     "error": None},
+                    {"sk_id_curr": 1, "status": "not_found", "probability": None, "decision": None,
+                     "threshold": None, "risk_band": None, "model_version": None,
+                     "error": "applicant 1 not found in the warehouse"}],
+        "model_version": "20261128T101500Z-3f2a9c1",
+        "counts": {"found": 1, "new": 0, "not_found": 1, "invalid": 0}}]})
+
+    results: list[BatchItem] = Field(description="one item per id, then per application, in the order sent")
     model_version: str
+    counts: dict[BatchStatus, int] = Field(description="items per status")
 
 
 class FeatureChange(BaseModel):

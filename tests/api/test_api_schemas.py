@@ -60,7 +60,7 @@ def test_raw_tables_keep_declared_columns_and_types_even_when_empty():
         ({"CODE_GENDER": "Q"}, "CODE_GENDER", "'F', 'M' or 'XNA'"),
         ({"EXT_SOURCE_2": 1.5}, "EXT_SOURCE_2", "less than or equal to 1"),
         ({"FLAG_MOBIL": 2}, "FLAG_MOBIL", "less than or equal to 1"),
-        ({"DAYS_BIRTH": 100}, "DAYS_BIRTH", "less than or equal to 0"),
+        ({"DAYS_BIRTH": 100}, "DAYS_BIRTH", "less than or equal to -6570"),  # 18 years (plausibility.json)
         ({"DAYS_EMPLOYED": 500}, "DAYS_EMPLOYED", "365243"),
         ({"CNT_CHILDREN": 1.5}, "CNT_CHILDREN", "integer"),
         ({"TARGET": 1}, "TARGET", "Extra inputs are not permitted"),
@@ -131,3 +131,67 @@ def test_every_real_row_is_accepted(table, real_sample_dir, real_marginals_dir):
             adapter.validate_python(records)
             checked += len(records)
     assert checked > 1000
+
+
+# -- issue 10, finding 4: what the warehouse rejects is a 422 here too ----------------------------------------
+def _field_names(payload: dict) -> set[str]:
+    from api.errors import validation_errors
+
+    return {e["field"] for e in validation_errors([{**e, "loc": ("body", *e["loc"])} for e in _errors(payload)])}
+
+
+@pytest.mark.parametrize(("history", "field"), [
+    ({"bureau": [{"SK_ID_BUREAU": 1, "DAYS_CREDIT": -10}, {"SK_ID_BUREAU": 1, "DAYS_CREDIT": -20}]},
+     "body.bureau[1].SK_ID_BUREAU"),
+    ({"previous_application": [{"SK_ID_PREV": 7}, {"SK_ID_PREV": 8}, {"SK_ID_PREV": 7}]},
+     "body.previous_application[2].SK_ID_PREV"),
+    ({"bureau": [{"SK_ID_BUREAU": 1}], "bureau_balance": [{"SK_ID_BUREAU": 1, "MONTHS_BALANCE": -3},
+                                                          {"SK_ID_BUREAU": 1, "MONTHS_BALANCE": -3}]},
+     "body.bureau_balance[1]"),
+    ({"previous_application": [{"SK_ID_PREV": 7}],
+      "POS_CASH_balance": [{"SK_ID_PREV": 7, "MONTHS_BALANCE": -1}, {"SK_ID_PREV": 7, "MONTHS_BALANCE": -1}]},
+     "body.POS_CASH_balance[1]"),
+])
+def test_duplicate_history_keys_are_refused_like_the_warehouse_does(history, field):
+    names = _field_names({"SK_ID_CURR": 5, **history})
+    assert any(n.startswith(field) for n in names), names
+
+
+@pytest.mark.parametrize(("payload", "field"), [
+    ({"SK_ID_CURR": True}, "body.SK_ID_CURR"),
+    ({"SK_ID_CURR": 5, "AMT_CREDIT": True}, "body.AMT_CREDIT"),
+    ({"SK_ID_CURR": 5, "bureau": [{"SK_ID_BUREAU": True}]}, "body.bureau[0].SK_ID_BUREAU"),
+    ({"SK_ID_CURR": 5, "CNT_CHILDREN": 1_000_000}, "body.CNT_CHILDREN"),
+    ({"SK_ID_CURR": 5, "DAYS_BIRTH": -1}, "body.DAYS_BIRTH"),
+    ({"SK_ID_CURR": 5, "CNT_FAM_MEMBERS": 0}, "body.CNT_FAM_MEMBERS"),
+    ({"SK_ID_CURR": 5, "CNT_FAM_MEMBERS": 2, "CNT_CHILDREN": 5}, "body.CNT_FAM_MEMBERS"),
+])
+def test_implausible_values_and_booleans_are_refused(payload, field):
+    assert field in _field_names(payload)
+
+
+def test_the_api_and_the_warehouse_tests_read_the_same_bounds(repo_root):
+    """One source: warehouse/plausibility.json feeds the generated dbt tests and the API's schema."""
+    import json
+
+    from api.schemas.raw import column_bounds
+    from warehouse.codegen_staging import RANGES
+
+    rules = json.loads((repo_root / "warehouse" / "plausibility.json").read_text())
+    assert {t: {c: tuple(v) for c, v in cols.items()} for t, cols in rules["ranges"].items()} == RANGES
+    for column, (lo, hi, severity) in rules["ranges"]["application"].items():
+        if severity != "error" or column not in RECORD_MODELS[APPLICATION].model_fields:
+            continue
+        bounds = column_bounds(APPLICATION, column)
+        assert lo is None or bounds["ge"] >= lo, column
+        assert hi is None or bounds["le"] <= hi or column == "DAYS_EMPLOYED", column  # + 365243 "not applicable"
+    staging = (repo_root / "warehouse" / "models" / "staging" / "_staging__models.yml").read_text()
+    assert "columns_at_least_column" in staging and "cnt_fam_members" in staging
+
+
+def test_history_keys_are_the_warehouse_primary_keys():
+    from api.schemas.raw import HISTORY_KEYS
+    from warehouse.codegen_staging import PRIMARY_KEYS
+
+    assert {t: tuple(k.upper() for k in keys) for t, keys in PRIMARY_KEYS.items()
+                            if not t.startswith("application")} == HISTORY_KEYS

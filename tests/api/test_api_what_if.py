@@ -128,3 +128,21 @@ def test_editable_fields_are_plain_renames_in_staging(repo_root):
         sql = (repo_root / "warehouse" / "models" / "staging" / f"{model}.sql").read_text()
         for field in WHAT_IF_FIELDS:
             assert re.search(rf"^\s*{field} as {field.lower()},?\s*$", sql, re.M), f"{model}: {field}"
+
+
+def test_a_family_smaller_than_its_children_is_422(client, with_history, rows):
+    """Issue 10, finding 4: CNT_FAM_MEMBERS counts the applicant and the children (warehouse test)."""
+    r = client.post(f"/v1/applicants/{with_history}/what-if", headers=H, json={"CNT_FAM_MEMBERS": 0})
+    assert r.status_code == 422 and "CNT_FAM_MEMBERS" in r.text
+    r = client.post(f"/v1/applicants/{with_history}/what-if", headers=H,
+                    json={"CNT_FAM_MEMBERS": 1, "CNT_CHILDREN": 5})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "body.CNT_FAM_MEMBERS"
+    stored = rows.loc[rows.sk_id_curr == with_history, "cnt_fam_members"].iloc[0]
+    r = client.post(f"/v1/applicants/{with_history}/what-if", headers=H, json={"CNT_CHILDREN": int(stored) + 3})
+    assert r.status_code == 422 and "CNT_FAM_MEMBERS" in r.text  # the stored family size is too small
+
+
+@pytest.mark.parametrize("path_id", ["100002.0", "1e5", "+100002", " 100002"])
+def test_path_ids_are_plain_integers(client, path_id):
+    r = client.get(f"/v1/applicants/{path_id}/score", headers=H)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "path.sk_id_curr"

@@ -113,7 +113,7 @@ def live_api(api_env, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live
     if not (ROOT / "api" / "main.py").exists():
         pytest.skip("the scoring API (api/main.py) does not exist yet")
     port = free_port()
-    env = trained_env.env(HC_API_KEYS=API_KEY, HC_API_PORT=str(port))
+    env = trained_env.env(HC_API_KEYS=API_KEY, HC_API_PORT=str(port), HC_API_ENV="dev")
     cmd = [
         sys.executable,
         "-m",

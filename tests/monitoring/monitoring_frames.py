@@ -96,10 +96,13 @@ def write_model_version(artifacts: Path, reference: pd.DataFrame, kinds: dict[st
 
 def write_request_log(artifacts: Path, frame: pd.DataFrame, start: datetime, version: str,
                       per_day: int | None = None) -> None:
-    """Request-log Parquet files ``request_log/date=YYYY-MM-DD/part-*.parquet`` spread over days from ``start``."""
+    """Request-log Parquet files ``request_log/date=YYYY-MM-DD/part-*.parquet`` spread over days from ``start``,
+    holding what the API logs: personal fields dropped, numbers coarsened (``api.log_privacy``)."""
+    from api.log_privacy import coarsen_frame
+
     n = len(frame)
     per_day = per_day or max(1, n // 5)
-    log = frame.drop(columns=["target"], errors="ignore").copy()
+    log = coarsen_frame(frame.drop(columns=["target"], errors="ignore"), KINDS).copy()
     log.insert(0, "logged_at", [start + timedelta(days=i // per_day, seconds=i) for i in range(n)])
     log.insert(1, "model_version", version)
     log.insert(2, "endpoint", "/v1/score")

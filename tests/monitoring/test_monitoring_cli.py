@@ -55,6 +55,9 @@ def test_log_window_report_end_to_end(env, population, artifacts_env, capsys):
     assert summary["n_current"] == 1500 and summary["n_requests"] == 1500
     assert summary["drifted_columns"] == ["amt_income_total"]
     assert summary["psi_bands"]["significant"]["columns"] == ["amt_income_total"]
+    from api.log_privacy import DROPPED  # personal fields are not in the log, hence not monitored from it
+
+    assert "days_birth" in population.columns and not set(summary["columns"]) & set(DROPPED)
     assert summary["prediction_drift"]["reference_source"] == "out-of-fold probability of the training run"
     assert summary["target_drift"] is None and summary["files"]["performance"] is None
     html = (latest / "report.html").read_text()

@@ -138,3 +138,40 @@ def test_raw_data_error_lists_problems(tmp_path):
         validate_and_load(tmp_path, tmp_path / "raw.duckdb")
     assert len(info.value.problems) == 8
     assert "raw_columns.json" in str(info.value)
+
+
+def test_binary_garbage_is_one_clear_line_and_the_previous_warehouse_stays(raw_dir, previous_warehouse, capsys,
+                                                                           monkeypatch):
+    """Issue 10, finding 3: bytes the CSV parser rejects outright gave a raw DuckDB traceback."""
+    digest = _digest(previous_warehouse)
+    path = raw_dir / "bureau.csv"
+    lines = path.read_bytes().split(b"\n")
+    cells = lines[3].split(b",")
+    cells[4] = bytes(range(256)) * 4  # binary junk in the 5th field of line 4 (NULs, quotes, newlines...)
+    lines[3] = b",".join(cells)
+    path.write_bytes(b"\n".join(lines))
+    message = _fail(raw_dir, previous_warehouse)
+    assert "bureau.csv" in message and "line 4" in message and "DAYS_CREDIT" in message  # 5th column
+    assert "previous warehouse" in message and "unchanged" in message
+    assert "Traceback" not in message and "state machine" not in message
+    _assert_intact(previous_warehouse, digest)
+    # the command line: one clear error, the exit code of the other broken-file cases
+    from warehouse import build as build_module
+
+    monkeypatch.setenv("HC_RAW_DIR", str(raw_dir))
+    monkeypatch.setenv("HC_WAREHOUSE", str(previous_warehouse))
+    assert build_module.main(["--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "build failed" in err and "bureau.csv" in err and "Traceback" not in err
+
+
+def test_a_truncated_line_is_reported_once(raw_dir, previous_warehouse):
+    digest = _digest(previous_warehouse)
+    path = raw_dir / "bureau.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[4] = ",".join(lines[4].split(",")[:5])
+    path.write_text("\n".join(lines), encoding="utf-8")
+    message = _fail(raw_dir, previous_warehouse)
+    assert message.count("line 5") == 1, message
+    assert "bureau.csv" in message and "5 of 17 fields" in message
+    _assert_intact(previous_warehouse, digest)

@@ -73,8 +73,10 @@ def _fill(table: str, n: int, rng: np.random.Generator, fixed: dict[str, list]) 
             values = list(-rng.integers(1, 3000, n))
         elif column in ("CNT_CHILDREN",):
             values, missing = list(rng.integers(0, 4, n)), np.zeros(n, bool)
-        elif column == "CNT_FAM_MEMBERS":
-            values = list(rng.integers(1, 6, n).astype(float))
+        elif column == "CNT_FAM_MEMBERS":  # the family counts the applicant and the children (a data test)
+            drawn = rng.integers(1, 6, n).astype(float)
+            children = np.array([c if c is not None else 0 for c in data.get("CNT_CHILDREN", [0] * n)], float)
+            values = list(np.maximum(drawn, children + 1))
         elif column.startswith("HOUR_"):
             values = list(rng.integers(0, 24, n))
         elif column.startswith("AMT_") and table.startswith("application_"):

@@ -38,10 +38,11 @@
 {%- endmacro %}
 
 {% macro share_where(condition, within=none) -%}
+    {%- set one, zero = double_literal('1.0'), double_literal('0.0') -%}
     {%- if within is none -%}
-    avg(case when {{ condition }} then 1.0 else 0.0 end)
+    avg(case when {{ condition }} then {{ one }} else {{ zero }} end)
     {%- else -%}
-    avg(case when {{ within }} then (case when {{ condition }} then 1.0 else 0.0 end) end)
+    avg(case when {{ within }} then (case when {{ condition }} then {{ one }} else {{ zero }} end) end)
     {%- endif -%}
 {%- endmacro %}
 

@@ -7,8 +7,15 @@
     `python -m warehouse.build` validates and loads the CSVs itself into a temporary DuckDB file that the
     profile attaches as `raw` (HC_RAW_DB set): the hook then does nothing.
     The catalog `raw` never persists in the warehouse file, so the file stays self-contained.
+
+    On Spark (`spark__create_raw_views`) the same eight CSVs become external CSV tables of the database
+    `hc_raw` (the sources' schema on Spark), declared with the same explicit types; see below.
 #}
 {% macro create_raw_views() %}
+    {{ return(adapter.dispatch('create_raw_views')()) }}
+{% endmacro %}
+
+{% macro default__create_raw_views() %}
     {%- if not execute or env_var('HC_RAW_DB', '') != '' -%}
         select 1 as raw_tables_preloaded_by_warehouse_build
     {%- else -%}
@@ -23,3 +30,40 @@
         {%- endfor %}
     {%- endif -%}
 {% endmacro %}
+
+{#
+    Spark: one external CSV table per Kaggle file of HC_RAW_DIR (a local folder, or an object-store URL such
+    as s3a://bucket/raw on a cluster), in the database named by the sources' schema, typed from the sources
+    YAML (DuckDB type names mapped by `spark_raw_type`). `python -m warehouse.spark_build` validates the files
+    with the DuckDB checks first; FAILFAST stops the build on any value that still does not parse (never a
+    silent NULL). Dropping such a table never deletes the CSV (external table).
+#}
+{% macro spark__create_raw_views() %}
+    {%- if execute -%}
+        {%- set raw_dir = env_var('HC_RAW_DIR', 'data/raw') | replace("\\", "\\\\") | replace("'", "\\'") -%}
+        {%- set nodes = graph.sources.values() | selectattr('source_name', 'equalto', 'home_credit') | list -%}
+        {%- for schema in nodes | map(attribute='schema') | unique %}
+            {%- do run_query('create database if not exists ' ~ schema) -%}
+        {%- endfor %}
+        {%- for node in nodes %}
+            {%- set columns = [] -%}
+            {%- for col in node.columns.values() -%}
+                {%- do columns.append('`' ~ col.name ~ '` ' ~ spark_raw_type(col.data_type)) -%}
+            {%- endfor -%}
+            {%- do run_query('drop table if exists ' ~ node.schema ~ '.' ~ node.identifier) -%}
+            {%- do run_query(
+                'create table ' ~ node.schema ~ '.' ~ node.identifier ~ ' (' ~ columns | join(', ') ~ ') using csv '
+                ~ "options (path '" ~ raw_dir ~ "/" ~ node.identifier ~ ".csv', header 'true', mode 'FAILFAST', "
+                ~ "escape '\"', multiLine 'false', encoding 'UTF-8')") -%}
+        {%- endfor %}
+    {%- endif -%}
+    select 1 as raw_tables_declared
+{% endmacro %}
+
+{% macro spark_raw_type(duckdb_type) -%}
+    {%- set types = {'BIGINT': 'bigint', 'DOUBLE': 'double', 'VARCHAR': 'string', 'INTEGER': 'int', 'BOOLEAN': 'boolean'} -%}
+    {%- if duckdb_type | upper not in types -%}
+        {{ exceptions.raise_compiler_error("raw column type '" ~ duckdb_type ~ "' has no Spark mapping in spark_raw_type") }}
+    {%- endif -%}
+    {{ return(types[duckdb_type | upper]) }}
+{%- endmacro %}

@@ -56,8 +56,8 @@ features as (
         {{ safe_divide('applications.days_id_publish', 'applications.days_birth') }} as id_publish_age_ratio,
         {{ safe_divide('applications.days_last_phone_change', 'applications.days_birth') }} as phone_change_age_ratio,
         {{ safe_divide('applications.days_last_phone_change', 'applications.days_employed') }} as phone_change_employed_ratio,
-        {{ safe_divide('applications.own_car_age', 'applications.days_birth / -365.25') }} as car_age_ratio,
-        {{ safe_divide('applications.own_car_age', 'applications.days_employed / -365.25') }} as car_employed_ratio,
+        {{ safe_divide('applications.own_car_age', 'cast(applications.days_birth as ' ~ type_double() ~ ') / -365.25') }} as car_age_ratio,
+        {{ safe_divide('applications.own_car_age', 'cast(applications.days_employed as ' ~ type_double() ~ ') / -365.25') }} as car_employed_ratio,
         cast(applications.days_birth as {{ type_double() }}) / -365.25
             + {{ safe_divide('applications.amt_credit', 'applications.amt_annuity') }} / 12 as age_at_credit_end_years,
 

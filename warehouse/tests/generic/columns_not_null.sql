@@ -1,10 +1,7 @@
-{# model-level not_null over many columns in one query; failing rows name the column #}
+{#
+    Model-level not_null over many columns in one query; failing rows name the column.
+    DuckDB: a union of one count per column. Spark: every count in one scan, then one row per column.
+#}
 {% test columns_not_null(model, columns) %}
-{%- for column in columns %}
-select '{{ column }}' as column_name, count(*) as null_rows
-from {{ model }}
-where {{ column }} is null
-having count(*) > 0
-{% if not loop.last %}union all{% endif %}
-{%- endfor %}
+    {{ adapter.dispatch('test_columns_not_null')(model, columns) }}
 {% endtest %}

@@ -1,0 +1,216 @@
+"""The Spark engine (HC_ENGINE=spark) on the fixture data: the dbt project built by dbt-spark matches the
+DuckDB build column by column, a failed build keeps the previous one, training on Spark writes the artifact
+the API loads, and Spark batch scoring writes the same submission as the single-machine path.
+
+One Spark build of the fixture (local[2], every model and data test) serves the module; marked ``spark``
+(deselect with ``-m 'not spark'``) and skipped with the reason when pyspark / dbt-spark / Java 17 are absent.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models_ml.data import load_applicants
+from models_ml.registry import load_current
+from models_ml.settings import ModelSettings
+from models_ml.submission import write_submission
+from warehouse.build import WarehouseBuildError
+from warehouse.engine_parity import compare_tables, read_duckdb_table, read_parquet_table
+from warehouse.settings import WarehouseSettings
+from warehouse.spark_settings import SparkSettings, SparkUnavailableError, check_spark_available
+
+try:
+    check_spark_available()
+    SPARK_MISSING = ""
+except SparkUnavailableError as exc:  # the reason is shown in the skip line
+    SPARK_MISSING = str(exc)
+
+spark_only = pytest.mark.skipif(bool(SPARK_MISSING), reason=f"Spark cannot run here: {SPARK_MISSING}")
+# tiny data: one shuffle partition, two local cores, two XGBoost workers
+TEST_SPARK = {"spark_master": "local[2]", "spark_shuffle_partitions": 1, "spark_workers": 2,
+              "spark_driver_memory": "1g"}
+XGB_TINY = {"min_child_weight": 0.1, "max_depth": 3}  # 24 training rows: let the trees split
+
+
+def spark_settings(folder: Path) -> SparkSettings:
+    return SparkSettings(spark_warehouse=folder, **TEST_SPARK)
+
+
+@pytest.fixture(scope="module")
+def spark_fixture_build(tmp_path_factory, fixture_warehouse):
+    from warehouse.spark_build import build_spark_warehouse
+
+    folder = tmp_path_factory.mktemp("spark_wh") / "spark-warehouse"
+    settings = WarehouseSettings(raw_dir=fixture_warehouse.raw_dir, warehouse=fixture_warehouse.path)
+    report = build_spark_warehouse(settings, spark_settings(folder), echo=False)
+    yield report
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()  # the training / scoring tests' session, if any
+    if active is not None:
+        active.stop()
+
+
+@pytest.mark.spark
+def test_missing_java_is_one_clear_line_and_exit_2(monkeypatch, tmp_path, capsys):
+    from warehouse import spark_build
+
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no java on it
+    with pytest.raises(SparkUnavailableError, match="openjdk-17-jre-headless"):
+        check_spark_available()
+    monkeypatch.setenv("HC_RAW_DIR", str(tmp_path / "raw"))
+    monkeypatch.setenv("HC_SPARK_WAREHOUSE", str(tmp_path / "sw"))
+    assert spark_build.main(["--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Java 17" in err[0]
+    assert not (tmp_path / "sw").exists()
+
+
+@pytest.mark.spark
+@spark_only
+def test_bad_raw_value_is_named_before_spark_and_keeps_previous_build(tmp_path, fixture_tables):
+    from wh_fixture_data import write_csvs
+
+    from warehouse.spark_build import build_spark_warehouse
+
+    previous = tmp_path / "spark-warehouse"
+    (previous / "applicant_features").mkdir(parents=True)
+    (previous / "applicant_features" / "part-0.parquet").write_bytes(b"previous build")
+    tables = {k: v.copy() for k, v in fixture_tables.items()}
+    tables["bureau"]["AMT_CREDIT_SUM"] = tables["bureau"]["AMT_CREDIT_SUM"].astype(object)
+    tables["bureau"].loc[tables["bureau"].index[1], "AMT_CREDIT_SUM"] = "12,5"
+    raw = write_csvs(tmp_path / "raw", tables)
+    with pytest.raises(WarehouseBuildError) as info:
+        build_spark_warehouse(WarehouseSettings(raw_dir=raw), spark_settings(previous), echo=False)
+    message = str(info.value)
+    assert "bureau.csv, column AMT_CREDIT_SUM: value '12,5'" in message
+    assert "is not a number (DOUBLE)" in message
+    assert "previous Spark warehouse" in message and "unchanged" in message
+    assert (previous / "applicant_features" / "part-0.parquet").read_bytes() == b"previous build"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary folder left
+
+
+@pytest.mark.spark
+@spark_only
+def test_failed_dbt_spark_run_keeps_previous_build(tmp_path, fixture_warehouse, monkeypatch):
+    from warehouse import spark_build
+    from warehouse.dbt_runner import DbtBuildError
+
+    previous = tmp_path / "spark-warehouse"
+    (previous / "applicant_features").mkdir(parents=True)
+    (previous / "applicant_features" / "part-0.parquet").write_bytes(b"previous build")
+    seen = {}
+
+    def failing_dbt(command, **kwargs):  # dbt-spark wrote part of the tables, then a data test failed
+        seen.update(kwargs)
+        half = Path(kwargs["env"]["HC_SPARK_BUILD_DIR"]) / "homecredit.db" / "applicant_features"
+        half.mkdir(parents=True)
+        (half / "part-0.parquet").write_bytes(b"half-written")
+        raise DbtBuildError(command, ["test columns_between_applicant_features_...: fail (2 offending rows)"], "")
+
+    monkeypatch.setattr(spark_build, "run_dbt", failing_dbt)
+    with pytest.raises(WarehouseBuildError, match="dbt build failed") as info:
+        spark_build.build_spark_warehouse(WarehouseSettings(raw_dir=fixture_warehouse.raw_dir),
+                                          spark_settings(previous), echo=False)
+    assert "columns_between_applicant_features" in str(info.value) and "unchanged" in str(info.value)
+    assert seen["extra_args"][:2] == ["--target", "spark"] and seen["env"]["HC_SPARK_MASTER"] == "local[2]"
+    assert (previous / "applicant_features" / "part-0.parquet").read_bytes() == b"previous build"
+    assert [p.name for p in tmp_path.iterdir()] == ["spark-warehouse"]  # the temporary build folder is gone
+
+
+@pytest.mark.spark
+@spark_only
+def test_spark_build_runs_every_test_and_matches_duckdb_column_by_column(spark_fixture_build, fixture_warehouse):
+    report = spark_fixture_build
+    folder = report.warehouse
+    info = json.loads((folder / "_build_info.json").read_text())
+    assert info["engine"] == "spark" and "applicant_features" in info["tables"]
+    assert not any(t.startswith("stg_") for t in report.tables)  # copies of the CSVs are not published
+    assert sorted(p.name for p in (folder / "applicant_features").glob("*.parquet"))  # plain Parquet files
+    assert report.n_passed == fixture_warehouse.report.n_passed  # the same models and data tests, all passed
+    duck = read_duckdb_table(fixture_warehouse.path)
+    spark = read_parquet_table(folder / "applicant_features")
+    assert list(spark.columns) == list(duck.columns)
+    assert [str(t) for t in spark.dtypes] == [str(t) for t in duck.dtypes]  # same types (incl. NULL-able ints)
+    parity = compare_tables(duck, spark, rtol=1e-12, atol=1e-12)
+    assert parity.equal, "\n".join(parity.differences)
+    assert parity.rows == 30 and parity.columns == len(duck.columns)
+    # the comparison itself can fail: one changed value and one NULL are reported by column
+    broken = spark.copy()
+    broken.loc[0, "credit_income_ratio"] = broken.loc[0, "credit_income_ratio"] + 1e-6
+    broken.loc[1, "ext_source_mean"] = np.nan
+    found = compare_tables(duck, broken, rtol=1e-12, atol=1e-12).differences
+    assert [d.split(":")[0] for d in found] == ["credit_income_ratio", "ext_source_mean"]
+
+
+@pytest.fixture(scope="module")
+def spark_model(spark_fixture_build, tmp_path_factory):
+    from models_ml.spark.train import run_spark_training
+
+    artifacts = tmp_path_factory.mktemp("spark_artifacts")
+    settings = ModelSettings(artifacts=artifacts, train_profile="fast", n_folds=2)
+    path = run_spark_training(settings, spark_settings(spark_fixture_build.warehouse), xgb_overrides=XGB_TINY)
+    return artifacts, path
+
+
+@pytest.mark.spark
+@spark_only
+def test_spark_training_writes_the_version_the_api_loads(spark_model, fixture_warehouse):
+    artifacts, path = spark_model
+    meta = json.loads((path / "metadata.json").read_text())
+    assert meta["engine"] == "spark" and meta["model_family"] == "xgboost"
+    assert meta["spark"]["trainer"] == "xgboost.spark.SparkXGBClassifier"
+    for name in ("model.json", "preprocessing.json", "calibration.json", "model_card.md", "reference_sample.parquet"):
+        assert (path / name).is_file(), name
+    assert 0.0 <= meta["threshold"] <= 1.0 and meta["data"]["rows"] == 24
+    model = load_current(artifacts)  # what the API loads at start-up
+    assert model.version == meta["version"]
+    test_rows = load_applicants(fixture_warehouse.path, dataset="test")  # the DuckDB warehouse's rows
+    proba = model.predict_proba(test_rows)
+    assert proba.shape == (6,) and np.all((proba >= 0) & (proba <= 1))
+    assert len(np.unique(np.round(proba, 9))) > 1  # a real model, not a constant
+    import xgboost as xgb
+
+    booster = xgb.Booster()
+    booster.load_model(str(path / "model.json"))
+    assert booster.feature_names == model.feature_names  # same names and order as the single-machine schema
+    explained = model.explain(test_rows.iloc[:2])  # the API's explanation path works on this model too
+    assert np.isfinite(np.asarray(explained.values)).all()
+
+
+@pytest.mark.spark
+@spark_only
+def test_spark_submission_equals_single_machine_submission(spark_model, spark_fixture_build, fixture_warehouse,
+                                                           tmp_path):
+    from models_ml.spark.submission import write_spark_submission
+
+    artifacts, _ = spark_model
+    single, n_single = write_submission(ModelSettings(warehouse=fixture_warehouse.path, artifacts=artifacts),
+                                        tmp_path / "single.csv")
+    on_spark, n_spark = write_spark_submission(ModelSettings(artifacts=artifacts),
+                                               spark_settings(spark_fixture_build.warehouse), tmp_path / "spark.csv")
+    assert n_spark == n_single == 6
+    assert on_spark.read_text() == single.read_text()
+    sub = pd.read_csv(on_spark)
+    assert list(sub.columns) == ["SK_ID_CURR", "TARGET"] and sub["SK_ID_CURR"].is_monotonic_increasing
+    assert sub["TARGET"].nunique() > 1
+
+
+@pytest.mark.spark
+@spark_only
+def test_spark_training_without_a_spark_warehouse_names_the_folder(tmp_path):
+    from models_ml.errors import WarehouseError
+    from models_ml.spark.train import run_spark_training
+
+    with pytest.raises(WarehouseError, match="make warehouse ENGINE=spark"):
+        run_spark_training(ModelSettings(artifacts=tmp_path / "a", train_profile="fast", n_folds=2),
+                           spark_settings(tmp_path / "missing"))
+    assert not (tmp_path / "a").exists()
+    shutil.rmtree(tmp_path, ignore_errors=True)

@@ -1,0 +1,63 @@
+{#
+    Engine-specific bodies of the generic tests columns_between / columns_not_null (warehouse/tests/generic):
+    DuckDB: a union of one query per column. Spark: one scan of the table (a union of 50 filters is 50 Spark
+    jobs), each row unpacked into one (column, value) pair per column with `inline`.
+#}
+{% macro columns_between_condition(column, min_value, max_value) -%}
+    {%- if min_value is not none %} {{ column }} < {{ min_value }}{% endif %}
+    {%- if min_value is not none and max_value is not none %} or{% endif %}
+    {%- if max_value is not none %} {{ column }} > {{ max_value }}{% endif %}
+{%- endmacro %}
+
+{% macro default__test_columns_between(model, columns, min_value, max_value) %}
+{%- for column in columns %}
+select '{{ column }}' as column_name, cast({{ column }} as {{ type_double() }}) as offending_value
+from {{ model }}
+where
+    {{- columns_between_condition(column, min_value, max_value) }}
+{% if not loop.last %}union all{% endif %}
+{%- endfor %}
+{% endmacro %}
+
+{% macro spark__test_columns_between(model, columns, min_value, max_value) %}
+select column_name, offending_value
+from (
+    select inline(array(
+        {%- for column in columns %}
+        named_struct('column_name', '{{ column }}', 'offending_value', cast({{ column }} as {{ type_double() }}),
+                     'out_of_range', {{ columns_between_condition(column, min_value, max_value) }}){{ ',' if not loop.last }}
+        {%- endfor %}
+    ))
+    from {{ model }}
+) as checked
+where out_of_range
+{% endmacro %}
+
+{% macro default__test_columns_not_null(model, columns) %}
+{%- for column in columns %}
+select '{{ column }}' as column_name, count(*) as null_rows
+from {{ model }}
+where {{ column }} is null
+having count(*) > 0
+{% if not loop.last %}union all{% endif %}
+{%- endfor %}
+{% endmacro %}
+
+{% macro spark__test_columns_not_null(model, columns) %}
+select column_name, null_rows
+from (
+    select inline(array(
+        {%- for column in columns %}
+        named_struct('column_name', '{{ column }}', 'null_rows', null_rows_{{ loop.index }}){{ ',' if not loop.last }}
+        {%- endfor %}
+    ))
+    from (
+        select
+            {%- for column in columns %}
+            count(case when {{ column }} is null then 1 end) as null_rows_{{ loop.index }}{{ ',' if not loop.last }}
+            {%- endfor %}
+        from {{ model }}
+    ) as counts
+) as per_column
+where null_rows > 0
+{% endmacro %}
