@@ -39,7 +39,7 @@ else
 $(error ENGINE=$(ENGINE): expected duckdb or spark)
 endif
 
-.PHONY: help setup setup-spark test-deps data warehouse train submission drift api dashboard serve serve-prod demo test test-fast fuzz lint bench clean mlflow
+.PHONY: help setup setup-spark test-deps data warehouse train submission feature-report drift api dashboard serve serve-prod demo test test-fast fuzz lint bench clean mlflow
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -104,6 +104,9 @@ ifeq ($(ENGINE),spark)
 else
 	$(PY) -m models_ml.submission
 endif
+
+feature-report: setup  ## IV / missing / trend / stability per feature -> $(HC_ARTIFACTS)/reports/features/
+	$(PY) -m models_ml.feature_report
 
 drift: setup  ## Evidently drift report (HTML + JSON summary)
 	$(PY) -m monitoring.drift

@@ -407,3 +407,37 @@ def what_if(official: float, scenario: float, threshold: float, official_decisio
     parts = [f"{n.lower()} {t}" for n, t in zip(names, texts, strict=True)]
     alt = f"Bar chart of the probability of default: {'; '.join(parts)}. The dashed line is the threshold {pct(threshold)}."
     return Chart(fig, alt.replace("✔ ", "").replace("✖ ", ""))
+
+
+# -- scorecard points ------------------------------------------------------------------------------
+
+
+def points_table(explanation: Explanation) -> list[dict[str, object]]:
+    """A scorecard's explanation as rows: characteristic, the client's value, points earned, best points,
+    points short of the best bin (largest shortfall first; the points add up to the score)."""
+    rows = []
+    for c in sorted(explanation.contributions, key=lambda c: (c.points or 0) - (c.best_points or 0)):
+        earned, best = float(c.points or 0.0), float(c.best_points or 0.0)
+        rows.append({"Characteristic": c.label or humanize(c.feature), "Client's value": format_value(c.value),
+                     "Points": earned, "Best possible": best, "Short of the best": best - earned})
+    return rows
+
+
+def points_bars(explanation: Explanation) -> Chart:
+    """Points earned per characteristic (bars) against the best bin's points (markers)."""
+    rows = points_table(explanation)
+    names = [r["Characteristic"] for r in rows]
+    fig = go.Figure()
+    fig.add_bar(y=names, x=[r["Points"] for r in rows], orientation="h", name="points earned",
+                marker={"color": palette.GREY}, text=[f"{r['Points']:g}" for r in rows], textposition="auto")
+    fig.add_scatter(y=names, x=[r["Best possible"] for r in rows], mode="markers", name="best possible",
+                    marker={"color": palette.BLACK, "symbol": "line-ns-open", "size": 14})
+    _layout(fig, 110 + 30 * len(rows), showlegend=True, margin={"l": 10, "r": 20, "t": 20, "b": 10})
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_xaxes(title_text="Points (a higher score means a lower risk)", automargin=True)
+    short = [r for r in rows if r["Short of the best"] > 0][:5]
+    alt = (f"Bar chart of the points earned on {len(rows)} characteristics; they add up to the score of "
+           f"{number(explanation.score_points or 0.0)} points. Largest shortfalls from the best possible: "
+           + ("; ".join(f"{r['Characteristic']} ({r['Points']:g} of {r['Best possible']:g})" for r in short)
+              or "none") + ".")
+    return Chart(fig, alt)

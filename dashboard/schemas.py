@@ -84,6 +84,8 @@ class Contribution(_Body):
     label: str | None = None
     value: Any = None
     shap: float
+    points: float | None = None       # scorecard: points earned
+    best_points: float | None = None  # scorecard: points of the characteristic's best bin
 
 
 class Reason(_Body):
@@ -100,6 +102,8 @@ class Explanation(_Body):
     model_version: str
     base_value: float
     probability: float
+    output_scale: str = "log_odds"
+    score_points: float | None = None  # scorecard: the client's score (sum of the points)
     contributions: list[Contribution] = Field(default_factory=list)
     reasons: list[Reason] = Field(default_factory=list)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -13,11 +14,14 @@ import numpy as np
 import pandas as pd
 
 from models_ml.errors import FeatureMismatchError, FeatureTypeError, TrainingDataError, WarehouseError
+from models_ml.protected import feature_sql, protected_features
 
 FeatureType = Literal["numeric", "categorical", "boolean"]
 ID_COLUMN = "sk_id_curr"
 TARGET_COLUMN = "target"
 NON_FEATURES = frozenset({ID_COLUMN, TARGET_COLUMN, "dataset"})
+# read beside the features (whether or not they are features) only to measure fairness
+FAIRNESS_COLUMNS = ("code_gender", "name_family_status", "age_years", "days_birth")
 _NUMERIC_PREFIXES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
                      "UINTEGER", "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "REAL")
 
@@ -211,6 +215,9 @@ class TrainingData:
     schema: FeatureSchema
     excluded_columns: list[str]
     source: Path
+    # fairness attributes of the same rows (never model inputs when protected); not written to artifacts
+    sensitive: pd.DataFrame = field(default_factory=pd.DataFrame)
+    protected: dict[str, str] = field(default_factory=dict)  # feature left out -> protected attribute
 
     @property
     def n_rows(self) -> int:
@@ -238,10 +245,11 @@ def _table_columns(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> li
     return [(r[0], r[1]) for r in con.execute(f'describe "{table}"').fetchall()]
 
 
-def _schema_from_columns(columns: list[tuple[str, str]]) -> tuple[FeatureSchema, list[str]]:
+def _schema_from_columns(columns: list[tuple[str, str]],
+                         protected: dict[str, str] | None = None) -> tuple[FeatureSchema, list[str]]:
     specs, excluded = [], []
     for name, dtype in columns:
-        if name in NON_FEATURES:
+        if name in NON_FEATURES or name in (protected or {}):
             continue
         kind = _duckdb_feature_type(dtype)
         if kind is None:
@@ -251,8 +259,12 @@ def _schema_from_columns(columns: list[tuple[str, str]]) -> tuple[FeatureSchema,
     return FeatureSchema(tuple(specs)), excluded
 
 
-def load_training_set(path: Path, table: str = "training_set", min_per_class: int = 2) -> TrainingData:
-    """Read ``training_set`` ordered by ``sk_id_curr``; raise a clear error when it cannot be trained on."""
+def load_training_set(path: Path, table: str = "training_set", min_per_class: int = 2,
+                      protected: Sequence[str] = ()) -> TrainingData:
+    """Read ``training_set`` ordered by ``sk_id_curr``; raise a clear error when it cannot be trained on.
+
+    ``protected`` columns (warehouse names) and every feature the warehouse computes from them are left out
+    of the features; the fairness attributes are returned apart in ``sensitive``."""
     path = Path(path)
     con = connect_warehouse(path)
     try:
@@ -261,7 +273,9 @@ def load_training_set(path: Path, table: str = "training_set", min_per_class: in
         for needed in (ID_COLUMN, TARGET_COLUMN):
             if needed not in present:
                 raise WarehouseError(f"table {table!r} in {path} has no column {needed!r}")
-        schema, excluded = _schema_from_columns(columns)
+        left_out = protected_features([c for c, _ in columns if c not in NON_FEATURES], protected,
+                                      feature_sql(con)) if protected else {}
+        schema, excluded = _schema_from_columns(columns, left_out)
         if not schema.features:
             raise TrainingDataError(f"table {table!r} in {path} has no feature column besides id and target")
         raw = con.execute(f'select * from "{table}" order by "{ID_COLUMN}"').df()
@@ -289,8 +303,10 @@ def load_training_set(path: Path, table: str = "training_set", min_per_class: in
             f"{min_per_class} folds needs at least {min_per_class} of each")
     frame = schema.prepare(raw)
     frame.index = pd.RangeIndex(len(frame))
+    sensitive = raw[[c for c in FAIRNESS_COLUMNS if c in raw.columns]].reset_index(drop=True)
     return TrainingData(frame=frame, ids=raw[ID_COLUMN].to_numpy(), target=target.astype(int),
-                        schema=schema, excluded_columns=excluded, source=path)
+                        schema=schema, excluded_columns=excluded, source=path, sensitive=sensitive,
+                        protected=left_out)
 
 
 def load_applicants(path: Path, dataset: str | None = "test", table: str = "applicant_features") -> pd.DataFrame:

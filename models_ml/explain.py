@@ -20,6 +20,9 @@ class Explanation:
     feature_names: list[str]
     data: pd.DataFrame              # the explained rows' feature values (canonical form)
     output_scale: str = "log_odds"
+    # scorecard (output_scale "points"): values are the points earned (base_value: points not tied to a
+    # characteristic, 0), best_points the points of each feature's best bin (NaN: not a characteristic)
+    best_points: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.values.shape[0])
@@ -44,7 +47,9 @@ def linear_shap(Z: np.ndarray, coef: np.ndarray, means: np.ndarray) -> np.ndarra
 
 
 def global_importance(expl: Explanation) -> list[dict[str, float | str]]:
-    """Mean |SHAP| per feature, sorted descending (ties by name)."""
-    imp = np.abs(expl.values).mean(axis=0)
+    """Mean |SHAP| per feature, sorted descending (ties by name). For a scorecard (points) the values are
+    centred first: mean |points - average points| (a characteristic's constant share carries no weight)."""
+    vals = expl.values - expl.values.mean(axis=0) if expl.output_scale == "points" else expl.values
+    imp = np.abs(vals).mean(axis=0)
     order = sorted(range(len(imp)), key=lambda j: (-imp[j], expl.feature_names[j]))
     return [{"feature": expl.feature_names[j], "mean_abs_shap": float(imp[j])} for j in order]

@@ -27,10 +27,11 @@ from sklearn.pipeline import Pipeline
 from models_ml.data import FeatureSchema
 from models_ml.early_stopping import LightGBMCallback, SmoothedStopper, XGBoostCallback
 from models_ml.preprocessing import NativeEncoder, make_sklearn_preprocessor
-from models_ml.settings import TrainingProfile
+from models_ml.settings import ScorecardConfig, TrainingProfile
 
 BOOSTED = ("lightgbm", "xgboost")
 SKLEARN = ("dummy", "logistic_regression", "random_forest")
+SCORECARD = "scorecard"  # optbinning points scorecard (models_ml/scorecard.py)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,8 @@ class FitContext:
     seed: int
     n_jobs: int
     undersample_ratio: float
+    scorecard: ScorecardConfig = ScorecardConfig()
+    monotone: str = "off"  # "auto": boosted trees constrained to the clear trends of the training rows
 
 
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
@@ -60,6 +63,7 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "lightgbm": {"num_leaves": 31, "min_child_samples": 100, "feature_fraction": 0.3, "lambda_l2": 10.0,
                  "learning_rate": 0.05},
     "xgboost": {"max_depth": 5, "min_child_weight": 10, "colsample_bytree": 0.3, "reg_lambda": 10.0, "eta": 0.05},
+    "scorecard": {},  # configured by ScorecardConfig (binning, screening, scaling), not tuned
 }
 
 SEARCH_SPACE: dict[str, dict[str, list[Any]]] = {
@@ -71,6 +75,7 @@ SEARCH_SPACE: dict[str, dict[str, list[Any]]] = {
                  "feature_fraction": [0.1, 0.2, 0.3, 0.5], "lambda_l2": [1.0, 10.0, 30.0]},
     "xgboost": {"max_depth": [2, 3, 4, 6], "min_child_weight": [1, 10, 30],
                 "colsample_bytree": [0.1, 0.2, 0.3, 0.5], "reg_lambda": [1.0, 10.0, 30.0]},
+    "scorecard": {},
 }
 
 INNER_VALIDATION = 0.15  # share of a training fold held out for early stopping
@@ -99,7 +104,8 @@ def default_params(family: str, n_rows: int, profile: TrainingProfile) -> dict[s
 
 
 def imbalance_strategies(family: str) -> list[str]:
-    return ["none"] if family == "dummy" else ["none", "class_weight", "undersample"]
+    # the scorecard's points are log-odds: reweighting would only shift them (calibration undoes it)
+    return ["none"] if family in ("dummy", SCORECARD) else ["none", "class_weight", "undersample"]
 
 
 def prior_beta(y: np.ndarray, imbalance: str, undersample_ratio: float) -> float | None:
@@ -151,6 +157,7 @@ class BoostedModel(FittedModel):
         self.booster = booster
         self.n_rounds = n_rounds
         self.validation_curve = validation_curve or []  # inner-validation AUC after each round
+        self.monotone: list[int] = []  # constraint per matrix column (HC_MONOTONE=auto), [] when off
         self._xgb_boosters: dict[int, Any] = {}
         if family == "xgboost":
             for nthread in THREAD_SETTINGS:
@@ -286,9 +293,16 @@ def fit_boosted(c: Candidate, X: pd.DataFrame, y: np.ndarray, ctx: FitContext,
         M_tr, y_tr = _undersample(M_tr, y_tr, ctx)
     max_rounds = ctx.profile.max_boost_rounds if n_rounds is None else n_rounds
     prof = ctx.profile
+    monotone: list[int] = []
+    if ctx.monotone == "auto":  # trends of the rows this model learns from, never of a test fold
+        from models_ml.monotone import monotone_directions
+
+        monotone = monotone_directions(M_tr, y_tr, encoder.categorical_indices)
     stopper = SmoothedStopper(prof.early_stopping_rounds, prof.smoothing_window, prof.min_boost_rounds)
     if c.family == "lightgbm":
         params = _lgb_params(c, ctx, y_tr)
+        if any(monotone):
+            params["monotone_constraints"] = monotone
         dtrain = lgb.Dataset(M_tr, label=y_tr, feature_name=encoder.feature_names,
                              categorical_feature=encoder.categorical_indices, free_raw_data=True)
         callbacks: list[Any] = []
@@ -299,10 +313,14 @@ def fit_boosted(c: Candidate, X: pd.DataFrame, y: np.ndarray, ctx: FitContext,
         booster = lgb.train(params, dtrain, num_boost_round=max_rounds, valid_sets=valid_sets,
                             callbacks=callbacks)
         best = stopper.rounds_to_keep() if M_va is not None else max_rounds
-        return BoostedModel("lightgbm", encoder, booster, int(min(best, booster.current_iteration())),
-                            stopper.history)
+        fitted = BoostedModel("lightgbm", encoder, booster, int(min(best, booster.current_iteration())),
+                              stopper.history)
+        fitted.monotone = monotone
+        return fitted
     if c.family == "xgboost":
         params = _xgb_params(c, ctx, y_tr)
+        if any(monotone):
+            params["monotone_constraints"] = "(" + ",".join(str(v) for v in monotone) + ")"
         dtrain = xgb_dmatrix(M_tr, encoder, label=y_tr)
         kwargs: dict[str, Any] = {}
         if M_va is not None:
@@ -310,8 +328,10 @@ def fit_boosted(c: Candidate, X: pd.DataFrame, y: np.ndarray, ctx: FitContext,
                       "callbacks": [XGBoostCallback(stopper)]}
         booster = xgb.train(params, dtrain, num_boost_round=max_rounds, verbose_eval=False, **kwargs)
         best = stopper.rounds_to_keep() if M_va is not None else max_rounds
-        return BoostedModel("xgboost", encoder, booster, int(min(best, booster.num_boosted_rounds())),
-                            stopper.history)
+        fitted = BoostedModel("xgboost", encoder, booster, int(min(best, booster.num_boosted_rounds())),
+                              stopper.history)
+        fitted.monotone = monotone
+        return fitted
     raise ValueError(f"not a boosted family: {c.family}")
 
 
@@ -321,4 +341,8 @@ def fit_candidate(c: Candidate, X: pd.DataFrame, y: np.ndarray, ctx: FitContext,
         return fit_boosted(c, X, y, ctx, n_rounds)
     if c.family in SKLEARN:
         return fit_sklearn(c, X, y, ctx)
+    if c.family == SCORECARD:
+        from models_ml.scorecard import fit_scorecard  # imports optbinning only when a scorecard is fitted
+
+        return fit_scorecard(X, y, ctx.schema, ctx.scorecard)
     raise ValueError(f"unknown model family {c.family!r}")

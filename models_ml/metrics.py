@@ -126,34 +126,81 @@ def age_band(age: pd.Series) -> pd.Series:
 FAIRNESS_ATTRIBUTES = ("code_gender", "age_band", "name_family_status")
 
 
-def fairness_slices(frame: pd.DataFrame, y: np.ndarray, p: np.ndarray, threshold: float,
-                    min_group: int = 1) -> list[dict[str, object]]:
-    """Approval rate, default rate, false negative and false positive rates per group of each attribute."""
+def fairness_groups(sensitive: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Group label of every row for each fairness attribute present (missing values form their own group)."""
     attrs: dict[str, pd.Series] = {}
-    if "code_gender" in frame.columns:
-        attrs["code_gender"] = frame["code_gender"]
-    age = age_in_years(frame)
+    if "code_gender" in sensitive.columns:
+        attrs["code_gender"] = sensitive["code_gender"]
+    age = age_in_years(sensitive)
     if age is not None:
         attrs["age_band"] = age_band(age)
-    if "name_family_status" in frame.columns:
-        attrs["name_family_status"] = frame["name_family_status"]
-    y = np.asarray(y).astype(bool)
-    refuse = decisions(p, threshold)
-    rows: list[dict[str, object]] = []
-    for attr, values in attrs.items():
-        groups = values.astype(object).where(values.notna(), "(missing)").astype(str).to_numpy()
-        for g in sorted(set(groups)):
-            m = groups == g
-            n = int(m.sum())
-            if n < min_group:
-                continue
-            pos, neg = y[m], ~y[m]
-            rows.append({
-                "attribute": attr, "group": g, "n": n,
-                "default_rate": float(pos.mean()),
-                "mean_probability": float(np.mean(p[m])),
-                "approval_rate": float((~refuse[m]).mean()),
-                "false_negative_rate": float((~refuse[m] & pos).sum() / pos.sum()) if pos.sum() else None,
-                "false_positive_rate": float((refuse[m] & neg).sum() / neg.sum()) if neg.sum() else None,
+    if "name_family_status" in sensitive.columns:
+        attrs["name_family_status"] = sensitive["name_family_status"]
+    return {a: v.astype(object).where(v.notna(), "(missing)").astype(str).to_numpy() for a, v in attrs.items()}
+
+
+def _rate(num: np.ndarray, den: np.ndarray) -> float:
+    return float(num.sum() / den.sum()) if den.sum() else float("nan")
+
+
+def fairness_report(sensitive: pd.DataFrame, y: np.ndarray, p: np.ndarray,
+                    threshold: float) -> tuple[list[dict[str, object]], dict[str, dict[str, object]]]:
+    """Per group (fairlearn ``MetricFrame``): size, default rate, mean probability, approval rate, false
+    negative rate (defaulters granted) and false positive rate (good clients refused); per attribute the
+    demographic-parity difference (largest gap in approval rates) and the equalized-odds difference (largest
+    gap in true- or false-positive rates), both from fairlearn. Refusal is the positive prediction."""
+    import warnings
+
+    from fairlearn.metrics import MetricFrame, demographic_parity_difference, equalized_odds_difference
+
+    y = np.asarray(y).astype(int)
+    refuse = decisions(p, threshold).astype(int)
+    p = np.asarray(p, dtype=float)
+    metrics = {
+        "n": lambda t, r: len(t),
+        "default_rate": lambda t, r: float(np.mean(t)),
+        "approval_rate": lambda t, r: float(np.mean(r == 0)),
+        "false_negative_rate": lambda t, r: _rate((t == 1) & (r == 0), t == 1),
+        "false_positive_rate": lambda t, r: _rate((t == 0) & (r == 1), t == 0),
+    }
+    slices: list[dict[str, object]] = []
+    summary: dict[str, dict[str, object]] = {}
+    for attr, groups in fairness_groups(sensitive).items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            mf = MetricFrame(metrics=metrics, y_true=y, y_pred=refuse, sensitive_features=pd.Series(groups, name=attr))
+            mean_p = MetricFrame(metrics={"mean_probability": lambda t, q: float(np.mean(q))}, y_true=y, y_pred=p,
+                                 sensitive_features=pd.Series(groups, name=attr))
+            try:
+                eod: float | None = float(equalized_odds_difference(y, refuse, sensitive_features=groups))
+            except (ValueError, ZeroDivisionError):
+                eod = None
+            dpd = float(demographic_parity_difference(y, refuse, sensitive_features=groups))
+        table = mf.by_group
+        for g in table.index:
+            row = table.loc[g]
+            slices.append({
+                "attribute": attr, "group": str(g), "n": int(row["n"]), "default_rate": float(row["default_rate"]),
+                "mean_probability": float(mean_p.by_group.loc[g, "mean_probability"]),
+                "approval_rate": float(row["approval_rate"]),
+                "false_negative_rate": None if np.isnan(row["false_negative_rate"]) else float(row["false_negative_rate"]),
+                "false_positive_rate": None if np.isnan(row["false_positive_rate"]) else float(row["false_positive_rate"]),
             })
-    return rows
+        diff = mf.difference(method="between_groups")
+        summary[attr] = {
+            "groups": int(len(table)),
+            "demographic_parity_difference": dpd,
+            "equalized_odds_difference": None if eod is None or not np.isfinite(eod) else eod,
+            "approval_rate_difference": float(diff["approval_rate"]),
+            "false_negative_rate_difference": None if np.isnan(diff["false_negative_rate"])
+            else float(diff["false_negative_rate"]),
+            "false_positive_rate_difference": None if np.isnan(diff["false_positive_rate"])
+            else float(diff["false_positive_rate"]),
+            "default_rate_difference": float(diff["default_rate"]),
+        }
+    return slices, summary
+
+
+def fairness_slices(frame: pd.DataFrame, y: np.ndarray, p: np.ndarray, threshold: float) -> list[dict[str, object]]:
+    """The per-group rows of ``fairness_report`` (kept for callers that want only the slices)."""
+    return fairness_report(frame, y, p, threshold)[0]

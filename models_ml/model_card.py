@@ -13,7 +13,8 @@ from models_ml.families import RF_ROWS_PER_TREE
 from models_ml.reasons import FeatureLabeler
 
 FAMILY_NAMES = {"dummy": "Dummy baseline (class prior)", "logistic_regression": "Logistic regression",
-                "random_forest": "Random forest", "lightgbm": "LightGBM", "xgboost": "XGBoost"}
+                "random_forest": "Random forest", "lightgbm": "LightGBM", "xgboost": "XGBoost",
+                "scorecard": "Points scorecard (WoE logistic regression)"}
 IMBALANCE_NAMES = {"none": "none", "class_weight": "class weights",
                    "undersample": "random undersampling of non-defaulters"}
 
@@ -151,12 +152,43 @@ def render_markdown(meta: dict[str, Any], labeler: FeatureLabeler) -> str:
                    _f(c["ece"])] for c in cal["candidates"]]))
     add(f"\nChosen: **{cal['method']}** (Brier {cal['after']['brier']:.4f}, ECE {cal['after']['ece']:.4f}).\n")
     add("![reliability](reliability.png)\n")
+    mono = meta.get("monotone")
+    if mono:
+        feats = mono.get("features", {})
+        add("## Monotone constraints\n")
+        add(f"`HC_MONOTONE=auto`: the boosted trees are constrained to the direction of the default rate for the "
+            f"{len(feats)} features with a clear trend on the training rows (decile bins, rank correlation >= 0.9, "
+            "IV >= 0.02); the rest are free. Cost on the same folds, against the same candidate without "
+            f"constraints: ROC AUC {mono['constrained']['roc_auc']:.4f} vs {mono['unconstrained']['roc_auc']:.4f} "
+            f"({mono['auc_change']:+.4f}), business cost per applicant {mono['constrained']['business_cost']:.4f} "
+            f"vs {mono['unconstrained']['business_cost']:.4f} ({mono['cost_change']:+.4f}).\n")
+        if feats:
+            add(_table(["feature", "risk with the value"], [[f"`{f}`", d] for f, d in sorted(feats.items())[:40]]))
+            add("")
+    if meta.get("strongest_characteristics"):
+        add("## Strongest characteristics\n")
+        add("Information value of each feature alone on decile bins (missing values in a bin of their own); "
+            "IV < 0.02 useless, < 0.1 weak, < 0.3 medium, < 0.5 strong, above: suspicious (check for leakage). "
+            "`make feature-report` screens every feature with optimal binning, trends and stability.\n")
+        add(_table(["rank", "feature", "label", "IV", "verdict"],
+                   [[i + 1, f"`{c['feature']}`", labeler.label(c["feature"]), _f(c["iv"], 3), c["verdict"]]
+                    for i, c in enumerate(meta["strongest_characteristics"])]))
+        add("")
+    if meta.get("scorecard"):
+        lines.extend(scorecard_section(meta["scorecard"], labeler))
     add("## Interpretability\n")
-    add(f"SHAP values (exact tree SHAP for boosted trees, linear SHAP for logistic regression) on the "
-        f"{meta['explanation_output_scale'].replace('_', '-')} scale; one-hot columns are summed back to their "
-        "feature. The API explains one applicant in milliseconds with the same method.\n")
-    add("### Global importance (mean |SHAP|)\n")
-    add(_table(["rank", "feature", "label", "mean abs SHAP"],
+    points = meta["explanation_output_scale"] == "points"
+    if points:
+        add("The scorecard explains itself: each characteristic's contribution is the points it earned "
+            "(exactly additive to the score); reason codes are the characteristics with the largest shortfall "
+            "from their best bin. Importance below: the mean absolute deviation of a characteristic's points "
+            "from their average.\n")
+    else:
+        add(f"SHAP values (exact tree SHAP for boosted trees, linear SHAP for logistic regression) on the "
+            f"{meta['explanation_output_scale'].replace('_', '-')} scale; one-hot columns are summed back to their "
+            "feature. The API explains one applicant in milliseconds with the same method.\n")
+    add("### Global importance (mean |points - average|)\n" if points else "### Global importance (mean |SHAP|)\n")
+    add(_table(["rank", "feature", "label", "mean abs deviation (points)" if points else "mean abs SHAP"],
                [[i + 1, f"`{g['feature']}`", labeler.label(g["feature"]), _f(g["mean_abs_shap"])]
                 for i, g in enumerate(meta["global_importance"][:15])]))
     add("\n![SHAP beeswarm](shap_beeswarm.png)\n")
@@ -165,11 +197,29 @@ def render_markdown(meta: dict[str, Any], labeler: FeatureLabeler) -> str:
     add(f"A training applicant with calibrated probability {loc['probability']:.3f} -> **{loc['decision']}**. "
         "Reason codes as read to the client:\n")
     for r in loc["reasons"]:
-        add(f"* {r['sentence']} (SHAP {r['shap']:+.3f})")
+        add(f"* {r['sentence']}" + ("" if "shortfall" in r else f" (SHAP {r['shap']:+.3f})"))
     add("\n![local explanation](local_explanation.png)\n")
-    add("## Fairness slices\n")
-    add("Out-of-fold decisions at the threshold, per group. Gender and family status are inputs of the model "
-        "(as in the Kaggle data); differences below are descriptive and must be reviewed by risk governance.\n")
+    add("## Protected attributes and fairness\n")
+    prot = meta.get("protected_attributes") or {"attributes": [], "features_left_out": {}}
+    if prot["attributes"]:
+        left = prot["features_left_out"]
+        add(f"Protected attributes (`HC_PROTECTED_ATTRIBUTES`): {', '.join(f'`{a}`' for a in prot['attributes'])}. "
+            "They and every feature the warehouse computes from them are left out of the model inputs "
+            f"({', '.join(f'`{f}`' for f in left) or 'none found'}); they are read only to measure the "
+            "figures below. No score, explanation or reason code can use them.\n")
+    else:
+        add("No protected attribute is configured (`HC_PROTECTED_ATTRIBUTES` is empty): every warehouse "
+            "feature may feed the model.\n")
+    add("Out-of-fold decisions at the threshold per group, computed with fairlearn's `MetricFrame` (refusal "
+        "is the positive prediction). Differences are descriptive and must be reviewed by risk governance.\n")
+    summary = meta.get("fairness_summary") or {}
+    if summary:
+        add(_table(["attribute", "groups", "demographic parity difference (approval rate)",
+                    "equalized odds difference", "FNR difference", "FPR difference", "default rate difference"],
+                   [[a, v["groups"], _f(v["demographic_parity_difference"]), _f(v["equalized_odds_difference"]),
+                     _f(v["false_negative_rate_difference"]), _f(v["false_positive_rate_difference"]),
+                     _f(v["default_rate_difference"])] for a, v in summary.items()]))
+        add("")
     add(_table(["attribute", "group", "n", "default rate", "approval rate", "false negative rate",
                 "false positive rate"],
                [[s["attribute"], s["group"], s["n"], _pct(s["default_rate"]), _pct(s["approval_rate"]),
@@ -180,14 +230,49 @@ def render_markdown(meta: dict[str, Any], labeler: FeatureLabeler) -> str:
     add("* Out-of-fold estimates assume future applicants resemble the training population; monitor drift "
         "(weekly Evidently report) and recalibrate or retrain when it appears.")
     add("* The target is observed only for granted loans (reject inference is not addressed).")
-    add("* Sensitive attributes (gender, age, family status) are model inputs; consider removing them or "
-        "constraining their effect, and check group error rates before deployment.")
+    add("* Attributes outside the protected list (by default age and family status) may still feed the model, "
+        "as may proxies of protected ones; the group error rates above are the check (see docs/modeling.md).")
     add("* Improvements: richer temporal features from the payment histories, longer tuning (Bayesian "
         "optimisation), monotonic constraints for interpretability, an ensemble of the boosted families.")
     add("\n## Reproducibility\n")
     add("Same warehouse (fingerprint) and seed give the same metrics. Packages: "
         + ", ".join(f"{k} {v}" for k, v in meta["package_versions"].items()) + ".")
     return "\n".join(lines) + "\n"
+
+
+def scorecard_section(sc: dict[str, Any], labeler: FeatureLabeler) -> list[str]:
+    """The scorecard's scaling, characteristics, bins and points, and the points -> probability map."""
+    served = sc.get("served", True)
+    out = ["## Scorecard\n" if served else "## Scorecard (challenger, not served)\n",
+           ("" if served else "The points scorecard was compared with the other families (see the comparison) "
+            "but not selected; it is fitted on every row and shown here for model-risk review.\n"),
+           f"Points scaled so that {sc['base_score']:g} points mean good:bad odds of {sc['base_odds']:g}:1 and "
+           f"every {sc['pdo']:g} points double the odds: score = {sc['offset']:.2f} + {sc['factor']:.4f} x "
+           "ln(odds), points rounded to integers. A client's score is the sum of the points of the bins their "
+           "values fall in; scores range from "
+           f"{sc['score_min']:g} to {sc['score_max']:g}. Bins by optbinning (optimal binning under a monotonic "
+           f"trend, each bin at least {100 * sc['info'].get('min_bin_share', 0):.0f} % of the rows; special "
+           "values and missing values in bins of their own); characteristics screened by information value "
+           f"({sc['info'].get('screened', 'n/a')} binned, WoE correlation at most "
+           f"{sc['info'].get('max_correlation', 'n/a')}"
+           + (f"; dropped for a coefficient of the wrong sign: {', '.join(sc['info']['dropped_wrong_sign'])}"
+              if sc["info"].get("dropped_wrong_sign") else "") + ").\n",
+           _table(["characteristic", "label", "IV", "trend", "bins"],
+                  [[f"`{c['name']}`", labeler.label(c["name"]), _f(c["iv"], 3), c["trend"] or "by event rate",
+                    c["bins"]] for c in sc["characteristics"]]),
+           "\n### Scorecard table\n",
+           _table(["characteristic", "bin", "count", "event rate", "WoE", "points"],
+                  [[r["characteristic"], r["bin"].replace("|", "/"), r["count"], _pct(r["event_rate"]),
+                    _f(r["woe"], 3), f"{r['points']:g}"] for r in sc["table"]]),
+           "\n### Points to probability\n",
+           "The scorecard's own probability of default for a score"
+           + (", and the calibrated probability the decision uses:\n" if served else ":\n"),
+           _table(["score", "probability (scorecard)", "probability (calibrated)"] if served
+                  else ["score", "probability (scorecard)"],
+                  [[f"{r['score']:g}", _pct(r["probability_raw"])] + ([_pct(r["probability"])] if served else [])
+                   for r in sc["score_to_probability"]]),
+           ""]
+    return out
 
 
 def _inline_images(html: str, directory: Path) -> str:

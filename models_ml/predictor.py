@@ -1,6 +1,6 @@
 """Fitted models in safe native formats: save, load, predict the raw probability, and explain.
 
-LightGBM -> text model, XGBoost -> JSON model, scikit-learn -> skops (only scikit-learn / numpy /
+LightGBM -> text model, XGBoost -> JSON model, scorecard -> JSON + CSV table, scikit-learn -> skops (only scikit-learn / numpy /
 scipy types are trusted on load). Preprocessing state is JSON. Nothing here reads or writes a pickle.
 """
 
@@ -21,7 +21,7 @@ from skops import io as sio
 from models_ml.data import FeatureSchema
 from models_ml.errors import ArtifactError
 from models_ml.explain import Explanation, aggregate_columns, linear_shap
-from models_ml.families import BoostedModel, FittedModel, SklearnModel
+from models_ml.families import SCORECARD, BoostedModel, FittedModel, SklearnModel
 from models_ml.preprocessing import NativeEncoder, output_feature_map
 
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
@@ -44,7 +44,8 @@ class Predictor:
 
     @property
     def output_scale(self) -> str:
-        return {"random_forest": "probability", "dummy": "probability"}.get(self.family, "log_odds")
+        return {"random_forest": "probability", "dummy": "probability", SCORECARD: "points"}.get(self.family,
+                                                                                                  "log_odds")
 
     # --- training side -------------------------------------------------------------------------
     @classmethod
@@ -66,6 +67,8 @@ class Predictor:
 
     def explain(self, X: pd.DataFrame) -> Explanation:
         names = self.schema.names
+        if self.family == SCORECARD:
+            return self._explain_points(X)
         if isinstance(self.model, BoostedModel):
             return self.explain_matrix(self.model.matrix(X), X.reset_index(drop=True))
         assert isinstance(self.model, SklearnModel)
@@ -109,6 +112,22 @@ class Predictor:
         base = float(contrib[0, -1]) if len(contrib) else self._boosted_base()
         return Explanation(contrib[:, :-1], base, self.schema.names, data, "log_odds")
 
+    def _explain_points(self, X: pd.DataFrame) -> Explanation:
+        """Scorecard: the points each characteristic earned (exact: they add up to the score)."""
+        from models_ml.scorecard import ScorecardModel
+
+        assert isinstance(self.model, ScorecardModel)
+        names = self.schema.names
+        index = {n: j for j, n in enumerate(names)}
+        values = np.zeros((len(X), len(names)))
+        best = np.full(len(names), np.nan)  # NaN: not a characteristic of the scorecard
+        pts = self.model.points_matrix(X)
+        for k, c in enumerate(self.model.characteristics):
+            values[:, index[c.name]] = pts[:, k]
+            best[index[c.name]] = c.best_points
+        return Explanation(values, self.model.intercept_points, names, X.reset_index(drop=True), "points",
+                           best_points=best)
+
     def _boosted_base(self) -> float:
         return 0.0
 
@@ -126,6 +145,8 @@ class Predictor:
             else:
                 self.model.booster.save_model(str(directory / fname))
             written.append(fname)
+        elif self.family == SCORECARD:
+            written += self.model.save(directory)  # type: ignore[attr-defined]
         else:
             assert isinstance(self.model, SklearnModel)
             sio.dump(self.model.pipeline, directory / SKOPS_FILE)
@@ -155,6 +176,10 @@ class Predictor:
                 booster = xgb.Booster()
                 booster.load_model(str(path))
             model: FittedModel = BoostedModel(family, encoder, booster, int(prep["n_rounds"]))
+        elif family == SCORECARD:
+            from models_ml.scorecard import ScorecardModel
+
+            model = ScorecardModel.load(directory, schema.names)
         else:
             model = SklearnModel(family, load_skops(directory / SKOPS_FILE))
         return cls(family, schema, model, extras)

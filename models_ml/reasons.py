@@ -203,8 +203,11 @@ def format_value(feature: str, value: Any) -> str:
 
 def reason_codes(explanation: Explanation, row: int = 0, top_k: int = 5,
                  labeler: FeatureLabeler | None = None) -> list[dict[str, Any]]:
-    """The ``top_k`` features with the largest |SHAP| for ``row``, each with a sentence for the client."""
+    """The ``top_k`` features with the largest |SHAP| for ``row``, each with a sentence for the client.
+    For a scorecard (``output_scale == "points"``) see ``points_reason_codes``."""
     labeler = labeler or FeatureLabeler.default()
+    if explanation.output_scale == "points":
+        return points_reason_codes(explanation, row, top_k, labeler)
     values = explanation.values[row]
     order = sorted(range(len(values)), key=lambda j: (-abs(values[j]), explanation.feature_names[j]))
     out = []
@@ -230,6 +233,42 @@ def reason_codes(explanation: Explanation, row: int = 0, top_k: int = 5,
     return out
 
 
+def _row_value(explanation: Explanation, row: int, j: int) -> Any:
+    raw = explanation.data.iloc[row, j]
+    value = None if raw is None or (isinstance(raw, float) and math.isnan(raw)) else raw
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def points_reason_codes(explanation: Explanation, row: int = 0, top_k: int = 5,
+                        labeler: FeatureLabeler | None = None) -> list[dict[str, Any]]:
+    """Scorecard reason codes: the characteristics with the largest shortfall from their best bin (the points
+    the applicant would gain there), largest first. On this scale ``shap`` is the points earned minus the
+    best bin's points (<= 0: a higher score means a lower risk)."""
+    labeler = labeler or FeatureLabeler.default()
+    if explanation.best_points is None:
+        raise ValueError("a points explanation needs best_points")
+    earned = explanation.values[row]
+    best = explanation.best_points
+    chars = [j for j in range(len(best)) if not math.isnan(float(best[j]))]
+    shortfall = {j: float(best[j] - earned[j]) for j in chars}
+    order = sorted(chars, key=lambda j: (-shortfall[j], explanation.feature_names[j]))
+    out = []
+    for j in order[:top_k]:
+        if shortfall[j] <= 0:
+            break
+        feature = explanation.feature_names[j]
+        value = _row_value(explanation, row, j)
+        label = labeler.label(feature)
+        shown = "not available" if value is None else format_value(feature, value)
+        sentence = (f"{label}: {shown}. This earned {earned[j]:g} points, {shortfall[j]:g} fewer than the best "
+                    f"band ({best[j]:g}), which raises the estimated risk of default.")
+        out.append({"feature": feature, "label": label, "value": value,
+                    "shap": -shortfall[j], "direction": "increases_risk",
+                    "sentence": sentence, "points": float(earned[j]), "best_points": float(best[j]),
+                    "shortfall": shortfall[j]})
+    return out
+
+
 def without_values(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Reason codes without the applicant's own values, for documents others read (model card, metadata).
 
@@ -239,11 +278,12 @@ def without_values(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """
     out = []
     for r in reasons:
-        effect = "raises" if r["shap"] > 0 else "lowers"
+        effect = "raises" if r["direction"] == "increases_risk" else "lowers"
         if r.get("value") is None:
             sentence = f"{r['label']} is not available, which {effect} the estimated risk of default."
         else:
             sentence = f"{r['label']} {effect} the estimated risk of default."
+        kept = {k: r[k] for k in ("points", "best_points", "shortfall") if k in r}  # scorecard reasons
         out.append({"feature": r["feature"], "label": r["label"], "shap": r["shap"],
-                    "direction": r["direction"], "sentence": sentence})
+                    "direction": r["direction"], "sentence": sentence, **kept})
     return out

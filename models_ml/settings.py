@@ -9,7 +9,9 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-FAMILIES: tuple[str, ...] = ("dummy", "logistic_regression", "random_forest", "lightgbm", "xgboost")
+FAMILIES: tuple[str, ...] = ("dummy", "logistic_regression", "random_forest", "lightgbm", "xgboost", "scorecard")
+SCORECARD_TRENDS: tuple[str, ...] = ("auto", "auto_heuristic", "auto_asc_desc", "ascending", "descending",
+                                     "convex", "concave", "peak", "valley")
 IMBALANCE_STRATEGIES: tuple[str, ...] = ("none", "class_weight", "undersample")
 
 
@@ -38,6 +40,23 @@ PROFILES: dict[str, TrainingProfile] = {
                             rf_trees=25, tuning_trials=1, shap_sample=200, reference_sample=300,
                             plot_sample=200),
 }
+
+
+@dataclass(frozen=True)
+class ScorecardConfig:
+    """How the ``scorecard`` family bins, screens and scales (see models_ml/scorecard.py)."""
+
+    base_score: float = 600.0
+    base_odds: float = 50.0      # good:bad odds at the base score
+    pdo: float = 20.0            # points to double the odds
+    max_characteristics: int = 20
+    min_iv: float = 0.02
+    max_correlation: float = 0.8
+    min_bin_share: float = 0.05
+    trend: str = "auto_asc_desc"
+    trends: tuple[tuple[str, str], ...] = ()
+    special_codes: tuple[tuple[str, tuple[float, ...]], ...] = ()
+    prescreen: int = 60          # characteristics passed to optimal binning after a quick IV ranking
 
 
 class ModelSettings(BaseSettings):
@@ -70,6 +89,29 @@ class ModelSettings(BaseSettings):
     undersample_ratio: float = Field(0.5, gt=0, le=1,
                                      description="minority/majority ratio after random undersampling")
     promote: bool = Field(True, description="switch models/current to the new version")
+    monotone: Literal["auto", "off"] = Field(
+        "off", description="auto: LightGBM / XGBoost constrained to the monotone trends found on the training "
+        "folds (features with a clear trend); the model card reports the cost in AUC and business cost")
+    protected_attributes: str = Field(
+        "CODE_GENDER", description="comma-separated application columns that never feed a decision (nor any "
+        "feature derived from them); kept in the warehouse only to measure fairness. Empty: none")
+    # --- scorecard family (optbinning; see models_ml/scorecard.py and docs/modeling.md) ---
+    scorecard_base_score: float = Field(600.0, description="points at the base odds")
+    scorecard_base_odds: float = Field(50.0, gt=0, description="good:bad odds that earn the base score")
+    scorecard_pdo: float = Field(20.0, gt=0, description="points to double the odds")
+    scorecard_max_characteristics: int = Field(20, ge=1, le=200,
+                                               description="characteristics kept after IV screening")
+    scorecard_min_iv: float = Field(0.02, ge=0, description="a characteristic below this IV is dropped")
+    scorecard_max_correlation: float = Field(
+        0.8, gt=0, le=1, description="a characteristic whose WoE correlates above this with a stronger kept "
+        "one is dropped")
+    scorecard_min_bin_share: float = Field(0.05, gt=0, lt=0.5, description="minimum share of rows per bin")
+    scorecard_trend: str = Field("auto_asc_desc", description="monotonic trend of every numeric "
+                                 f"characteristic: one of {list(SCORECARD_TRENDS)}")
+    scorecard_trends: str = Field("", description="per-feature trend overrides, e.g. "
+                                  "'ext_source_mean:descending,age_years:auto'")
+    scorecard_special_codes: str = Field("", description="per-feature special values kept in their own bin, "
+                                         "e.g. 'days_employed:365243|-1'")
 
     @field_validator("families")
     @classmethod
@@ -79,6 +121,65 @@ class ModelSettings(BaseSettings):
         if unknown or not names:
             raise ValueError(f"unknown model families {unknown}; choose among {list(FAMILIES)}")
         return ",".join(names)
+
+    @field_validator("scorecard_trend")
+    @classmethod
+    def _known_trend(cls, value: str) -> str:
+        if value not in SCORECARD_TRENDS:
+            raise ValueError(f"unknown scorecard trend {value!r}; choose among {list(SCORECARD_TRENDS)}")
+        return value
+
+    @field_validator("scorecard_trends")
+    @classmethod
+    def _known_trends(cls, value: str) -> str:
+        for item in filter(None, (v.strip() for v in value.split(","))):
+            name, _, trend = item.partition(":")
+            if not name.strip() or trend.strip() not in SCORECARD_TRENDS:
+                raise ValueError(f"scorecard_trends item {item!r} must be 'feature:trend' with a trend among "
+                                 f"{list(SCORECARD_TRENDS)}")
+        return value
+
+    @field_validator("scorecard_special_codes")
+    @classmethod
+    def _special_codes(cls, value: str) -> str:
+        for item in filter(None, (v.strip() for v in value.split(","))):
+            name, _, codes = item.partition(":")
+            try:
+                [float(c) for c in codes.split("|")]
+            except ValueError:
+                raise ValueError(f"scorecard_special_codes item {item!r} must be 'feature:number|number'") from None
+            if not name.strip():
+                raise ValueError(f"scorecard_special_codes item {item!r} has no feature name")
+        return value
+
+    @field_validator("protected_attributes")
+    @classmethod
+    def _protected_names(cls, value: str) -> str:
+        names = [v.strip() for v in value.split(",") if v.strip()]
+        bad = [n for n in names if not n.replace("_", "").isalnum()]
+        if bad:
+            raise ValueError(f"protected_attributes must be column names like CODE_GENDER; got {bad}")
+        return ",".join(names)
+
+    @property
+    def protected_columns(self) -> list[str]:
+        """Warehouse (snake_case) names of the protected attributes: ``CODE_GENDER`` -> ``code_gender``."""
+        return [v.lower() for v in self.protected_attributes.split(",") if v]
+
+    @property
+    def scorecard_config(self) -> ScorecardConfig:
+        def pairs(text: str) -> list[tuple[str, str]]:
+            items = (v.strip() for v in text.split(","))
+            return [(a.strip(), b.strip()) for a, _, b in (i.partition(":") for i in items if i)]
+
+        return ScorecardConfig(
+            base_score=self.scorecard_base_score, base_odds=self.scorecard_base_odds, pdo=self.scorecard_pdo,
+            max_characteristics=self.scorecard_max_characteristics, min_iv=self.scorecard_min_iv,
+            max_correlation=self.scorecard_max_correlation, min_bin_share=self.scorecard_min_bin_share,
+            trend=self.scorecard_trend, trends=tuple(pairs(self.scorecard_trends)),
+            special_codes=tuple((n, tuple(float(c) for c in codes.split("|")))
+                                for n, codes in pairs(self.scorecard_special_codes)),
+            prescreen=60 if self.train_profile == "full" else 20)
 
     @property
     def family_list(self) -> list[str]:

@@ -43,7 +43,13 @@ from models_ml.families import (
     imbalance_strategies,
     prior_beta,
 )
-from models_ml.metrics import decision_metrics, fairness_slices, fold_spread, probability_metrics
+from models_ml.governance import (
+    constrained_features,
+    monotone_cost,
+    scorecard_card,
+    strongest_characteristics,
+)
+from models_ml.metrics import decision_metrics, fairness_report, fold_spread, probability_metrics
 from models_ml.model_card import write_model_card
 from models_ml.predictor import Predictor
 from models_ml.reasons import FeatureLabeler, reason_codes, without_values
@@ -53,7 +59,8 @@ from models_ml.settings import ModelSettings
 log = logging.getLogger("models_ml.train")
 
 PACKAGES = {"numpy": "numpy", "pandas": "pandas", "scikit-learn": "sklearn", "imbalanced-learn": "imblearn",
-            "lightgbm": "lightgbm", "xgboost": "xgboost", "shap": "shap", "skops": "skops", "duckdb": "duckdb"}
+            "lightgbm": "lightgbm", "xgboost": "xgboost", "shap": "shap", "skops": "skops", "duckdb": "duckdb",
+            "optbinning": "optbinning", "fairlearn": "fairlearn"}
 
 
 def row_costs(settings: ModelSettings, frame: pd.DataFrame) -> RowCosts:
@@ -177,7 +184,8 @@ def run_training(settings: ModelSettings) -> Path:
 
 
 def _run_training(settings: ModelSettings, run: track.TrainingRun) -> Path:
-    data = load_training_set(settings.warehouse, min_per_class=settings.n_folds)
+    data = load_training_set(settings.warehouse, min_per_class=settings.n_folds,
+                             protected=settings.protected_columns)
     state = RunState(settings, data)
     profile = settings.profile
     X, y = data.frame, data.target
@@ -185,7 +193,8 @@ def _run_training(settings: ModelSettings, run: track.TrainingRun) -> Path:
     log.info("training_set: %d rows, %d features, default rate %.2f%% (%s)", n, len(data.schema.features),
              100 * y.mean(), settings.warehouse)
     costs = row_costs(settings, X)
-    ctx = FitContext(data.schema, profile, settings.seed, settings.effective_n_jobs, settings.undersample_ratio)
+    ctx = FitContext(data.schema, profile, settings.seed, settings.effective_n_jobs, settings.undersample_ratio,
+                     settings.scorecard_config, settings.monotone)
 
     # 1. comparison on identical folds (a stratified subsample when the data is large)
     cmp_idx = stratified_subsample(y, settings.compare_max_rows, settings.seed)
@@ -216,6 +225,7 @@ def _run_training(settings: ModelSettings, run: track.TrainingRun) -> Path:
     t0 = time.perf_counter()
     best, best_row = _tune(state, best, best_row, Xc, yc, folds_c, costs_c, ctx)
     state.timings["tuning_s"] = time.perf_counter() - t0
+    monotone_meta = monotone_cost(best, best_row, Xc, yc, folds_c, costs_c, ctx, summarize_cv, state.timings)
 
     # 3. the selected model on every row (identical folds)
     t0 = time.perf_counter()
@@ -238,7 +248,7 @@ def _run_training(settings: ModelSettings, run: track.TrainingRun) -> Path:
     metrics.update(fold_spread(y, p_cal, folds, threshold, costs))
     trivial = trivial_costs(y, costs)
     curve = cost_curve(y, p_cal, costs)
-    fairness = fairness_slices(X, y, p_cal, threshold)
+    fairness, fairness_summary = fairness_report(data.sensitive, y, p_cal, threshold)  # protected: only measured
     log.info("final %s: AUC %.4f, cost/applicant %.4f vs best trivial %.4f, threshold %.4f, calibration %s",
              best.key, metrics["roc_auc"], metrics["business_cost"], min(trivial.values()) / n, threshold,
              calib.calibrator.method)
@@ -250,6 +260,10 @@ def _run_training(settings: ModelSettings, run: track.TrainingRun) -> Path:
     model = fit_candidate(best, X, y, ctx, n_rounds=n_rounds)
     predictor = Predictor.from_fitted(model, data.schema, X)
     state.timings["final_fit_s"] = time.perf_counter() - t0
+    # --- governance (issue 13): strongest characteristics, scorecard table (served or challenger)
+    strongest = strongest_characteristics(X, y, data.schema)
+    scorecard_meta = scorecard_card(best, model, calib.calibrator.transform, settings.family_list, X, y, ctx,
+                                    state.timings)
 
     # 6. explanations on a sample
     t0 = time.perf_counter()
@@ -289,7 +303,12 @@ def _run_training(settings: ModelSettings, run: track.TrainingRun) -> Path:
                           "the highest ROC AUC; the dummy is the baseline, never selected",
         "features": data.schema.to_list(), "excluded_columns": data.excluded_columns,
         "global_importance": importance, "explanation_output_scale": expl.output_scale,
-        "local_example": local, "fairness": fairness, "risk_bands": risk_bands(threshold),
+        "local_example": local, "fairness": fairness, "fairness_summary": fairness_summary,
+        "protected_attributes": {"attributes": settings.protected_columns,
+                                 "features_left_out": dict(sorted(data.protected.items()))},
+        "risk_bands": risk_bands(threshold), "scorecard": scorecard_meta, "strongest_characteristics": strongest,
+        "monotone": {**monotone_meta, "features": constrained_features(model, data.schema.names)}
+        if monotone_meta else None,
         "data": {"rows": n, "features": len(data.schema.features), "defaults": int(y.sum()),
                  "default_rate": float(y.mean()), "comparison_rows": int(len(cmp_idx)),
                  "warehouse": str(settings.warehouse)},
@@ -406,6 +425,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--families", help="comma-separated families to compare (HC_FAMILIES)")
     p.add_argument("--compare-max-rows", type=int, help="rows used to compare families (HC_COMPARE_MAX_ROWS)")
     p.add_argument("--n-jobs", type=int, help="threads per model (HC_N_JOBS, default 2)")
+    p.add_argument("--monotone", choices=["auto", "off"],
+                   help="auto: monotone boosted trees on the clear trends of the training folds (HC_MONOTONE)")
     p.add_argument("--no-promote", dest="promote", action="store_const", const=False,
                    help="write the version without switching models/current")
     return p

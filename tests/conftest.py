@@ -16,7 +16,9 @@ SHARED_DATA = (REPO_ROOT / ".." / "shared" / "data").resolve()
 TRAINED_ENV_SCALE = os.environ.get("HC_TEST_SCALE", "0.01")
 # Fixtures that train a model: a test using one (even through another fixture) is marked `trains`,
 # so `make test-fast` (-m "not trains ...") skips the training without a list kept by hand.
-TRAINING_FIXTURES = frozenset({"trained_env", "built_env", "trained_artifacts", "api_env", "live_api"})
+TRAINING_FIXTURES = frozenset({"trained_env", "built_env", "trained_artifacts", "api_env", "live_api",
+                               # issue 13: scorecard fits and runs, optimal binning of the feature report
+                               "fitted_scorecard", "scorecard_artifacts", "scorecard_env", "feature_report_dir"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -91,7 +93,10 @@ def trained_env(tmp_path_factory: pytest.TempPathFactory) -> TrainedEnv:
     _run([py, "-m", "synthetic", "--scale", TRAINED_ENV_SCALE, "--seed", "0", "--out", str(tenv.raw_dir)],
          env, "synthetic data generation")
     _run([py, "-m", "warehouse.build"], env, "warehouse build")
-    _run([py, "-m", "models_ml.train"], env, "training")
+    # the boosted / linear / forest families only: the scorecard family has its own environment
+    # (tests/api/test_api_scorecard.py), which keeps this shared fixture quick and its model family stable
+    _run([py, "-m", "models_ml.train"], {**env, "HC_FAMILIES": "dummy,logistic_regression,random_forest,lightgbm,xgboost"},
+         "training")
     if not (tenv.artifacts / "models" / "current" / "metadata.json").exists():
         raise RuntimeError(f"training did not promote a model under {tenv.artifacts / 'models' / 'current'}")
     return tenv

@@ -42,6 +42,8 @@ def explanation(
     reasons: Annotated[int, Query(ge=1, le=20, description="plain-language reasons returned")] = 5,
 ) -> dict[str, Any]:
     probability, expl = services.explanation(model, sk_id_curr)
+    if expl.output_scale == "points":
+        return _points_explanation(sk_id_curr, model, probability, expl, top, reasons)
     values = expl.values[0]
     data = expl.data.iloc[0]
     names = list(expl.feature_names)
@@ -62,6 +64,28 @@ def explanation(
         "probability": probability,
         "contributions": contributions,
         "reasons": reason_list,
+    }
+
+
+def _points_explanation(sk_id_curr: int, model: Any, probability: float, expl: Any, top: int,
+                        reasons: int) -> dict[str, Any]:
+    """A scorecard's explanation: the points each characteristic earned, exactly additive to the score."""
+    earned, best = expl.values[0], expl.best_points
+    data = expl.data.iloc[0]
+    names = list(expl.feature_names)
+    chars = [j for j in range(len(names)) if best[j] == best[j]]  # NaN: not a characteristic
+    order = sorted(chars, key=lambda j: (float(earned[j] - best[j]), names[j]))[:top]
+    contributions = [
+        {"feature": names[j], "label": model.label(names[j]), "value": scalar(data.iloc[j]),
+         "shap": float(earned[j] - best[j]), "points": float(earned[j]), "best_points": float(best[j])}
+        for j in order
+    ]
+    reason_list = [{**r, "value": scalar(r.get("value"))} for r in model.reasons(expl, row=0, top_k=reasons)]
+    return {
+        "sk_id_curr": sk_id_curr, "model_version": model.version,
+        "base_value": float(expl.base_value + sum(float(best[j]) for j in chars)), "output_scale": "points",
+        "score_points": float(expl.base_value + sum(float(earned[j]) for j in chars)),
+        "probability": probability, "contributions": contributions, "reasons": reason_list,
     }
 
 

@@ -134,11 +134,14 @@ class Contribution(BaseModel):
     label: str
     value: Scalar
     shap: float
+    points: float | None = Field(None, description="scorecard only: points this characteristic earned")
+    best_points: float | None = Field(None, description="scorecard only: points of its best bin")
 
 
 class Reason(Contribution):
     direction: Literal["increases_risk", "decreases_risk"]
     sentence: str
+    shortfall: float | None = Field(None, description="scorecard only: points short of the best bin")
 
 
 class ExplanationOut(BaseModel):
@@ -149,7 +152,10 @@ class ExplanationOut(BaseModel):
     base_value: float = Field(description="expected model output (SHAP base value, model output scale)")
     output_scale: str = Field(
         "log_odds", description="scale of base_value and shap: log_odds (boosted trees, logistic regression) or "
-        "probability (random forest), of the uncalibrated model")
+        "probability (random forest), of the uncalibrated model; points (scorecard): base_value is the best "
+        "possible score, shap = points earned - best bin's points (<= 0), base_value + sum(shap) = score_points")
+    score_points: float | None = Field(None, description="scorecard only: the applicant's score, the sum of the "
+                                       "points of the characteristics")
     probability: float
     contributions: list[Contribution] = Field(description="features by decreasing |shap|")
     reasons: list[Reason] = Field(description="top reasons in plain language")

@@ -16,27 +16,44 @@ model = api.model()
 
 ui.decision_summary(applicant_id, score)
 
-st.subheader("The main factors, for and against")
-st.markdown(
-    f"Each bar shows how much one piece of the client's data moved the score away from the average "
-    f"client: **{palette.RAISES_RISK_MARK} bars to the right raise the risk**, "
-    f"**{palette.LOWERS_RISK_MARK} bars to the left lower it**."
-)
-if explanation.contributions:
-    chart = charts.waterfall(explanation, top_k=10)
-    st.plotly_chart(chart.figure, config=charts.PLOTLY_CONFIG, theme=None, alt=chart.alt, key="waterfall")
-    scale = charts.waterfall_scale(explanation)
-    if not scale.matches_probability:
-        st.caption(
-            f"The bars add up to the model's score before calibration ({scale.value(scale.total)}). "
-            f"Calibration then turns that score into the probability of default used for the decision "
-            f"({pct(explanation.probability)}), so that probabilities match the default rates observed "
-            "in the past. The order and direction of the factors are what matter here."
-        )
-    with st.expander("Chart in words"):
-        st.write(chart.alt)
+if explanation.output_scale == "points":  # a points scorecard: the points add up to the score
+    st.subheader(f"The scorecard: {number(explanation.score_points or 0.0)} points")
+    st.markdown(
+        "The model is a points scorecard: each piece of the client's data falls in a band that earns a fixed "
+        "number of points, and the points add up to the score (**a higher score means a lower risk**). "
+        f"The best possible score is {number(explanation.base_value)} points. The reasons below are the "
+        "characteristics where the client is furthest from the best band."
+    )
+    if explanation.contributions:
+        chart = charts.points_bars(explanation)
+        st.plotly_chart(chart.figure, config=charts.PLOTLY_CONFIG, theme=None, alt=chart.alt, key="points")
+        st.dataframe(charts.points_table(explanation), hide_index=True, use_container_width=True)
+        with st.expander("Chart in words"):
+            st.write(chart.alt)
+    else:
+        st.info("The scoring service returned no points for this client.", icon=":material/info:")
 else:
-    st.info("The scoring service returned no factor contributions for this client.", icon=":material/info:")
+    st.subheader("The main factors, for and against")
+    st.markdown(
+        f"Each bar shows how much one piece of the client's data moved the score away from the average "
+        f"client: **{palette.RAISES_RISK_MARK} bars to the right raise the risk**, "
+        f"**{palette.LOWERS_RISK_MARK} bars to the left lower it**."
+    )
+    if explanation.contributions:
+        chart = charts.waterfall(explanation, top_k=10)
+        st.plotly_chart(chart.figure, config=charts.PLOTLY_CONFIG, theme=None, alt=chart.alt, key="waterfall")
+        scale = charts.waterfall_scale(explanation)
+        if not scale.matches_probability:
+            st.caption(
+                f"The bars add up to the model's score before calibration ({scale.value(scale.total)}). "
+                f"Calibration then turns that score into the probability of default used for the decision "
+                f"({pct(explanation.probability)}), so that probabilities match the default rates observed "
+                "in the past. The order and direction of the factors are what matter here."
+            )
+        with st.expander("Chart in words"):
+            st.write(chart.alt)
+    else:
+        st.info("The scoring service returned no factor contributions for this client.", icon=":material/info:")
 
 st.subheader("In plain words")
 raising = [r for r in explanation.reasons if r.direction == "increases_risk"]

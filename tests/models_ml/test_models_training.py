@@ -72,7 +72,8 @@ def test_risk_bands_are_consistent_with_the_threshold(trained_artifacts: Path) -
 def test_model_card_is_a_methodology_note(trained_artifacts: Path) -> None:
     card = (trained_artifacts / "models" / "current" / "model_card.md").read_text()
     for heading in ("## Training method", "## Cost function and decision threshold", "## Evaluation metrics",
-                    "## Calibration", "## Interpretability", "### Local example", "## Fairness slices",
+                    "## Calibration", "## Interpretability", "### Local example",
+                    "## Protected attributes and fairness", "## Strongest characteristics",
                     "## Limits and possible improvements"):
         assert heading in card, heading
     meta = _meta(trained_artifacts)
@@ -99,7 +100,8 @@ def test_reference_sample_has_features_target_and_probability(trained_artifacts:
     assert set(model.feature_names) | {"target", "probability"} == set(ref.columns)
     assert ref["probability"].between(0, 1).all()
     assert set(ref["target"].unique()) == {0, 1}
-    assert pd.api.types.is_string_dtype(ref["code_gender"]) and str(ref["flag_own_car"].dtype) == "boolean"
+    assert pd.api.types.is_string_dtype(ref["name_family_status"]) and str(ref["flag_own_car"].dtype) == "boolean"
+    assert "code_gender" not in ref.columns  # a protected attribute stays in the warehouse
     # the promoted model scores the reference sample (what monitoring does)
     assert model.predict_proba(ref).shape == (len(ref),)
 
