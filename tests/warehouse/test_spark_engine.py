@@ -181,6 +181,10 @@ def test_spark_training_writes_the_version_the_api_loads(spark_model, fixture_wa
     booster = xgb.Booster()
     booster.load_model(str(path / "model.json"))
     assert booster.feature_names == model.feature_names  # same names and order as the single-machine schema
+    # protected attributes (default CODE_GENDER) never feed a Spark-trained model either
+    assert "code_gender" not in model.feature_names
+    assert meta["protected_attributes"]["attributes"] == ["code_gender"]
+    assert meta["protected_attributes"]["features_left_out"] == {"code_gender": "code_gender"}
     explained = model.explain(test_rows.iloc[:2])  # the API's explanation path works on this model too
     assert np.isfinite(np.asarray(explained.values)).all()
 
