@@ -32,7 +32,7 @@ import duckdb
 
 from warehouse.build import WarehouseBuildError
 from warehouse.dbt_runner import DbtBuildError, run_dbt
-from warehouse.feature_sql import FEATURE_MART
+from warehouse.feature_sql import FEATURE_MART, feature_models
 from warehouse.raw_validation import RawDataError, validate_and_load
 from warehouse.settings import WarehouseSettings
 from warehouse.spark_settings import SparkSettings, SparkUnavailableError, check_spark_available
@@ -40,6 +40,9 @@ from warehouse.spark_settings import SparkSettings, SparkUnavailableError, check
 DBT_TARGET = "spark"
 DBT_SCHEMA = "homecredit"  # the profile's schema: Spark writes <warehouse dir>/homecredit.db/<table>
 BUILD_INFO_FILE = "_build_info.json"
+# The compiled SQL of the feature models (run order), as the DuckDB build keeps it in meta_feature_sql:
+# the trainer reads which features are computed from a protected attribute from it.
+FEATURE_SQL_FILE = "_feature_sql.json"
 UNPUBLISHED_PREFIXES = ("stg_",)  # 1:1 typed copies of the CSVs: build intermediates only
 
 
@@ -157,6 +160,9 @@ def build_spark_warehouse(settings: WarehouseSettings | None = None, spark: Spar
         }
         new_dir = workdir / "publish"
         tables = _publish(build_dir, new_dir, build_info)
+        (new_dir / FEATURE_SQL_FILE).write_text(json.dumps(
+            [{"run_order": m.run_order, "model_name": m.model_name, "compiled_sql": m.compiled_sql}
+             for m in feature_models(result.manifest)], indent=1))
         n_all, n_train, n_cols = _check_mart(new_dir)
         _swap(new_dir, final, workdir / "previous")
         phases["publish_and_swap"] = time.perf_counter() - tick

@@ -48,8 +48,12 @@ class SparkTrainingData:
         return sum(self.counts.values())
 
 
-def training_rows(features: DataFrame, where: str, min_per_class: int = 2) -> SparkTrainingData:
-    """The labelled rows (``dataset = 'train'``) of ``applicant_features``, checked as ``load_training_set`` does."""
+def training_rows(features: DataFrame, where: str, min_per_class: int = 2,
+                  protected: dict[str, str] | None = None) -> SparkTrainingData:
+    """The labelled rows (``dataset = 'train'``) of ``applicant_features``, checked as ``load_training_set`` does.
+
+    ``protected`` (feature -> protected attribute it encodes) is left out of the schema, as on one machine.
+    """
     from pyspark.sql import functions as F
 
     present = {f.name: f.dataType.simpleString() for f in features.schema.fields}
@@ -58,7 +62,7 @@ def training_rows(features: DataFrame, where: str, min_per_class: int = 2) -> Sp
             raise WarehouseError(f"table {TABLE!r} in {where} has no column {needed!r}")
     specs, excluded = [], []
     for name, dtype in present.items():
-        if name in NON_FEATURES:
+        if name in NON_FEATURES or name in (protected or {}):
             continue
         kind = spark_feature_type(dtype)
         if kind is None:

@@ -27,13 +27,14 @@ import pandas as pd
 from models_ml.calibration import choose_calibration
 from models_ml.cost import bayes_threshold, cost_curve, cross_fitted_cost, optimal_threshold, trivial_costs
 from models_ml.cv import CVResult, stratified_subsample
-from models_ml.data import ID_COLUMN, TARGET_COLUMN, TrainingData
+from models_ml.data import ID_COLUMN, NON_FEATURES, TARGET_COLUMN, TrainingData
 from models_ml.errors import ModelingError
 from models_ml.explain import global_importance
 from models_ml.families import BoostedModel, Candidate, FitContext, _xgb_params, default_params, prior_beta
 from models_ml.metrics import decision_metrics, fairness_slices, fold_spread, probability_metrics
 from models_ml.model_card import write_model_card
 from models_ml.predictor import Predictor
+from models_ml.protected import protected_features
 from models_ml.reasons import FeatureLabeler, reason_codes, without_values
 from models_ml.registry import CALIBRATION_FILE, METADATA_FILE, promote, write_version
 from models_ml.settings import ModelSettings
@@ -57,6 +58,7 @@ from models_ml.train import (
     row_costs,
     summarize_cv,
 )
+from warehouse.spark_build import FEATURE_SQL_FILE
 from warehouse.spark_settings import SparkSettings, SparkUnavailableError
 
 if TYPE_CHECKING:
@@ -154,8 +156,10 @@ def run_spark_training(settings: ModelSettings, spark_settings: SparkSettings | 
     where = str(table_folder(spark_settings, "applicant_features"))  # before starting Spark
     spark = spark_session(spark_settings, "homecredit-train")
     logging.getLogger("XGBoost-PySpark").setLevel(logging.WARNING)  # it logs every parameter at INFO
-    data = training_rows(read_table(spark, spark_settings, "applicant_features"), where,
-                         min_per_class=settings.n_folds)
+    table = read_table(spark, spark_settings, "applicant_features")
+    left_out = protected_features([c for c in table.columns if c not in NON_FEATURES], settings.protected_columns,
+                                  _feature_sql(spark_settings)) if settings.protected_columns else {}
+    data = training_rows(table, where, min_per_class=settings.n_folds, protected=left_out)
     profile = settings.profile
     n = data.n_rows
     log.info("training rows on Spark: %d rows, %d features, classes %s (%s)", n, len(data.schema.features),
@@ -256,6 +260,8 @@ def run_spark_training(settings: ModelSettings, spark_settings: SparkSettings | 
         "selection_rule": "Spark engine: the xgboost family only (distributed trainer), default parameters of the "
                           "training profile; calibration and threshold chosen as on one machine",
         "features": data.schema.to_list(), "excluded_columns": data.excluded_columns,
+        "protected_attributes": {"attributes": settings.protected_columns,
+                                 "features_left_out": dict(sorted(left_out.items()))},
         "global_importance": importance, "explanation_output_scale": expl.output_scale,
         "local_example": local, "fairness": fairness, "risk_bands": risk_bands(threshold),
         "data": {"rows": n, "features": len(data.schema.features), "defaults": int(y.sum()),
@@ -342,3 +348,14 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+def _feature_sql(spark_settings: SparkSettings) -> list[str]:
+    """The Spark build's compiled feature SQL (the lineage of protected attributes); [] for an older build,
+    which still leaves the protected columns themselves out by name."""
+    path = spark_settings.spark_warehouse / FEATURE_SQL_FILE
+    if not path.is_file():
+        log.warning("%s not found in the Spark warehouse: features derived from protected attributes are found "
+                    "by name only (rebuild with `make warehouse ENGINE=spark`)", FEATURE_SQL_FILE)
+        return []
+    return [m["compiled_sql"] for m in json.loads(path.read_text())]
