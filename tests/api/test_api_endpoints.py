@@ -453,7 +453,9 @@ def test_request_log_rows_hold_the_model_features_and_no_raw_id(api_env, model, 
     frame = pd.concat(pq.read_table(f).to_pandas() for f in files)
     kept = [n for n in model.feature_names if n not in DROPPED]
     assert list(frame.columns) == [*FIXED_COLUMNS, *kept]  # personal fields are not logged (api.log_privacy)
-    assert "code_gender" in model.feature_names and "code_gender" not in frame.columns
+    # family status is a model input (gender no longer is: protected attribute) but is never logged
+    assert "name_family_status" in model.feature_names and "name_family_status" not in frame.columns
+    assert "code_gender" not in frame.columns
     assert sorted(frame["endpoint"]) == ["applicant_score", "score"]
     assert str(known_id) not in "".join(frame["applicant_hash"])
     logged = frame[frame["endpoint"] == "applicant_score"].iloc[0]
