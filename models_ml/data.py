@@ -292,15 +292,7 @@ def load_training_set(path: Path, table: str = "training_set", min_per_class: in
         bad = sorted(set(np.unique(target)) - {0.0, 1.0})[:5]
         raise TrainingDataError(f"column {TARGET_COLUMN!r} of {table!r} must be 0 or 1; found {bad}")
     counts = {int(k): int(v) for k, v in zip(*np.unique(target, return_counts=True), strict=True)}
-    if len(counts) < 2:
-        only = next(iter(counts))
-        raise TrainingDataError(
-            f"column {TARGET_COLUMN!r} of {table!r} in {path} has a single class ({only} on all "
-            f"{len(target)} rows); training needs both defaulters (1) and non-defaulters (0)")
-    if min(counts.values()) < min_per_class:
-        raise TrainingDataError(
-            f"{table!r} in {path} has too few rows of one class ({counts}); cross-validation with "
-            f"{min_per_class} folds needs at least {min_per_class} of each")
+    check_class_counts(counts, table, path, min_per_class)
     frame = schema.prepare(raw)
     frame.index = pd.RangeIndex(len(frame))
     sensitive = raw[[c for c in FAIRNESS_COLUMNS if c in raw.columns]].reset_index(drop=True)
@@ -333,3 +325,16 @@ def data_fingerprint(data: TrainingData) -> str:
     h.update(np.ascontiguousarray(data.target).astype("int8").tobytes())
     h.update(pd.util.hash_pandas_object(data.frame, index=False).to_numpy().tobytes())
     return "sha256:" + h.hexdigest()
+
+
+def check_class_counts(counts: dict[int, int], table: str, where: object, min_per_class: int) -> None:
+    """Both classes present, each with enough rows for the folds (shared by the DuckDB and Spark loaders)."""
+    if len(counts) < 2:
+        only = next(iter(counts))
+        raise TrainingDataError(
+            f"column {TARGET_COLUMN!r} of {table!r} in {where} has a single class ({only} on all "
+            f"{counts[only]} rows); training needs both defaulters (1) and non-defaulters (0)")
+    if min(counts.values()) < min_per_class:
+        raise TrainingDataError(
+            f"{table!r} in {where} has too few rows of one class ({counts}); cross-validation with "
+            f"{min_per_class} folds needs at least {min_per_class} of each")

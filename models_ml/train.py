@@ -447,13 +447,19 @@ def main(argv: list[str] | None = None) -> int:
         log.error("training failed: %s", exc)
         print(f"error: {exc}")
         return 2
+    print_version_summary(path)
+    return 0
+
+
+def print_version_summary(path: Path, engine: str | None = None) -> None:
+    """The two closing lines of a training run (both trainers): key figures and where the model card is."""
     meta = json.loads((path / METADATA_FILE).read_text())
     m = meta["metrics"]
-    print(f"model version {meta['version']}: {meta['model_family']} ({meta['imbalance']}), "
-          f"CV ROC AUC {m['roc_auc']:.4f}, cost/applicant {m['business_cost']:.4f} "
+    head = (f"{meta['version']} ({engine}): {meta['model_family']}" if engine
+            else f"{meta['version']}: {meta['model_family']} ({meta['imbalance']})")
+    print(f"model version {head}, CV ROC AUC {m['roc_auc']:.4f}, cost/applicant {m['business_cost']:.4f} "
           f"(best trivial policy {min(meta['trivial_policies'].values()):.4f}), threshold {meta['threshold']:.4f}")
     print(f"model card: {path / 'model_card.md'}")
-    return 0
 
 
 if __name__ == "__main__":

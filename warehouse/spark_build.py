@@ -166,11 +166,7 @@ def build_spark_warehouse(settings: WarehouseSettings | None = None, spark: Spar
         n_all, n_train, n_cols = _check_mart(new_dir)
         _swap(new_dir, final, workdir / "previous")
         phases["publish_and_swap"] = time.perf_counter() - tick
-    except RawDataError as exc:
-        raise WarehouseBuildError(f"{exc}\n{_unchanged(final)}") from exc
-    except DbtBuildError as exc:
-        raise WarehouseBuildError(f"{exc}\n{_unchanged(final)}") from exc
-    except WarehouseBuildError as exc:
+    except (RawDataError, DbtBuildError, WarehouseBuildError) as exc:
         raise WarehouseBuildError(f"{exc}\n{_unchanged(final)}") from exc
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

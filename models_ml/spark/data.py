@@ -11,7 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from models_ml.data import ID_COLUMN, NON_FEATURES, TARGET_COLUMN, FeatureSchema, FeatureSpec, FeatureType
+from models_ml.data import (
+    ID_COLUMN,
+    NON_FEATURES,
+    TARGET_COLUMN,
+    FeatureSchema,
+    FeatureSpec,
+    FeatureType,
+    check_class_counts,
+)
 from models_ml.errors import TrainingDataError, WarehouseError
 from models_ml.preprocessing import NativeEncoder
 
@@ -83,15 +91,7 @@ def training_rows(features: DataFrame, where: str, min_per_class: int = 2,
     if bad:
         raise TrainingDataError(f"column {TARGET_COLUMN!r} of {TABLE!r} must be 0 or 1; found {bad}")
     counts = {int(k): v for k, v in counts_raw.items()}
-    if len(counts) < 2:
-        only = next(iter(counts))
-        raise TrainingDataError(
-            f"column {TARGET_COLUMN!r} of {TABLE!r} in {where} has a single class ({only} on all "
-            f"{counts[only]} rows); training needs both defaulters (1) and non-defaulters (0)")
-    if min(counts.values()) < min_per_class:
-        raise TrainingDataError(
-            f"{TABLE!r} in {where} has too few rows of one class ({counts}); cross-validation with "
-            f"{min_per_class} folds needs at least {min_per_class} of each")
+    check_class_counts(counts, TABLE, where, min_per_class)
     rows = rows.withColumn(TARGET_COLUMN, F.col(TARGET_COLUMN).cast("int"))
     return SparkTrainingData(rows, FeatureSchema(tuple(specs)), excluded, counts)
 

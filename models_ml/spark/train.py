@@ -54,6 +54,7 @@ from models_ml.train import (
     _reference_sample,
     _verify,
     package_versions,
+    print_version_summary,
     risk_bands,
     row_costs,
     summarize_cv,
@@ -337,12 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         log.error("training failed: %s", exc)
         print(f"error: {exc}")
         return 2
-    meta = json.loads((path / METADATA_FILE).read_text())
-    m = meta["metrics"]
-    print(f"model version {meta['version']} (Spark): {meta['model_family']}, CV ROC AUC {m['roc_auc']:.4f}, "
-          f"cost/applicant {m['business_cost']:.4f} (best trivial policy {min(meta['trivial_policies'].values()):.4f}), "
-          f"threshold {meta['threshold']:.4f}")
-    print(f"model card: {path / 'model_card.md'}")
+    print_version_summary(path, engine="Spark")
     return 0
 
 
