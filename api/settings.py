@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hc_contracts.settings import PlatformSettings
 
 DEV_LOG_SALT = "hc-dev-salt"
 
@@ -15,13 +16,9 @@ class InsecureConfiguration(RuntimeError):
     """A setting that protects personal data is missing: the API refuses to start."""
 
 
-class ApiSettings(BaseSettings):
-    """Configuration of the scoring API (defaults follow DESIGN.md)."""
+class ApiSettings(PlatformSettings):
+    """Configuration of the scoring API (defaults follow docs/interfaces.md)."""
 
-    model_config = SettingsConfigDict(env_prefix="HC_", extra="ignore", protected_namespaces=())
-
-    warehouse: Path = Field(Path("data/warehouse.duckdb"), description="DuckDB file built by the warehouse")
-    artifacts: Path = Field(Path("artifacts"), description="models, reports and the request log")
     api_port: int = Field(8000, ge=1, le=65535)
     api_keys: str = Field("", description="development API keys, comma-separated")
     api_keys_file: Path | None = Field(
@@ -72,21 +69,5 @@ class ApiSettings(BaseSettings):
             "HC_API_ENV=dev")
 
     @property
-    def models_dir(self) -> Path:
-        return self.artifacts / "models"
-
-    @property
-    def current_model_link(self) -> Path:
-        return self.models_dir / "current"
-
-    @property
-    def request_log_dir(self) -> Path:
-        return self.artifacts / "request_log"
-
-    @property
     def score_book_dir(self) -> Path:
-        return self.api_book_dir or self.artifacts / "cache" / "score_books"
-
-    @property
-    def drift_summary(self) -> Path:
-        return self.artifacts / "reports" / "drift" / "latest" / "summary.json"
+        return self.api_book_dir or self.layout.score_books_dir

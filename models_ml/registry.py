@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hc_contracts.layout import CURRENT, METADATA_FILE, ArtifactLayout
 from models_ml.calibration import Calibrator
 from models_ml.data import SMALL_BATCH, FeatureSchema
 from models_ml.errors import ArtifactError
@@ -26,8 +27,6 @@ from models_ml.families import BoostedModel
 from models_ml.predictor import Predictor
 from models_ml.reasons import FeatureLabeler, reason_codes
 
-CURRENT = "current"
-METADATA_FILE = "metadata.json"
 CALIBRATION_FILE = "calibration.json"
 
 
@@ -137,7 +136,7 @@ def load_version(path: Path | str) -> ScoringModel:
 
 
 def current_path(artifacts_dir: Path | str) -> Path:
-    return Path(artifacts_dir) / "models" / CURRENT
+    return ArtifactLayout(Path(artifacts_dir)).current_model
 
 
 def load_current(artifacts_dir: Path | str) -> ScoringModel:
@@ -148,7 +147,7 @@ def load_current(artifacts_dir: Path | str) -> ScoringModel:
 
 
 def list_versions(artifacts_dir: Path | str) -> list[str]:
-    models = Path(artifacts_dir) / "models"
+    models = ArtifactLayout(Path(artifacts_dir)).models_dir
     if not models.is_dir():
         return []
     return sorted(p.name for p in models.iterdir()
@@ -161,7 +160,7 @@ def write_version(artifacts_dir: Path | str, version: str, writer: Callable[[Pat
 
     If ``writer`` raises, the temporary directory is removed and nothing else changes.
     """
-    models = Path(artifacts_dir) / "models"
+    models = ArtifactLayout(Path(artifacts_dir)).models_dir
     models.mkdir(parents=True, exist_ok=True)
     final = models / version
     if final.exists():
@@ -180,7 +179,7 @@ def write_version(artifacts_dir: Path | str, version: str, writer: Callable[[Pat
 def promote(artifacts_dir: Path | str, version: str, mirror: bool = True) -> Path:
     """Point ``models/current`` at ``version`` atomically (temporary symlink + ``os.replace``); with ``mirror``,
     move the MLflow alias ``champion`` to it too (``models_ml.track.mirror_promotion``)."""
-    models = Path(artifacts_dir) / "models"
+    models = ArtifactLayout(Path(artifacts_dir)).models_dir
     target = models / version
     if not (target / METADATA_FILE).is_file():
         raise ArtifactError(f"cannot promote {target}: not a complete model version")

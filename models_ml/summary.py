@@ -6,13 +6,15 @@ import argparse
 import json
 from pathlib import Path
 
+from hc_contracts.layout import METADATA_FILE, ArtifactLayout
 from models_ml.errors import ModelingError
 from models_ml.settings import ModelSettings
 
 
 def render_summary(artifacts: Path) -> str:
-    link = Path(artifacts) / "models" / "current"  # (no heavy imports: this runs at the end of make demo)
-    meta_path = link / "metadata.json"
+    layout = ArtifactLayout(Path(artifacts))  # (no heavy imports: this runs at the end of make demo)
+    link = layout.current_model
+    meta_path = link / METADATA_FILE
     if not meta_path.is_file():
         raise ModelingError(f"no promoted model at {link}; run `make train` first")
     meta = json.loads(meta_path.read_text())
@@ -34,10 +36,10 @@ def render_summary(artifacts: Path) -> str:
         f"{100 * (1 - m['cost_vs_best_trivial']):.1f} % saved",
         f"  model card  {version_dir / 'model_card.md'} (+ model_card.html)",
     ]
-    sub = Path(artifacts) / "submission.csv"
+    sub = layout.submission
     lines.append(f"  submission  {sub}" if sub.is_file() else "  submission  not written yet (make submission)")
-    drift = Path(artifacts) / "reports" / "drift" / "latest"
-    if (drift / "summary.json").is_file():
+    drift = layout.drift_latest
+    if layout.drift_summary.is_file():
         lines.append(f"  drift       {drift.resolve() / 'report.html'}")
     return "\n".join(lines)
 

@@ -38,8 +38,9 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 import pandas as pd
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from hc_contracts.settings import PlatformSettings
 from models_ml.errors import ArtifactError
 
 log = logging.getLogger("models_ml.track")
@@ -63,14 +64,13 @@ T = TypeVar("T")
 _failed_stores: set[str] = set()
 
 
-class TrackingSettings(BaseSettings):
+class TrackingSettings(PlatformSettings):
     """Where and how runs are tracked (``HC_*`` variables; ``MLFLOW_TRACKING_URI`` for the store)."""
 
     model_config = SettingsConfigDict(
         env_prefix="HC_", extra="ignore", protected_namespaces=(), populate_by_name=True
     )
 
-    artifacts: Path = Field(Path("artifacts"), description="root of models/ and of the default store mlruns/")
     tracking_uri: str | None = Field(
         None,
         validation_alias="MLFLOW_TRACKING_URI",
@@ -86,7 +86,7 @@ class TrackingSettings(BaseSettings):
 
     @property
     def default_store(self) -> Path:
-        return (self.artifacts / "mlruns").resolve()
+        return self.layout.mlruns_dir.resolve()
 
     @property
     def uri(self) -> str:

@@ -161,7 +161,7 @@ def run(
         if performance is not None:
             performance.save_html(str(folder / PERFORMANCE))
         (folder / SUMMARY).write_text(json.dumps(summary, indent=1, allow_nan=False), encoding="utf-8")
-    return (settings.reports_dir / "latest").resolve()
+    return settings.layout.drift_latest.resolve()
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
