@@ -7,28 +7,18 @@ from typing import Literal
 
 from pydantic import Field
 
-from hc_contracts.settings import PlatformSettings
+from hc_contracts.request_log import DEV_LOG_SALT, InsecureConfiguration, RequestLogSettings
 
-DEV_LOG_SALT = "hc-dev-salt"
-
-
-class InsecureConfiguration(RuntimeError):
-    """A setting that protects personal data is missing: the API refuses to start."""
+__all__ = ["DEV_LOG_SALT", "ApiSettings", "InsecureConfiguration"]
 
 
-class ApiSettings(PlatformSettings):
+class ApiSettings(RequestLogSettings):
     """Configuration of the scoring API (defaults follow docs/interfaces.md)."""
 
     api_port: int = Field(8000, ge=1, le=65535)
     api_keys: str = Field("", description="development API keys, comma-separated")
     api_keys_file: Path | None = Field(
         None, description="production keys: one sha256 hex digest of a key per line ('#' comments allowed)"
-    )
-    api_env: Literal["production", "dev"] = Field(
-        "production", description="`dev` allows the development salt of the request log (`make api` sets it)"
-    )
-    api_log_salt: str = Field(
-        "", description="secret salt of the applicant hash in the request log (required outside dev mode)"
     )
     api_max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="larger request bodies get 413")
     api_batch_max: int = Field(1000, ge=1, le=100_000, description="most applicants per batch request")
@@ -54,19 +44,6 @@ class ApiSettings(PlatformSettings):
     api_book_dir: Path | None = Field(
         None, description="where workers share the bulk score book (memory-mapped Arrow files); default "
         "$HC_ARTIFACTS/cache/score_books (the API writes there already); unwritable -> a private copy per worker")
-
-    def log_salt(self) -> str:
-        """The request log's salt; `InsecureConfiguration` when it is missing or the development value
-        outside dev mode (with a known salt every applicant hash is reversed by trying all ids)."""
-        salt = self.api_log_salt.strip()
-        if salt and salt != DEV_LOG_SALT:
-            return salt
-        if self.api_env == "dev":
-            return DEV_LOG_SALT
-        raise InsecureConfiguration(
-            "HC_API_LOG_SALT is not set (or is the development value): set it to a long random secret, e.g. "
-            "`python -c 'import secrets; print(secrets.token_hex(32))'`, or run in development mode with "
-            "HC_API_ENV=dev")
 
     @property
     def score_book_dir(self) -> Path:
