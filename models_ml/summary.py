@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from hc_contracts.layout import METADATA_FILE, ArtifactLayout
+from hc_contracts.metadata import MetadataError, read_metadata
 from models_ml.errors import ModelingError
 from models_ml.settings import ModelSettings
 
@@ -14,10 +14,12 @@ from models_ml.settings import ModelSettings
 def render_summary(artifacts: Path) -> str:
     layout = ArtifactLayout(Path(artifacts))  # (no heavy imports: this runs at the end of make demo)
     link = layout.current_model
-    meta_path = link / METADATA_FILE
-    if not meta_path.is_file():
+    if not (link / METADATA_FILE).is_file():
         raise ModelingError(f"no promoted model at {link}; run `make train` first")
-    meta = json.loads(meta_path.read_text())
+    try:
+        meta = read_metadata(link).to_dict()
+    except MetadataError as exc:
+        raise ModelingError(str(exc)) from exc
     m, d = meta["metrics"], meta["data"]
     trivial = meta["trivial_policies"]
     best_name = min(trivial, key=lambda k: trivial[k])

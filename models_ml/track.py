@@ -40,6 +40,8 @@ import pandas as pd
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from hc_contracts.layout import METADATA_FILE, ArtifactLayout
+from hc_contracts.metadata import MetadataError, read_metadata
 from hc_contracts.settings import PlatformSettings
 from models_ml.errors import ArtifactError
 
@@ -476,7 +478,7 @@ class TrainingRun:
     # --- logging a written version ----------------------------------------------------------------------
     def log_version(self, version_dir: Path, alias: str | None = None) -> None:
         """Log the version folder (params, metrics, child runs, report, pyfunc model) and register it."""
-        meta = json.loads((Path(version_dir) / "metadata.json").read_text())
+        meta = read_metadata(version_dir).to_dict()  # validated (hc_contracts.metadata); JSON form to flatten
         self.version = meta["version"]
         if not self.active:
             return
@@ -626,13 +628,17 @@ def relog(artifacts: Path, version: str, alias: str | None = None) -> TrainingRu
     promoted version, else ``alias`` if given."""
     from models_ml.registry import current_path
 
-    version_dir = Path(artifacts) / "models" / version
-    if not (version_dir / "metadata.json").is_file():
+    layout = ArtifactLayout(Path(artifacts))
+    version_dir = layout.version_dir(version)
+    if not (version_dir / METADATA_FILE).is_file():
         raise ArtifactError(
-            f"no model version at {version_dir} (metadata.json missing); "
-            f"versions are the folders of {Path(artifacts) / 'models'}"
+            f"no model version at {version_dir} ({METADATA_FILE} missing); "
+            f"versions are the folders of {layout.models_dir}"
         )
-    meta = json.loads((version_dir / "metadata.json").read_text())
+    try:
+        meta = read_metadata(version_dir).to_dict()
+    except MetadataError as exc:
+        raise ArtifactError(str(exc)) from exc
     config = {
         **meta,
         "families": ",".join(dict.fromkeys(r["model_family"] for r in meta.get("comparison", []))),

@@ -12,25 +12,24 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from hc_contracts import request_log
+from hc_contracts.layout import METADATA_FILE
 from hc_contracts.log_privacy import DROPPED
+from hc_contracts.metadata import MetadataError, ModelMetadata, read_metadata
 from monitoring.columns import Kind, importance_order, kinds_from_metadata
 from monitoring.errors import EmptyBatchError, InputDataError, MissingColumnsError, NoModelError
 from monitoring.settings import MonitoringSettings
 
 REFERENCE_FILE = "reference_sample.parquet"
-METADATA_FILE = "metadata.json"
 PREDICTION = "probability"
 TARGET = "target"
 ID = "sk_id_curr"
@@ -45,7 +44,7 @@ class ModelContext:
 
     version: str
     path: Path
-    metadata: dict[str, Any]
+    metadata: ModelMetadata
     kinds: dict[str, Kind]
     importance: list[str]
     threshold: float | None
@@ -88,21 +87,19 @@ def load_model_context(settings: MonitoringSettings) -> ModelContext:
             f"no model version yet: {link} does not exist. Train and promote one first "
             f"(`make train`), or point HC_ARTIFACTS at the artifacts folder (now {settings.artifacts}).")
     path = link.resolve()
-    meta_path = path / METADATA_FILE
-    if not meta_path.is_file():
+    if not (path / METADATA_FILE).is_file():
         raise NoModelError(f"the current model version {path} has no {METADATA_FILE}: incomplete version")
     try:
-        metadata = json.loads(meta_path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise NoModelError(f"cannot read {meta_path}: {exc}") from exc
-    threshold = metadata.get("threshold")
+        metadata = read_metadata(path)
+    except MetadataError as exc:
+        raise NoModelError(f"cannot read the current model's metadata: {exc}") from exc
     return ModelContext(
-        version=str(metadata.get("version") or path.name),
+        version=metadata.version,
         path=path,
         metadata=metadata,
         kinds=kinds_from_metadata(metadata),
         importance=importance_order(metadata),
-        threshold=float(threshold) if threshold is not None else None,
+        threshold=metadata.threshold,
     )
 
 

@@ -121,7 +121,7 @@ def scorecard_artifacts(small_warehouse: Path, tmp_path_factory: pytest.TempPath
 def test_scorecard_is_trained_selected_and_round_trips(scorecard_artifacts: Path, small_warehouse: Path) -> None:
     model = load_current(scorecard_artifacts)
     meta = model.metadata
-    assert meta["model_family"] == "scorecard" and meta["explanation_output_scale"] == "points"
+    assert meta.model_family == "scorecard" and meta.explanation_output_scale == "points"
     path = model.path
     assert {"scorecard.json", "scorecard.csv"} <= {p.name for p in path.iterdir()}
     assert not list(path.glob("*.pkl")) and not list(path.glob("*.skops"))
