@@ -19,7 +19,7 @@ from hc_contracts.metadata import (
 
 # metadata.json as written by `make train` (fast profile, synthetic SCALE=0.01) on main at 8da5712, before
 # the typed model existed: every artifact of that time must keep loading.
-OLD_FILE = Path(__file__).with_name("data") / "metadata_main_8da5712.json"
+OLD_FILE = Path(__file__).with_name("fixtures") / "metadata_main_8da5712.json"
 
 
 def _minimal(**extra: object) -> dict:
