@@ -25,6 +25,7 @@ from hc_contracts import request_log
 from hc_contracts.layout import METADATA_FILE
 from hc_contracts.log_privacy import DROPPED
 from hc_contracts.metadata import MetadataError, ModelMetadata, read_metadata
+from models_ml.registry import load_current
 from monitoring.columns import Kind, importance_order, kinds_from_metadata
 from monitoring.errors import EmptyBatchError, InputDataError, MissingColumnsError, NoModelError
 from monitoring.settings import MonitoringSettings
@@ -57,10 +58,6 @@ class ModelContext:
     def scorer(self, artifacts: Path) -> Scorer:
         """``predict_proba`` of ``models_ml.registry.load_current`` (loaded once)."""
         if self._scorer is None:
-            try:
-                from models_ml.registry import load_current
-            except ImportError as exc:  # pragma: no cover - models_ml ships with the project
-                raise NoModelError(f"cannot import models_ml.registry to score the current batch: {exc}") from exc
             try:
                 model = load_current(artifacts)
             except Exception as exc:
