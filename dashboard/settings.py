@@ -10,7 +10,7 @@ from hc_contracts.settings import PlatformSettings
 class DashboardSettings(PlatformSettings):
     """Where and as whom the dashboard calls the scoring API, and how patiently.
 
-    ``HC_API_URL`` and ``HC_API_KEY`` are the documented contract (DESIGN.md); the other
+    ``HC_API_URL`` and ``HC_API_KEY`` are the documented contract (docs/interfaces.md); the other
     variables tune timeouts and caching and rarely need changing.
     """
 
