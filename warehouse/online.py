@@ -50,6 +50,7 @@ _ARROW_TO_PANDAS = {
 _IGNORED_COLUMNS = {"application_test": {"TARGET"}}  # a labelled row posted as a new application
 
 
+_PREPARED = "hc_online_"  # names of the prepared statements of the feature models
 _MAX_PARAMETERS = 4000  # rows x columns up to which posted rows are inserted as parameters
 APPLICATIONS_MODEL = "int_applications"  # the staged application of every applicant (train and test)
 
@@ -145,7 +146,7 @@ class OnlineFeatureBuilder:
             parents = frozenset(model.depends_on) if model.depends_on else frozenset(TABLES) | {
                 m.model_name for m in self.models}
             self._statements.append((model.model_name, f"insert into {relation} {model.compiled_sql}", parents))
-        con.execute("pragma disable_optimizer")
+        con.execute("pragma disable_optimizer")  # before PREPARE: the stored plans are unoptimized
         final = self.models[-1]
         if final.model_name != FEATURE_MART:
             raise ValueError(f"the last feature model is {final.model_name}, expected {FEATURE_MART}")
@@ -160,6 +161,16 @@ class OnlineFeatureBuilder:
             con.execute(statement)
             if con.execute(f"select count(*) from {_q(self.catalog)}.main.{_q(name)}").fetchall()[0][0]:
                 raise ValueError(f"model {name} returns rows on empty input: online skipping would be wrong")
+        # every statement prepared once: a request then only executes stored plans (binding and planning
+        # the ~480-column statements was about half of a build); the tables' rows change between
+        # executions, their definitions never do, so the plans stay valid
+        prepared = []
+        for k, (name, statement, parents) in enumerate(self._statements):
+            con.execute(f"prepare {_PREPARED}{k} as {statement}")
+            prepared.append((name, f"execute {_PREPARED}{k}", parents))
+        self._statements = prepared
+        con.execute(f"prepare {_PREPARED}mart as {self._select}")
+        self._select = f"execute {_PREPARED}mart"
 
     def _raw(self, table: str) -> str:
         return f"{_q(self.raw_catalog)}.{_q(self.raw_schema)}.{_q(table)}"
