@@ -31,9 +31,9 @@ def readiness(services: Any) -> dict[str, Any]:
     if model is not None and gen is not None:
         if gen.frame is None:
             book = "per_request"  # a warehouse beyond the in-memory size is scored row by row
-        elif services.score_book(model, gen) is not None:  # starts the bulk scoring when needed
+        elif services.books.get(model, gen) is not None:  # starts the bulk scoring when needed
             book = "ready"
-        elif services.book_failed == (id(model), gen.number):
+        elif services.books.failed(model, gen):
             book = "failed"
             missing.append(
                 {

@@ -51,22 +51,7 @@ _IGNORED_COLUMNS = {"application_test": {"TARGET"}}  # a labelled row posted as 
 
 
 _PREPARED = "hc_online_"  # names of the prepared statements of the feature models
-_MAX_PARAMETERS = 4000  # rows x columns up to which posted rows are inserted as parameters
 APPLICATIONS_MODEL = "int_applications"  # the staged application of every applicant (train and test)
-
-
-def _python_value(value: object) -> object:
-    """A plain Python value for a DuckDB parameter: NaN / NA -> None, numpy scalars -> Python scalars."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and value != value:
-        return None
-    item = getattr(value, "item", None)
-    if item is not None and not isinstance(value, str | bytes):
-        value = item()
-        if isinstance(value, float) and value != value:
-            return None
-    return value
 
 
 class OnlineInputError(ValueError):
@@ -294,14 +279,7 @@ class OnlineFeatureBuilder:
             raise OnlineInputError(f"{table}: unknown column(s) {unknown} (see warehouse/raw_columns.json)")
         cols = [c for c in frame.columns if c in declared]
         target = f"{self._raw(table)} ({', '.join(_q(c) for c in cols)})"
-        try:
-            if len(frame) * len(cols) <= _MAX_PARAMETERS:
-                # a few rows: one parameterised VALUES insert is far cheaper to plan than a scan of a frame
-                values = [[_python_value(v) for v in row] for row in frame[cols].itertuples(index=False)]
-                row_marks = "(" + ", ".join("?" for _ in cols) + ")"
-                self._con.execute(f"insert into {target} values {', '.join(row_marks for _ in values)}",
-                                  [v for row in values for v in row])
-                return
+        try:  # a registered Arrow table: cheaper to plan than a VALUES list of parameters, even for one row
             incoming: pa.Table | pd.DataFrame
             try:
                 incoming = pa.Table.from_pandas(frame[cols], preserve_index=False)

@@ -7,9 +7,9 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, status
 
-from api.deps import ApiKeyDep, SettingsDep
+from api.deps import KEY_REQUIRED, SettingsDep
 
-router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"])
+router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"], dependencies=KEY_REQUIRED)
 
 
 @router.get(
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1/monitoring", tags=["monitoring"])
     summary="The latest drift summary (summary.json of the newest drift report)",
     responses={404: {"description": "no drift report yet"}},
 )
-def latest_drift(_: ApiKeyDep, settings: SettingsDep) -> dict[str, Any]:
+def latest_drift(settings: SettingsDep) -> dict[str, Any]:
     path = settings.drift_summary
     try:
         return json.loads(path.read_text(encoding="utf-8"))

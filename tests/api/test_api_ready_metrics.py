@@ -166,7 +166,7 @@ def test_gunicorn_configuration_reads_the_settings(monkeypatch, tmp_path):
 
 
 def test_a_failed_bulk_scoring_is_reported_not_retried_and_rows_are_still_scored(api_env, monkeypatch):
-    import api.services
+    import api.score_book
 
     calls = []
 
@@ -174,7 +174,7 @@ def test_a_failed_bulk_scoring_is_reported_not_retried_and_rows_are_still_scored
         calls.append(1)
         raise ValueError("the model cannot score the warehouse's features")
 
-    monkeypatch.setattr(api.services, "shared_book", failing)
+    monkeypatch.setattr(api.score_book, "shared_book", failing)
     with TestClient(create_app(api_settings(api_env))) as c:
         deadline = time.monotonic() + 60
         while (body := c.get("/ready").json())["score_book"] == "computing" and time.monotonic() < deadline:
