@@ -9,14 +9,18 @@ each request's row itself (slower, same answer); one without a model answers 503
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from api.features import WarehouseUnavailable
 from api.model_store import ModelUnavailable
+from api.schemas.responses import Readiness
+
+if TYPE_CHECKING:
+    from api.services import Services
 
 
-def readiness(services: Any) -> dict[str, Any]:
-    """`{ready, model_version, warehouse_generation, score_book, missing: [{component, reason}], ...}`."""
+def readiness(services: Services) -> Readiness:
+    """Whether this worker can serve every route now, and what is missing."""
     missing: list[dict[str, str]] = []
     model = gen = None
     try:
@@ -60,4 +64,4 @@ def readiness(services: Any) -> dict[str, Any]:
     refused = services.models.refused
     if refused:
         body["refused_model"] = refused
-    return body
+    return Readiness.model_validate(body)
