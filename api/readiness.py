@@ -33,9 +33,7 @@ def readiness(services: Services) -> Readiness:
         missing.append({"component": "warehouse", "reason": str(exc)})
     book = "unknown"
     if model is not None and gen is not None:
-        if gen.frame is None:
-            book = "per_request"  # a warehouse beyond the in-memory size is scored row by row
-        elif services.books.get(model, gen) is not None:  # starts the bulk scoring when needed
+        if services.books.get(model, gen) is not None:  # starts the bulk scoring when needed
             book = "ready"
         elif services.books.failed(model, gen):
             book = "failed"

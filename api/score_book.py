@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from api.book_file import shared_book
-from api.features import Generation
+from api.features import FeatureStore, Generation
 from api.request_log import feature_table
 from api.scoring_model import ScoringModel
 
@@ -41,8 +42,9 @@ class ScoreBook:
 class ScoreBooks:
     """The current score book of one process and the background thread that builds the next one."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, features: FeatureStore) -> None:
         self._directory = directory
+        self._features = features
         self._book: ScoreBook | None = None
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -57,7 +59,7 @@ class ScoreBooks:
     def get(self, model: ScoringModel, gen: Generation) -> ScoreBook | None:
         """The book of `model` and `gen`, or None while it is computed (in the background, started here)."""
         book = self.ready(model, gen)
-        if book is not None or gen.frame is None or self.failed(model, gen):
+        if book is not None or not gen.positions or self.failed(model, gen):
             return book
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
@@ -77,18 +79,22 @@ class ScoreBooks:
             thread.join(timeout)
 
     def _build(self, model: ScoringModel, gen: Generation) -> None:
-        frame = gen.frame
-        assert frame is not None
         names = list(model.feature_types)
 
         def compute() -> tuple[np.ndarray, pa.Table]:
-            chunks = [model.predict_proba(frame.iloc[i : i + BOOK_CHUNK]) for i in range(0, len(frame), BOOK_CHUNK)]
-            probabilities = np.concatenate(chunks) if chunks else np.empty(0)
-            return probabilities, feature_table(frame.reindex(columns=names), model.feature_types)
+            """Chunk by chunk, so that a warehouse too large to preload is never whole in memory as a
+            DataFrame: only its model features as Arrow columns, until they are written and mapped."""
+            probabilities, parts = [], []
+            for chunk in self._features.chunks(gen, BOOK_CHUNK):
+                probabilities.append(np.asarray(model.predict_proba(chunk), dtype=np.float64))
+                parts.append(feature_table(chunk.reindex(columns=names), model.feature_types))
+            if not parts:
+                return np.empty(0), feature_table(pd.DataFrame(columns=names), model.feature_types)
+            return np.concatenate(probabilities), pa.concat_tables(parts)
 
         try:  # one book per warehouse file and model, shared by the workers (api/book_file.py)
             (probabilities, features), shared = shared_book(
-                self._directory, gen.identity, model.version, len(frame), names, compute)
+                self._directory, gen.identity, model.version, len(gen.positions), names, compute)
         except Exception as exc:  # scoring per request still works
             log.error("bulk scoring of known applicants failed (%s: %s)", type(exc).__name__, exc)
             self._failed = (model, gen.number)

@@ -64,12 +64,6 @@ class ScoringService:
         """Scores of applicants in the warehouse: UnknownApplicants when some are not there, or, with
         `skip_unknown`, the scores of those that are (in the order given)."""
         gen = self.features.current()
-        if gen.frame is None:
-            rows = self.features.get_many(ids)
-            missing = sorted(set(ids) - set(rows["sk_id_curr"].tolist()))
-            if missing and not skip_unknown:
-                raise UnknownApplicants(missing)
-            return self.rows(model, rows, endpoint) if len(rows) else []
         positions = [gen.positions.get(i) for i in ids]
         missing = [i for i, p in zip(ids, positions, strict=True) if p is None]
         if missing and not skip_unknown:
@@ -82,8 +76,10 @@ class ScoringService:
         source: Any
         if book is not None:
             probabilities, source = book.probabilities[at], book.features
-        else:
+        elif gen.frame is not None:
             probabilities, source = model.predict_proba(gen.frame.iloc[at]), gen.frame
+        else:  # a warehouse too large to preload, before its bulk scores are ready: read the rows
+            return self.rows(model, self.features.get_many([i for i, _ in found]), endpoint)
         results = []
         for (sk_id, pos), p in zip(found, probabilities, strict=True):
             result = score_of(model, sk_id, float(p))

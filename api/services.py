@@ -64,11 +64,13 @@ class Services:
 
     @classmethod
     def from_settings(cls, settings: ApiSettings) -> Services:
+        features = FeatureStore(settings.warehouse, settings.api_feature_cache, settings.api_reload_seconds,
+                                settings.api_preload_rows)
         return cls(
             settings=settings,
             keys=KeyStore.from_config(settings.api_keys, settings.api_keys_file),
             models=ModelStore(settings.current_model_link, settings.api_reload_seconds),
-            features=FeatureStore(settings.warehouse, settings.api_feature_cache, settings.api_reload_seconds),
+            features=features,
             online=OnlineFeatures(settings.warehouse),
             request_log=RequestLog(
                 settings.request_log_dir,
@@ -76,7 +78,7 @@ class Services:
                 settings.api_log_flush_seconds,
                 settings.api_log_flush_rows,
             ),
-            books=ScoreBooks(settings.score_book_dir),
+            books=ScoreBooks(settings.score_book_dir, features),
         )
 
     # -- lifecycle ---------------------------------------------------------------------------------

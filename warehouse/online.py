@@ -64,7 +64,12 @@ def fetch_frame(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
     Use it to read ``applicant_features`` from the warehouse so offline and online frames match:
     ``fetch_frame(con.sql("select * from applicant_features"))``.
     """
-    return relation.to_arrow_table().to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+    return arrow_to_frame(relation.to_arrow_table())
+
+
+def arrow_to_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow result of DuckDB as ``fetch_frame`` gives it (e.g. one batch of a streamed read)."""
+    return table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
 
 
 class OnlineFeatureBuilder:
