@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from cachetools import LRUCache
 from starlette.concurrency import run_in_threadpool
 
@@ -99,15 +100,15 @@ class ExplanationService:
             groups.setdefault((id(ask.model), id(ask.gen)), []).append(k)  # objects alive in `asks`
         for members in groups.values():
             model, gen = asks[members[0]].model, asks[members[0]].gen
-            found, frames = [], []
-            for k in members:
-                row = self.features.get(asks[k].sk_id, gen)
-                if row is not None:
-                    found.append(k)
-                    frames.append(row)
-            if not found:
+            if gen.frame is not None:  # one take of the in-memory table (a concat of rows costs ~2 ms each)
+                found = [k for k in members if asks[k].sk_id in gen.positions]
+                rows = gen.frame.iloc[[gen.positions[asks[k].sk_id] for k in found]]
+            else:
+                frames = {k: self.features.get(asks[k].sk_id, gen) for k in members}
+                found = [k for k in members if frames[k] is not None]
+                rows = _concat([frames[k] for k in found]) if found else None
+            if not found or rows is None:
                 continue
-            rows = frames[0] if len(frames) == 1 else _concat(frames)
             try:
                 expl = model.explain(rows)
                 book = self.books.ready(model, gen)
@@ -129,10 +130,8 @@ class ExplanationService:
         return results
 
 
-def _concat(frames: list[Any]) -> Any:
-    import pandas as pd
-
-    return pd.concat(frames, ignore_index=True)
+def _concat(frames: list[Any]) -> pd.DataFrame:
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 def _row(expl: Explanation, i: int) -> Explanation:
