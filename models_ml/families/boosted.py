@@ -103,9 +103,10 @@ class BoostedFamily(ModelFamily):
         """Binned validation data of (M, y) with the bins of ``train``."""
 
     @abstractmethod
-    def bin_subset(self, train: Any, positions: np.ndarray, M: np.ndarray, y: np.ndarray, encoder: NativeEncoder,
-                   ctx: FitContext) -> Any:
-        """Binned data of the rows ``positions`` of ``train`` (whose values are M, y), with its bins."""
+    def bin_subset(self, data: FoldData, positions: np.ndarray, M: np.ndarray, y: np.ndarray,
+                   valid: Any, ctx: FitContext) -> tuple[Any, Any]:
+        """(training, validation) data of the rows ``positions`` of ``data.train`` (whose values are M, y),
+        with the fold's bins; ``valid()`` gives the (matrix, target) of the inner validation rows if needed."""
 
     @abstractmethod
     def train(self, c: Candidate, ctx: FitContext, train: Any, valid: Any, y_train: np.ndarray, monotone: list[int],
@@ -164,16 +165,20 @@ class BoostedFamily(ModelFamily):
         15 % inner split of (X, y); with ``n_rounds``: exactly that many rounds on all of (X, y)."""
         y = np.asarray(y).astype(int)
         data = self.fold_data(X, y, ctx, early_stopping=n_rounds is None)
-        rows, train = data.idx_tr, data.train
+        rows, train, valid = data.idx_tr, data.train, data.valid
         if c.imbalance == "undersample":
             kept = undersampled_positions(y[data.idx_tr], ctx)
             rows = data.idx_tr[kept]
 
-            def subset() -> Any:
-                M = data.encoder.transform(X.iloc[rows], dtype=TRAIN_DTYPE)
-                return self.bin_subset(data.train, kept, M, y[rows], data.encoder, ctx)
+            def valid_rows() -> tuple[np.ndarray, np.ndarray]:
+                assert data.idx_va is not None
+                return data.encoder.transform(X.iloc[data.idx_va], dtype=TRAIN_DTYPE), y[data.idx_va]
 
-            train = data.derive(("undersample", ctx.undersample_ratio), subset)
+            def subset() -> tuple[Any, Any]:
+                M = data.encoder.transform(X.iloc[rows], dtype=TRAIN_DTYPE)
+                return self.bin_subset(data, kept, M, y[rows], valid_rows, ctx)
+
+            train, valid = data.derive(("undersample", ctx.undersample_ratio), subset)
         monotone: list[int] = []
         if ctx.monotone == "auto":  # trends of the rows this model learns from, never of a test fold
             from models_ml.monotone import monotone_directions
@@ -183,8 +188,8 @@ class BoostedFamily(ModelFamily):
         prof = ctx.profile
         stopper = SmoothedStopper(prof.early_stopping_rounds, prof.smoothing_window, prof.min_boost_rounds)
         max_rounds = prof.max_boost_rounds if n_rounds is None else n_rounds
-        booster, boosted = self.train(c, ctx, train, data.valid, y[rows], monotone, max_rounds, stopper)
-        best = stopper.rounds_to_keep() if data.valid is not None else max_rounds
+        booster, boosted = self.train(c, ctx, train, valid, y[rows], monotone, max_rounds, stopper)
+        best = stopper.rounds_to_keep() if valid is not None else max_rounds
         fitted = BoostedModel(self.name, data.encoder, booster, int(min(best, boosted)), stopper.history)
         fitted.monotone = monotone
         return fitted

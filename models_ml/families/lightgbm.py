@@ -11,6 +11,7 @@ import numpy as np
 from models_ml.early_stopping import LightGBMCallback, SmoothedStopper
 from models_ml.families.base import Candidate, FitContext
 from models_ml.families.boosted import BoostedFamily, scale_pos_weight
+from models_ml.families.fold_cache import FoldData
 from models_ml.preprocessing import NativeEncoder
 
 
@@ -54,9 +55,10 @@ class LightGBMFamily(BoostedFamily):
         return lgb.Dataset(M, label=y, reference=train, feature_name=encoder.feature_names,
                            categorical_feature=encoder.categorical_indices, params=self.binning_params(ctx)).construct()
 
-    def bin_subset(self, train: Any, positions: np.ndarray, M: np.ndarray, y: np.ndarray, encoder: NativeEncoder,
-                   ctx: FitContext) -> Any:
-        return train.subset(positions.tolist(), params=self.binning_params(ctx)).construct()
+    def bin_subset(self, data: FoldData, positions: np.ndarray, M: np.ndarray, y: np.ndarray,
+                   valid: Any, ctx: FitContext) -> tuple[Any, Any]:
+        # a subset shares the parent's bins (and its validation set, binned with them): no raw values needed
+        return data.train.subset(positions.tolist(), params=self.binning_params(ctx)).construct(), data.valid
 
     def train(self, c: Candidate, ctx: FitContext, train: Any, valid: Any, y_train: np.ndarray, monotone: list[int],
               max_rounds: int, stopper: SmoothedStopper) -> tuple[Any, int]:

@@ -12,6 +12,7 @@ import xgboost as xgb
 from models_ml.early_stopping import SmoothedStopper, XGBoostCallback
 from models_ml.families.base import Candidate, FitContext
 from models_ml.families.boosted import THREAD_SETTINGS, BoostedFamily, scale_pos_weight
+from models_ml.families.fold_cache import FoldData
 from models_ml.preprocessing import NativeEncoder
 
 MAX_BIN = 256
@@ -68,9 +69,14 @@ class XGBoostFamily(BoostedFamily):
     def bin_valid(self, M: np.ndarray, y: np.ndarray, train: Any, encoder: NativeEncoder, ctx: FitContext) -> Any:
         return self._quantised(M, y, encoder, ctx, ref=train)
 
-    def bin_subset(self, train: Any, positions: np.ndarray, M: np.ndarray, y: np.ndarray, encoder: NativeEncoder,
-                   ctx: FitContext) -> Any:
-        return self._quantised(M, y, encoder, ctx, ref=train)
+    def bin_subset(self, data: FoldData, positions: np.ndarray, M: np.ndarray, y: np.ndarray,
+                   valid: Any, ctx: FitContext) -> tuple[Any, Any]:
+        # the fold's cuts (ref=data.train); XGBoost wants the evaluation matrix to reference the training one
+        train = self._quantised(M, y, data.encoder, ctx, ref=data.train)
+        if data.valid is None:
+            return train, None
+        M_va, y_va = valid()
+        return train, self._quantised(M_va, y_va, data.encoder, ctx, ref=train)
 
     def train(self, c: Candidate, ctx: FitContext, train: Any, valid: Any, y_train: np.ndarray, monotone: list[int],
               max_rounds: int, stopper: SmoothedStopper) -> tuple[Any, int]:
