@@ -60,6 +60,7 @@ def test_the_registry_holds_every_family_the_settings_accept() -> None:
         "none", "class_weight", "undersample"]
 
 
+@pytest.mark.trains
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_every_family_fits_predicts_explains_saves_and_loads(data, family: str, tmp_path: Path) -> None:
     schema, X, y = data
@@ -116,6 +117,7 @@ def test_a_model_directory_naming_an_unknown_family_is_a_clear_error(tmp_path: P
         Predictor.load(tmp_path / "v")
 
 
+@pytest.mark.trains
 @pytest.mark.parametrize("family", ["lightgbm", "xgboost"])
 def test_the_binned_data_cache_gives_the_predictions_of_fits_without_it(family: str) -> None:
     df = make_features(1500, seed=4)
