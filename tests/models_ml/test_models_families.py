@@ -142,3 +142,26 @@ def test_the_binned_data_cache_gives_the_predictions_of_fits_without_it(family: 
     # the final fit (exact rounds on every row) is fitted and predicts like an uncached one too
     final = fit_candidate(trials[1], X, y, cached, n_rounds=20)
     assert np.array_equal(final.predict_raw(X), fit_candidate(trials[1], X, y, uncached, n_rounds=20).predict_raw(X))
+
+
+@pytest.mark.trains
+def test_a_new_family_is_one_class_and_one_registration(data, tmp_path: Path, monkeypatch) -> None:
+    """Nothing else changes: cross-validation, the predictor's save / load / explain work for it."""
+    from models_ml.families import base
+    from models_ml.families.logistic import LogisticFamily
+
+    class RidgeLogistic(LogisticFamily):
+        name = "ridge_logistic"
+        default_params = {"C": 1.0}  # noqa: RUF012
+
+    monkeypatch.setitem(base._REGISTRY, "ridge_logistic", RidgeLogistic())
+    schema, X, y = data
+    ctx = FitContext(schema, PROFILE, seed=0, n_jobs=1, undersample_ratio=0.5)
+    cand = Candidate("ridge_logistic", "none", default_params("ridge_logistic", len(y), PROFILE))
+    res = cross_validate(cand, X, y, make_folds(y, 3, 0), ctx)
+    assert not np.isnan(res.oof).any() and res.n_rounds == [None, None, None]
+    model = fit_candidate(cand, X, y, ctx)
+    assert model.pipeline.named_steps["clf"].C == 1.0  # type: ignore[attr-defined]
+    Predictor.from_fitted(model, schema, X).save(tmp_path)
+    loaded = Predictor.load(tmp_path)
+    assert loaded.family == "ridge_logistic" and np.array_equal(loaded.predict_raw(X), model.predict_raw(X))
