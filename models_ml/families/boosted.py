@@ -141,7 +141,7 @@ class BoostedFamily(ModelFamily):
     def fold_data(self, X: pd.DataFrame, y: np.ndarray, ctx: FitContext, early_stopping: bool) -> FoldData:
         """Encoder, inner split and binned data of this fold: from ``ctx.data_cache`` or built (then cached)."""
         key = (self.name, fingerprint(X, y), ctx.seed, early_stopping,
-               tuple(sorted(self.binning_params(ctx).items())))
+               tuple((f.name, f.type) for f in ctx.schema.features), tuple(sorted(self.binning_params(ctx).items())))
 
         def build() -> FoldData:
             encoder = NativeEncoder(ctx.schema).fit(X)
@@ -155,7 +155,7 @@ class BoostedFamily(ModelFamily):
             else:
                 idx_tr, idx_va = np.arange(len(y)), None
                 train, valid = self.bin_train(M, y, encoder, ctx), None
-            return FoldData(encoder, idx_tr, idx_va, train, valid, nbytes=int(M.shape[0] * max(M.shape[1], 1)))
+            return FoldData(encoder, idx_tr, idx_va, train, valid, nbytes=int(1.5 * M.shape[0] * max(M.shape[1], 1)))
 
         return build() if ctx.data_cache is None else ctx.data_cache.get_or_build(key, build)
 

@@ -22,7 +22,11 @@ import pandas as pd
 
 from models_ml.preprocessing import NativeEncoder
 
-MAX_BYTES = 2 * 1024**3  # binned data kept at most (one byte per value and bin index, an estimate)
+# binned data kept at most (estimate: 1.5 bytes per training value, for the bins, the inner validation split and an
+# undersampled subset): the folds of the comparison subsample (~35 MB each at 48,000 x 483) stay while the
+# candidates and trials reuse them; the larger folds of the final cross-validation, which only one candidate
+# uses, cannot pile up
+MAX_BYTES = 512 * 1024**2
 SAMPLE_ROWS = 64         # rows whose values enter the fingerprint (with the whole index and target)
 
 
