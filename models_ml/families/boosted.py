@@ -91,19 +91,20 @@ class BoostedFamily(ModelFamily):
 
     # --- library specifics ------------------------------------------------------------------------
     @abstractmethod
-    def binning_params(self, ctx: FitContext) -> dict[str, Any]:
+    def binning_params(self, c: Candidate, ctx: FitContext) -> dict[str, Any]:
         """What the binned data depends on besides the rows (part of the cache key)."""
 
     @abstractmethod
-    def bin_train(self, M: np.ndarray, y: np.ndarray, encoder: NativeEncoder, ctx: FitContext) -> Any:
+    def bin_train(self, c: Candidate, M: np.ndarray, y: np.ndarray, encoder: NativeEncoder, ctx: FitContext) -> Any:
         """Binned training data of (M, y)."""
 
     @abstractmethod
-    def bin_valid(self, M: np.ndarray, y: np.ndarray, train: Any, encoder: NativeEncoder, ctx: FitContext) -> Any:
+    def bin_valid(self, c: Candidate, M: np.ndarray, y: np.ndarray, train: Any, encoder: NativeEncoder,
+                  ctx: FitContext) -> Any:
         """Binned validation data of (M, y) with the bins of ``train``."""
 
     @abstractmethod
-    def bin_subset(self, data: FoldData, positions: np.ndarray, M: np.ndarray, y: np.ndarray,
+    def bin_subset(self, c: Candidate, data: FoldData, positions: np.ndarray, M: np.ndarray, y: np.ndarray,
                    valid: Any, ctx: FitContext) -> tuple[Any, Any]:
         """(training, validation) data of the rows ``positions`` of ``data.train`` (whose values are M, y),
         with the fold's bins; ``valid()`` gives the (matrix, target) of the inner validation rows if needed."""
@@ -138,10 +139,10 @@ class BoostedFamily(ModelFamily):
             p[self.rate_param] = profile.learning_rate
         return p
 
-    def fold_data(self, X: pd.DataFrame, y: np.ndarray, ctx: FitContext, early_stopping: bool) -> FoldData:
+    def fold_data(self, c: Candidate, X: pd.DataFrame, y: np.ndarray, ctx: FitContext, early_stopping: bool) -> FoldData:
         """Encoder, inner split and binned data of this fold: from ``ctx.data_cache`` or built (then cached)."""
         key = (self.name, fingerprint(X, y), ctx.seed, early_stopping,
-               tuple((f.name, f.type) for f in ctx.schema.features), tuple(sorted(self.binning_params(ctx).items())))
+               tuple((f.name, f.type) for f in ctx.schema.features), tuple(sorted(self.binning_params(c, ctx).items())))
 
         def build() -> FoldData:
             encoder = NativeEncoder(ctx.schema).fit(X)
@@ -150,11 +151,11 @@ class BoostedFamily(ModelFamily):
                 idx_tr, idx_va = train_test_split(np.arange(len(y)), test_size=INNER_VALIDATION, stratify=y,
                                                   random_state=ctx.seed)
                 idx_tr, idx_va = np.sort(idx_tr), np.sort(idx_va)
-                train = self.bin_train(M[idx_tr], y[idx_tr], encoder, ctx)
-                valid = self.bin_valid(M[idx_va], y[idx_va], train, encoder, ctx)
+                train = self.bin_train(c, M[idx_tr], y[idx_tr], encoder, ctx)
+                valid = self.bin_valid(c, M[idx_va], y[idx_va], train, encoder, ctx)
             else:
                 idx_tr, idx_va = np.arange(len(y)), None
-                train, valid = self.bin_train(M, y, encoder, ctx), None
+                train, valid = self.bin_train(c, M, y, encoder, ctx), None
             return FoldData(encoder, idx_tr, idx_va, train, valid, nbytes=int(1.5 * M.shape[0] * max(M.shape[1], 1)))
 
         return build() if ctx.data_cache is None else ctx.data_cache.get_or_build(key, build)
@@ -164,7 +165,7 @@ class BoostedFamily(ModelFamily):
         """Without ``n_rounds``: early stopping (smoothed validation AUC, see ``early_stopping``) on a stratified
         15 % inner split of (X, y); with ``n_rounds``: exactly that many rounds on all of (X, y)."""
         y = np.asarray(y).astype(int)
-        data = self.fold_data(X, y, ctx, early_stopping=n_rounds is None)
+        data = self.fold_data(c, X, y, ctx, early_stopping=n_rounds is None)
         rows, train, valid = data.idx_tr, data.train, data.valid
         if c.imbalance == "undersample":
             kept = undersampled_positions(y[data.idx_tr], ctx)
@@ -176,7 +177,7 @@ class BoostedFamily(ModelFamily):
 
             def subset() -> tuple[Any, Any]:
                 M = data.encoder.transform(X.iloc[rows], dtype=TRAIN_DTYPE)
-                return self.bin_subset(data, kept, M, y[rows], valid_rows, ctx)
+                return self.bin_subset(c, data, kept, M, y[rows], valid_rows, ctx)
 
             train, valid = data.derive(("undersample", ctx.undersample_ratio), subset)
         monotone: list[int] = []

@@ -29,36 +29,38 @@ class LightGBMFamily(BoostedFamily):
                                                     "lambda_l2": [1.0, 10.0, 30.0]}
     summary = "gradient-boosted trees (LightGBM), native categories and missing values, early stopping"
 
-    def binning_params(self, ctx: FitContext) -> dict[str, Any]:
-        # feature_pre_filter off: the binned data does not depend on min_child_samples, so tuning trials share it
-        return {"max_bin": 255, "feature_pre_filter": False, "seed": ctx.seed, "num_threads": ctx.n_jobs,
-                "verbosity": -1}
+    def binning_params(self, c: Candidate, ctx: FitContext) -> dict[str, Any]:
+        # LightGBM drops, when binning, the features no split of min_child_samples rows can use (feature_pre_filter,
+        # a large saving on wide data): the binned data depends on it, so it is part of the cache key
+        return {"max_bin": 255, "min_child_samples": {**self.default_params, **c.params}["min_child_samples"],
+                "seed": ctx.seed, "num_threads": ctx.n_jobs, "verbosity": -1}
 
     def train_params(self, c: Candidate, ctx: FitContext, y: np.ndarray) -> dict[str, Any]:
         p = {**self.default_params, **c.params}
         return {
-            **self.binning_params(ctx),
+            **self.binning_params(c, ctx),
             "objective": "binary", "metric": "auc", "learning_rate": p["learning_rate"],
-            "num_leaves": p["num_leaves"], "min_child_samples": p["min_child_samples"],
+            "num_leaves": p["num_leaves"],
             "feature_fraction": p["feature_fraction"], "lambda_l2": p["lambda_l2"],
             "bagging_fraction": 0.8, "bagging_freq": 1, "cat_smooth": 10.0, "cat_l2": 10.0,
             "min_data_per_group": 50, "max_cat_to_onehot": 4, "deterministic": True, "force_col_wise": True,
             **scale_pos_weight(c, y),
         }
 
-    def bin_train(self, M: np.ndarray, y: np.ndarray, encoder: NativeEncoder, ctx: FitContext) -> Any:
+    def bin_train(self, c: Candidate, M: np.ndarray, y: np.ndarray, encoder: NativeEncoder, ctx: FitContext) -> Any:
         return lgb.Dataset(M, label=y, feature_name=encoder.feature_names,
-                           categorical_feature=encoder.categorical_indices, params=self.binning_params(ctx),
+                           categorical_feature=encoder.categorical_indices, params=self.binning_params(c, ctx),
                            free_raw_data=True).construct()
 
-    def bin_valid(self, M: np.ndarray, y: np.ndarray, train: Any, encoder: NativeEncoder, ctx: FitContext) -> Any:
+    def bin_valid(self, c: Candidate, M: np.ndarray, y: np.ndarray, train: Any, encoder: NativeEncoder,
+                  ctx: FitContext) -> Any:
         return lgb.Dataset(M, label=y, reference=train, feature_name=encoder.feature_names,
-                           categorical_feature=encoder.categorical_indices, params=self.binning_params(ctx)).construct()
+                           categorical_feature=encoder.categorical_indices, params=self.binning_params(c, ctx)).construct()
 
-    def bin_subset(self, data: FoldData, positions: np.ndarray, M: np.ndarray, y: np.ndarray,
+    def bin_subset(self, c: Candidate, data: FoldData, positions: np.ndarray, M: np.ndarray, y: np.ndarray,
                    valid: Any, ctx: FitContext) -> tuple[Any, Any]:
         # a subset shares the parent's bins (and its validation set, binned with them): no raw values needed
-        return data.train.subset(positions.tolist(), params=self.binning_params(ctx)).construct(), data.valid
+        return data.train.subset(positions.tolist(), params=self.binning_params(c, ctx)).construct(), data.valid
 
     def train(self, c: Candidate, ctx: FitContext, train: Any, valid: Any, y_train: np.ndarray, monotone: list[int],
               max_rounds: int, stopper: SmoothedStopper) -> tuple[Any, int]:

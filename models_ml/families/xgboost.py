@@ -44,7 +44,7 @@ class XGBoostFamily(BoostedFamily):
                                                     "reg_lambda": [1.0, 10.0, 30.0]}
     summary = "gradient-boosted trees (XGBoost, histogram), native categories and missing values, early stopping"
 
-    def binning_params(self, ctx: FitContext) -> dict[str, Any]:
+    def binning_params(self, c: Candidate, ctx: FitContext) -> dict[str, Any]:
         return {"max_bin": MAX_BIN}
 
     def train_params(self, c: Candidate, ctx: FitContext, y: np.ndarray) -> dict[str, Any]:
@@ -63,13 +63,14 @@ class XGBoostFamily(BoostedFamily):
                                    feature_types=feature_types(encoder, M.shape[1]), enable_categorical=True,
                                    missing=np.nan, max_bin=MAX_BIN, ref=ref, nthread=ctx.n_jobs)
 
-    def bin_train(self, M: np.ndarray, y: np.ndarray, encoder: NativeEncoder, ctx: FitContext) -> Any:
+    def bin_train(self, c: Candidate, M: np.ndarray, y: np.ndarray, encoder: NativeEncoder, ctx: FitContext) -> Any:
         return self._quantised(M, y, encoder, ctx)
 
-    def bin_valid(self, M: np.ndarray, y: np.ndarray, train: Any, encoder: NativeEncoder, ctx: FitContext) -> Any:
+    def bin_valid(self, c: Candidate, M: np.ndarray, y: np.ndarray, train: Any, encoder: NativeEncoder,
+                  ctx: FitContext) -> Any:
         return self._quantised(M, y, encoder, ctx, ref=train)
 
-    def bin_subset(self, data: FoldData, positions: np.ndarray, M: np.ndarray, y: np.ndarray,
+    def bin_subset(self, c: Candidate, data: FoldData, positions: np.ndarray, M: np.ndarray, y: np.ndarray,
                    valid: Any, ctx: FitContext) -> tuple[Any, Any]:
         # the fold's cuts (ref=data.train); XGBoost wants the evaluation matrix to reference the training one
         train = self._quantised(M, y, data.encoder, ctx, ref=data.train)
