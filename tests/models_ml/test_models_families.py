@@ -120,7 +120,7 @@ def test_a_model_directory_naming_an_unknown_family_is_a_clear_error(tmp_path: P
 @pytest.mark.trains
 @pytest.mark.parametrize("family", ["lightgbm", "xgboost"])
 def test_the_binned_data_cache_gives_the_predictions_of_fits_without_it(family: str) -> None:
-    df = make_features(1500, seed=4)
+    df = make_features(1000, seed=4)
     schema = schema_of(df)
     X, y = schema.prepare(df), df["target"].to_numpy()
     folds = make_folds(y, 3, 0)
