@@ -8,6 +8,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from hc_contracts.metadata import ModelMetadata
+
 
 @runtime_checkable
 class Explanation(Protocol):
@@ -28,7 +30,7 @@ class ScoringModel(Protocol):
     path: Path
     version: str
     threshold: float
-    metadata: dict[str, Any]
+    metadata: ModelMetadata
     feature_types: dict[str, str]
 
     def predict_proba(self, df: pd.DataFrame) -> np.ndarray: ...

@@ -124,7 +124,7 @@ class Services:
         with self._comparison_lock:
             if self._comparison is not None and self._comparison_key == key:
                 return self._comparison
-            keys = [g["feature"] for g in (model.metadata.get("global_importance", []) if model else [])]
+            keys = model.metadata.importance_order if model else []
             index = ComparisonIndex(self.features, keys, self.settings.api_neighbours)
             self._comparison, self._comparison_key = index, key
             return index
@@ -135,7 +135,7 @@ class Services:
         types = self.features.types
         if names is None:
             model = self.models.loaded
-            ranked = [g["feature"] for g in (model.metadata.get("global_importance", []) if model else [])]
+            ranked = model.metadata.importance_order if model else []
             names = [n for n in ranked if n in types][:DEFAULT_COMPARED]
         unknown = [n for n in names if n not in types or n in ("sk_id_curr", "dataset", "target")]
         if unknown:

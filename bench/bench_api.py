@@ -2,7 +2,7 @@
 
     python bench/bench_api.py [--workers 1] [--requests 10000] [--warehouse W --artifacts A --raw-dir R]
 
-Paths default to HC_WAREHOUSE / HC_ARTIFACTS / HC_RAW_DIR (the DESIGN.md defaults after `make demo`).
+Paths default to HC_WAREHOUSE / HC_ARTIFACTS / HC_RAW_DIR (the defaults of docs/interfaces.md after `make demo`).
 Prints the start-up time (process start -> `/ready` answers 200: model, warehouse and bulk scores
 ready) and the server's resident memory, then requests per second and p50 / p95 / p99 latency for:
 score by id and explanation (concurrency 1 and 16), new-application scoring with a typical credit
