@@ -26,8 +26,6 @@ import pyarrow as pa
 
 from warehouse.online import arrow_to_frame, fetch_frame
 
-from warehouse.online import fetch_frame
-
 log = logging.getLogger("api.features")
 
 TABLE = "applicant_features"
