@@ -58,7 +58,7 @@ def test_forest_trees_draw_a_share_of_the_rows_actually_fitted(data, imbalance: 
     from models_ml import families
 
     schema, X, y = data
-    monkeypatch.setattr(families, "RF_ROWS_PER_TREE", 100)
+    monkeypatch.setattr(families.forest, "RF_ROWS_PER_TREE", 100)
     ctx = FitContext(schema, PROFILES["fast"], seed=0, n_jobs=1, undersample_ratio=0.5)
     model = fit_candidate(Candidate("random_forest", imbalance, {}), X, y, ctx)
     n_pos = int(y.sum())
