@@ -97,10 +97,10 @@ def test_model_info(client, model):
     assert body["version"] == model.version
     assert body["threshold"] == pytest.approx(model.threshold)
     assert [f["name"] for f in body["features"]] == model.feature_names
-    assert body["metrics"]["roc_auc"] == pytest.approx(model.metadata["metrics"]["roc_auc"])
-    assert body["global_importance"][0]["feature"] == model.metadata["global_importance"][0]["feature"]
-    assert {b["name"] for b in body["risk_bands"]} == {b["name"] for b in model.risk_bands}
-    assert body["cost_fn"] == model.metadata["cost_fn"] and body["cost_fp"] == model.metadata["cost_fp"]
+    assert body["metrics"]["roc_auc"] == pytest.approx(model.metadata.metrics.roc_auc)
+    assert body["global_importance"][0]["feature"] == model.metadata.global_importance[0].feature
+    assert {b["name"] for b in body["risk_bands"]} == {b.name for b in model.risk_bands}
+    assert body["cost_fn"] == model.metadata.cost_fn and body["cost_fp"] == model.metadata.cost_fp
     assert isinstance(body["model_card_summary"], str) and body["model_card_summary"].startswith("#")
 
 
@@ -388,7 +388,7 @@ def test_comparison_against_all_similar_and_outcome_groups(client, warehouse_row
 
 def test_comparison_defaults_and_errors(client, model, known_id):
     default = client.get(f"/v1/applicants/{known_id}/comparison", headers=H).json()
-    ranked = [g["feature"] for g in model.metadata["global_importance"]]
+    ranked = model.metadata.importance_order
     assert [f["feature"] for f in default["features"]] == ranked[:5]
     unknown = client.get(f"/v1/applicants/{known_id}/comparison", headers=H, params={"features": "nope,target"})
     assert unknown.status_code == 422 and "unknown feature(s): nope, target" in unknown.text
@@ -514,3 +514,28 @@ def test_new_model_version_is_served_without_restart_or_failed_requests(api_env,
     tmp = models / ".current-swap"
     tmp.symlink_to(current.name)
     os.replace(tmp, models / "current")
+
+
+# -- the dashboard's client-side schemas -----------------------------------------------------------
+def test_dashboard_schemas_accept_real_responses(client, known_id):
+    """What the dashboard parses (dashboard/schemas.py) accepts what the routes really return."""
+    from dashboard import schemas as dash
+
+    calls = [
+        (dash.Health, client.get("/health")),
+        (dash.ModelInfo, client.get("/v1/model", headers=H)),
+        (dash.Score, client.get(f"/v1/applicants/{known_id}/score", headers=H)),
+        (dash.Score, client.post("/v1/score", headers=H, json=NEW_APPLICATION_EXAMPLE)),
+        (dash.Explanation, client.get(f"/v1/applicants/{known_id}/explanation", headers=H)),
+        (dash.Applicant, client.get(f"/v1/applicants/{known_id}", headers=H)),
+        (dash.Comparison, client.get(f"/v1/applicants/{known_id}/comparison", headers=H)),
+        (dash.WhatIf, client.post(f"/v1/applicants/{known_id}/what-if", headers=H, json={"AMT_CREDIT": 250000.0})),
+    ]
+    for schema, response in calls:
+        assert response.status_code == 200, (schema.__name__, response.text)
+        parsed = schema.model_validate(response.json())
+        assert parsed.model_dump(exclude_unset=True).keys() <= response.json().keys()
+    info = dash.ModelInfo.model_validate(calls[1][1].json())
+    assert info.features and info.risk_bands and info.global_importance
+    expl = dash.Explanation.model_validate(calls[4][1].json())
+    assert expl.contributions and expl.reasons[0].sentence
