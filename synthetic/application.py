@@ -17,6 +17,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from synthetic.frame import Frame, cat
+from synthetic.gibbs import redraw
 from synthetic.joint import OTHER
 from synthetic.stats import CategoricalMarginal, NumericMarginal, Stats
 
@@ -41,6 +42,39 @@ REQUESTS = ("HOUR", "DAY", "WEEK", "MON", "QRT", "YEAR")
 #: The copula (fitted on the train applicants) serves train and test applicants alike.
 COPULA_TABLE = "application_train"
 MISSING = ":missing"
+
+
+def _all(f: Frame) -> np.ndarray:
+    return np.ones(_length(f["DAYS_BIRTH"]), dtype=bool)
+
+
+def _employed(f: Frame) -> np.ndarray:
+    return np.asarray(f["DAYS_EMPLOYED"], dtype=float) < SENTINEL
+
+
+def _length(col) -> int:
+    return int(col[0].size) if isinstance(col, tuple) else int(np.asarray(col).size)
+
+
+#: Columns drawn again from a tree conditional given all the others (train applicants), in this order,
+#: each on the rows where it is present (and the rows of the given function): block missingness and
+#: the structural rules (employment, loan amounts, family size, documents) stay as first drawn.
+REDRAWN: list[tuple[str, object]] = [
+    *((c, _all) for c in (
+        "OCCUPATION_TYPE", "NAME_EDUCATION_TYPE", "AMT_INCOME_TOTAL", "CODE_GENDER",
+        "FLAG_OWN_REALTY", "NAME_TYPE_SUITE", "NAME_HOUSING_TYPE", "REGION_POPULATION_RELATIVE",
+        "DAYS_REGISTRATION", "DAYS_ID_PUBLISH", "DAYS_LAST_PHONE_CHANGE", "OWN_CAR_AGE",
+        "EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3", "FLAG_WORK_PHONE", "FLAG_PHONE", "FLAG_EMAIL",
+        "HOUR_APPR_PROCESS_START", "WEEKDAY_APPR_PROCESS_START",
+        "REG_REGION_NOT_LIVE_REGION", "REG_REGION_NOT_WORK_REGION", "LIVE_REGION_NOT_WORK_REGION",
+        "REG_CITY_NOT_LIVE_CITY", "REG_CITY_NOT_WORK_CITY", "LIVE_CITY_NOT_WORK_CITY",
+        *(f"{b}_AVG" for b in BUILDING_BASES), "TOTALAREA_MODE", "FONDKAPREMONT_MODE", "HOUSETYPE_MODE",
+        "WALLSMATERIAL_MODE", "EMERGENCYSTATE_MODE",
+        *(f"AMT_REQ_CREDIT_BUREAU_{r}" for r in REQUESTS),
+    )),
+    ("ORGANIZATION_TYPE", _employed),  # XNA <=> not employed stays
+    ("DAYS_EMPLOYED", _employed),
+]  # fmt: skip
 
 
 @dataclass
@@ -247,6 +281,8 @@ def generate_applicants(
         v = stats.num(T, col).ppf(d.u(col))
         v[req_missing] = np.nan
         f[col] = v
+    _redraw(f, d)
+    _medi_mode(f, d)
     return f, _latents(d)
 
 
@@ -267,11 +303,9 @@ def _building(f: Frame, d: _Draw) -> None:
     codes, levels = d.cat("HOUSING_PATTERN")
     present = d.stats.patterns[d.C]["HOUSING_PATTERN"].bits(d.rng, codes, levels)
     for j, b in enumerate(BUILDING_BASES):
-        for suffix in ("AVG", "MODE", "MEDI"):
-            c = f"{b}_{suffix}"
-            v = d.stats.num(d.T, c).ppf(d.u(c))
-            v[~present[:, j]] = np.nan
-            f[c] = v
+        avg = d.stats.num(d.T, f"{b}_AVG").ppf(d.u(f"{b}_AVG"))
+        avg[~present[:, j]] = np.nan
+        f[f"{b}_AVG"] = avg
     for j, c in enumerate(BUILDING_OTHER, start=len(BUILDING_BASES)):
         m = d.stats.m(d.T, c)
         absent = ~present[:, j]
@@ -284,6 +318,71 @@ def _building(f: Frame, d: _Draw) -> None:
             v = m.ppf(d.u(c))
             v[absent] = np.nan
             f[c] = v
+
+
+def _medi_mode(f: Frame, d: _Draw) -> None:
+    """A building measure's median and mode: its average times a fitted ratio per band of the average
+    (0 stays 0, missing stays missing)."""
+    for b in BUILDING_BASES:
+        avg = np.asarray(f[f"{b}_AVG"], dtype=float)
+        for suffix in ("MEDI", "MODE"):
+            c = f"{b}_{suffix}"
+            ratio = d.stats.cond(d.C, f"{c}_RATIO").sample(d.rng, {f"{b}_AVG": avg})
+            f[c] = d.stats.num(d.T, c).round(np.clip(avg * np.nan_to_num(ratio, nan=1.0), 0.0, 1.0))
+
+
+def _redraw(f: Frame, d: _Draw) -> None:
+    """One Gibbs sweep: each column of :data:`REDRAWN` drawn again from its fitted tree conditional
+    given all the other columns (``synthetic.gibbs``), on its rows only."""
+    fitted = d.stats.gibbs.get(d.C)
+    if not fitted or d.T != d.C:
+        return
+    enc = fitted["encoder"]
+    x = enc.transform(f, d.n)
+    names = enc.names
+    for child, rows_fn in REDRAWN:
+        tree = fitted["trees"].get(child)
+        if tree is None:
+            continue
+        rows = np.flatnonzero(np.asarray(rows_fn(f), dtype=bool) & _present(f[child]))
+        m = d.stats.m(d.T, child)
+        new = redraw(d.rng, tree, x, rows, m)
+        if new is None:
+            continue
+        if isinstance(f[child], tuple):
+            codes, levels = f[child]
+            codes = codes.copy()
+            codes[rows] = new
+            f[child] = (codes, levels)
+            sub = {child: (codes, levels)}
+        else:
+            v = np.asarray(f[child], dtype=float).copy()
+            v[rows] = _bounded(child, new, f, rows)
+            f[child] = v
+            sub = {child: v}
+        # keep the encoded matrix in step with the frame
+        part = type(enc)(
+            {k: e for k, e in enc.numeric.items() if k == child},
+            {k: lv for k, lv in enc.categorical.items() if k == child},
+        )
+        cols = [i for i, nm in enumerate(names) if nm == child or nm.startswith(child + "=")
+                or nm == child + ":missing"]  # fmt: skip
+        if cols:
+            x[:, cols] = part.transform(sub, d.n)
+
+
+def _present(col) -> np.ndarray:
+    return col[0] >= 0 if isinstance(col, tuple) else ~np.isnan(np.asarray(col, dtype=float))
+
+
+def _bounded(child: str, v: np.ndarray, f: Frame, rows: np.ndarray) -> np.ndarray:
+    """Dates stay within the applicant's life (and employment within the working life)."""
+    birth = np.asarray(f["DAYS_BIRTH"], dtype=float)[rows]
+    if child in ("DAYS_ID_PUBLISH", "DAYS_REGISTRATION", "DAYS_LAST_PHONE_CHANGE"):
+        return np.clip(v, birth, 0.0)
+    if child == "DAYS_EMPLOYED":
+        return np.clip(v, np.minimum(birth + 18 * 365, -1.0), -1.0)
+    return v
 
 
 def _social_circle(f: Frame, d: _Draw) -> None:

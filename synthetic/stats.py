@@ -398,6 +398,8 @@ class Stats:
     extra: dict[str, Any]
     copulas: dict[str, Copula] = field(default_factory=dict)
     patterns: dict[str, dict[str, Pattern]] = field(default_factory=dict)
+    #: per table: ``{"encoder": Encoder, "trees": {child: TreeConditional}}`` (synthetic.gibbs)
+    gibbs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def m(self, table: str, column: str) -> Marginal:
         return self.marginals[table][column]
@@ -429,7 +431,16 @@ def load_stats_json(path: Path) -> Stats:
         t: {name: Pattern.from_json(d) for name, d in items.items()}
         for t, items in raw.get("patterns", {}).items()
     }
-    return Stats(marg, cond, raw.get("extra", {}), copulas, patterns)
+    from synthetic.gibbs import Encoder, TreeConditional
+
+    gibbs = {
+        t: {
+            "encoder": Encoder.from_json(g["encoder"]),
+            "trees": {c: TreeConditional.from_json(d) for c, d in g["trees"].items()},
+        }
+        for t, g in raw.get("gibbs", {}).items()
+    }
+    return Stats(marg, cond, raw.get("extra", {}), copulas, patterns, gibbs)
 
 
 @lru_cache(maxsize=2)
