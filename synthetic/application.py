@@ -56,14 +56,17 @@ def _length(col) -> int:
     return int(col[0].size) if isinstance(col, tuple) else int(np.asarray(col).size)
 
 
+SWEEPS = 2
 #: Columns drawn again from a tree conditional given all the others (train applicants), in this order,
 #: each on the rows where it is present (and the rows of the given function): block missingness and
 #: the structural rules (employment, loan amounts, family size, documents) stay as first drawn.
-REDRAWN: list[tuple[str, object]] = [
+REDRAWN: list[tuple] = [
+    ("DAYS_BIRTH", _all),
+    ("AMT_ANNUITY", _all, "ANNUITY_OVER_CREDIT"),
     *((c, _all) for c in (
         "OCCUPATION_TYPE", "NAME_EDUCATION_TYPE", "AMT_INCOME_TOTAL", "CODE_GENDER",
         "FLAG_OWN_REALTY", "NAME_TYPE_SUITE", "NAME_HOUSING_TYPE", "REGION_POPULATION_RELATIVE",
-        "DAYS_REGISTRATION", "DAYS_ID_PUBLISH", "DAYS_LAST_PHONE_CHANGE", "OWN_CAR_AGE",
+        "DAYS_REGISTRATION", "DAYS_LAST_PHONE_CHANGE", "OWN_CAR_AGE",
         "EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3", "FLAG_WORK_PHONE", "FLAG_PHONE", "FLAG_EMAIL",
         "HOUR_APPR_PROCESS_START", "WEEKDAY_APPR_PROCESS_START",
         "REG_REGION_NOT_LIVE_REGION", "REG_REGION_NOT_WORK_REGION", "LIVE_REGION_NOT_WORK_REGION",
@@ -249,9 +252,7 @@ def generate_applicants(
     # registration and identity document dates as a share of the applicant's life (narrow age groups
     # keep the renewals at fixed ages and the dates of the big re-issue waves)
     for col, name in (("DAYS_REGISTRATION", "REGISTRATION_SHARE"), ("DAYS_ID_PUBLISH", "ID_PUBLISH_SHARE")):
-        share_life = d.cond_num(name, fine_age)
-        share_life = np.where(np.isnan(share_life), stats.num(T, name).ppf(rng.random(n)), share_life)
-        f[col] = stats.num(T, col).round(np.minimum(birth * (1.0 - np.clip(share_life, 0.0, 1.0)), 0.0))
+        f[col] = _life_date(d, col, name, birth)
     f["OWN_CAR_AGE"] = d.cond_num("OWN_CAR_AGE", {"FLAG_OWN_CAR": f["FLAG_OWN_CAR"]})
 
     for c in ("FLAG_MOBIL", "FLAG_WORK_PHONE", "FLAG_CONT_MOBILE", "FLAG_PHONE", "FLAG_EMAIL"):
@@ -282,8 +283,17 @@ def generate_applicants(
         v[req_missing] = np.nan
         f[col] = v
     _redraw(f, d)
+    if d.T == d.C:  # the birth dates were redrawn: the identity document follows the new age
+        f["DAYS_ID_PUBLISH"] = _life_date(d, "DAYS_ID_PUBLISH", "ID_PUBLISH_SHARE", f["DAYS_BIRTH"])
     _medi_mode(f, d)
     return f, _latents(d)
+
+
+def _life_date(d: _Draw, col: str, name: str, birth: np.ndarray) -> np.ndarray:
+    """A date as a share of the applicant's life, the share drawn per narrow age band."""
+    share = d.cond_num(name, {"AGE_FINE": birth})
+    share = np.where(np.isnan(share), d.stats.num(d.T, name).ppf(d.rng.random(d.n)), share)
+    return d.stats.num(d.T, col).round(np.minimum(birth * (1.0 - np.clip(share, 0.0, 1.0)), 0.0))
 
 
 def _latents(d: _Draw) -> Latents:
@@ -328,7 +338,7 @@ def _medi_mode(f: Frame, d: _Draw) -> None:
         for suffix in ("MEDI", "MODE"):
             c = f"{b}_{suffix}"
             ratio = d.stats.cond(d.C, f"{c}_RATIO").sample(d.rng, {f"{b}_AVG": avg})
-            f[c] = d.stats.num(d.T, c).round(np.clip(avg * np.nan_to_num(ratio, nan=1.0), 0.0, 1.0))
+            f[c] = d.stats.num(d.T, c).snap(np.clip(avg * np.nan_to_num(ratio, nan=1.0), 0.0, 1.0))
 
 
 def _redraw(f: Frame, d: _Draw) -> None:
@@ -340,15 +350,18 @@ def _redraw(f: Frame, d: _Draw) -> None:
     enc = fitted["encoder"]
     x = enc.transform(f, d.n)
     names = enc.names
-    for child, rows_fn in REDRAWN:
+    for entry in REDRAWN * SWEEPS:
+        child, rows_fn = entry[0], entry[1]
+        target = entry[2] if len(entry) > 2 else child
         tree = fitted["trees"].get(child)
         if tree is None:
             continue
         rows = np.flatnonzero(np.asarray(rows_fn(f), dtype=bool) & _present(f[child]))
-        m = d.stats.m(d.T, child)
-        new = redraw(d.rng, tree, x, rows, m)
+        new = redraw(d.rng, tree, x, rows, d.stats.m(d.C, target))
         if new is None:
             continue
+        if target != child:
+            new = _from_derived(target, new, f, rows, d)
         if isinstance(f[child], tuple):
             codes, levels = f[child]
             codes = codes.copy()
@@ -371,12 +384,30 @@ def _redraw(f: Frame, d: _Draw) -> None:
             x[:, cols] = part.transform(sub, d.n)
 
 
+def _from_derived(target: str, v: np.ndarray, f: Frame, rows: np.ndarray, d: _Draw) -> np.ndarray:
+    """A redrawn derived value back to its column's value."""
+    if target == "ID_PUBLISH_AGE":  # days from birth to the identity document
+        birth = np.asarray(f["DAYS_BIRTH"], dtype=float)[rows]
+        return np.clip(birth + v, birth, 0.0)
+    if target == "ANNUITY_OVER_CREDIT":
+        credit = np.asarray(f["AMT_CREDIT"], dtype=float)[rows]
+        return d.stats.num(d.T, "AMT_ANNUITY").round(credit * v)
+    raise ValueError(f"no way back from the derived column {target}")
+
+
 def _present(col) -> np.ndarray:
     return col[0] >= 0 if isinstance(col, tuple) else ~np.isnan(np.asarray(col, dtype=float))
 
 
 def _bounded(child: str, v: np.ndarray, f: Frame, rows: np.ndarray) -> np.ndarray:
     """Dates stay within the applicant's life (and employment within the working life)."""
+    if child == "DAYS_BIRTH":  # born before the documents and 18 years before the employment
+        bound = np.fmin(
+            np.asarray(f["DAYS_ID_PUBLISH"], dtype=float), np.asarray(f["DAYS_REGISTRATION"], dtype=float)
+        )
+        emp = np.asarray(f["DAYS_EMPLOYED"], dtype=float)
+        bound = np.fmin(bound, np.where(emp < SENTINEL, emp - 18 * 365, np.nan))[rows]
+        return np.where(np.isnan(bound), v, np.minimum(v, bound))
     birth = np.asarray(f["DAYS_BIRTH"], dtype=float)[rows]
     if child in ("DAYS_ID_PUBLISH", "DAYS_REGISTRATION", "DAYS_LAST_PHONE_CHANGE"):
         return np.clip(v, birth, 0.0)

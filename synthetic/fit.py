@@ -27,6 +27,8 @@ from synthetic.stats import STATS_PATH
 N_QUANTILES = 201
 MIN_GROUP = 150  # rows needed for a conditional group of its own (else the fallback marginal)
 assert MIN_GROUP >= PRIVACY_MIN
+LEAF_MIN = 100  # rows in every leaf of a tree conditional
+assert LEAF_MIN >= PRIVACY_MIN
 ATOM_SHARE = 0.002
 ATOM_MIN_COUNT = 8
 MAX_ALL_ATOMS = 120  # numeric columns with at most this many distinct values are all atoms
@@ -40,6 +42,7 @@ DERIVED: dict[str, dict[str, Any]] = {
         "ADULTS": lambda d: d.CNT_FAM_MEMBERS - d.CNT_CHILDREN,
         "NOT_EMPLOYED": lambda d: (d.DAYS_EMPLOYED == SENTINEL).astype(float),
         "AGE_FINE": lambda d: d.DAYS_BIRTH,  # the birth date cut in 20 bins
+        "ID_PUBLISH_AGE": lambda d: d.DAYS_ID_PUBLISH - d.DAYS_BIRTH,
         "ID_PUBLISH_SHARE": lambda d: (d.DAYS_ID_PUBLISH - d.DAYS_BIRTH) / -d.DAYS_BIRTH,
         "REGISTRATION_SHARE": lambda d: (d.DAYS_REGISTRATION - d.DAYS_BIRTH) / -d.DAYS_BIRTH,
         "EMPLOYED_SHARE": lambda d: (
@@ -478,7 +481,7 @@ def _fit_gibbs(df: pd.DataFrame, table: str, marg: dict[str, Any]) -> dict[str, 
     cols = [c for c in types if c not in KEY_COLUMNS and c != "TARGET" and c not in derived]
     numeric = [c for c in cols if types[c] != "VARCHAR"]
     categorical = {c: marg[c]["levels"] for c in cols if types[c] == "VARCHAR"}
-    return fit_gibbs(df, REDRAWN, numeric, categorical, MIN_GROUP)
+    return fit_gibbs(df, REDRAWN, numeric, categorical, LEAF_MIN)
 
 
 def fit_extra(sample_dir: Path | None) -> dict[str, Any]:

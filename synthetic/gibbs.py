@@ -27,11 +27,11 @@ import numpy as np
 import pandas as pd
 
 from synthetic.joint import PRIVACY_MIN
-from synthetic.stats import CategoricalMarginal, Cat, Marginal, NumericMarginal
+from synthetic.stats import Cat, CategoricalMarginal, Marginal, NumericMarginal
 
 N_BINS = 24
 LEAF_QUANTILES = 41
-MAX_LEAVES = 64
+MAX_LEAVES = 128
 
 
 @dataclass
@@ -133,7 +133,9 @@ class TreeConditional:
         for k in np.unique(leaf):
             idx = np.flatnonzero(leaf == k)
             cum = np.cumsum(np.asarray(self.leaves[k]["probs"], dtype=float))
-            out[idx] = np.minimum(np.searchsorted(cum / cum[-1], rng.random(idx.size), side="right"), cum.size - 1)
+            out[idx] = np.minimum(
+                np.searchsorted(cum / cum[-1], rng.random(idx.size), side="right"), cum.size - 1
+            )
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -187,7 +189,9 @@ def fit_tree(
     if categorical_levels is not None:
         index = {lv: i for i, lv in enumerate(categorical_levels)}
         y = child.astype(str).map(index).to_numpy(np.int64)
-        model: Any = DecisionTreeClassifier(min_samples_leaf=min_leaf, max_leaf_nodes=MAX_LEAVES, random_state=0)
+        model: Any = DecisionTreeClassifier(
+            min_samples_leaf=min_leaf, max_leaf_nodes=MAX_LEAVES, random_state=0
+        )
     else:
         y_num = uniform_ranks(pd.to_numeric(child).to_numpy(float)) if u is None else u
         model = DecisionTreeRegressor(min_samples_leaf=min_leaf, max_leaf_nodes=MAX_LEAVES, random_state=0)
@@ -255,27 +259,35 @@ def fit_gibbs(
     categorical: dict[str, list[str]],
     min_leaf: int,
 ) -> dict[str, Any]:
-    """Trees for ``children`` ((column, rows function of the frame)), each given all the other
+    """Trees for ``children`` ((column, rows function of the frame[, derived column drawn instead of the
+    column itself, e.g. a ratio])), each given all the other
     ``numeric`` and ``categorical`` columns (``categorical``: column -> the marginal's levels)."""
     frame = to_frame(df[[*numeric, *categorical]], categorical)
     enc = Encoder.fit(df, numeric, list(categorical))
     x = enc.transform(frame, len(df))
     names = enc.names
     trees = {}
-    for child, rows_fn in children:
+    for entry in children:
+        child, rows_fn = entry[0], entry[1]
+        target = entry[2] if len(entry) > 2 else child  # a derived column standing for the child
         keep = np.asarray(rows_fn(frame), dtype=bool)
-        own = [i for i, nm in enumerate(names) if nm == child or nm.startswith(child + "=") or nm == child + ":missing"]
+        own = [
+            i
+            for i, nm in enumerate(names)
+            if nm == child or nm.startswith(child + "=") or nm == child + ":missing"
+        ]
         xs = x.copy()
         xs[:, own] = np.nan if child in enc.numeric else 0.0  # a child never predicts itself
-        if child in categorical:
-            keep &= df[child].notna().to_numpy()
-            tree = fit_tree(xs[keep], names, df.loc[keep, child], categorical[child], min_leaf)
+        if target in categorical:
+            keep &= df[target].notna().to_numpy()
+            tree = fit_tree(xs[keep], names, df.loc[keep, target], categorical[target], min_leaf)
         else:
-            v = pd.to_numeric(df[child], errors="coerce").to_numpy(float)
+            keep &= df[child].notna().to_numpy()
+            v = pd.to_numeric(df[target], errors="coerce").to_numpy(float)
             u = np.full(v.size, np.nan)
             u[~np.isnan(v)] = uniform_ranks(v[~np.isnan(v)])
             keep &= ~np.isnan(v)
-            tree = fit_tree(xs[keep], names, df.loc[keep, child], None, min_leaf, u[keep])
+            tree = fit_tree(xs[keep], names, df.loc[keep, target], None, min_leaf, u[keep])
         trees[child] = tree.to_json()
     return {"encoder": enc.to_json(), "trees": trees}
 

@@ -101,6 +101,17 @@ class NumericMarginal:
             return out  # atoms only: exactly the fitted values (Kaggle's float spellings included)
         return self.round(out)
 
+    def snap(self, x: np.ndarray) -> np.ndarray:
+        """``x`` as a value of this column: the nearest fitted value when the column has only a few
+        (e.g. a building's age coded in ~100 steps), else rounded like :meth:`round`."""
+        if self.quantiles.size >= 2 or self.atoms.size == 0:
+            return self.round(x)
+        vals = np.sort(self.atoms)
+        i = np.clip(np.searchsorted(vals, x), 1, max(vals.size - 1, 1))
+        lo, hi = vals[i - 1], vals[np.minimum(i, vals.size - 1)]
+        out = np.where(np.abs(x - lo) <= np.abs(hi - x), lo, hi)
+        return np.where(np.isnan(x), np.nan, out)
+
     def round(self, x: np.ndarray) -> np.ndarray:
         if self.integer:
             return np.rint(x)
