@@ -17,7 +17,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from synthetic.frame import Frame, cat
-from synthetic.gibbs import redraw
+from synthetic.gibbs import sweep
 from synthetic.joint import OTHER
 from synthetic.stats import CategoricalMarginal, NumericMarginal, Stats
 
@@ -342,46 +342,21 @@ def _medi_mode(f: Frame, d: _Draw) -> None:
 
 
 def _redraw(f: Frame, d: _Draw) -> None:
-    """One Gibbs sweep: each column of :data:`REDRAWN` drawn again from its fitted tree conditional
-    given all the other columns (``synthetic.gibbs``), on its rows only."""
+    """Gibbs sweeps: each column of :data:`REDRAWN` drawn again from its fitted tree conditional
+    given all the other columns (``synthetic.gibbs``), on its rows only (train applicants)."""
     fitted = d.stats.gibbs.get(d.C)
     if not fitted or d.T != d.C:
         return
-    enc = fitted["encoder"]
-    x = enc.transform(f, d.n)
-    names = enc.names
-    for entry in REDRAWN * SWEEPS:
-        child, rows_fn = entry[0], entry[1]
-        target = entry[2] if len(entry) > 2 else child
-        tree = fitted["trees"].get(child)
-        if tree is None:
-            continue
-        rows = np.flatnonzero(np.asarray(rows_fn(f), dtype=bool) & _present(f[child]))
-        new = redraw(d.rng, tree, x, rows, d.stats.m(d.C, target))
-        if new is None:
-            continue
-        if target != child:
-            new = _from_derived(target, new, f, rows, d)
-        if isinstance(f[child], tuple):
-            codes, levels = f[child]
-            codes = codes.copy()
-            codes[rows] = new
-            f[child] = (codes, levels)
-            sub = {child: (codes, levels)}
-        else:
-            v = np.asarray(f[child], dtype=float).copy()
-            v[rows] = _bounded(child, new, f, rows)
-            f[child] = v
-            sub = {child: v}
-        # keep the encoded matrix in step with the frame
-        part = type(enc)(
-            {k: e for k, e in enc.numeric.items() if k == child},
-            {k: lv for k, lv in enc.categorical.items() if k == child},
-        )
-        cols = [i for i, nm in enumerate(names) if nm == child or nm.startswith(child + "=")
-                or nm == child + ":missing"]  # fmt: skip
-        if cols:
-            x[:, cols] = part.transform(sub, d.n)
+    sweep(
+        d.rng,
+        fitted,
+        f,
+        d.n,
+        REDRAWN * SWEEPS,
+        lambda target: d.stats.m(d.C, target),
+        lambda target, v, rows: _from_derived(target, v, f, rows, d),
+        lambda child, v, rows: _bounded(child, v, f, rows),
+    )
 
 
 def _from_derived(target: str, v: np.ndarray, f: Frame, rows: np.ndarray, d: _Draw) -> np.ndarray:
@@ -393,10 +368,6 @@ def _from_derived(target: str, v: np.ndarray, f: Frame, rows: np.ndarray, d: _Dr
         credit = np.asarray(f["AMT_CREDIT"], dtype=float)[rows]
         return d.stats.num(d.T, "AMT_ANNUITY").round(credit * v)
     raise ValueError(f"no way back from the derived column {target}")
-
-
-def _present(col) -> np.ndarray:
-    return col[0] >= 0 if isinstance(col, tuple) else ~np.isnan(np.asarray(col, dtype=float))
 
 
 def _bounded(child: str, v: np.ndarray, f: Frame, rows: np.ndarray) -> np.ndarray:

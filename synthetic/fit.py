@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from synthetic.application import BUILDING_BASES, BUILDING_OTHER, DOCUMENT_FLAGS, REDRAWN
+from synthetic.bureau import REDRAWN as BUREAU_REDRAWN
 from synthetic.gibbs import fit_gibbs
 from synthetic.joint import PRIVACY_MIN, fit_copula, frequent_combinations, pattern_codes
 from synthetic.schema import KEY_COLUMNS, TABLES, column_types, csv_name
@@ -282,6 +283,9 @@ def _copula_spec(df: pd.DataFrame, table: str) -> dict[str, Any] | None:
     }
 
 
+#: Tables with tree conditionals (synthetic.gibbs): the redrawn columns.
+REDRAWN_BY_TABLE: dict[str, list[tuple]] = {"application_train": REDRAWN, "bureau": BUREAU_REDRAWN}
+
 # Numeric parents cut at fixed bins instead of deciles.
 FIXED_BINS: dict[str, list[float]] = {
     "OBS_30_CNT_SOCIAL_CIRCLE": [0.5, 1.5, 2.5, 4.5, 8.5],
@@ -474,14 +478,14 @@ def fit_table(df: pd.DataFrame, table: str, model: str | None = None) -> dict[st
 
 def _fit_gibbs(df: pd.DataFrame, table: str, marg: dict[str, Any]) -> dict[str, Any] | None:
     """Tree conditionals of the redrawn application columns given all the others (synthetic.gibbs)."""
-    if table != "application_train":
+    if table not in REDRAWN_BY_TABLE:
         return None
     types = column_types(table)
     derived = {f"{b}_{s}" for b in BUILDING_BASES for s in ("MEDI", "MODE")}  # ratios to the average
     cols = [c for c in types if c not in KEY_COLUMNS and c != "TARGET" and c not in derived]
     numeric = [c for c in cols if types[c] != "VARCHAR"]
     categorical = {c: marg[c]["levels"] for c in cols if types[c] == "VARCHAR"}
-    return fit_gibbs(df, REDRAWN, numeric, categorical, LEAF_MIN)
+    return fit_gibbs(df, REDRAWN_BY_TABLE[table], numeric, categorical, LEAF_MIN)
 
 
 def fit_extra(sample_dir: Path | None) -> dict[str, Any]:

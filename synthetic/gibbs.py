@@ -20,6 +20,7 @@ drawn; ``DAYS_EMPLOYED`` only for the employed): the tree is fitted on the same 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -239,6 +240,59 @@ def redraw(
     return marginal.ppf(np.clip(tree.sample_u(rng, leaf), 0.0, 1.0))
 
 
+def present(col: Any) -> np.ndarray:
+    return col[0] >= 0 if isinstance(col, tuple) else ~np.isnan(np.asarray(col, dtype=float))
+
+
+def sweep(
+    rng: np.random.Generator,
+    fitted: dict[str, Any],
+    f: dict[str, Any],
+    n: int,
+    entries: list[tuple],
+    marginal: Callable[[str], Marginal],
+    back: Callable[[str, np.ndarray, np.ndarray], np.ndarray],
+    bound: Callable[[str, np.ndarray, np.ndarray], np.ndarray],
+) -> None:
+    """Redraw the ``entries`` ((column, rows function[, derived column])) of the frame ``f`` in place,
+    one after the other, each from its tree given the current values of all the others. ``marginal``:
+    the fitted marginal of a column; ``back``: a derived value back to its column's value; ``bound``:
+    a column's value kept within its structural limits (both on the redrawn ``rows``)."""
+    enc: Encoder = fitted["encoder"]
+    x = enc.transform(f, n)
+    names = enc.names
+    for entry in entries:
+        child, rows_fn = entry[0], entry[1]
+        target = entry[2] if len(entry) > 2 else child
+        tree = fitted["trees"].get(child)
+        if tree is None:
+            continue
+        rows = np.flatnonzero(np.asarray(rows_fn(f), dtype=bool) & present(f[child]))
+        new = redraw(rng, tree, x, rows, marginal(target))
+        if new is None:
+            continue
+        if target != child:
+            new = back(target, new, rows)
+        if isinstance(f[child], tuple):
+            codes, levels = f[child]
+            codes = codes.copy()
+            codes[rows] = new
+            f[child] = sub = (codes, levels)
+        else:
+            v = np.asarray(f[child], dtype=float).copy()
+            v[rows] = bound(child, new, rows)
+            f[child] = sub = v
+        # keep the encoded matrix in step with the frame
+        cols = [i for i, nm in enumerate(names) if nm == child or nm.startswith(child + "=")
+                or nm == child + ":missing"]  # fmt: skip
+        if cols:
+            part = Encoder(
+                {k: e for k, e in enc.numeric.items() if k == child},
+                {k: lv for k, lv in enc.categorical.items() if k == child},
+            )
+            x[:, cols] = part.transform({child: sub}, n)
+
+
 def to_frame(df: pd.DataFrame, categorical: dict[str, list[str]]) -> dict[str, Any]:
     """Real rows in the generator's frame form (categorical columns as codes into ``levels``)."""
     out: dict[str, Any] = {}
@@ -292,4 +346,4 @@ def fit_gibbs(
     return {"encoder": enc.to_json(), "trees": trees}
 
 
-__all__ = ["Cat", "Encoder", "TreeConditional", "fit_gibbs", "fit_tree", "redraw", "to_frame"]
+__all__ = ["Cat", "Encoder", "TreeConditional", "fit_gibbs", "fit_tree", "redraw", "sweep", "to_frame"]
