@@ -33,18 +33,19 @@ def _closed(f: Frame) -> np.ndarray:
 
 
 #: Columns drawn again from a tree conditional given all the others (synthetic.gibbs), on the rows where
-#: they are present: durations as days after the opening, the debt as a share of the credit sum.
+#: they are present (or on all rows, their missing values redrawn too: True): durations as days after
+#: the opening.
 REDRAWN: list[tuple] = [
     ("CREDIT_TYPE", _all),
     ("DAYS_CREDIT", _all),
-    ("DAYS_CREDIT_ENDDATE", _all, "DURATION"),
+    ("DAYS_CREDIT_ENDDATE", _all, "DURATION", True),
     ("DAYS_ENDDATE_FACT", _closed, "FACT_DURATION"),
     ("DAYS_CREDIT_UPDATE", _all),
     ("AMT_CREDIT_SUM", _all),
-    ("AMT_CREDIT_SUM_DEBT", _all),
-    ("AMT_CREDIT_SUM_LIMIT", _all),
-    ("AMT_ANNUITY", _all),
-    ("AMT_CREDIT_MAX_OVERDUE", _all),
+    ("AMT_CREDIT_SUM_DEBT", _all, None, True),
+    ("AMT_CREDIT_SUM_LIMIT", _all, None, True),
+    ("AMT_ANNUITY", _all, None, True),
+    ("AMT_CREDIT_MAX_OVERDUE", _all, None, True),
     ("CNT_CREDIT_PROLONG", _all),
     ("CREDIT_CURRENCY", _all),
 ]

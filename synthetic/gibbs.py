@@ -103,7 +103,8 @@ class TreeConditional:
     right: np.ndarray
     nan_left: np.ndarray
     leaf_of_node: np.ndarray  # node -> leaf index (-1 for inner nodes)
-    leaves: list[dict[str, Any]]  # {"n": rows, "q": uniform quantiles} or {"n", "probs"}
+    leaves: list[dict[str, Any]]  # {"n": rows, "q": uniform quantiles[, "missing": share]} or {"n", "probs"}
+    with_missing: bool = False  # missing values are redrawn too (a categorical child's last level)
 
     def leaf(self, x: np.ndarray) -> np.ndarray:
         """Leaf index of every row of the encoded matrix ``x``."""
@@ -125,11 +126,15 @@ class TreeConditional:
         for k in np.unique(leaf):
             idx = np.flatnonzero(leaf == k)
             q = np.asarray(self.leaves[k]["q"], dtype=float)
-            out[idx] = np.interp(rng.random(idx.size), np.linspace(0.0, 1.0, q.size), q)
+            r = rng.random(idx.size)
+            out[idx] = np.interp(r, np.linspace(0.0, 1.0, q.size), q) if q.size else r
+            if self.leaves[k].get("missing"):
+                out[idx[rng.random(idx.size) < self.leaves[k]["missing"]]] = np.nan
         return out
 
     def sample_codes(self, rng: np.random.Generator, leaf: np.ndarray) -> np.ndarray:
-        """Categorical child: level indices of the column's marginal."""
+        """Categorical child: level indices of the column's marginal (-1: missing, the extra level of
+        a tree fitted with missing values)."""
         out = np.empty(leaf.size, dtype=np.int64)
         for k in np.unique(leaf):
             idx = np.flatnonzero(leaf == k)
@@ -137,6 +142,8 @@ class TreeConditional:
             out[idx] = np.minimum(
                 np.searchsorted(cum / cum[-1], rng.random(idx.size), side="right"), cum.size - 1
             )
+        if self.with_missing:
+            out[out == len(self.leaves[0]["probs"]) - 1] = -1
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -150,6 +157,7 @@ class TreeConditional:
             "nan_left": self.nan_left.astype(int).tolist(),
             "leaf_of_node": self.leaf_of_node.tolist(),
             "leaves": self.leaves,
+            "with_missing": self.with_missing,
         }
 
     @classmethod
@@ -164,6 +172,7 @@ class TreeConditional:
             nan_left=np.asarray(d["nan_left"], dtype=bool),
             leaf_of_node=np.asarray(d["leaf_of_node"], dtype=np.int64),
             leaves=list(d["leaves"]),
+            with_missing=bool(d.get("with_missing", False)),
         )
 
 
@@ -181,22 +190,31 @@ def fit_tree(
     categorical_levels: list[str] | None,
     min_leaf: int,
     u: np.ndarray | None = None,
+    with_missing: bool = False,
 ) -> TreeConditional:
-    """A tree predicting ``child`` (no missing values: the rows to redraw) from the encoded ``x``;
-    ``u``: a numeric child's uniforms within its whole column (default: ranks within these rows)."""
+    """A tree predicting ``child`` (the rows to redraw) from the encoded ``x``; ``u``: a numeric child's
+    uniforms within its whole column (default: ranks within these rows). ``with_missing``: the child's
+    missing values are part of what the tree predicts (else ``child`` has none)."""
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
     assert min_leaf >= PRIVACY_MIN
     if categorical_levels is not None:
         index = {lv: i for i, lv in enumerate(categorical_levels)}
-        y = child.astype(str).map(index).to_numpy(np.int64)
+        y = child.astype(object).map(index).fillna(len(categorical_levels)).to_numpy(np.int64)
+        if with_missing:
+            categorical_levels = [*categorical_levels, ":missing"]
         model: Any = DecisionTreeClassifier(
             min_samples_leaf=min_leaf, max_leaf_nodes=MAX_LEAVES, random_state=0
         )
     else:
         y_num = uniform_ranks(pd.to_numeric(child).to_numpy(float)) if u is None else u
         model = DecisionTreeRegressor(min_samples_leaf=min_leaf, max_leaf_nodes=MAX_LEAVES, random_state=0)
-    model.fit(x, y if categorical_levels is not None else y_num)
+    if categorical_levels is not None:
+        model.fit(x, y)
+    elif with_missing:  # two outputs: presence and the value's uniform (0.5 where missing)
+        model.fit(x, np.column_stack([np.isnan(y_num), np.nan_to_num(y_num, nan=0.5)]).astype(float))
+    else:
+        model.fit(x, y_num)
     t = model.tree_
     leaf_rows = model.apply(x)
     leaf_nodes = np.flatnonzero(t.children_left < 0)
@@ -211,8 +229,15 @@ def fit_tree(
             counts = np.bincount(y[rows], minlength=len(categorical_levels))
             leaves.append({"n": k, "probs": [round(float(c) / k, 6) for c in counts]})
         else:
-            q = np.quantile(y_num[rows], np.linspace(0, 1, LEAF_QUANTILES))
-            leaves.append({"n": k, "q": [round(float(v), 6) for v in q]})
+            vals = y_num[rows]
+            vals = vals[~np.isnan(vals)]
+            leaf: dict[str, Any] = {"n": k}
+            # quantiles only of at least PRIVACY_MIN values (else the column's own marginal)
+            q = np.quantile(vals, np.linspace(0, 1, LEAF_QUANTILES)) if vals.size >= PRIVACY_MIN else []
+            leaf["q"] = [round(float(v), 6) for v in q]
+            if with_missing:
+                leaf["missing"] = round(1.0 - vals.size / k, 6)
+            leaves.append(leaf)
     feature = np.where(t.children_left < 0, -1, t.feature).astype(np.int64)
     return TreeConditional(
         child=str(child.name),
@@ -224,6 +249,7 @@ def fit_tree(
         nan_left=np.asarray(t.missing_go_to_left, dtype=bool),
         leaf_of_node=leaf_of_node,
         leaves=leaves,
+        with_missing=with_missing,
     )
 
 
@@ -237,7 +263,11 @@ def redraw(
     if isinstance(marginal, CategoricalMarginal):
         return tree.sample_codes(rng, leaf)
     assert isinstance(marginal, NumericMarginal)
-    return marginal.ppf(np.clip(tree.sample_u(rng, leaf), 0.0, 1.0))
+    u = tree.sample_u(rng, leaf)
+    out = np.full(u.size, np.nan)
+    ok = ~np.isnan(u)
+    out[ok] = marginal.ppf(np.clip(u[ok], 0.0, 1.0))
+    return out
 
 
 def present(col: Any) -> np.ndarray:
@@ -254,7 +284,8 @@ def sweep(
     back: Callable[[str, np.ndarray, np.ndarray], np.ndarray],
     bound: Callable[[str, np.ndarray, np.ndarray], np.ndarray],
 ) -> None:
-    """Redraw the ``entries`` ((column, rows function[, derived column])) of the frame ``f`` in place,
+    """Redraw the ``entries`` ((column, rows function[, derived column or None[, with missing values]]))
+    of the frame ``f`` in place,
     one after the other, each from its tree given the current values of all the others. ``marginal``:
     the fitted marginal of a column; ``back``: a derived value back to its column's value; ``bound``:
     a column's value kept within its structural limits (both on the redrawn ``rows``)."""
@@ -263,11 +294,12 @@ def sweep(
     names = enc.names
     for entry in entries:
         child, rows_fn = entry[0], entry[1]
-        target = entry[2] if len(entry) > 2 else child
+        target = (entry[2] if len(entry) > 2 else None) or child
         tree = fitted["trees"].get(child)
         if tree is None:
             continue
-        rows = np.flatnonzero(np.asarray(rows_fn(f), dtype=bool) & present(f[child]))
+        rows = np.asarray(rows_fn(f), dtype=bool)
+        rows = np.flatnonzero(rows if tree.with_missing else rows & present(f[child]))
         new = redraw(rng, tree, x, rows, marginal(target))
         if new is None:
             continue
@@ -323,7 +355,8 @@ def fit_gibbs(
     trees = {}
     for entry in children:
         child, rows_fn = entry[0], entry[1]
-        target = entry[2] if len(entry) > 2 else child  # a derived column standing for the child
+        target = (entry[2] if len(entry) > 2 else None) or child  # a derived column for the child
+        with_missing = len(entry) > 3 and bool(entry[3])
         keep = np.asarray(rows_fn(frame), dtype=bool)
         own = [
             i
@@ -333,15 +366,23 @@ def fit_gibbs(
         xs = x.copy()
         xs[:, own] = np.nan if child in enc.numeric else 0.0  # a child never predicts itself
         if target in categorical:
-            keep &= df[target].notna().to_numpy()
-            tree = fit_tree(xs[keep], names, df.loc[keep, target], categorical[target], min_leaf)
+            if not with_missing:
+                keep &= df[target].notna().to_numpy()
+            tree = fit_tree(
+                xs[keep],
+                names,
+                df.loc[keep, target],
+                categorical[target],
+                min_leaf,
+                with_missing=with_missing,
+            )
         else:
-            keep &= df[child].notna().to_numpy()
             v = pd.to_numeric(df[target], errors="coerce").to_numpy(float)
             u = np.full(v.size, np.nan)
             u[~np.isnan(v)] = uniform_ranks(v[~np.isnan(v)])
-            keep &= ~np.isnan(v)
-            tree = fit_tree(xs[keep], names, df.loc[keep, target], None, min_leaf, u[keep])
+            if not with_missing:
+                keep &= df[child].notna().to_numpy() & ~np.isnan(v)
+            tree = fit_tree(xs[keep], names, df.loc[keep, target], None, min_leaf, u[keep], with_missing)
         trees[child] = tree.to_json()
     return {"encoder": enc.to_json(), "trees": trees}
 
