@@ -22,6 +22,7 @@ from synthetic.application import BUILDING_BASES, BUILDING_OTHER, DOCUMENT_FLAGS
 from synthetic.bureau import REDRAWN as BUREAU_REDRAWN
 from synthetic.gibbs import fit_gibbs
 from synthetic.joint import PRIVACY_MIN, fit_copula, frequent_combinations, pattern_codes
+from synthetic.previous import REDRAWN as PREVIOUS_REDRAWN
 from synthetic.schema import KEY_COLUMNS, TABLES, column_types, csv_name
 from synthetic.stats import STATS_PATH
 
@@ -284,7 +285,11 @@ def _copula_spec(df: pd.DataFrame, table: str) -> dict[str, Any] | None:
 
 
 #: Tables with tree conditionals (synthetic.gibbs): the redrawn columns.
-REDRAWN_BY_TABLE: dict[str, list[tuple]] = {"application_train": REDRAWN, "bureau": BUREAU_REDRAWN}
+REDRAWN_BY_TABLE: dict[str, list[tuple]] = {
+    "application_train": REDRAWN,
+    "bureau": BUREAU_REDRAWN,
+    "previous_application": PREVIOUS_REDRAWN,
+}
 
 # Numeric parents cut at fixed bins instead of deciles.
 FIXED_BINS: dict[str, list[float]] = {

@@ -281,7 +281,7 @@ def sweep(
     n: int,
     entries: list[tuple],
     marginal: Callable[[str], Marginal],
-    back: Callable[[str, np.ndarray, np.ndarray], np.ndarray],
+    back: Callable[[str, np.ndarray, np.ndarray], np.ndarray] | None,
     bound: Callable[[str, np.ndarray, np.ndarray], np.ndarray],
 ) -> None:
     """Redraw the ``entries`` ((column, rows function[, derived column or None[, with missing values]]))
@@ -304,6 +304,7 @@ def sweep(
         if new is None:
             continue
         if target != child:
+            assert back is not None, f"{child}: drawn as {target}, no way back"
             new = back(target, new, rows)
         if isinstance(f[child], tuple):
             codes, levels = f[child]
