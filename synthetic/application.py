@@ -287,6 +287,12 @@ def generate_applicants(
     _redraw(f, d)
     if d.T == d.C:  # the birth dates were redrawn: the identity document follows the new age
         f["DAYS_ID_PUBLISH"] = _life_date(d, "DAYS_ID_PUBLISH", "ID_PUBLISH_SHARE", f["DAYS_BIRTH"])
+        # income: the redrawn ranks, each occupation's fitted income distribution
+        income = np.asarray(f["AMT_INCOME_TOTAL"], dtype=float)
+        u = (np.argsort(np.argsort(income, kind="stable"), kind="stable") + 0.5) / d.n
+        f["AMT_INCOME_TOTAL"] = stats.cond(d.C, "INCOME_BY_OCC").sample(
+            rng, {"OCCUPATION_TYPE": f["OCCUPATION_TYPE"]}, u, np.ones(d.n), within_group=True
+        )
     _medi_mode(f, d)
     return f, _latents(d)
 
