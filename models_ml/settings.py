@@ -36,6 +36,10 @@ PROFILES: dict[str, TrainingProfile] = {
     "full": TrainingProfile("full", max_boost_rounds=3000, learning_rate=None, early_stopping_rounds=200, min_boost_rounds=100, smoothing_window=50,
                             rf_trees=200, tuning_trials=6, shap_sample=2000, reference_sample=5000,
                             plot_sample=1000),
+    # `make demo`: the same steps at a few minutes' cost (fewer, faster boosting rounds, a smaller forest)
+    "demo": TrainingProfile("demo", max_boost_rounds=600, learning_rate=0.08, early_stopping_rounds=40,
+                            min_boost_rounds=30, smoothing_window=10, rf_trees=60, tuning_trials=2, shap_sample=1000,
+                            reference_sample=3000, plot_sample=500),
     "fast": TrainingProfile("fast", max_boost_rounds=80, learning_rate=0.1, early_stopping_rounds=10, min_boost_rounds=10, smoothing_window=5,
                             rf_trees=25, tuning_trials=1, shap_sample=200, reference_sample=300,
                             plot_sample=200),
@@ -79,8 +83,15 @@ class ModelSettings(BaseSettings):
     lost_margin_rate: float = Field(0.06, gt=0, le=1, description="money mode: margin lost per refused client")
     n_folds: int = Field(5, ge=2, le=20, description="stratified cross-validation folds")
     seed: int = Field(0, ge=0, description="seed of every random choice (folds, sampling, models)")
-    time_budget_s: float = Field(1800.0, gt=0, description="soft budget for comparison + tuning (seconds)")
-    train_profile: Literal["full", "fast"] = Field("full", description="fast: tiny models for tests")
+    time_budget_s: float = Field(
+        840.0, gt=0, description="soft wall-clock budget of the whole run (seconds): the planner reserves the "
+        "final cross-validation and fit, then sizes the comparison (successive halving) and tuning to fit")
+    halving_min_rows: int = Field(15000, ge=100, description="smallest rung of the successive-halving comparison; "
+                                  "a comparison sample smaller than halving_eta x this is compared in one rung")
+    halving_eta: int = Field(3, ge=1, le=10, description="rows grow and candidates shrink by this factor per rung "
+                             "(1: no halving, every candidate on the whole comparison sample)")
+    train_profile: Literal["full", "demo", "fast"] = Field(
+        "full", description="demo: the same steps in minutes (make demo); fast: tiny models for tests")
     n_jobs: int = Field(2, ge=1, description="threads per model")
     compare_max_rows: int = Field(
         60000, ge=100, description="stratified subsample for the family comparison and tuning; "
