@@ -159,7 +159,7 @@ def pipeline(args: argparse.Namespace) -> int:
         wall = time.perf_counter() - t0
         meta = json.loads((path / "metadata.json").read_text())
     print(f"make train      {wall:.1f} s ({wall / 60:.1f} min) wall, profile {run_settings.train_profile}, budget "
-          f"{run_settings.time_budget_s:.0f} s, {meta['data']['rows']:,} rows")
+          f"{run_settings.budget_s:.0f} s, {meta['data']['rows']:,} rows")
     for step, seconds in meta["timings_s"].items():
         print(f"  {step:<24} {seconds:8.1f} s")
     reached = max(r["n_rows"] for r in meta["comparison"])

@@ -30,6 +30,8 @@ class TrainingProfile:
     shap_sample: int
     reference_sample: int
     plot_sample: int
+    time_budget_s: float = 840.0   # soft wall-clock budget of the whole run (HC_TIME_BUDGET_S overrides it)
+    halving_min_rows: int = 15000  # smallest successive-halving rung (HC_HALVING_MIN_ROWS overrides it)
 
 
 PROFILES: dict[str, TrainingProfile] = {
@@ -39,7 +41,7 @@ PROFILES: dict[str, TrainingProfile] = {
     # `make demo`: the same steps at a few minutes' cost (fewer, faster boosting rounds, a smaller forest)
     "demo": TrainingProfile("demo", max_boost_rounds=600, learning_rate=0.08, early_stopping_rounds=40,
                             min_boost_rounds=30, smoothing_window=10, rf_trees=60, tuning_trials=2, shap_sample=1000,
-                            reference_sample=3000, plot_sample=500),
+                            reference_sample=3000, plot_sample=500, time_budget_s=150.0, halving_min_rows=3000),
     "fast": TrainingProfile("fast", max_boost_rounds=80, learning_rate=0.1, early_stopping_rounds=10, min_boost_rounds=10, smoothing_window=5,
                             rf_trees=25, tuning_trials=1, shap_sample=200, reference_sample=300,
                             plot_sample=200),
@@ -83,11 +85,13 @@ class ModelSettings(BaseSettings):
     lost_margin_rate: float = Field(0.06, gt=0, le=1, description="money mode: margin lost per refused client")
     n_folds: int = Field(5, ge=2, le=20, description="stratified cross-validation folds")
     seed: int = Field(0, ge=0, description="seed of every random choice (folds, sampling, models)")
-    time_budget_s: float = Field(
-        840.0, gt=0, description="soft wall-clock budget of the whole run (seconds): the planner reserves the "
-        "final cross-validation and fit, then sizes the comparison (successive halving) and tuning to fit")
-    halving_min_rows: int = Field(15000, ge=100, description="smallest rung of the successive-halving comparison; "
-                                  "a comparison sample smaller than halving_eta x this is compared in one rung")
+    time_budget_s: float | None = Field(
+        None, gt=0, description="soft wall-clock budget of the whole run (seconds; default: the profile's, 840 in "
+        "the full profile): the planner reserves the final cross-validation and fit, then sizes the comparison "
+        "(successive halving) and the tuning to fit")
+    halving_min_rows: int | None = Field(
+        None, ge=100, description="smallest rung of the successive-halving comparison (default: the profile's, "
+        "15000 in the full profile); a comparison sample smaller than halving_eta x this is compared in one rung")
     halving_eta: int = Field(3, ge=1, le=10, description="rows grow and candidates shrink by this factor per rung "
                              "(1: no halving, every candidate on the whole comparison sample)")
     train_profile: Literal["full", "demo", "fast"] = Field(
@@ -199,6 +203,16 @@ class ModelSettings(BaseSettings):
     @property
     def profile(self) -> TrainingProfile:
         return PROFILES[self.train_profile]
+
+    @property
+    def budget_s(self) -> float:
+        """The run's soft time budget: HC_TIME_BUDGET_S, else the profile's."""
+        return self.time_budget_s if self.time_budget_s is not None else self.profile.time_budget_s
+
+    @property
+    def rung_min_rows(self) -> int:
+        """The smallest successive-halving rung: HC_HALVING_MIN_ROWS, else the profile's."""
+        return self.halving_min_rows if self.halving_min_rows is not None else self.profile.halving_min_rows
 
     @property
     def effective_n_jobs(self) -> int:

@@ -41,7 +41,8 @@ def run_training(settings: ModelSettings, progress: TrainingProgress | None = No
 
     The whole run is an MLflow run (models_ml/track.py): FAILED when training raises, and never a reason
     for training to fail. ``progress``: the bar and step lines (default: on a terminal only)."""
-    with track.training_run(settings.model_dump(), settings.artifacts) as run, \
+    config = {**settings.model_dump(), "time_budget_s": settings.budget_s}  # tracked as resolved
+    with track.training_run(config, settings.artifacts) as run, \
             (progress or TrainingProgress()) as bar:
         return _run_training(settings, run, bar)
 
@@ -53,7 +54,7 @@ def candidates(settings: ModelSettings, n_rows: int) -> list[Candidate]:
 
 
 def _run_training(settings: ModelSettings, run: track.TrainingRun, bar: TrainingProgress) -> Path:
-    budget = Budget(settings.time_budget_s)
+    budget = Budget(settings.budget_s)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     data = load_training_set(settings.warehouse, min_per_class=settings.n_folds,
@@ -76,7 +77,7 @@ def _run_training(settings: ModelSettings, run: track.TrainingRun, bar: Training
                      "the selected model is cross-validated on every row")
     cmp = steps.compare(candidates(settings, sample.n_rows), sample, ctx, settings.n_folds, bar,
                         budget=budget if settings.halving_eta > 1 else None, n_rows_total=n,
-                        min_rung_rows=settings.halving_min_rows, eta=max(settings.halving_eta, 2))
+                        min_rung_rows=settings.rung_min_rows, eta=max(settings.halving_eta, 2))
     notes.extend(cmp.notes)
     timings["comparison_s"] = cmp.seconds
     bar.summary("compare", cmp.seconds, f"{len(cmp.rows)} candidates, selected {cmp.selected.key} (AUC "
@@ -173,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--folds", dest="n_folds", type=int, help="cross-validation folds (HC_N_FOLDS, default 5)")
     p.add_argument("--seed", type=int, help="random seed (HC_SEED, default 0)")
     p.add_argument("--time-budget", dest="time_budget_s", type=float,
-                   help="soft wall-clock budget of the whole run in seconds (HC_TIME_BUDGET_S, default 840)")
+                   help="soft wall-clock budget of the whole run in seconds (HC_TIME_BUDGET_S; profile full: 840, demo: 150)")
     p.add_argument("--profile", dest="train_profile", choices=["full", "demo", "fast"],
                    help="full, demo (make demo) or fast for tests (HC_TRAIN_PROFILE)")
     p.add_argument("--families", help="comma-separated families to compare (HC_FAMILIES)")
