@@ -116,12 +116,16 @@ def compare(candidates: list[Candidate], sample: CompareSample, ctx: FitContext,
     cross-validation on ``n_rows_total`` rows is reserved. Without: every candidate on the whole sample."""
     start = time.perf_counter()
     sizes = rung_sizes(sample.n_rows, min_rung_rows, eta) if budget is not None else [sample.n_rows]
+    if sum(c.family != "dummy" for c in candidates) <= 1:
+        sizes = sizes[-1:]  # nothing to choose between: straight to the whole sample
     by_key = {c.key: c for c in candidates}
     active = [c.key for c in candidates]
     rows: dict[str, dict[str, Any]] = {}
     results: dict[str, CVResult] = {}
     notes: list[str] = []
-    for r, size in enumerate(sizes):
+    r = 0
+    while True:
+        size = sizes[r]
         rung = sample if size == sample.n_rows else sample.subsample(size, n_folds, ctx.seed + r)
         with progress.stage(f"compare {len(active)} on {size:,} rows", len(active) * n_folds) as advance:
             for key in active:
@@ -140,7 +144,10 @@ def compare(candidates: list[Candidate], sample: CompareSample, ctx: FitContext,
                                 budget.total_s)
         active, why = promote(trials, sizes[r + 1], budget.left() - reserve, eta)
         notes.extend(why)
-        log.info("rung %d: %d candidate(s) go on to %d rows: %s", r + 1, len(active), sizes[r + 1], ", ".join(active))
+        if len(active) == 1:  # one left: no more halving, straight to the whole sample
+            sizes = [*sizes[: r + 1], sizes[-1]]
+        r += 1
+        log.info("rung %d: %d candidate(s) go on to %d rows: %s", r, len(active), sizes[r], ", ".join(active))
     if len(sizes) > 1:
         notes.insert(0, f"successive halving within the time budget: every candidate on {sizes[0]:,} rows, the best "
                         f"on {', '.join(f'{s:,}' for s in sizes[1:])} rows (selection among those on "
