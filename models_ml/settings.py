@@ -216,8 +216,10 @@ class ModelSettings(BaseSettings):
 
     @property
     def effective_n_jobs(self) -> int:
-        """Threads per model; one in the fast profile (tiny data: threads only add synchronisation cost)."""
-        return 1 if self.train_profile == "fast" else self.n_jobs
+        """Threads per model; one in the fast and demo profiles (small data: threads only add synchronisation
+        cost, and on a busy machine OpenMP threads waiting for each other cost far more: a demo-sized LightGBM
+        fold took 15 s with one thread and 154 s with two under load average 27 on 2 cores)."""
+        return 1 if self.train_profile in ("fast", "demo") else self.n_jobs
 
     @property
     def models_dir(self) -> Path:
