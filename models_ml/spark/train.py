@@ -230,7 +230,7 @@ def run_spark_training(settings: ModelSettings, spark_settings: SparkSettings | 
                        "training profile; calibration and threshold chosen as on one machine",
         data={"rows": n, "features": len(data.schema.features), "defaults": int(y.sum()),
               "default_rate": float(y.mean()), "comparison_rows": n, "warehouse": where},
-        timings=timings, notes=notes, started=started,
+        timings=timings, notes=notes, started=started, source="Spark training metadata",
         extra={"engine": "spark", "spark": {"master": spark_settings.spark_master, "num_workers": workers,
                                             "trainer": "xgboost.spark.SparkXGBClassifier",
                                             "pyspark": _pyspark_version()}})

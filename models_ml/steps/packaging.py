@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hc_contracts.metadata import build_metadata, write_metadata
 from models_ml import plots
 from models_ml.cost import RowCosts, bayes_threshold
 from models_ml.cv import stratified_subsample
@@ -102,10 +103,12 @@ class ModelPackage:
     notes: list[str]
     started: float
     extra: dict[str, Any] = field(default_factory=dict)  # engine-specific keys (scorecard, monotone, spark, ...)
+    source: str = "training metadata"  # named in the error when a field does not fit the typed metadata
 
     def metadata(self) -> dict[str, Any]:
+        """metadata.json as a dict, validated by the typed contract (hc_contracts.metadata.ModelMetadata)."""
         s, d, n = self.settings, self.decision, len(self.y)
-        return {
+        return build_metadata({
             "version": self.version,
             "created_at": self.created.isoformat(timespec="seconds").replace("+00:00", "Z"),
             "model_family": self.candidate.family, "imbalance": self.candidate.imbalance, "params": self.params,
@@ -127,7 +130,7 @@ class ModelPackage:
             "data": self.data, "data_fingerprint": self.fingerprint, "seed": s.seed, "n_folds": s.n_folds,
             "train_profile": s.train_profile, "package_versions": package_versions(),
             "timings_s": {k: round(v, 2) for k, v in self.timings.items()}, "notes": self.notes,
-        }
+        }, self.source).to_dict()
 
 
 def package(pkg: ModelPackage) -> Path:
@@ -143,7 +146,7 @@ def package(pkg: ModelPackage) -> Path:
         metadata["files"] = sorted(files + [CALIBRATION_FILE, REFERENCE_FILE, "model_card.md", "model_card.html",
                                             METADATA_FILE, *figures])
         metadata["timings_s"]["total_s"] = round(time.perf_counter() - pkg.started, 2)
-        (directory / METADATA_FILE).write_text(json.dumps(jsonable(metadata), indent=1))
+        write_metadata(directory, build_metadata(metadata, pkg.source))
         write_model_card(directory, metadata, curve_points=len(pkg.decision.curve.thresholds),
                          labeler=pkg.explained.labeler)
         verify(directory, pkg.explained.X, pkg.explained.probability, pkg.explained.explanation)
@@ -181,17 +184,3 @@ def verify(directory: Path, X: pd.DataFrame, expected: np.ndarray, expl: Explana
     got_expl = loaded.explain(X)
     if not np.allclose(got_expl.values, expl.values, rtol=0, atol=1e-7):
         raise ModelingError(f"the saved model in {directory} does not reproduce the SHAP values")
-
-
-def jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj

@@ -13,7 +13,7 @@ from typing import Any
 from sklearn.model_selection import ParameterSampler
 
 from models_ml.cv import CVResult, cross_validate
-from models_ml.families import SEARCH_SPACE, Candidate, FitContext
+from models_ml.families import Candidate, FitContext, get_family
 from models_ml.planner import Budget, tuning_trials
 from models_ml.progress import TrainingProgress
 from models_ml.steps.comparison import CompareSample, select, summarize_cv
@@ -55,7 +55,7 @@ def tune(start: Candidate, start_row: dict[str, Any], start_result: CVResult | N
     """Try up to ``max_trials`` parameter sets of ``start``'s family (as many as fit ``budget`` minus
     ``reserve_s``, each estimated at the starting point's fit time); keep the best by ``select``."""
     t0 = time.perf_counter()
-    draws = search_draws(SEARCH_SPACE.get(start.family, {}), dict(start.params), max_trials, ctx.seed)
+    draws = search_draws(dict(get_family(start.family).search_space), dict(start.params), max_trials, ctx.seed)
     n_trials = len(draws)
     notes: list[str] = []
     if budget is not None and draws:
