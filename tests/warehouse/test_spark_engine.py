@@ -151,6 +151,7 @@ def test_spark_build_runs_every_test_and_matches_duckdb_column_by_column(spark_f
 
 
 SHARED_STEPS = ("calibrate", "choose_threshold", "explain", "package", "promote_version")
+SPARK_STEP_CALLS: dict[str, list] = {}  # what the shared steps returned in the module's Spark training run
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +160,8 @@ def spark_model(spark_fixture_build, tmp_path_factory):
     import models_ml.spark.train as spark_train
     from models_ml import steps
 
-    calls: dict[str, list] = {}
+    calls = SPARK_STEP_CALLS
+    calls.clear()
 
     def spy(name):
         real = getattr(steps, name)
@@ -177,7 +179,6 @@ def spark_model(spark_fixture_build, tmp_path_factory):
             mp.setattr(spark_train, name, spy(name))
         path = spark_train.run_spark_training(settings, spark_settings(spark_fixture_build.warehouse),
                                               xgb_overrides=XGB_TINY)
-    spark_model.calls = calls
     return artifacts, path
 
 
@@ -192,7 +193,7 @@ def test_spark_trainer_composes_the_shared_training_steps(spark_model):
     import models_ml.spark.train as spark_train
 
     artifacts, path = spark_model
-    calls = spark_model.calls
+    calls = SPARK_STEP_CALLS
     assert {k: len(v) for k, v in calls.items()} == dict.fromkeys(SHARED_STEPS, 1)
     meta = json.loads((path / "metadata.json").read_text())
     decision, calibrated, explained = calls["choose_threshold"][0], calls["calibrate"][0], calls["explain"][0]
