@@ -27,7 +27,7 @@ from models_ml.data import load_training_set  # noqa: E402
 from models_ml.families import Candidate, FitContext, default_params  # noqa: E402
 from models_ml.scorecard import fit_scorecard  # noqa: E402
 from models_ml.settings import ModelSettings  # noqa: E402
-from models_ml.train import row_costs, summarize_cv  # noqa: E402
+from models_ml.steps import row_costs, summarize_cv  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,13 +65,17 @@ def pooled_rounds(curves: list[list[float]], window: int, min_rounds: int) -> in
     return int(start + np.argmax(smoothed[start:]) + 1)
 
 
-def cross_validate(c: Candidate, X: pd.DataFrame, y: np.ndarray, folds: np.ndarray, ctx: FitContext) -> CVResult:
+def cross_validate(c: Candidate, X: pd.DataFrame, y: np.ndarray, folds: np.ndarray, ctx: FitContext,
+                   on_fold: Callable[[int], None] | None = None) -> CVResult:
+    """Out-of-fold predictions of ``c`` on ``folds``; ``on_fold(1)`` after each fold's fit (progress)."""
     start = time.perf_counter()
     oof = np.full(len(y), np.nan)
     models: list[FittedModel] = []
     for k in np.unique(folds):
         test = folds == k
         models.append(fit_candidate(c, X.loc[~test], y[~test], ctx))
+        if on_fold is not None:
+            on_fold(1)
     if get_family(c.family).pooled_early_stopping:
         common = pooled_rounds([m.validation_curve for m in models],  # type: ignore[attr-defined]
                                ctx.profile.smoothing_window, ctx.profile.min_boost_rounds)

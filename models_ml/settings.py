@@ -30,12 +30,18 @@ class TrainingProfile:
     shap_sample: int
     reference_sample: int
     plot_sample: int
+    time_budget_s: float = 840.0   # soft wall-clock budget of the whole run (HC_TIME_BUDGET_S overrides it)
+    halving_min_rows: int = 15000  # smallest successive-halving rung (HC_HALVING_MIN_ROWS overrides it)
 
 
 PROFILES: dict[str, TrainingProfile] = {
     "full": TrainingProfile("full", max_boost_rounds=3000, learning_rate=None, early_stopping_rounds=200, min_boost_rounds=100, smoothing_window=50,
                             rf_trees=200, tuning_trials=6, shap_sample=2000, reference_sample=5000,
                             plot_sample=1000),
+    # `make demo`: the same steps at a few minutes' cost (fewer, faster boosting rounds, a smaller forest)
+    "demo": TrainingProfile("demo", max_boost_rounds=600, learning_rate=0.08, early_stopping_rounds=40,
+                            min_boost_rounds=30, smoothing_window=10, rf_trees=60, tuning_trials=2, shap_sample=1000,
+                            reference_sample=3000, plot_sample=500, time_budget_s=150.0, halving_min_rows=3000),
     "fast": TrainingProfile("fast", max_boost_rounds=80, learning_rate=0.1, early_stopping_rounds=10, min_boost_rounds=10, smoothing_window=5,
                             rf_trees=25, tuning_trials=1, shap_sample=200, reference_sample=300,
                             plot_sample=200),
@@ -75,8 +81,17 @@ class ModelSettings(PlatformSettings):
     lost_margin_rate: float = Field(0.06, gt=0, le=1, description="money mode: margin lost per refused client")
     n_folds: int = Field(5, ge=2, le=20, description="stratified cross-validation folds")
     seed: int = Field(0, ge=0, description="seed of every random choice (folds, sampling, models)")
-    time_budget_s: float = Field(1800.0, gt=0, description="soft budget for comparison + tuning (seconds)")
-    train_profile: Literal["full", "fast"] = Field("full", description="fast: tiny models for tests")
+    time_budget_s: float | None = Field(
+        None, gt=0, description="soft wall-clock budget of the whole run (seconds; default: the profile's, 840 in "
+        "the full profile): the planner reserves the final cross-validation and fit, then sizes the comparison "
+        "(successive halving) and the tuning to fit")
+    halving_min_rows: int | None = Field(
+        None, ge=100, description="smallest rung of the successive-halving comparison (default: the profile's, "
+        "15000 in the full profile); a comparison sample smaller than halving_eta x this is compared in one rung")
+    halving_eta: int = Field(3, ge=1, le=10, description="rows grow and candidates shrink by this factor per rung "
+                             "(1: no halving, every candidate on the whole comparison sample)")
+    train_profile: Literal["full", "demo", "fast"] = Field(
+        "full", description="demo: the same steps in minutes (make demo); fast: tiny models for tests")
     n_jobs: int = Field(2, ge=1, description="threads per model")
     compare_max_rows: int = Field(
         60000, ge=100, description="stratified subsample for the family comparison and tuning; "
@@ -186,6 +201,18 @@ class ModelSettings(PlatformSettings):
         return PROFILES[self.train_profile]
 
     @property
+    def budget_s(self) -> float:
+        """The run's soft time budget: HC_TIME_BUDGET_S, else the profile's."""
+        return self.time_budget_s if self.time_budget_s is not None else self.profile.time_budget_s
+
+    @property
+    def rung_min_rows(self) -> int:
+        """The smallest successive-halving rung: HC_HALVING_MIN_ROWS, else the profile's."""
+        return self.halving_min_rows if self.halving_min_rows is not None else self.profile.halving_min_rows
+
+    @property
     def effective_n_jobs(self) -> int:
-        """Threads per model; one in the fast profile (tiny data: threads only add synchronisation cost)."""
-        return 1 if self.train_profile == "fast" else self.n_jobs
+        """Threads per model; one in the fast and demo profiles (small data: threads only add synchronisation
+        cost, and on a busy machine OpenMP threads waiting for each other cost far more: a demo-sized LightGBM
+        fold took 15 s with one thread and 154 s with two under load average 27 on 2 cores)."""
+        return 1 if self.train_profile in ("fast", "demo") else self.n_jobs

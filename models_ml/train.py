@@ -4,396 +4,164 @@ promote a new model version (see docs/modeling.md)."""
 from __future__ import annotations
 
 import argparse
-import hashlib
-import importlib
 import json
 import logging
-import platform
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-import pandas as pd
+from rich.console import Console
+from rich.logging import RichHandler
 
-from hc_contracts.metadata import build_metadata, write_metadata
-from models_ml import plots, track
-from models_ml.calibration import CalibrationChoice, choose_calibration
-from models_ml.cost import (
-    RowCosts,
-    bayes_threshold,
-    best_trivial,
-    cost_curve,
-    cross_fitted_cost,
-    optimal_threshold,
-    trivial_costs,
-)
-from models_ml.cv import CVResult, cross_validate, make_folds, stratified_subsample
-from models_ml.data import TrainingData, data_fingerprint, load_training_set
-from models_ml.errors import ModelingError, TrainingDataError
-from models_ml.explain import Explanation, global_importance
-from models_ml.families import (
-    SEARCH_SPACE,
-    Candidate,
-    FitContext,
-    default_params,
-    fit_candidate,
-    imbalance_strategies,
-    prior_beta,
-)
+from models_ml import steps, track
+from models_ml.cost import RowCosts
+from models_ml.cv import cross_validate, make_folds
+from models_ml.data import data_fingerprint, load_training_set
+from models_ml.errors import ModelingError
+from models_ml.families import Candidate, FitContext, default_params, fit_candidate, imbalance_strategies
 from models_ml.governance import (
     constrained_features,
     monotone_cost,
     scorecard_card,
     strongest_characteristics,
 )
-from models_ml.metrics import decision_metrics, fairness_report, fold_spread, probability_metrics
-from models_ml.model_card import write_model_card
+from models_ml.planner import Budget, final_reserve
 from models_ml.predictor import Predictor
-from models_ml.reasons import FeatureLabeler, reason_codes, without_values
-from models_ml.registry import CALIBRATION_FILE, METADATA_FILE, load_version, promote, write_version
+from models_ml.progress import TrainingProgress
+from models_ml.registry import METADATA_FILE
 from models_ml.settings import ModelSettings
+from models_ml.steps import risk_bands, row_costs, select, summarize_cv  # noqa: F401  (the public names of old)
+from models_ml.steps.comparison import SELECTION_RULE
+from models_ml.steps.packaging import package_versions  # noqa: F401
 
 log = logging.getLogger("models_ml.train")
 
-PACKAGES = {"numpy": "numpy", "pandas": "pandas", "scikit-learn": "sklearn", "imbalanced-learn": "imblearn",
-            "lightgbm": "lightgbm", "xgboost": "xgboost", "shap": "shap", "skops": "skops", "duckdb": "duckdb",
-            "optbinning": "optbinning", "fairlearn": "fairlearn"}
 
-
-def row_costs(settings: ModelSettings, frame: pd.DataFrame) -> RowCosts:
-    if settings.cost_mode == "money":
-        if "amt_credit" not in frame.columns:
-            raise TrainingDataError("cost_mode=money needs the feature column 'amt_credit' (credit amount)")
-        return RowCosts.money(frame["amt_credit"].to_numpy(dtype=float), settings.loss_given_default,
-                              settings.lost_margin_rate)
-    return RowCosts.constant(len(frame), settings.cost_fn, settings.cost_fp)
-
-
-def summarize_cv(res: CVResult, y: np.ndarray, folds: np.ndarray, costs: RowCosts) -> dict[str, Any]:
-    n = len(y)
-    thr, cost = optimal_threshold(y, res.oof, costs)
-    _, best_cost = best_trivial(y, costs)
-    pm = probability_metrics(y, res.oof)
-    per_fold = fold_spread(y, res.oof, folds, thr, costs)["business_cost_folds"]
-    return {
-        "model_family": res.candidate.family, "imbalance": res.candidate.imbalance,
-        "params": dict(res.candidate.params),
-        "roc_auc": pm["roc_auc"], "pr_auc": pm["pr_auc"], "brier_uncalibrated": pm["brier"],
-        "business_cost": cost / n, "threshold_uncalibrated": thr,
-        "business_cost_se": float(np.std(per_fold, ddof=1) / np.sqrt(len(per_fold))),
-        "business_cost_cv_threshold": cross_fitted_cost(y, res.oof, folds, costs) / n,
-        "cost_vs_best_trivial": cost / best_cost if best_cost > 0 else float("nan"),
-        "boosting_rounds": res.mean_rounds, "n_rows": n, "fit_seconds": round(res.seconds, 2),
-    }
-
-
-def select(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """One-standard-error rule under the business cost: among the candidates whose out-of-fold cost is within
-    one standard error (over folds) of the lowest, the highest ROC AUC. The dummy baseline never wins."""
-    pool = [r for r in rows if r["model_family"] != "dummy"] or rows
-    best = min(pool, key=lambda r: (r["business_cost"], -r["roc_auc"]))
-    limit = best["business_cost"] + best.get("business_cost_se", 0.0) + 1e-12
-    near = [r for r in pool if r["business_cost"] <= limit]
-    return max(near, key=lambda r: (r["roc_auc"], -r["business_cost"]))
-
-
-def risk_bands(threshold: float) -> list[dict[str, Any]]:
-    """Four bands on the calibrated probability; the threshold separates the grant and refuse bands."""
-    t = float(threshold)
-    edges = [0.0, t / 2, t, min(1.0, 2 * t), 1.0]
-    names = ["low", "moderate", "high", "very high"]
-    bands = [{"name": n, "lower": edges[i], "upper": edges[i + 1], "decision": "grant" if i < 2 else "refuse"}
-             for i, n in enumerate(names) if edges[i + 1] > edges[i]]
-    bands[-1]["upper"] = 1.0
-    return bands
-
-
-def package_versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for dist, module in PACKAGES.items():
-        try:
-            out[dist] = importlib_metadata.version(dist)
-        except importlib_metadata.PackageNotFoundError:
-            try:
-                out[dist] = str(getattr(importlib.import_module(module), "__version__", "unknown"))
-            except ImportError:
-                out[dist] = "not installed"
-    return out
-
-
-@dataclass
-class RunState:
-    """Everything the run computed; becomes metadata.json and the model card."""
-
-    settings: ModelSettings
-    data: TrainingData
-    started: float = field(default_factory=time.perf_counter)
-    timings: dict[str, float] = field(default_factory=dict)
-    comparison: list[dict[str, Any]] = field(default_factory=list)
-    tuning: list[dict[str, Any]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.started
-
-
-def _tune(state: RunState, best: Candidate, best_row: dict[str, Any], X: pd.DataFrame, y: np.ndarray,
-          folds: np.ndarray, costs: RowCosts, ctx: FitContext) -> tuple[Candidate, dict[str, Any]]:
-    settings = state.settings
-    space = SEARCH_SPACE.get(best.family, {})
-    trials = settings.profile.tuning_trials
-    if not space or trials <= 0:
-        return best, best_row
-    rng = np.random.default_rng(settings.seed)
-    seen = {json.dumps(best_row["params"], sort_keys=True)}
-    rows = [best_row]
-    candidates = [best]
-    for _ in range(trials * 5):
-        if len(rows) > trials:
-            break
-        if state.elapsed() > settings.time_budget_s:
-            state.notes.append(f"tuning stopped after {len(rows) - 1} trial(s): time budget "
-                               f"{settings.time_budget_s:.0f} s reached")
-            break
-        params = {**best.params, **{k: v[int(rng.integers(len(v)))] for k, v in space.items()}}
-        key = json.dumps(params, sort_keys=True)
-        if key in seen:
-            continue
-        seen.add(key)
-        cand = Candidate(best.family, best.imbalance, params)
-        row = summarize_cv(cross_validate(cand, X, y, folds, ctx), y, folds, costs)
-        log.info("tuning %s %s: AUC %.4f cost %.4f", cand.key, params, row["roc_auc"], row["business_cost"])
-        rows.append(row)
-        candidates.append(cand)
-    state.tuning = [{k: r[k] for k in ("params", "roc_auc", "business_cost", "business_cost_cv_threshold",
-                                       "boosting_rounds", "fit_seconds")} for r in rows]
-    chosen = select(rows)
-    return candidates[rows.index(chosen)], chosen
-
-
-def run_training(settings: ModelSettings) -> Path:
+def run_training(settings: ModelSettings, progress: TrainingProgress | None = None) -> Path:
     """Train, write a new version directory and (unless ``promote`` is off) promote it. Returns its path.
 
     The whole run is an MLflow run (models_ml/track.py): FAILED when training raises, and never a reason
-    for training to fail."""
-    with track.training_run(settings.model_dump(), settings.artifacts) as run:
-        return _run_training(settings, run)
+    for training to fail. ``progress``: the bar and step lines (default: on a terminal only)."""
+    config = {**settings.model_dump(), "time_budget_s": settings.budget_s}  # tracked as resolved
+    with track.training_run(config, settings.artifacts) as run, \
+            (progress or TrainingProgress()) as bar:
+        return _run_training(settings, run, bar)
 
 
-def _run_training(settings: ModelSettings, run: track.TrainingRun) -> Path:
+def candidates(settings: ModelSettings, n_rows: int) -> list[Candidate]:
+    """Every family x imbalance strategy, with starting parameters scaled to ``n_rows``."""
+    return [Candidate(family, imbalance, default_params(family, n_rows, settings.profile))
+            for family in settings.family_list for imbalance in imbalance_strategies(family)]
+
+
+def _run_training(settings: ModelSettings, run: track.TrainingRun, bar: TrainingProgress) -> Path:
+    budget = Budget(settings.budget_s)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
     data = load_training_set(settings.warehouse, min_per_class=settings.n_folds,
                              protected=settings.protected_columns)
-    state = RunState(settings, data)
     profile = settings.profile
     X, y = data.frame, data.target
     n = data.n_rows
-    log.info("training_set: %d rows, %d features, default rate %.2f%% (%s)", n, len(data.schema.features),
-             100 * y.mean(), settings.warehouse)
-    costs = row_costs(settings, X)
+    timings["load_s"] = time.perf_counter() - t0
+    bar.summary("load", timings["load_s"], f"{n:,} rows, {len(data.schema.features)} features, default rate "
+                f"{100 * y.mean():.2f} %")
+    costs: RowCosts = row_costs(settings, X)
     ctx = FitContext(data.schema, profile, settings.seed, settings.effective_n_jobs, settings.undersample_ratio,
                      settings.scorecard_config, settings.monotone)
+    notes: list[str] = []
 
-    # 1. comparison on identical folds (a stratified subsample when the data is large)
-    cmp_idx = stratified_subsample(y, settings.compare_max_rows, settings.seed)
-    if len(cmp_idx) < n:
-        state.notes.append(f"family comparison and tuning on a stratified subsample of {len(cmp_idx):,} of "
-                           f"{n:,} rows; the selected model is cross-validated on every row")
-    Xc, yc = X.iloc[cmp_idx].reset_index(drop=True), y[cmp_idx]
-    costs_c = costs.subset(cmp_idx)
-    folds_c = make_folds(yc, settings.n_folds, settings.seed)
-    results: dict[str, CVResult] = {}
-    t0 = time.perf_counter()
-    for family in settings.family_list:
-        for imbalance in imbalance_strategies(family):
-            cand = Candidate(family, imbalance, default_params(family, len(yc), profile))
-            res = cross_validate(cand, Xc, yc, folds_c, ctx)
-            row = summarize_cv(res, yc, folds_c, costs_c)
-            results[cand.key] = res
-            state.comparison.append(row)
-            log.info("%-32s AUC %.4f  cost/applicant %.4f  (%.1f s%s)", cand.key, row["roc_auc"],
-                     row["business_cost"], res.seconds,
-                     f", {res.mean_rounds} rounds" if res.mean_rounds is not None else "")
-    state.timings["comparison_s"] = time.perf_counter() - t0
+    # 1. compare: every family x imbalance strategy on identical folds of a stratified sample, within the budget
+    sample = steps.comparison_sample(X, y, costs, settings.compare_max_rows, settings.n_folds, settings.seed)
+    if sample.n_rows < n:
+        notes.append(f"family comparison and tuning on a stratified subsample of {sample.n_rows:,} of {n:,} rows; "
+                     "the selected model is cross-validated on every row")
+    cmp = steps.compare(candidates(settings, sample.n_rows), sample, ctx, settings.n_folds, bar,
+                        budget=budget if settings.halving_eta > 1 else None, n_rows_total=n,
+                        min_rung_rows=settings.rung_min_rows, eta=max(settings.halving_eta, 2))
+    notes.extend(cmp.notes)
+    timings["comparison_s"] = cmp.seconds
+    bar.summary("compare", cmp.seconds, f"{len(cmp.rows)} candidates, selected {cmp.selected.key} (AUC "
+                f"{cmp.selected_row['roc_auc']:.4f}, cost/applicant {cmp.selected_row['business_cost']:.4f})")
 
-    # 2. selection and bounded tuning under the business cost
-    best_row = select(state.comparison)
-    best = results[f"{best_row['model_family']}/{best_row['imbalance']}"].candidate
-    log.info("selected %s", best.key)
-    t0 = time.perf_counter()
-    best, best_row = _tune(state, best, best_row, Xc, yc, folds_c, costs_c, ctx)
-    state.timings["tuning_s"] = time.perf_counter() - t0
-    monotone_meta = monotone_cost(best, best_row, Xc, yc, folds_c, costs_c, ctx, summarize_cv, state.timings)
+    # 2. tune the selected family within what the budget leaves after the final cross-validation and fit
+    reserve = final_reserve(cmp.selected_row["fit_seconds"], sample.n_rows, n, settings.n_folds, budget.total_s)
+    tuned = steps.tune(cmp.selected, cmp.selected_row, cmp.results.get(cmp.selected.key), sample, ctx,
+                       profile.tuning_trials, bar, budget=budget, reserve_s=reserve)
+    notes.extend(tuned.notes)
+    best, best_row = tuned.candidate, tuned.row
+    timings["tuning_s"] = tuned.seconds
+    bar.summary("tune", tuned.seconds, f"{max(len(tuned.trials) - 1, 0)} trial(s), kept {best.params}"
+                if tuned.trials else "no search space or no trial")
+    monotone_meta = monotone_cost(best, best_row, sample.X, sample.y, sample.folds, sample.costs, ctx, summarize_cv,
+                                  timings)
 
-    # 3. the selected model on every row (identical folds)
+    # 3. the selected model cross-validated on every row (identical folds)
     t0 = time.perf_counter()
     folds = make_folds(y, settings.n_folds, settings.seed)
-    if len(cmp_idx) == n and best.key in results and results[best.key].candidate == best:
-        final_cv = results[best.key]
+    if sample.n_rows == n and tuned.result is not None and tuned.result.candidate == best:
+        final_cv = tuned.result
     else:
-        final_cv = cross_validate(best, X, y, folds, ctx)
-    state.timings["final_cv_s"] = time.perf_counter() - t0
+        with bar.stage(f"cross-validate {best.key} on {n:,} rows", settings.n_folds) as advance:
+            final_cv = cross_validate(best, X, y, folds, ctx, on_fold=advance)
+    timings["final_cv_s"] = time.perf_counter() - t0
     oof = final_cv.oof
 
-    # 4. calibration, threshold, metrics
-    beta = prior_beta(y, best.imbalance, settings.undersample_ratio)
-    calib: CalibrationChoice = choose_calibration(oof, y, folds, beta)
-    p_cal = calib.calibrator.transform(oof)
-    threshold, _ = optimal_threshold(y, p_cal, costs)
-    metrics: dict[str, Any] = {**probability_metrics(y, p_cal), **decision_metrics(y, p_cal, threshold, costs)}
-    metrics["roc_auc_uncalibrated"] = probability_metrics(y, oof)["roc_auc"]
-    metrics["business_cost_cv_threshold"] = cross_fitted_cost(y, p_cal, folds, costs) / n
-    metrics.update(fold_spread(y, p_cal, folds, threshold, costs))
-    trivial = trivial_costs(y, costs)
-    curve = cost_curve(y, p_cal, costs)
-    fairness, fairness_summary = fairness_report(data.sensitive, y, p_cal, threshold)  # protected: only measured
-    log.info("final %s: AUC %.4f, cost/applicant %.4f vs best trivial %.4f, threshold %.4f, calibration %s",
-             best.key, metrics["roc_auc"], metrics["business_cost"], min(trivial.values()) / n, threshold,
-             calib.calibrator.method)
+    # 4. calibrate, 5. threshold (business cost, metrics, fairness: protected attributes only measured)
+    calibrated = steps.calibrate(oof, y, folds, best.imbalance, settings.undersample_ratio)
+    decision = steps.choose_threshold(y, calibrated.p_cal, oof, folds, costs, data.sensitive)
+    m = decision.metrics
+    bar.summary("validate", timings["final_cv_s"], f"{best.key} on {n:,} rows: AUC {m['roc_auc']:.4f}, "
+                f"cost/applicant {m['business_cost']:.4f} (best trivial {min(decision.trivial.values()) / n:.4f}), "
+                f"threshold {decision.threshold:.4f}, calibration {calibrated.calibrator.method}")
 
-    # 5. final fit on every row
+    # final fit on every row
     t0 = time.perf_counter()
-    rounds = final_cv.mean_rounds
-    n_rounds = max(1, int(round(rounds * 1.1))) if rounds is not None else None
-    model = fit_candidate(best, X, y, ctx, n_rounds=n_rounds)
-    predictor = Predictor.from_fitted(model, data.schema, X)
-    state.timings["final_fit_s"] = time.perf_counter() - t0
+    with bar.stage(f"fit {best.key} on {n:,} rows", 1) as advance:
+        rounds = final_cv.mean_rounds
+        n_rounds = max(1, int(round(rounds * 1.1))) if rounds is not None else None
+        model = fit_candidate(best, X, y, ctx, n_rounds=n_rounds)
+        predictor = Predictor.from_fitted(model, data.schema, X)
+        advance(1)
+    timings["final_fit_s"] = time.perf_counter() - t0
+    bar.summary("fit", timings["final_fit_s"], f"{best.key} on every row"
+                + (f", {n_rounds} rounds" if n_rounds is not None else ""))
     # --- governance (issue 13): strongest characteristics, scorecard table (served or challenger)
     strongest = strongest_characteristics(X, y, data.schema)
-    scorecard_meta = scorecard_card(best, model, calib.calibrator.transform, settings.family_list, X, y, ctx,
-                                    state.timings)
+    scorecard_meta = scorecard_card(best, model, calibrated.calibrator.transform, settings.family_list, X, y, ctx,
+                                    timings)
 
-    # 6. explanations on a sample
+    # 6. explain
     t0 = time.perf_counter()
-    rng = np.random.default_rng(settings.seed)
-    shap_idx = np.sort(rng.choice(n, size=min(n, profile.shap_sample), replace=False))
-    expl = predictor.explain(X.iloc[shap_idx])
-    importance = global_importance(expl)
-    p_sample = calib.calibrator.transform(predictor.predict_raw(X.iloc[shap_idx]))
-    local_row = _local_example_row(p_sample, threshold)
-    labeler = FeatureLabeler.default()
-    local = {"row": int(local_row), "probability": float(p_sample[local_row]),
-             "decision": "refuse" if p_sample[local_row] >= threshold else "grant",
-             "base_value": expl.base_value, "output_scale": expl.output_scale,
-             "reasons": without_values(reason_codes(expl, row=local_row, top_k=6, labeler=labeler))}
-    state.timings["explain_s"] = time.perf_counter() - t0
+    explained = steps.explain(predictor, X, calibrated.calibrator.transform, decision.threshold,
+                              profile.shap_sample, settings.seed)
+    timings["explain_s"] = time.perf_counter() - t0
+    bar.summary("explain", timings["explain_s"], f"SHAP on {len(explained.X):,} rows, top feature "
+                f"{explained.importance[0]['feature'] if explained.importance else '-'}")
 
+    # 7. package, 8. promote
+    t0 = time.perf_counter()
     fingerprint = data_fingerprint(data)
-    created = datetime.now(UTC)
-    run_hash = hashlib.sha256(f"{fingerprint}|{settings.model_dump_json()}".encode()).hexdigest()[:8]
-    version = f"{created:%Y%m%dT%H%M%SZ}-{run_hash}"
-    metadata = build_metadata({  # typed and validated: hc_contracts.metadata.ModelMetadata
-        "version": version, "created_at": created.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "model_family": best.family, "imbalance": best.imbalance, "params": best_row["params"],
-        "boosting_rounds": n_rounds, "threshold": float(threshold),
-        "threshold_bayes": bayes_threshold(settings.cost_fn, settings.cost_fp)
-        if settings.cost_mode == "count" else None,
-        "cost_fn": settings.cost_fn, "cost_fp": settings.cost_fp, "cost_mode": settings.cost_mode,
-        "money_costs": {"loss_given_default": settings.loss_given_default,
-                        "lost_margin_rate": settings.lost_margin_rate} if settings.cost_mode == "money" else None,
-        "metrics": metrics,
-        "trivial_policies": {"grant_all": trivial["grant_all"] / n, "refuse_all": trivial["refuse_all"] / n},
-        "calibration": {"method": calib.calibrator.method, "prior_correction_beta": beta,
-                        "before": calib.before, "after": calib.after, "candidates": calib.candidates},
-        "comparison": state.comparison, "tuning": state.tuning,
-        "selection_rule": "one-standard-error rule: among the candidates whose out-of-fold business cost (at "
-                          "each one's best threshold) is within one standard error over folds of the lowest, "
-                          "the highest ROC AUC; the dummy is the baseline, never selected",
-        "features": data.schema.to_list(), "excluded_columns": data.excluded_columns,
-        "global_importance": importance, "explanation_output_scale": expl.output_scale,
-        "local_example": local, "fairness": fairness, "fairness_summary": fairness_summary,
-        "protected_attributes": {"attributes": settings.protected_columns,
-                                 "features_left_out": dict(sorted(data.protected.items()))},
-        "risk_bands": risk_bands(threshold), "scorecard": scorecard_meta, "strongest_characteristics": strongest,
-        "monotone": {**monotone_meta, "features": constrained_features(model, data.schema.names)}
-        if monotone_meta else None,
-        "data": {"rows": n, "features": len(data.schema.features), "defaults": int(y.sum()),
-                 "default_rate": float(y.mean()), "comparison_rows": int(len(cmp_idx)),
-                 "warehouse": str(settings.warehouse)},
-        "data_fingerprint": fingerprint, "seed": settings.seed, "n_folds": settings.n_folds,
-        "train_profile": settings.train_profile, "package_versions": package_versions(),
-        "timings_s": {k: round(v, 2) for k, v in state.timings.items()}, "notes": state.notes,
-    }, "training metadata").to_dict()
-    reference = _reference_sample(data, p_cal, settings.seed, profile.reference_sample)
-
-    def writer(directory: Path) -> None:
-        files = predictor.save(directory)
-        (directory / CALIBRATION_FILE).write_text(json.dumps(calib.calibrator.to_dict(), indent=1))
-        reference.to_parquet(directory / "reference_sample.parquet", index=False)
-        figures = _figures(directory, y, p_cal, oof, calib, costs, threshold, trivial, metadata, expl, labeler,
-                           local, profile.plot_sample, settings.seed)
-        metadata["files"] = sorted(files + [CALIBRATION_FILE, "reference_sample.parquet", "model_card.md",
-                                            "model_card.html", METADATA_FILE, *figures])
-        metadata["timings_s"]["total_s"] = round(state.elapsed(), 2)
-        write_metadata(directory, build_metadata(metadata, "training metadata"))
-        write_model_card(directory, metadata, curve_points=len(curve.thresholds), labeler=labeler)
-        _verify(directory, X.iloc[shap_idx], calib.calibrator.transform(predictor.predict_raw(X.iloc[shap_idx])),
-                expl)
-
-    path = write_version(settings.artifacts, version, writer)
+    version, created = steps.new_version(fingerprint, settings.model_dump_json())
+    pkg = steps.ModelPackage(
+        settings=settings, version=version, created=created, candidate=best, params=best_row["params"],
+        n_rounds=n_rounds, predictor=predictor, calibrated=calibrated, decision=decision, explained=explained,
+        reference=steps.reference_sample(data, calibrated.p_cal, settings.seed, profile.reference_sample),
+        y=y, oof=oof, costs=costs, schema=data.schema, excluded_columns=data.excluded_columns,
+        features_left_out=data.protected, fingerprint=fingerprint, comparison=cmp.rows, tuning=tuned.trials,
+        selection_rule=SELECTION_RULE, timings=timings, notes=notes, started=budget.started,
+        data={"rows": n, "features": len(data.schema.features), "defaults": int(y.sum()),
+              "default_rate": float(y.mean()), "comparison_rows": int(sample.n_rows),
+              "warehouse": str(settings.warehouse)},
+        extra={"scorecard": scorecard_meta, "strongest_characteristics": strongest,
+               "monotone": {**monotone_meta, "features": constrained_features(model, data.schema.names)}
+               if monotone_meta else None})
+    path = steps.package(pkg)
     log.info("wrote %s", path)
-    run.log_version(path, alias=None if settings.promote else track.CHALLENGER)  # MLflow; promote() mirrors
-    if settings.promote:
-        promote(settings.artifacts, version)
-        log.info("promoted %s -> %s", path.parent / "current", version)
+    bar.summary("package", time.perf_counter() - t0, f"version {version}")
+    steps.promote_version(path, settings.artifacts, settings.promote, run)
+    bar.summary("total", budget.elapsed(), f"budget {budget.total_s:.0f} s"
+                + ("" if settings.promote else ", not promoted (challenger)"))
     return path
-
-
-def _local_example_row(p: np.ndarray, threshold: float) -> int:
-    """A refused applicant with a typical refused probability (or the riskiest one if none is refused)."""
-    refused = np.flatnonzero(p >= threshold)
-    if len(refused) == 0:
-        return int(np.argmax(p))
-    order = refused[np.argsort(p[refused], kind="stable")]
-    return int(order[len(order) // 2])
-
-
-def _reference_sample(data: TrainingData, p_cal: np.ndarray, seed: int, size: int) -> pd.DataFrame:
-    idx = stratified_subsample(data.target, size, seed + 1)
-    ref = data.frame.iloc[idx].copy()
-    for name in data.schema.of_type("boolean"):
-        ref[name] = pd.array(ref[name].map({1.0: True, 0.0: False}), dtype="boolean")
-    for name in data.schema.of_type("categorical"):
-        ref[name] = ref[name].astype(object)
-    ref["target"] = data.target[idx].astype(int)
-    ref["probability"] = p_cal[idx]
-    return ref.reset_index(drop=True)
-
-
-def _figures(directory: Path, y: np.ndarray, p_cal: np.ndarray, oof: np.ndarray, calib: CalibrationChoice,
-             costs: RowCosts, threshold: float, trivial: dict[str, float], metadata: dict[str, Any],
-             expl: Explanation, labeler: FeatureLabeler, local: dict[str, Any], plot_sample: int,
-             seed: int) -> list[str]:
-    labels = {f: labeler.label(f) for f in expl.feature_names}
-    plots.cost_vs_threshold(y, p_cal, costs, threshold, trivial, metadata["threshold_bayes"],
-                            directory / "cost_vs_threshold.png")
-    curves = {"before calibration (raw out-of-fold)": oof, f"after ({calib.calibrator.method}"
-              f"{', prior correction' if calib.calibrator.beta is not None else ''})": p_cal}
-    plots.reliability(y, curves, directory / "reliability.png")
-    plots.comparison(metadata["comparison"], directory / "comparison.png")
-    sub = np.random.default_rng(seed).permutation(len(expl))[: min(len(expl), plot_sample)]
-    sub_expl = Explanation(expl.values[np.sort(sub)], expl.base_value, expl.feature_names,
-                           expl.data.iloc[np.sort(sub)].reset_index(drop=True), expl.output_scale)
-    plots.shap_beeswarm(sub_expl, directory / "shap_beeswarm.png", labels)
-    plots.importance_bar(metadata["global_importance"], labels, directory / "shap_importance.png")
-    plots.local_waterfall(local["reasons"], f"Example applicant: p = {local['probability']:.3f} -> "
-                          f"{local['decision']}", directory / "local_explanation.png")
-    return ["cost_vs_threshold.png", "reliability.png", "comparison.png", "shap_beeswarm.png",
-            "shap_importance.png", "local_explanation.png"]
-
-
-def _verify(directory: Path, X: pd.DataFrame, expected: np.ndarray, expl: Explanation) -> None:
-    """Load the written version back; its probabilities and SHAP values must equal the in-memory ones."""
-    loaded = load_version(directory)
-    got = loaded.predict_proba(X)
-    if not np.allclose(got, np.clip(expected, 0, 1), rtol=0, atol=1e-9):
-        raise ModelingError(f"the saved model in {directory} does not reproduce the trained probabilities")
-    got_expl = loaded.explain(X)
-    if not np.allclose(got_expl.values, expl.values, rtol=0, atol=1e-7):
-        raise ModelingError(f"the saved model in {directory} does not reproduce the SHAP values")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -406,9 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--folds", dest="n_folds", type=int, help="cross-validation folds (HC_N_FOLDS, default 5)")
     p.add_argument("--seed", type=int, help="random seed (HC_SEED, default 0)")
     p.add_argument("--time-budget", dest="time_budget_s", type=float,
-                   help="soft budget in seconds for comparison + tuning (HC_TIME_BUDGET_S)")
-    p.add_argument("--profile", dest="train_profile", choices=["full", "fast"],
-                   help="full, or fast for tests (HC_TRAIN_PROFILE)")
+                   help="soft wall-clock budget of the whole run in seconds (HC_TIME_BUDGET_S; profile full: 840, demo: 150)")
+    p.add_argument("--profile", dest="train_profile", choices=["full", "demo", "fast"],
+                   help="full, demo (make demo) or fast for tests (HC_TRAIN_PROFILE)")
     p.add_argument("--families", help="comma-separated families to compare (HC_FAMILIES)")
     p.add_argument("--compare-max-rows", type=int, help="rows used to compare families (HC_COMPARE_MAX_ROWS)")
     p.add_argument("--n-jobs", type=int, help="threads per model (HC_N_JOBS, default 2)")
@@ -425,11 +193,21 @@ def settings_from_args(argv: list[str] | None = None) -> ModelSettings:
     return ModelSettings(**overrides)
 
 
+def configure_logging(console: Console) -> None:
+    """INFO logs: through rich above the progress bar on a terminal, plain lines otherwise."""
+    if console.is_terminal:
+        logging.basicConfig(level=logging.INFO, format="%(message)s", datefmt="%H:%M:%S",
+                            handlers=[RichHandler(console=console, show_path=False, markup=False)])
+    else:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+
+
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    console = Console()
+    configure_logging(console)
     try:
         settings = settings_from_args(argv)
-        path = run_training(settings)
+        path = run_training(settings, TrainingProgress(console))
     except ModelingError as exc:
         log.error("training failed: %s", exc)
         print(f"error: {exc}")

@@ -7,7 +7,8 @@ Distributed: encoding, stratified fold assignment, the k cross-validation fits, 
 and the final fit (``num_workers`` XGBoost workers = Spark tasks, HC_SPARK_WORKERS). On the driver: one
 float per row (out-of-fold probability, target, fold, credit amount, protected attributes for the fairness
 table) and a sample of rows for the explanations -- the business cost, calibration, threshold, metrics,
-model card and verification are the single-machine code (models_ml.cost / calibration / metrics / train).
+model card and verification are the shared training steps of models_ml.steps (calibrate, threshold, explain,
+package, promote), the same functions models_ml.train composes.
 """
 
 from __future__ import annotations
@@ -17,27 +18,18 @@ import hashlib
 import json
 import logging
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from hc_contracts.metadata import build_metadata, write_metadata
-from models_ml.calibration import choose_calibration
-from models_ml.cost import bayes_threshold, cost_curve, cross_fitted_cost, optimal_threshold, trivial_costs
 from models_ml.cv import CVResult, stratified_subsample
 from models_ml.data import ID_COLUMN, NON_FEATURES, TARGET_COLUMN, TrainingData
 from models_ml.errors import ModelingError
-from models_ml.explain import global_importance
-from models_ml.families import BoostedModel, Candidate, FitContext, _xgb_params, default_params, prior_beta
-from models_ml.metrics import decision_metrics, fairness_slices, fold_spread, probability_metrics
-from models_ml.model_card import write_model_card
+from models_ml.families import BoostedModel, Candidate, FitContext, _xgb_params, default_params
 from models_ml.predictor import Predictor
 from models_ml.protected import protected_features
-from models_ml.reasons import FeatureLabeler, reason_codes, without_values
-from models_ml.registry import CALIBRATION_FILE, METADATA_FILE, promote, write_version
 from models_ml.settings import ModelSettings
 from models_ml.spark.data import (
     FEATURES_COL,
@@ -48,17 +40,19 @@ from models_ml.spark.data import (
     training_rows,
 )
 from models_ml.spark.session import read_table, spark_session, table_folder
-from models_ml.train import (
-    _figures,
-    _local_example_row,
-    _reference_sample,
-    _verify,
-    package_versions,
-    print_version_summary,
-    risk_bands,
+from models_ml.steps import (
+    ModelPackage,
+    calibrate,
+    choose_threshold,
+    explain,
+    new_version,
+    package,
+    promote_version,
+    reference_sample,
     row_costs,
     summarize_cv,
 )
+from models_ml.train import print_version_summary
 from warehouse.spark_build import FEATURE_SQL_FILE
 from warehouse.spark_settings import SparkSettings, SparkUnavailableError
 
@@ -190,20 +184,12 @@ def run_spark_training(settings: ModelSettings, spark_settings: SparkSettings | 
     costs = row_costs(settings, side)
     row = summarize_cv(cv, y, folds, costs)
 
-    # 2. calibration, threshold, metrics: the single-machine code on the out-of-fold probabilities
-    beta = prior_beta(y, imbalance, settings.undersample_ratio)
-    calib = choose_calibration(oof, y, folds, beta)
-    p_cal = calib.calibrator.transform(oof)
-    threshold, _ = optimal_threshold(y, p_cal, costs)
-    metrics: dict[str, Any] = {**probability_metrics(y, p_cal), **decision_metrics(y, p_cal, threshold, costs)}
-    metrics["roc_auc_uncalibrated"] = probability_metrics(y, oof)["roc_auc"]
-    metrics["business_cost_cv_threshold"] = cross_fitted_cost(y, p_cal, folds, costs) / n
-    metrics.update(fold_spread(y, p_cal, folds, threshold, costs))
-    trivial = trivial_costs(y, costs)
-    curve = cost_curve(y, p_cal, costs)
-    fairness = fairness_slices(side, y, p_cal, threshold)
+    # 2. calibrate, threshold: the shared steps on the out-of-fold probabilities
+    calibrated = calibrate(oof, y, folds, imbalance, settings.undersample_ratio)
+    decision = choose_threshold(y, calibrated.p_cal, oof, folds, costs, side)
     log.info("cross-validated on Spark: AUC %.4f, cost/applicant %.4f, threshold %.4f, calibration %s",
-             metrics["roc_auc"], metrics["business_cost"], threshold, calib.calibrator.method)
+             decision.metrics["roc_auc"], decision.metrics["business_cost"], decision.threshold,
+             calibrated.calibrator.method)
 
     # 3. final distributed fit on every row
     t0 = time.perf_counter()
@@ -216,7 +202,7 @@ def run_spark_training(settings: ModelSettings, spark_settings: SparkSettings | 
     fingerprint = _spark_fingerprint(data, frame)
     frame.unpersist()
 
-    # 4. explanations and reference sample on a stratified sample collected to the driver
+    # 4. explain (shared step) and the reference sample, on a stratified sample collected to the driver
     t0 = time.perf_counter()
     sample_idx = np.sort(stratified_subsample(y, max(profile.shap_sample, profile.reference_sample), settings.seed))
     sample_ids = oof_rows[ID_COLUMN].to_numpy()[sample_idx]
@@ -224,76 +210,33 @@ def run_spark_training(settings: ModelSettings, spark_settings: SparkSettings | 
     X_sample = data.schema.prepare(raw_sample)
     X_sample.index = pd.RangeIndex(len(X_sample))
     sample_data = TrainingData(X_sample, sample_ids, y[sample_idx], data.schema, data.excluded_columns, Path(where))
-    rng = np.random.default_rng(settings.seed)
-    shap_idx = np.sort(rng.choice(len(X_sample), size=min(len(X_sample), profile.shap_sample), replace=False))
-    expl = predictor.explain(X_sample.iloc[shap_idx])
-    importance = global_importance(expl)
-    p_sample = calib.calibrator.transform(predictor.predict_raw(X_sample.iloc[shap_idx]))
-    local_row = _local_example_row(p_sample, threshold)
-    labeler = FeatureLabeler.default()
-    local = {"row": int(local_row), "probability": float(p_sample[local_row]),
-             "decision": "refuse" if p_sample[local_row] >= threshold else "grant",
-             "base_value": expl.base_value, "output_scale": expl.output_scale,
-             "reasons": without_values(reason_codes(expl, row=local_row, top_k=6, labeler=labeler))}
-    reference = _reference_sample(sample_data, p_cal[sample_idx], settings.seed, profile.reference_sample)
+    explained = explain(predictor, X_sample, calibrated.calibrator.transform, decision.threshold,
+                        profile.shap_sample, settings.seed)
+    reference = reference_sample(sample_data, calibrated.p_cal[sample_idx], settings.seed, profile.reference_sample)
     timings["explain_s"] = time.perf_counter() - t0
 
-    created = datetime.now(UTC)
-    run_hash = hashlib.sha256(f"{fingerprint}|spark|{settings.model_dump_json()}|{overrides}".encode()).hexdigest()[:8]
-    version = f"{created:%Y%m%dT%H%M%SZ}-{run_hash}"
+    # 5. package and 6. promote: the shared steps (same files, metadata and verification as one machine)
+    version, created = new_version(fingerprint, f"spark|{settings.model_dump_json()}|{overrides}")
     notes = [f"trained on Apache Spark ({spark_settings.spark_master}) with xgboost.spark.SparkXGBClassifier, "
              f"{workers} worker(s); family fixed to xgboost (no family comparison or tuning on Spark); early "
              f"stopping with patience {profile.early_stopping_rounds} on a {INNER_VALIDATION_PCT} % hash-chosen "
              "inner validation share of each training part"]
-    metadata = build_metadata({  # typed and validated: hc_contracts.metadata.ModelMetadata
-        "version": version, "created_at": created.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "model_family": FAMILY, "imbalance": imbalance, "params": row["params"],
-        "boosting_rounds": n_rounds, "threshold": float(threshold),
-        "threshold_bayes": bayes_threshold(settings.cost_fn, settings.cost_fp) if settings.cost_mode == "count" else None,
-        "cost_fn": settings.cost_fn, "cost_fp": settings.cost_fp, "cost_mode": settings.cost_mode,
-        "money_costs": {"loss_given_default": settings.loss_given_default,
-                        "lost_margin_rate": settings.lost_margin_rate} if settings.cost_mode == "money" else None,
-        "metrics": metrics,
-        "trivial_policies": {"grant_all": trivial["grant_all"] / n, "refuse_all": trivial["refuse_all"] / n},
-        "calibration": {"method": calib.calibrator.method, "prior_correction_beta": beta,
-                        "before": calib.before, "after": calib.after, "candidates": calib.candidates},
-        "comparison": [row], "tuning": [],
-        "selection_rule": "Spark engine: the xgboost family only (distributed trainer), default parameters of the "
-                          "training profile; calibration and threshold chosen as on one machine",
-        "features": data.schema.to_list(), "excluded_columns": data.excluded_columns,
-        "protected_attributes": {"attributes": settings.protected_columns,
-                                 "features_left_out": dict(sorted(left_out.items()))},
-        "global_importance": importance, "explanation_output_scale": expl.output_scale,
-        "local_example": local, "fairness": fairness, "risk_bands": risk_bands(threshold),
-        "data": {"rows": n, "features": len(data.schema.features), "defaults": int(y.sum()),
-                 "default_rate": float(y.mean()), "comparison_rows": n, "warehouse": where},
-        "data_fingerprint": fingerprint, "seed": settings.seed, "n_folds": settings.n_folds,
-        "train_profile": settings.train_profile, "engine": "spark",
-        "spark": {"master": spark_settings.spark_master, "num_workers": workers, "trainer":
-                  "xgboost.spark.SparkXGBClassifier", "pyspark": _pyspark_version()},
-        "package_versions": package_versions(),
-        "timings_s": {k: round(v, 2) for k, v in timings.items()}, "notes": notes,
-    }, "Spark training metadata").to_dict()
-
-    def writer(directory: Path) -> None:
-        files = predictor.save(directory)
-        (directory / CALIBRATION_FILE).write_text(json.dumps(calib.calibrator.to_dict(), indent=1))
-        reference.to_parquet(directory / "reference_sample.parquet", index=False)
-        figures = _figures(directory, y, p_cal, oof, calib, costs, threshold, trivial, metadata, expl, labeler,
-                           local, profile.plot_sample, settings.seed)
-        metadata["files"] = sorted(files + [CALIBRATION_FILE, "reference_sample.parquet", "model_card.md",
-                                            "model_card.html", METADATA_FILE, *figures])
-        metadata["timings_s"]["total_s"] = round(time.perf_counter() - started, 2)
-        write_metadata(directory, build_metadata(metadata, "Spark training metadata"))
-        write_model_card(directory, metadata, curve_points=len(curve.thresholds), labeler=labeler)
-        _verify(directory, X_sample.iloc[shap_idx],
-                calib.calibrator.transform(predictor.predict_raw(X_sample.iloc[shap_idx])), expl)
-
-    path = write_version(settings.artifacts, version, writer)
+    pkg = ModelPackage(
+        settings=settings, version=version, created=created, candidate=candidate, params=row["params"],
+        n_rounds=n_rounds, predictor=predictor, calibrated=calibrated, decision=decision, explained=explained,
+        reference=reference, y=y, oof=oof, costs=costs, schema=data.schema, excluded_columns=data.excluded_columns,
+        features_left_out=left_out, fingerprint=fingerprint, comparison=[row], tuning=[],
+        selection_rule="Spark engine: the xgboost family only (distributed trainer), default parameters of the "
+                       "training profile; calibration and threshold chosen as on one machine",
+        data={"rows": n, "features": len(data.schema.features), "defaults": int(y.sum()),
+              "default_rate": float(y.mean()), "comparison_rows": n, "warehouse": where},
+        timings=timings, notes=notes, started=started, source="Spark training metadata",
+        extra={"engine": "spark", "spark": {"master": spark_settings.spark_master, "num_workers": workers,
+                                            "trainer": "xgboost.spark.SparkXGBClassifier",
+                                            "pyspark": _pyspark_version()}})
+    path = package(pkg)
     log.info("wrote %s", path)
-    if settings.promote:
-        promote(settings.artifacts, version)
-        log.info("promoted %s -> %s", path.parent / "current", version)
+    promote_version(path, settings.artifacts, settings.promote)
     return path
 
 
@@ -312,7 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cost-mode", choices=["count", "money"], help="count or money-based cost (HC_COST_MODE)")
     p.add_argument("--folds", dest="n_folds", type=int, help="cross-validation folds (HC_N_FOLDS, default 5)")
     p.add_argument("--seed", type=int, help="random seed (HC_SEED, default 0)")
-    p.add_argument("--profile", dest="train_profile", choices=["full", "fast"],
+    p.add_argument("--profile", dest="train_profile", choices=["full", "demo", "fast"],
                    help="full, or fast for tests (HC_TRAIN_PROFILE)")
     p.add_argument("--imbalance", choices=["none", "class_weight"], default="none",
                    help="class weighting of the defaulters (default none; calibration corrects the prior)")

@@ -151,7 +151,7 @@ def test_failed_run_is_marked_failed_and_moves_nothing(
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full while writing the model card")
 
-    monkeypatch.setattr("models_ml.train.write_model_card", boom)
+    monkeypatch.setattr("models_ml.steps.packaging.write_model_card", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         run_training(fast_settings(small_warehouse, artifacts, families="dummy"))
     failed = _parent_runs(client, "FAILED")

@@ -144,7 +144,7 @@ def test_failed_run_leaves_current_untouched(trained_artifacts: Path, small_ware
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full while writing the model card")
 
-    monkeypatch.setattr("models_ml.train.write_model_card", boom)
+    monkeypatch.setattr("models_ml.steps.packaging.write_model_card", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         run_training(fast_settings(small_warehouse, artifacts, families="dummy,lightgbm"))
     assert os.readlink(artifacts / "models" / "current") == before

@@ -150,14 +150,62 @@ def test_spark_build_runs_every_test_and_matches_duckdb_column_by_column(spark_f
     assert [d.split(":")[0] for d in found] == ["credit_income_ratio", "ext_source_mean"]
 
 
+SHARED_STEPS = ("calibrate", "choose_threshold", "explain", "package", "promote_version")
+SPARK_STEP_CALLS: dict[str, list] = {}  # what the shared steps returned in the module's Spark training run
+
+
 @pytest.fixture(scope="module")
 def spark_model(spark_fixture_build, tmp_path_factory):
-    from models_ml.spark.train import run_spark_training
+    """One Spark training run; the shared training steps it calls are recorded (name -> returned value)."""
+    import models_ml.spark.train as spark_train
+    from models_ml import steps
+
+    calls = SPARK_STEP_CALLS
+    calls.clear()
+
+    def spy(name):
+        real = getattr(steps, name)
+
+        def wrapper(*args, **kwargs):
+            out = real(*args, **kwargs)
+            calls.setdefault(name, []).append(out)
+            return out
+        return wrapper
 
     artifacts = tmp_path_factory.mktemp("spark_artifacts")
     settings = ModelSettings(artifacts=artifacts, train_profile="fast", n_folds=2)
-    path = run_spark_training(settings, spark_settings(spark_fixture_build.warehouse), xgb_overrides=XGB_TINY)
+    with pytest.MonkeyPatch.context() as mp:
+        for name in SHARED_STEPS:
+            mp.setattr(spark_train, name, spy(name))
+        path = spark_train.run_spark_training(settings, spark_settings(spark_fixture_build.warehouse),
+                                              xgb_overrides=XGB_TINY)
     return artifacts, path
+
+
+@pytest.mark.spark
+@spark_only
+def test_spark_trainer_composes_the_shared_training_steps(spark_model):
+    """The business cost, calibration, threshold, explanation and packaging exist once (models_ml.steps): the
+    Spark trainer calls those functions, and what they return is what its model version holds."""
+    import ast
+    import inspect
+
+    import models_ml.spark.train as spark_train
+
+    artifacts, path = spark_model
+    calls = SPARK_STEP_CALLS
+    assert {k: len(v) for k, v in calls.items()} == dict.fromkeys(SHARED_STEPS, 1)
+    meta = json.loads((path / "metadata.json").read_text())
+    decision, calibrated, explained = calls["choose_threshold"][0], calls["calibrate"][0], calls["explain"][0]
+    assert meta["threshold"] == decision.threshold and meta["risk_bands"] == decision.bands
+    assert meta["calibration"]["method"] == calibrated.calibrator.method
+    assert meta["global_importance"] == explained.importance
+    assert calls["package"][0] == path and calls["promote_version"][0] is True
+    # no private helper of the single-machine trainer is borrowed any more
+    tree = ast.parse(inspect.getsource(spark_train))
+    borrowed = [a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                and node.module == "models_ml.train" for a in node.names]
+    assert borrowed and not [b for b in borrowed if b.startswith("_")]
 
 
 @pytest.mark.spark
