@@ -95,7 +95,10 @@ def _run_training(settings: ModelSettings, run: track.TrainingRun, bar: Training
     monotone_meta = monotone_cost(best, best_row, sample.X, sample.y, sample.folds, sample.costs, ctx, summarize_cv,
                                   timings)
 
-    # 3. the selected model cross-validated on every row (identical folds)
+    # 3. the selected model cross-validated on every row (identical folds); the comparison sample's binned
+    # folds are not needed any more: free them before the full-size folds are built
+    if ctx.data_cache is not None:
+        ctx.data_cache.clear()
     t0 = time.perf_counter()
     folds = make_folds(y, settings.n_folds, settings.seed)
     if sample.n_rows == n and tuned.result is not None and tuned.result.candidate == best:
