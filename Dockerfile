@@ -18,6 +18,7 @@ RUN python -m venv /opt/venv && python -m pip install "uv==${UV_VERSION}"
 WORKDIR /app
 COPY requirements.lock pyproject.toml README.md ./
 RUN uv pip sync --python /opt/venv/bin/python requirements.lock
+COPY hc_contracts ./hc_contracts
 COPY api ./api
 COPY dashboard ./dashboard
 COPY models_ml ./models_ml
@@ -33,6 +34,7 @@ COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app
 # the source the editable install points at, and the dbt project the warehouse role builds
 COPY dbt_project.yml profiles.yml pyproject.toml ./
+COPY hc_contracts ./hc_contracts
 COPY api ./api
 COPY dashboard ./dashboard
 COPY models_ml ./models_ml

@@ -1,4 +1,4 @@
-# Interface contract: see README.md and DESIGN.md. Every target depends on `setup`.
+# Interface contract: docs/interfaces.md (variables, targets, files), docs/architecture.md. Every target depends on `setup`.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 

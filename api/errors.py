@@ -17,6 +17,8 @@ from api.middleware import BodyLimit, UnhandledErrors
 from api.model_store import ModelUnavailable
 from api.new_applications import OnlineFeaturesUnavailable
 from api.services import UnknownApplicants
+from models_ml.errors import FeatureMismatchError
+from warehouse.online import OnlineInputError
 
 log = logging.getLogger("api.errors")
 
@@ -108,20 +110,10 @@ async def _http_handler(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(UnknownApplicants, _unknown_handler)
-    try:
-        from warehouse.online import OnlineInputError
-
-        app.add_exception_handler(OnlineInputError, _online_input_handler)
-    except ImportError:  # pragma: no cover
-        pass
+    app.add_exception_handler(OnlineInputError, _online_input_handler)
     for unavailable in (ModelUnavailable, WarehouseUnavailable, OnlineFeaturesUnavailable):
         app.add_exception_handler(unavailable, _unavailable_handler)
-    try:
-        from models_ml.errors import FeatureMismatchError
-
-        app.add_exception_handler(FeatureMismatchError, _feature_mismatch_handler)
-    except ImportError:  # pragma: no cover
-        pass
+    app.add_exception_handler(FeatureMismatchError, _feature_mismatch_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     # outermost first: unhandled errors answered (not re-raised), then the body size limit
     app.add_middleware(BodyLimit, max_body_size=app.state.services.settings.api_max_body_bytes)

@@ -22,6 +22,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from warehouse.online import fetch_frame
+
 log = logging.getLogger("api.features")
 
 TABLE = "applicant_features"
@@ -48,8 +50,6 @@ class WarehouseUnavailable(RuntimeError):
 
 def fetch(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
     """A DuckDB result with the dtypes the online feature builder gives (see warehouse.online)."""
-    from warehouse.online import fetch_frame
-
     return fetch_frame(relation)
 
 

@@ -1,17 +1,15 @@
 """Readable labels of warehouse feature names: the modeling layer's labeler (one source of labels for
-the whole platform), or the name spelled out when that package is absent."""
+the whole platform), or the name spelled out when its resource file cannot be read."""
 
 from __future__ import annotations
 
 from functools import cache
 
+from models_ml.reasons import FeatureLabeler
+
 
 @cache
-def _labeler():  # noqa: ANN202 - optional dependency
-    try:
-        from models_ml.reasons import FeatureLabeler
-    except ImportError:  # pragma: no cover - depends on the install
-        return None
+def _labeler() -> FeatureLabeler | None:
     try:
         return FeatureLabeler.default()
     except Exception:  # pragma: no cover - a missing resource file must not break the API

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from models_ml.registry import load_version
+
 log = logging.getLogger("api.model")
 
 Loader = Callable[[Path], Any]
@@ -26,10 +28,6 @@ class ModelUnavailable(RuntimeError):
 
 
 def _registry_loader(path: Path) -> Any:
-    try:
-        from models_ml.registry import load_version
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise ModelUnavailable("the modeling package `models_ml` is not installed") from exc
     return load_version(path)
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from api.schemas.raw_format import APPLICATION, HISTORY_TABLES, RAW_COLUMNS
+from warehouse.online import OnlineFeatureBuilder, OnlineInputError
 
 _PANDAS_TYPES = {"BIGINT": "Int64", "DOUBLE": "float64", "VARCHAR": "str"}
 
@@ -66,10 +67,6 @@ class OnlineFeatures:
     def _get_builder(self, generation: int) -> Any:
         if self._builder is None or self._generation != generation:
             try:
-                from warehouse.online import OnlineFeatureBuilder
-            except ImportError as exc:  # pragma: no cover - depends on the install
-                raise OnlineFeaturesUnavailable("the warehouse package `warehouse.online` is not installed") from exc
-            try:
                 self._builder = OnlineFeatureBuilder.from_warehouse(self._warehouse)
             except Exception as exc:
                 raise OnlineFeaturesUnavailable(
@@ -95,8 +92,6 @@ class OnlineFeatures:
         that the stored rows and the SQL belong to the same warehouse file. Empty when the applicant is
         unknown. A failure to load the stored rows into the builder is the warehouse's fault (changes
         are validated by the API schema): it raises `OnlineFeaturesUnavailable` (503), not a 422."""
-        from warehouse.online import OnlineInputError
-
         with self._lock:
             builder = self._get_builder(gen.number)
         try:

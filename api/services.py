@@ -161,7 +161,7 @@ class Services:
         with self._comparison_lock:
             if self._comparison is not None and self._comparison_key == key:
                 return self._comparison
-            keys = [g["feature"] for g in (model.metadata.get("global_importance", []) if model else [])]
+            keys = model.metadata.importance_order if model else []
             index = ComparisonIndex(self.features, keys, self.settings.api_neighbours)
             self._comparison, self._comparison_key = index, key
             return index

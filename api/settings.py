@@ -6,32 +6,19 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_LOG_SALT = "hc-dev-salt"
+from hc_contracts.request_log import DEV_LOG_SALT, InsecureConfiguration, RequestLogSettings
 
-
-class InsecureConfiguration(RuntimeError):
-    """A setting that protects personal data is missing: the API refuses to start."""
+__all__ = ["DEV_LOG_SALT", "ApiSettings", "InsecureConfiguration"]
 
 
-class ApiSettings(BaseSettings):
-    """Configuration of the scoring API (defaults follow DESIGN.md)."""
+class ApiSettings(RequestLogSettings):
+    """Configuration of the scoring API (defaults follow docs/interfaces.md)."""
 
-    model_config = SettingsConfigDict(env_prefix="HC_", extra="ignore", protected_namespaces=())
-
-    warehouse: Path = Field(Path("data/warehouse.duckdb"), description="DuckDB file built by the warehouse")
-    artifacts: Path = Field(Path("artifacts"), description="models, reports and the request log")
     api_port: int = Field(8000, ge=1, le=65535)
     api_keys: str = Field("", description="development API keys, comma-separated")
     api_keys_file: Path | None = Field(
         None, description="production keys: one sha256 hex digest of a key per line ('#' comments allowed)"
-    )
-    api_env: Literal["production", "dev"] = Field(
-        "production", description="`dev` allows the development salt of the request log (`make api` sets it)"
-    )
-    api_log_salt: str = Field(
-        "", description="secret salt of the applicant hash in the request log (required outside dev mode)"
     )
     api_max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="larger request bodies get 413")
     api_batch_max: int = Field(1000, ge=1, le=100_000, description="most applicants per batch request")
@@ -58,35 +45,6 @@ class ApiSettings(BaseSettings):
         None, description="where workers share the bulk score book (memory-mapped Arrow files); default "
         "$HC_ARTIFACTS/cache/score_books (the API writes there already); unwritable -> a private copy per worker")
 
-    def log_salt(self) -> str:
-        """The request log's salt; `InsecureConfiguration` when it is missing or the development value
-        outside dev mode (with a known salt every applicant hash is reversed by trying all ids)."""
-        salt = self.api_log_salt.strip()
-        if salt and salt != DEV_LOG_SALT:
-            return salt
-        if self.api_env == "dev":
-            return DEV_LOG_SALT
-        raise InsecureConfiguration(
-            "HC_API_LOG_SALT is not set (or is the development value): set it to a long random secret, e.g. "
-            "`python -c 'import secrets; print(secrets.token_hex(32))'`, or run in development mode with "
-            "HC_API_ENV=dev")
-
-    @property
-    def models_dir(self) -> Path:
-        return self.artifacts / "models"
-
-    @property
-    def current_model_link(self) -> Path:
-        return self.models_dir / "current"
-
-    @property
-    def request_log_dir(self) -> Path:
-        return self.artifacts / "request_log"
-
     @property
     def score_book_dir(self) -> Path:
-        return self.api_book_dir or self.artifacts / "cache" / "score_books"
-
-    @property
-    def drift_summary(self) -> Path:
-        return self.artifacts / "reports" / "drift" / "latest" / "summary.json"
+        return self.api_book_dir or self.layout.score_books_dir

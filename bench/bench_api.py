@@ -2,7 +2,7 @@
 
     python bench/bench_api.py [--workers 2] [--requests 10000] [--warehouse W --artifacts A --raw-dir R]
 
-Paths default to HC_WAREHOUSE / HC_ARTIFACTS / HC_RAW_DIR (the DESIGN.md defaults after `make demo`).
+Paths default to HC_WAREHOUSE / HC_ARTIFACTS / HC_RAW_DIR (the defaults of docs/interfaces.md after `make demo`).
 Prints requests per second and p50 / p95 / p99 latency at concurrency 1 and 16 for: score by id,
 explanation, and new-application scoring with a typical credit history (posted as raw Kaggle rows).
 The model version is copied to a temporary artifacts folder (the request log goes there), the server

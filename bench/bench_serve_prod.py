@@ -4,7 +4,7 @@
     python bench/bench_serve_prod.py [--workers 1 2] [--requests 4000] [--heavy-requests 800]
                                      [--warehouse W --artifacts A]
 
-Paths default to HC_WAREHOUSE / HC_ARTIFACTS (the DESIGN.md defaults after `make demo`). The server runs
+Paths default to HC_WAREHOUSE / HC_ARTIFACTS (the defaults of docs/interfaces.md after `make demo`). The server runs
 exactly as in production (JSON access log on, metrics on); the client is bench_api.py's asyncio HTTP/1.1
 keep-alive client on the same machine (it takes CPU from the server: state the load with the figures).
 Memory per worker: RSS, PSS (shared pages split between the processes that map them) and USS (private

@@ -29,7 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from warehouse.raw_schema import TABLES, duckdb_columns_literal  # noqa: E402
+from hc_contracts.raw_format import TABLES, read_csv_sql  # noqa: E402
 
 SAMPLE = (REPO / ".." / "shared" / "data" / "home-credit-sample").resolve()
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -111,8 +111,8 @@ def bench_online(warehouse: Path, raw_dir: Path, n: int) -> None:
     con = duckdb.connect()
     for table in TABLES:
         path = str(raw_dir / f"{table}.csv").replace("'", "''")
-        con.execute(f"create view \"{table}\" as select * from read_csv('{path}', header = true, "
-                    f"auto_detect = false, columns = {duckdb_columns_literal(table)})")
+        source = f"'{path}'"
+        con.execute(f'create view "{table}" as select * from {read_csv_sql(table, source)}')
     ids = [r[0] for r in con.execute(
         "select SK_ID_CURR from application_train order by hash(SK_ID_CURR) limit ?", [n]).fetchall()]
     con.execute("create temp table chosen as select unnest(?::bigint[]) as id", [ids])

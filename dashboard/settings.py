@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hc_contracts.settings import PlatformSettings
 
 
-class DashboardSettings(BaseSettings):
+class DashboardSettings(PlatformSettings):
     """Where and as whom the dashboard calls the scoring API, and how patiently.
 
-    ``HC_API_URL`` and ``HC_API_KEY`` are the documented contract (DESIGN.md); the other
+    ``HC_API_URL`` and ``HC_API_KEY`` are the documented contract (docs/interfaces.md); the other
     variables tune timeouts and caching and rarely need changing.
     """
-
-    model_config = SettingsConfigDict(env_prefix="HC_", extra="ignore")
 
     api_url: str = Field("http://127.0.0.1:8000", description="Base URL of the scoring API (HC_API_URL).")
     api_key: SecretStr | None = Field(None, description="Key sent as X-API-Key (HC_API_KEY).")

@@ -9,14 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
-from models_ml.families import (
-    INNER_VALIDATION,
-    BoostedModel,
-    Candidate,
-    FitContext,
-    FittedModel,
-    fit_candidate,
-)
+from models_ml.families import INNER_VALIDATION, Candidate, FitContext, FittedModel, fit_candidate, get_family
 
 REFIT_BELOW_ROWS = 30_000  # boosted models are refit on whole training folds below this many rows
 
@@ -78,7 +71,7 @@ def cross_validate(c: Candidate, X: pd.DataFrame, y: np.ndarray, folds: np.ndarr
     for k in np.unique(folds):
         test = folds == k
         models.append(fit_candidate(c, X.loc[~test], y[~test], ctx))
-    if all(isinstance(m, BoostedModel) for m in models):
+    if get_family(c.family).pooled_early_stopping:
         common = pooled_rounds([m.validation_curve for m in models],  # type: ignore[attr-defined]
                                ctx.profile.smoothing_window, ctx.profile.min_boost_rounds)
         if common is not None:

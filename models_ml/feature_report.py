@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hc_contracts.layout import ArtifactLayout
 from models_ml.data import FeatureSchema, connect_warehouse, load_applicants, load_training_set
 from models_ml.errors import ModelingError
 from models_ml.protected import feature_sql, protected_features
@@ -41,7 +42,6 @@ from models_ml.settings import ModelSettings
 
 log = logging.getLogger("models_ml.feature_report")
 VERDICTS = ((0.02, "useless"), (0.1, "weak"), (0.3, "medium"), (0.5, "strong"), (float("inf"), "suspicious"))
-REPORT_DIR = ("reports", "features")
 LEAK_IV = 0.5  # decile IV above which a feature is suspicious even when optimal binning finds no split
 
 
@@ -164,9 +164,9 @@ def _html(stats: pd.DataFrame, meta: dict[str, Any]) -> str:
 
 def write_report(stats: pd.DataFrame, meta: dict[str, Any], artifacts: Path) -> Path:
     """Write ``features.csv``, ``index.html`` and ``summary.json`` into a temporary folder, then swap it in."""
-    parent = Path(artifacts).joinpath(*REPORT_DIR[:-1])
+    final = ArtifactLayout(Path(artifacts)).feature_report_dir
+    parent = final.parent
     parent.mkdir(parents=True, exist_ok=True)
-    final = parent / REPORT_DIR[-1]
     tmp = parent / f".tmp-features-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     try:

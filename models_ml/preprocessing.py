@@ -36,13 +36,14 @@ class NativeEncoder(TransformerMixin, BaseEstimator):
             self.levels_[name] = sorted(values.unique().tolist())
         return self
 
-    def transform(self, X: pd.DataFrame) -> np.ndarray:
+    def transform(self, X: pd.DataFrame, dtype: type = np.float64) -> np.ndarray:
+        """The matrix of ``X`` (float64 for prediction; training passes float32 to halve the memory)."""
         assert self.schema is not None
-        out = np.empty((len(X), len(self.schema.features)), dtype=np.float64)
+        out = np.empty((len(X), len(self.schema.features)), dtype=dtype)
         num_idx = [j for j, f in enumerate(self.schema.features) if f.type != "categorical"]
         if num_idx:
             names = [self.schema.features[j].name for j in num_idx]
-            out[:, num_idx] = X[names].to_numpy(dtype=np.float64, na_value=np.nan)
+            out[:, num_idx] = X[names].to_numpy(dtype=dtype, na_value=np.nan)
         for j in self.categorical_indices:
             name = self.schema.features[j].name
             if len(X) <= 256:  # online scoring: a dictionary lookup beats building a Categorical

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hc_contracts.layout import CURRENT, METADATA_FILE, ArtifactLayout
+from hc_contracts.metadata import MetadataError, ModelMetadata, RiskBand, read_metadata
 from models_ml.calibration import Calibrator
 from models_ml.data import SMALL_BATCH, FeatureSchema
 from models_ml.errors import ArtifactError
@@ -26,30 +28,28 @@ from models_ml.families import BoostedModel
 from models_ml.predictor import Predictor
 from models_ml.reasons import FeatureLabeler, reason_codes
 
-CURRENT = "current"
-METADATA_FILE = "metadata.json"
 CALIBRATION_FILE = "calibration.json"
 
 
 class ScoringModel:
     """A promoted (or any saved) model version, ready to score and explain applicants."""
 
-    def __init__(self, path: Path, metadata: dict[str, Any], predictor: Predictor, calibrator: Calibrator,
+    def __init__(self, path: Path, metadata: ModelMetadata, predictor: Predictor, calibrator: Calibrator,
                  labeler: FeatureLabeler | None = None) -> None:
         self.path = Path(path)
         self.metadata = metadata
-        self.version: str = metadata["version"]
-        self.threshold: float = float(metadata["threshold"])
+        self.version: str = metadata.version
+        self.threshold: float = float(metadata.threshold)
         self.schema: FeatureSchema = predictor.schema
         self.feature_names: list[str] = self.schema.names
         self.feature_types: dict[str, str] = {f.name: f.type for f in self.schema.features}
-        self.risk_bands: list[dict[str, Any]] = list(metadata.get("risk_bands", []))
+        self.risk_bands: list[RiskBand] = list(metadata.risk_bands)
         self._predictor = predictor
         self._calibrator = calibrator
         self._labeler = labeler or FeatureLabeler.default()
 
     def __repr__(self) -> str:
-        return f"ScoringModel(version={self.version!r}, family={self.metadata.get('model_family')!r})"
+        return f"ScoringModel(version={self.version!r}, family={self.metadata.model_family!r})"
 
     def prepare(self, df: pd.DataFrame) -> pd.DataFrame:
         """The model's feature columns of ``df`` in canonical types; ``FeatureMismatchError`` if any is missing."""
@@ -95,9 +95,9 @@ class ScoringModel:
             return [self.risk_band(float(v)) for v in np.asarray(p).ravel()]
         value = float(p)
         for band in self.risk_bands:
-            if band["lower"] <= value < band["upper"] or (band["upper"] >= 1.0 and value >= band["lower"]):
-                return band["name"]
-        return self.risk_bands[-1]["name"] if self.risk_bands else "unknown"
+            if band.lower <= value < band.upper or (band.upper >= 1.0 and value >= band.lower):
+                return band.name
+        return self.risk_bands[-1].name if self.risk_bands else "unknown"
 
     def explain(self, df: pd.DataFrame) -> Explanation:
         fast = self._small_matrix(df)
@@ -124,10 +124,12 @@ class ScoringModel:
 
 def load_version(path: Path | str) -> ScoringModel:
     path = Path(path)
-    meta_path = path / METADATA_FILE
-    if not meta_path.is_file():
+    if not (path / METADATA_FILE).is_file():
         raise ArtifactError(f"no model version at {path} ({METADATA_FILE} missing)")
-    metadata = json.loads(meta_path.read_text())
+    try:
+        metadata = read_metadata(path)
+    except MetadataError as exc:
+        raise ArtifactError(str(exc)) from exc
     cal_path = path / CALIBRATION_FILE
     if not cal_path.is_file():
         raise ArtifactError(f"{cal_path} is missing: not a complete model version")
@@ -137,7 +139,7 @@ def load_version(path: Path | str) -> ScoringModel:
 
 
 def current_path(artifacts_dir: Path | str) -> Path:
-    return Path(artifacts_dir) / "models" / CURRENT
+    return ArtifactLayout(Path(artifacts_dir)).current_model
 
 
 def load_current(artifacts_dir: Path | str) -> ScoringModel:
@@ -148,7 +150,7 @@ def load_current(artifacts_dir: Path | str) -> ScoringModel:
 
 
 def list_versions(artifacts_dir: Path | str) -> list[str]:
-    models = Path(artifacts_dir) / "models"
+    models = ArtifactLayout(Path(artifacts_dir)).models_dir
     if not models.is_dir():
         return []
     return sorted(p.name for p in models.iterdir()
@@ -161,7 +163,7 @@ def write_version(artifacts_dir: Path | str, version: str, writer: Callable[[Pat
 
     If ``writer`` raises, the temporary directory is removed and nothing else changes.
     """
-    models = Path(artifacts_dir) / "models"
+    models = ArtifactLayout(Path(artifacts_dir)).models_dir
     models.mkdir(parents=True, exist_ok=True)
     final = models / version
     if final.exists():
@@ -180,7 +182,7 @@ def write_version(artifacts_dir: Path | str, version: str, writer: Callable[[Pat
 def promote(artifacts_dir: Path | str, version: str, mirror: bool = True) -> Path:
     """Point ``models/current`` at ``version`` atomically (temporary symlink + ``os.replace``); with ``mirror``,
     move the MLflow alias ``champion`` to it too (``models_ml.track.mirror_promotion``)."""
-    models = Path(artifacts_dir) / "models"
+    models = ArtifactLayout(Path(artifacts_dir)).models_dir
     target = models / version
     if not (target / METADATA_FILE).is_file():
         raise ArtifactError(f"cannot promote {target}: not a complete model version")

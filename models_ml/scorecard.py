@@ -33,7 +33,7 @@ import pandas as pd
 
 from models_ml.data import FeatureSchema
 from models_ml.errors import ArtifactError, ModelingError
-from models_ml.families import FittedModel
+from models_ml.families.base import FittedModel
 from models_ml.settings import ScorecardConfig
 
 SCORECARD_JSON = "scorecard.json"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hc_contracts.settings import PlatformSettings
 
 FAMILIES: tuple[str, ...] = ("dummy", "logistic_regression", "random_forest", "lightgbm", "xgboost", "scorecard")
 SCORECARD_TRENDS: tuple[str, ...] = ("auto", "auto_heuristic", "auto_asc_desc", "ascending", "descending",
@@ -59,17 +59,13 @@ class ScorecardConfig:
     prescreen: int = 60          # characteristics passed to optimal binning after a quick IV ranking
 
 
-class ModelSettings(BaseSettings):
+class ModelSettings(PlatformSettings):
     """Configuration of training, scoring and reporting.
 
     Every field reads the environment variable ``HC_<FIELD NAME IN CAPITALS>`` (e.g. ``HC_WAREHOUSE``,
     ``HC_COST_FN``, ``HC_TRAIN_PROFILE``); the command-line flags of ``models_ml.train`` override them.
     """
 
-    model_config = SettingsConfigDict(env_prefix="HC_", extra="ignore", protected_namespaces=())
-
-    warehouse: Path = Field(Path("data/warehouse.duckdb"), description="DuckDB file built by the warehouse")
-    artifacts: Path = Field(Path("artifacts"), description="root of models/, reports/, submission.csv")
     cost_fn: float = Field(10.0, gt=0, description="cost of granting a loan to a client who defaults")
     cost_fp: float = Field(1.0, gt=0, description="cost of refusing a client who would have repaid")
     cost_mode: Literal["count", "money"] = Field(
@@ -193,7 +189,3 @@ class ModelSettings(BaseSettings):
     def effective_n_jobs(self) -> int:
         """Threads per model; one in the fast profile (tiny data: threads only add synchronisation cost)."""
         return 1 if self.train_profile == "fast" else self.n_jobs
-
-    @property
-    def models_dir(self) -> Path:
-        return self.artifacts / "models"

@@ -20,7 +20,7 @@ def write_submission(settings: ModelSettings, out: Path | None = None) -> tuple[
     """Write the submission atomically; returns its path and the number of scored applicants."""
     model = load_current(settings.artifacts)
     test = load_applicants(settings.warehouse, dataset="test")
-    out = Path(out) if out is not None else settings.artifacts / "submission.csv"
+    out = Path(out) if out is not None else settings.layout.submission
     if len(test):
         proba = model.predict_proba(test)
         sub = pd.DataFrame({"SK_ID_CURR": test[ID_COLUMN].astype("int64").to_numpy(), "TARGET": proba})

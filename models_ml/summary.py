@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
+from hc_contracts.layout import METADATA_FILE, ArtifactLayout
+from hc_contracts.metadata import MetadataError, read_metadata
 from models_ml.errors import ModelingError
 from models_ml.settings import ModelSettings
 
 
 def render_summary(artifacts: Path) -> str:
-    link = Path(artifacts) / "models" / "current"  # (no heavy imports: this runs at the end of make demo)
-    meta_path = link / "metadata.json"
-    if not meta_path.is_file():
+    layout = ArtifactLayout(Path(artifacts))  # (no heavy imports: this runs at the end of make demo)
+    link = layout.current_model
+    if not (link / METADATA_FILE).is_file():
         raise ModelingError(f"no promoted model at {link}; run `make train` first")
-    meta = json.loads(meta_path.read_text())
+    try:
+        meta = read_metadata(link).to_dict()
+    except MetadataError as exc:
+        raise ModelingError(str(exc)) from exc
     m, d = meta["metrics"], meta["data"]
     trivial = meta["trivial_policies"]
     best_name = min(trivial, key=lambda k: trivial[k])
@@ -34,10 +38,10 @@ def render_summary(artifacts: Path) -> str:
         f"{100 * (1 - m['cost_vs_best_trivial']):.1f} % saved",
         f"  model card  {version_dir / 'model_card.md'} (+ model_card.html)",
     ]
-    sub = Path(artifacts) / "submission.csv"
+    sub = layout.submission
     lines.append(f"  submission  {sub}" if sub.is_file() else "  submission  not written yet (make submission)")
-    drift = Path(artifacts) / "reports" / "drift" / "latest"
-    if (drift / "summary.json").is_file():
+    drift = layout.drift_latest
+    if layout.drift_summary.is_file():
         lines.append(f"  drift       {drift.resolve() / 'report.html'}")
     return "\n".join(lines)
 

@@ -38,8 +38,11 @@ from urllib.parse import urlsplit, urlunsplit
 import numpy as np
 import pandas as pd
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
+from hc_contracts.layout import METADATA_FILE, ArtifactLayout
+from hc_contracts.metadata import MetadataError, read_metadata
+from hc_contracts.settings import PlatformSettings
 from models_ml.errors import ArtifactError
 
 log = logging.getLogger("models_ml.track")
@@ -63,14 +66,13 @@ T = TypeVar("T")
 _failed_stores: set[str] = set()
 
 
-class TrackingSettings(BaseSettings):
+class TrackingSettings(PlatformSettings):
     """Where and how runs are tracked (``HC_*`` variables; ``MLFLOW_TRACKING_URI`` for the store)."""
 
     model_config = SettingsConfigDict(
         env_prefix="HC_", extra="ignore", protected_namespaces=(), populate_by_name=True
     )
 
-    artifacts: Path = Field(Path("artifacts"), description="root of models/ and of the default store mlruns/")
     tracking_uri: str | None = Field(
         None,
         validation_alias="MLFLOW_TRACKING_URI",
@@ -86,7 +88,7 @@ class TrackingSettings(BaseSettings):
 
     @property
     def default_store(self) -> Path:
-        return (self.artifacts / "mlruns").resolve()
+        return self.layout.mlruns_dir.resolve()
 
     @property
     def uri(self) -> str:
@@ -476,7 +478,7 @@ class TrainingRun:
     # --- logging a written version ----------------------------------------------------------------------
     def log_version(self, version_dir: Path, alias: str | None = None) -> None:
         """Log the version folder (params, metrics, child runs, report, pyfunc model) and register it."""
-        meta = json.loads((Path(version_dir) / "metadata.json").read_text())
+        meta = read_metadata(version_dir).to_dict()  # validated (hc_contracts.metadata); JSON form to flatten
         self.version = meta["version"]
         if not self.active:
             return
@@ -626,13 +628,17 @@ def relog(artifacts: Path, version: str, alias: str | None = None) -> TrainingRu
     promoted version, else ``alias`` if given."""
     from models_ml.registry import current_path
 
-    version_dir = Path(artifacts) / "models" / version
-    if not (version_dir / "metadata.json").is_file():
+    layout = ArtifactLayout(Path(artifacts))
+    version_dir = layout.version_dir(version)
+    if not (version_dir / METADATA_FILE).is_file():
         raise ArtifactError(
-            f"no model version at {version_dir} (metadata.json missing); "
-            f"versions are the folders of {Path(artifacts) / 'models'}"
+            f"no model version at {version_dir} ({METADATA_FILE} missing); "
+            f"versions are the folders of {layout.models_dir}"
         )
-    meta = json.loads((version_dir / "metadata.json").read_text())
+    try:
+        meta = read_metadata(version_dir).to_dict()
+    except MetadataError as exc:
+        raise ArtifactError(str(exc)) from exc
     config = {
         **meta,
         "families": ",".join(dict.fromkeys(r["model_family"] for r in meta.get("comparison", []))),

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from hc_contracts.metadata import build_metadata, write_metadata
 from models_ml import plots, track
 from models_ml.calibration import CalibrationChoice, choose_calibration
 from models_ml.cost import (
@@ -284,7 +285,7 @@ def _run_training(settings: ModelSettings, run: track.TrainingRun) -> Path:
     created = datetime.now(UTC)
     run_hash = hashlib.sha256(f"{fingerprint}|{settings.model_dump_json()}".encode()).hexdigest()[:8]
     version = f"{created:%Y%m%dT%H%M%SZ}-{run_hash}"
-    metadata: dict[str, Any] = {
+    metadata = build_metadata({  # typed and validated: hc_contracts.metadata.ModelMetadata
         "version": version, "created_at": created.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "model_family": best.family, "imbalance": best.imbalance, "params": best_row["params"],
         "boosting_rounds": n_rounds, "threshold": float(threshold),
@@ -315,7 +316,7 @@ def _run_training(settings: ModelSettings, run: track.TrainingRun) -> Path:
         "data_fingerprint": fingerprint, "seed": settings.seed, "n_folds": settings.n_folds,
         "train_profile": settings.train_profile, "package_versions": package_versions(),
         "timings_s": {k: round(v, 2) for k, v in state.timings.items()}, "notes": state.notes,
-    }
+    }, "training metadata").to_dict()
     reference = _reference_sample(data, p_cal, settings.seed, profile.reference_sample)
 
     def writer(directory: Path) -> None:
@@ -327,7 +328,7 @@ def _run_training(settings: ModelSettings, run: track.TrainingRun) -> Path:
         metadata["files"] = sorted(files + [CALIBRATION_FILE, "reference_sample.parquet", "model_card.md",
                                             "model_card.html", METADATA_FILE, *figures])
         metadata["timings_s"]["total_s"] = round(state.elapsed(), 2)
-        (directory / METADATA_FILE).write_text(json.dumps(_jsonable(metadata), indent=1))
+        write_metadata(directory, build_metadata(metadata, "training metadata"))
         write_model_card(directory, metadata, curve_points=len(curve.thresholds), labeler=labeler)
         _verify(directory, X.iloc[shap_idx], calib.calibrator.transform(predictor.predict_raw(X.iloc[shap_idx])),
                 expl)
@@ -393,20 +394,6 @@ def _verify(directory: Path, X: pd.DataFrame, expected: np.ndarray, expl: Explan
     got_expl = loaded.explain(X)
     if not np.allclose(got_expl.values, expl.values, rtol=0, atol=1e-7):
         raise ModelingError(f"the saved model in {directory} does not reproduce the SHAP values")
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not np.isfinite(obj):
-        return None
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,44 +15,28 @@ Columns whose reference values are all missing are dropped (no distribution to c
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
 
+from hc_contracts.metadata import ModelMetadata
+from hc_contracts.raw_format import column_names
 from monitoring.errors import InputDataError
 
 Kind = Literal["numeric", "categorical", "boolean"]
 KINDS: tuple[str, ...] = ("numeric", "categorical", "boolean")
-RAW_COLUMNS_FILE = Path(__file__).resolve().parents[1] / "warehouse" / "raw_columns.json"
 NOT_RAW_FEATURES = frozenset({"sk_id_curr", "target"})
 
 
-def kinds_from_metadata(metadata: dict[str, Any]) -> dict[str, Kind]:
-    """``{feature: kind}`` from metadata.json's ``features`` list of ``{name, type}``."""
-    features = metadata.get("features")
-    if not isinstance(features, list) or not features:
-        raise InputDataError("metadata.json has no 'features' list of {name, type}: cannot tell what to monitor")
-    kinds: dict[str, Kind] = {}
-    for item in features:
-        name, kind = item.get("name"), item.get("type")
-        if not name or kind not in KINDS:
-            raise InputDataError(
-                f"metadata.json feature entry {item!r} is malformed: expected name and type in {KINDS}")
-        kinds[name] = kind
-    return kinds
+def kinds_from_metadata(metadata: ModelMetadata) -> dict[str, Kind]:
+    """``{feature: kind}`` from metadata.json's ``features`` list of ``{name, type}`` (validated on reading)."""
+    return dict(metadata.feature_kinds)
 
 
-def importance_order(metadata: dict[str, Any]) -> list[str]:
+def importance_order(metadata: ModelMetadata) -> list[str]:
     """Features by decreasing mean |SHAP| (``global_importance``); empty when absent."""
-    rows = metadata.get("global_importance") or []
-    ranked = sorted(
-        (r for r in rows if isinstance(r, dict) and "feature" in r),
-        key=lambda r: -float(r.get("mean_abs_shap") or 0.0),
-    )
-    return [r["feature"] for r in ranked]
+    return metadata.importance_order
 
 
 def infer_kinds(df: pd.DataFrame, exclude: tuple[str, ...] = ()) -> dict[str, Kind]:
@@ -71,12 +55,9 @@ def infer_kinds(df: pd.DataFrame, exclude: tuple[str, ...] = ()) -> dict[str, Ki
     return kinds
 
 
-def raw_application_columns(path: Path = RAW_COLUMNS_FILE) -> list[str]:
+def raw_application_columns() -> list[str]:
     """Kaggle ``application_train`` columns in warehouse spelling (snake_case, lower case), in file order."""
-    if not path.is_file():
-        return []
-    tables = json.loads(path.read_text())
-    columns = [str(c[0]).lower() for c in tables.get("application_train", [])]
+    columns = [c.lower() for c in column_names("application_train")]
     return [c for c in columns if c not in NOT_RAW_FEATURES]
 
 

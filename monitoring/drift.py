@@ -20,12 +20,14 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from api.log_privacy import coarsen_frame
+from hc_contracts.log_privacy import coarsen_frame
+from hc_contracts.request_log import InsecureConfiguration, RequestLogSettings, applicant_hash
 from monitoring.analysis import analyse
 from monitoring.columns import raw_application_columns, select_columns
 from monitoring.errors import DriftError, EmptyBatchError, InputDataError
@@ -53,18 +55,13 @@ EXIT_EMPTY_BATCH = 3  # the batch has no rows: nothing to compare (the demo on a
 
 
 def _log_hasher() -> Callable[[int], str] | None:
-    """The API's salted applicant hash (same salt setting), to key SK_ID_CURR labels to the request log."""
+    """The request log's salted applicant hash (the API's salt setting, ``HC_API_LOG_SALT``), to key
+    SK_ID_CURR labels to the request log; None without a usable salt."""
     try:
-        from api.request_log import RequestLog
-        from api.settings import ApiSettings, InsecureConfiguration
-    except ImportError:
-        return None
-    api = ApiSettings()
-    try:
-        salt = api.log_salt()
+        salt = RequestLogSettings().log_salt()
     except InsecureConfiguration:
         return None  # labels must then be keyed by applicant_hash
-    return RequestLog(api.request_log_dir, salt).applicant_hash
+    return partial(applicant_hash, salt)
 
 
 def _evidently_version() -> str:
@@ -121,7 +118,7 @@ def run(
         raise InputDataError(f"--current must be auto, test or log; got {current!r}")
 
     reference = load_reference(settings, model)
-    if batch.source == "log":  # compare at the precision the request log keeps (api.log_privacy)
+    if batch.source == "log":  # compare at the precision the request log keeps (hc_contracts.log_privacy)
         reference.frame = coarsen_frame(reference.frame, model.kinds)
         notes.append("request log: personal fields are not logged (drift on them: --current test), the age "
                      "is compared in 5-year bands and other numbers at 2 significant digits on both sides")
@@ -161,7 +158,7 @@ def run(
         if performance is not None:
             performance.save_html(str(folder / PERFORMANCE))
         (folder / SUMMARY).write_text(json.dumps(summary, indent=1, allow_nan=False), encoding="utf-8")
-    return (settings.reports_dir / "latest").resolve()
+    return settings.layout.drift_latest.resolve()
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from hc_contracts.layout import ArtifactLayout
 from monitoring.settings import MonitoringSettings
 
 MARKER = "# homecredit-scoring weekly drift report"
@@ -35,7 +36,7 @@ def cron_line(settings: MonitoringSettings, day: str = "mon", hour: int = 6, min
         raise ValueError(f"hour must be 0-23 and minute 0-59; got {hour}:{minute}")
     artifacts = (repo / settings.artifacts).resolve() if not settings.artifacts.is_absolute() else settings.artifacts
     warehouse = (repo / settings.warehouse).resolve() if not settings.warehouse.is_absolute() else settings.warehouse
-    log = artifacts / "reports" / "drift" / "cron.log"
+    log = ArtifactLayout(artifacts).drift_cron_log
     python = python or sys.executable
     command = (f"cd {shlex.quote(str(repo))} && mkdir -p {shlex.quote(str(log.parent))} && "
                f"HC_ARTIFACTS={shlex.quote(str(artifacts))} HC_WAREHOUSE={shlex.quote(str(warehouse))} "

@@ -109,7 +109,7 @@ class Scheduler:
         self._clock = clock
         self._heartbeat = heartbeat_seconds
         self.stop_event = threading.Event()
-        self.state_path = settings.reports_dir / STATE
+        self.state_path = settings.layout.drift_scheduler_state
         self.state: dict[str, object] = self._read_state()
         self.state["schedule"] = str(schedule)
 
@@ -136,7 +136,7 @@ class Scheduler:
                 return datetime.fromisoformat(recorded)
             except ValueError:
                 pass
-        summary = self.settings.reports_dir / "latest" / "summary.json"
+        summary = self.settings.drift_summary
         try:
             return datetime.fromtimestamp(summary.stat().st_mtime, UTC)
         except OSError:

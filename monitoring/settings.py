@@ -6,20 +6,16 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hc_contracts.settings import PlatformSettings
 
 
-class MonitoringSettings(BaseSettings):
+class MonitoringSettings(PlatformSettings):
     """Configuration of `python -m monitoring.drift`.
 
     Every field reads ``HC_<FIELD NAME IN CAPITALS>`` (``HC_ARTIFACTS``, ``HC_WAREHOUSE``,
     ``HC_DRIFT_MAX_COLUMNS``, ...); the command-line flags override them.
     """
-
-    model_config = SettingsConfigDict(env_prefix="HC_", extra="ignore", protected_namespaces=())
-
-    warehouse: Path = Field(Path("data/warehouse.duckdb"), description="DuckDB file built by the warehouse")
-    artifacts: Path = Field(Path("artifacts"), description="models/, request_log/ and reports/ live here")
 
     # which columns and rows go into the report
     drift_top_n: int = Field(30, ge=0, description="the model's most important features always monitored")
@@ -52,17 +48,6 @@ class MonitoringSettings(BaseSettings):
         "mon 06:00", description="'<day> HH:MM' in UTC, day sun..sat or daily (the drift-scheduler role)")
 
     @property
-    def models_dir(self) -> Path:
-        return self.artifacts / "models"
-
-    @property
-    def current_model_link(self) -> Path:
-        return self.models_dir / "current"
-
-    @property
-    def request_log_dir(self) -> Path:
-        return self.artifacts / "request_log"
-
-    @property
     def reports_dir(self) -> Path:
-        return self.artifacts / "reports" / "drift"
+        """Where the weekly drift reports go (``$HC_ARTIFACTS/reports/drift``)."""
+        return self.drift_reports_dir

@@ -12,27 +12,29 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 
+from hc_contracts import request_log
+from hc_contracts.layout import METADATA_FILE
+from hc_contracts.log_privacy import DROPPED
+from hc_contracts.metadata import MetadataError, ModelMetadata, read_metadata
+from models_ml.registry import load_current
 from monitoring.columns import Kind, importance_order, kinds_from_metadata
 from monitoring.errors import EmptyBatchError, InputDataError, MissingColumnsError, NoModelError
 from monitoring.settings import MonitoringSettings
 
 REFERENCE_FILE = "reference_sample.parquet"
-METADATA_FILE = "metadata.json"
 PREDICTION = "probability"
 TARGET = "target"
 ID = "sk_id_curr"
-HASH = "applicant_hash"
+HASH = request_log.HASH_COLUMN
 
 Scorer = Callable[[pd.DataFrame], np.ndarray]
 
@@ -43,7 +45,7 @@ class ModelContext:
 
     version: str
     path: Path
-    metadata: dict[str, Any]
+    metadata: ModelMetadata
     kinds: dict[str, Kind]
     importance: list[str]
     threshold: float | None
@@ -57,10 +59,6 @@ class ModelContext:
         """``predict_proba`` of ``models_ml.registry.load_current`` (loaded once)."""
         if self._scorer is None:
             try:
-                from models_ml.registry import load_current
-            except ImportError as exc:  # pragma: no cover - models_ml ships with the project
-                raise NoModelError(f"cannot import models_ml.registry to score the current batch: {exc}") from exc
-            try:
                 model = load_current(artifacts)
             except Exception as exc:
                 raise NoModelError(f"cannot load the current model from {artifacts / 'models'}: {exc}") from exc
@@ -70,9 +68,7 @@ class ModelContext:
 
 def request_log_view(model: ModelContext) -> ModelContext:
     """The model's features as the request log holds them: personal fields are not logged
-    (`api.log_privacy.DROPPED`), so they are not expected there nor monitored from it."""
-    from api.log_privacy import DROPPED
-
+    (`hc_contracts.log_privacy.DROPPED`), so they are not expected there nor monitored from it."""
     return ModelContext(
         version=model.version, path=model.path, metadata=model.metadata,
         kinds={k: v for k, v in model.kinds.items() if k not in DROPPED},
@@ -88,21 +84,19 @@ def load_model_context(settings: MonitoringSettings) -> ModelContext:
             f"no model version yet: {link} does not exist. Train and promote one first "
             f"(`make train`), or point HC_ARTIFACTS at the artifacts folder (now {settings.artifacts}).")
     path = link.resolve()
-    meta_path = path / METADATA_FILE
-    if not meta_path.is_file():
+    if not (path / METADATA_FILE).is_file():
         raise NoModelError(f"the current model version {path} has no {METADATA_FILE}: incomplete version")
     try:
-        metadata = json.loads(meta_path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise NoModelError(f"cannot read {meta_path}: {exc}") from exc
-    threshold = metadata.get("threshold")
+        metadata = read_metadata(path)
+    except MetadataError as exc:
+        raise NoModelError(f"cannot read the current model's metadata: {exc}") from exc
     return ModelContext(
-        version=str(metadata.get("version") or path.name),
+        version=metadata.version,
         path=path,
         metadata=metadata,
         kinds=kinds_from_metadata(metadata),
         importance=importance_order(metadata),
-        threshold=float(threshold) if threshold is not None else None,
+        threshold=metadata.threshold,
     )
 
 
@@ -215,41 +209,13 @@ def parse_when(text: str, end: bool = False) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _log_files(log_dir: Path, since: datetime, until: datetime) -> list[Path]:
-    files: list[Path] = []
-    if not log_dir.is_dir():
-        return files
-    first, last = since.date(), until.date()
-    for folder in sorted(log_dir.glob("date=*")):
-        try:
-            day = date.fromisoformat(folder.name.removeprefix("date="))
-        except ValueError:
-            continue
-        if first <= day <= last:
-            files.extend(sorted(p for p in folder.glob("*.parquet") if not p.name.startswith(".")))
-    return files
-
-
 def read_log(log_dir: Path, since: datetime, until: datetime) -> tuple[pd.DataFrame, int]:
-    """Request-log rows logged in [since, until), last request per applicant; and the request count."""
-    frames = []
-    for path in _log_files(log_dir, since, until):
-        try:
-            frames.append(pd.read_parquet(path))
-        except Exception as exc:
-            raise InputDataError(f"cannot read the request-log file {path}: {exc}") from exc
-    frames = [f for f in frames if not f.empty]
-    if not frames:
-        return pd.DataFrame(), 0
-    log = pd.concat(frames, ignore_index=True)
-    if "logged_at" not in log.columns:
-        raise InputDataError(f"request-log files under {log_dir} have no 'logged_at' column")
-    logged = pd.to_datetime(log["logged_at"], utc=True)
-    log = log[(logged >= pd.Timestamp(since)) & (logged < pd.Timestamp(until))]
-    n_requests = len(log)
-    if HASH in log.columns and not log.empty:
-        log = log.sort_values("logged_at", kind="stable").drop_duplicates(HASH, keep="last")
-    return log.reset_index(drop=True), n_requests
+    """Request-log rows logged in [since, until), last request per applicant; and the request count
+    (the shared reader :func:`hc_contracts.request_log.read_log`; its errors become ``InputDataError``)."""
+    try:
+        return request_log.read_log(log_dir, since, until)
+    except request_log.RequestLogError as exc:
+        raise InputDataError(str(exc)) from exc
 
 
 def load_log(settings: MonitoringSettings, model: ModelContext, since: datetime, until: datetime) -> Current:

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from hc_contracts.raw_format import read_csv_sql
 from synthetic.schema import KEY_COLUMNS, TABLES, csv_name, raw_columns
 
 MISSING_TOL = 0.05
@@ -62,12 +63,9 @@ def tv_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _read(con: duckdb.DuckDBPyConnection, path: Path, table: str, sample_rows: int) -> dict[str, np.ndarray]:
-    cols = raw_columns()[table]
-    types = ", ".join(f"'{c}': '{t}'" for c, t in cols)
     sample = f" USING SAMPLE reservoir({int(sample_rows)} ROWS) REPEATABLE (7)" if sample_rows else ""
-    rel = con.execute(
-        f"SELECT * FROM read_csv('{path.as_posix()}', header=true, columns={{{types}}}, nullstr=''){sample}"
-    )
+    source = "'" + path.as_posix().replace("'", "''") + "'"
+    rel = con.execute(f"SELECT * FROM {read_csv_sql(table, source, 'nullstr = ' + repr(''))}{sample}")
     names = [d[0] for d in rel.description]
     data = rel.fetchnumpy()
     return {n: data[n] for n in names}

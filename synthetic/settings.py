@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hc_contracts.settings import PlatformSettings
 
 
-class SyntheticSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="HC_", extra="ignore")
+class SyntheticSettings(PlatformSettings):
+    """The generator writes the CSVs into ``raw_dir`` (``HC_RAW_DIR``, from the platform base)."""
 
-    raw_dir: Path = Field(default=Path("data/raw"), description="HC_RAW_DIR: where the CSVs are written")
     synthetic_threads: int = Field(
         default=2, ge=1, le=64, description="HC_SYNTHETIC_THREADS: CSV writer threads"
     )

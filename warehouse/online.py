@@ -2,7 +2,7 @@
 
 ``OnlineFeatureBuilder.from_warehouse(path)`` reads ``meta_feature_sql`` (the compiled SQL of every
 model from the staging layer up to ``applicant_features``, in run order) once, and prepares a long-lived
-in-memory DuckDB holding the raw tables, typed like ``warehouse/raw_columns.json`` under the catalog the
+in-memory DuckDB holding the raw tables, typed like ``hc_contracts/raw_columns.json`` under the catalog the
 dbt sources name, and one empty table per feature model under the warehouse's catalog name, so the
 compiled SQL resolves unchanged. ``build(tables)`` then inserts the posted rows, runs each model's
 compiled SQL as ``insert into <model> <compiled sql>`` in run order, runs the compiled SQL of
@@ -32,6 +32,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from hc_contracts.raw_format import TABLES, columns_of
 from warehouse.feature_sql import (
     FEATURE_MART,
     META_BUILD_INFO,
@@ -39,7 +40,6 @@ from warehouse.feature_sql import (
     META_FEATURE_SQL,
     CompiledModel,
 )
-from warehouse.raw_schema import TABLES, columns_of
 
 # dtypes of the returned frame: nullable integers and booleans, float64 with NaN, str with NaN -- what
 # DuckDB's .df() gives for columns holding NULLs, made independent of the rows at hand
@@ -282,7 +282,7 @@ class OnlineFeatureBuilder:
         ignored = _IGNORED_COLUMNS.get(table, set())
         unknown = [c for c in frame.columns if c not in declared and c not in ignored]
         if unknown:
-            raise OnlineInputError(f"{table}: unknown column(s) {unknown} (see warehouse/raw_columns.json)")
+            raise OnlineInputError(f"{table}: unknown column(s) {unknown} (see hc_contracts/raw_columns.json)")
         cols = [c for c in frame.columns if c in declared]
         target = f"{self._raw(table)} ({', '.join(_q(c) for c in cols)})"
         try:

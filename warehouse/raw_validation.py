@@ -1,7 +1,7 @@
 """Validate the eight Kaggle CSVs of HC_RAW_DIR and load them, typed, into a DuckDB file.
 
 One pass over each file both checks and loads it: DuckDB reads the CSV with the explicit types of
-``raw_columns.json`` and stores every unparsable value in a rejects table, which is turned into an
+``hc_contracts/raw_columns.json`` (read through :mod:`hc_contracts.raw_format`) and stores every unparsable value in a rejects table, which is turned into an
 error naming the file, the column, an example of the bad value and the expected type.
 """
 
@@ -15,11 +15,19 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.raw_schema import APPLICATION_TABLES, TABLES, columns_of, duckdb_columns_literal
+from hc_contracts.raw_format import (
+    APPLICATION_TABLES,
+    RAW_COLUMNS_FILE,
+    TABLES,
+    TYPE_WORDS,
+    columns_of,
+    csv_path,
+    read_csv_sql,
+    read_header,
+)
 
 MAX_EXAMPLES = 5
 _CAST_VALUE = re.compile(r'Could not convert string "(?P<value>.*)" to', re.S)
-TYPE_WORDS = {"BIGINT": "an integer (BIGINT)", "DOUBLE": "a number (DOUBLE)", "VARCHAR": "text (VARCHAR)"}
 
 
 @dataclass(frozen=True)
@@ -42,12 +50,8 @@ class RawDataError(ValueError):
         lines = "\n".join(f"  - {p}" for p in problems)
         super().__init__(
             f"invalid raw data in HC_RAW_DIR={raw_dir} ({len(problems)} problem(s)); expected the eight "
-            f"Kaggle CSVs with the headers and types of warehouse/raw_columns.json:\n{lines}"
+            f"Kaggle CSVs with the headers and types of hc_contracts/{RAW_COLUMNS_FILE.name}:\n{lines}"
         )
-
-
-def csv_path(raw_dir: Path, table: str) -> Path:
-    return raw_dir / f"{table}.csv"
 
 
 def check_files_and_headers(raw_dir: Path) -> list[Problem]:
@@ -79,23 +83,13 @@ def check_files_and_headers(raw_dir: Path) -> list[Problem]:
             problems.append(Problem(name, f"missing column{extra}", column=col))
         for col in unexpected:
             if col not in {_closest(m, unexpected) for m in missing}:
-                problems.append(Problem(name, "unexpected column (not in warehouse/raw_columns.json)", column=col))
+                problems.append(Problem(name, f"unexpected column (not in hc_contracts/{RAW_COLUMNS_FILE.name})", column=col))
         if not missing and not unexpected and header != expected:
             problems.append(Problem(name, f"columns out of order: expected {', '.join(expected)}"))
         if len(set(header)) != len(header):
             dups = sorted({h for h in header if header.count(h) > 1})
             problems.append(Problem(name, f"duplicate column name(s) {', '.join(dups)}"))
     return problems
-
-
-def read_header(path: Path) -> list[str] | None:
-    """The column names of the first line (only that line is read and decoded)."""
-    with path.open("rb") as fh:
-        first = fh.readline(1_000_000)
-    if not first:
-        return None
-    text = first.decode("utf-8-sig").rstrip("\r\n")
-    return next(csv.reader([text]), None)
 
 
 _CONTROL = frozenset(range(32)) - {9, 13}  # control bytes other than tab and carriage return
@@ -143,9 +137,9 @@ def load_typed_tables(raw_dir: Path, connection: duckdb.DuckDBPyConnection) -> l
         rejects, scans = f"rejects_{table.lower()}", f"reject_scans_{table.lower()}"
         try:
             connection.execute(
-                f'create or replace table main."{table}" as select * from read_csv(?, header = true, '
-                f"auto_detect = false, columns = {duckdb_columns_literal(table)}, store_rejects = true, "
-                f"rejects_table = '{rejects}', rejects_scan = '{scans}', rejects_limit = 1000)",
+                f'create or replace table main."{table}" as select * from '
+                + read_csv_sql(table, "?", f"store_rejects = true, rejects_table = '{rejects}', "
+                                           f"rejects_scan = '{scans}', rejects_limit = 1000"),
                 [str(path)],
             )
         except duckdb.Error:  # the parser gave up on the file (e.g. binary data): say where, not how

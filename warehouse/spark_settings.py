@@ -1,4 +1,4 @@
-"""Configuration of the Spark engine (HC_ENGINE=spark), read from HC_* environment variables (DESIGN.md)."""
+"""Configuration of the Spark engine (HC_ENGINE=spark), read from HC_* environment variables (docs/interfaces.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import subprocess
 from pathlib import Path
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hc_contracts.settings import PlatformSettings
 
 INSTALL_HINT = "install the Spark extra with `make setup-spark` (pyspark, dbt-spark[session])"
 JAVA_HINT = "Spark needs Java 17 or newer: install it (Debian: apt-get install openjdk-17-jre-headless) or set JAVA_HOME"
@@ -20,13 +21,10 @@ class SparkUnavailableError(RuntimeError):
     """pyspark / dbt-spark are not installed or no Java 17 runtime is found (one line: what to install)."""
 
 
-class SparkSettings(BaseSettings):
-    """Where the Spark build writes its Parquet tables and the resources of the local Spark session."""
+class SparkSettings(PlatformSettings):
+    """The resources of the local Spark session; where the Spark build writes its Parquet tables is the
+    platform base's ``spark_warehouse`` (``HC_SPARK_WAREHOUSE``)."""
 
-    model_config = SettingsConfigDict(env_prefix="HC_", extra="ignore")
-
-    spark_warehouse: Path = Field(default=Path("data/spark-warehouse"),
-                                  description="HC_SPARK_WAREHOUSE: folder of Parquet tables, one folder per table")
     spark_master: str = Field(default="local[*]", description="HC_SPARK_MASTER: local[*], spark://..., yarn, ...")
     spark_driver_memory: str = Field(default="2g", description="HC_SPARK_DRIVER_MEMORY: JVM heap of the driver")
     spark_shuffle_partitions: int = Field(default=8, ge=1,
@@ -35,7 +33,7 @@ class SparkSettings(BaseSettings):
                                description="HC_SPARK_WORKERS: XGBoost workers (Spark tasks) of the distributed fit")
 
     def table_path(self, table: str) -> Path:
-        return self.spark_warehouse / table
+        return self.spark_table_path(table)
 
     def session_conf(self) -> dict[str, str]:
         """The Spark configuration shared by the dbt profile (target spark) and the training / scoring jobs."""

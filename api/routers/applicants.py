@@ -106,7 +106,7 @@ def comparison(
         names = list(dict.fromkeys(n.strip() for n in feature_list.split(",") if n.strip()))
     else:
         model = services.models.loaded
-        ranked = [g["feature"] for g in (model.metadata.get("global_importance", []) if model else [])]
+        ranked = model.metadata.importance_order if model else []
         names = [n for n in ranked if n in types][:DEFAULT_COMPARED]
     unknown = [n for n in names if n not in types or n in ("sk_id_curr", "dataset", "target")]
     if unknown:

@@ -31,14 +31,14 @@ def model_info(_: ApiKeyDep, model: ModelDep) -> ModelInfo:
     meta = model.metadata
     return ModelInfo(
         version=model.version,
-        model_family=meta.get("model_family"),
-        imbalance=meta.get("imbalance"),
+        model_family=meta.model_family,
+        imbalance=meta.imbalance,
         threshold=float(model.threshold),
-        cost_fn=meta.get("cost_fn"),
-        cost_fp=meta.get("cost_fp"),
-        metrics=meta.get("metrics", {}),
-        features=meta.get("features", []),
-        global_importance=meta.get("global_importance", []),
-        risk_bands=meta.get("risk_bands", []),
+        cost_fn=meta.cost_fn,
+        cost_fp=meta.cost_fp,
+        metrics=meta.metrics.model_dump(mode="json", exclude_unset=True),
+        features=[f.model_dump(mode="json") for f in meta.features],
+        global_importance=[g.model_dump(mode="json") for g in meta.global_importance],
+        risk_bands=[b.model_dump(mode="json", exclude_unset=True) for b in meta.risk_bands],
         model_card_summary=card_summary(Path(model.path) / "model_card.md"),
     )

@@ -2,7 +2,7 @@
 
     python -m api.schemas.levels ../shared/data/home-credit-marginals ../shared/data/home-credit-sample
 
-writes `raw_levels.json` beside this file: for each table of `warehouse/raw_columns.json`, each VARCHAR
+writes `raw_levels.json` beside this file: for each table of `hc_contracts/raw_columns.json`, each VARCHAR
 column -> its sorted levels (summary statistics only, no rows). `application_test` learns from both
 application files. Levels that exist in the full Kaggle data but are too rare to appear in the
 samples are added from `RARE_LEVELS`.

@@ -1,4 +1,4 @@
-"""Pydantic models of the raw Kaggle records a caller may post, built from `warehouse/raw_columns.json`.
+"""Pydantic models of the raw Kaggle records a caller may post, built from `hc_contracts/raw_columns.json`.
 
 The field list and types are the warehouse's single declaration of the raw format; this module adds
 the domain: bounds on numbers (no negative incomes, flags 0/1, normalized scores in [0, 1], ...) and the

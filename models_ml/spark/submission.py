@@ -28,7 +28,7 @@ def write_spark_submission(settings: ModelSettings, spark_settings: SparkSetting
                            out: Path | None = None) -> tuple[Path, int]:
     spark_settings = spark_settings or SparkSettings()
     model = load_current(settings.artifacts)
-    out = Path(out) if out is not None else settings.artifacts / "submission.csv"
+    out = Path(out) if out is not None else settings.layout.submission
     table_folder(spark_settings, FEATURE_MART)  # a clear error before starting Spark
     spark = spark_session(spark_settings, "homecredit-submission")
     features = read_table(spark, spark_settings, FEATURE_MART)

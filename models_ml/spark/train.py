@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from hc_contracts.metadata import build_metadata, write_metadata
 from models_ml.calibration import choose_calibration
 from models_ml.cost import bayes_threshold, cost_curve, cross_fitted_cost, optimal_threshold, trivial_costs
 from models_ml.cv import CVResult, stratified_subsample
@@ -49,7 +50,6 @@ from models_ml.spark.data import (
 from models_ml.spark.session import read_table, spark_session, table_folder
 from models_ml.train import (
     _figures,
-    _jsonable,
     _local_example_row,
     _reference_sample,
     _verify,
@@ -245,7 +245,7 @@ def run_spark_training(settings: ModelSettings, spark_settings: SparkSettings | 
              f"{workers} worker(s); family fixed to xgboost (no family comparison or tuning on Spark); early "
              f"stopping with patience {profile.early_stopping_rounds} on a {INNER_VALIDATION_PCT} % hash-chosen "
              "inner validation share of each training part"]
-    metadata: dict[str, Any] = {
+    metadata = build_metadata({  # typed and validated: hc_contracts.metadata.ModelMetadata
         "version": version, "created_at": created.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "model_family": FAMILY, "imbalance": imbalance, "params": row["params"],
         "boosting_rounds": n_rounds, "threshold": float(threshold),
@@ -273,7 +273,7 @@ def run_spark_training(settings: ModelSettings, spark_settings: SparkSettings | 
                   "xgboost.spark.SparkXGBClassifier", "pyspark": _pyspark_version()},
         "package_versions": package_versions(),
         "timings_s": {k: round(v, 2) for k, v in timings.items()}, "notes": notes,
-    }
+    }, "Spark training metadata").to_dict()
 
     def writer(directory: Path) -> None:
         files = predictor.save(directory)
@@ -284,7 +284,7 @@ def run_spark_training(settings: ModelSettings, spark_settings: SparkSettings | 
         metadata["files"] = sorted(files + [CALIBRATION_FILE, "reference_sample.parquet", "model_card.md",
                                             "model_card.html", METADATA_FILE, *figures])
         metadata["timings_s"]["total_s"] = round(time.perf_counter() - started, 2)
-        (directory / METADATA_FILE).write_text(json.dumps(_jsonable(metadata), indent=1))
+        write_metadata(directory, build_metadata(metadata, "Spark training metadata"))
         write_model_card(directory, metadata, curve_points=len(curve.thresholds), labeler=labeler)
         _verify(directory, X_sample.iloc[shap_idx],
                 calib.calibrator.transform(predictor.predict_raw(X_sample.iloc[shap_idx])), expl)

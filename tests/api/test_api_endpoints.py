@@ -97,10 +97,10 @@ def test_model_info(client, model):
     assert body["version"] == model.version
     assert body["threshold"] == pytest.approx(model.threshold)
     assert [f["name"] for f in body["features"]] == model.feature_names
-    assert body["metrics"]["roc_auc"] == pytest.approx(model.metadata["metrics"]["roc_auc"])
-    assert body["global_importance"][0]["feature"] == model.metadata["global_importance"][0]["feature"]
-    assert {b["name"] for b in body["risk_bands"]} == {b["name"] for b in model.risk_bands}
-    assert body["cost_fn"] == model.metadata["cost_fn"] and body["cost_fp"] == model.metadata["cost_fp"]
+    assert body["metrics"]["roc_auc"] == pytest.approx(model.metadata.metrics.roc_auc)
+    assert body["global_importance"][0]["feature"] == model.metadata.global_importance[0].feature
+    assert {b["name"] for b in body["risk_bands"]} == {b.name for b in model.risk_bands}
+    assert body["cost_fn"] == model.metadata.cost_fn and body["cost_fp"] == model.metadata.cost_fp
     assert isinstance(body["model_card_summary"], str) and body["model_card_summary"].startswith("#")
 
 
@@ -388,7 +388,7 @@ def test_comparison_against_all_similar_and_outcome_groups(client, warehouse_row
 
 def test_comparison_defaults_and_errors(client, model, known_id):
     default = client.get(f"/v1/applicants/{known_id}/comparison", headers=H).json()
-    ranked = [g["feature"] for g in model.metadata["global_importance"]]
+    ranked = model.metadata.importance_order
     assert [f["feature"] for f in default["features"]] == ranked[:5]
     unknown = client.get(f"/v1/applicants/{known_id}/comparison", headers=H, params={"features": "nope,target"})
     assert unknown.status_code == 422 and "unknown feature(s): nope, target" in unknown.text

@@ -37,7 +37,7 @@ def client(scorecard_env: ApiEnv):
 
 def test_explanation_in_points_adds_up_to_the_score(client, scorecard_env: ApiEnv) -> None:
     model = load_current(scorecard_env.artifacts)
-    assert model.metadata["model_family"] == "scorecard"
+    assert model.metadata.model_family == "scorecard"
     with duckdb.connect(str(scorecard_env.warehouse), read_only=True) as con:
         rows = fetch_frame(con.sql("select * from applicant_features where dataset = 'train' order by sk_id_curr "
                                    "limit 5"))

@@ -106,6 +106,18 @@ def test_every_copy_source_exists_and_is_in_the_build_context(dockerfile):
         assert _ignored(private, patterns), f"{private} would be sent to the build context"
 
 
+def test_the_image_holds_every_runtime_package_and_not_the_generator(dockerfile):
+    """Each top-level package the runtime roles import (api, dashboard, monitoring, models_ml, warehouse and
+    the shared hc_contracts) is copied into both stages; the synthetic generator is not needed at run time."""
+    build, final = stages(dockerfile)[0], stages(dockerfile)[-1]
+    runtime = {"hc_contracts", "api", "dashboard", "monitoring", "models_ml", "warehouse"}
+    for stage in (build, final):
+        copied = {shlex.split(line)[1].rstrip("/") for line in stage
+                  if line.startswith("COPY ") and "--from=" not in line}
+        assert runtime <= copied, f"not copied into the image: {sorted(runtime - copied)}"
+        assert "synthetic" not in copied
+
+
 def test_no_secret_in_the_image_or_compose(dockerfile):
     compose = (REPO / "compose.yaml").read_text(encoding="utf-8")
     for name, text in (("Dockerfile", dockerfile), ("compose.yaml", compose)):

@@ -48,7 +48,7 @@ def test_model_card_reports_the_cost_of_the_constraints(small_warehouse: Path, t
 
     run_training(fast_settings(small_warehouse, tmp_path, families="dummy,lightgbm", monotone="auto"))
     model = load_current(tmp_path)
-    mono = model.metadata["monotone"]
+    mono = model.metadata.monotone
     assert mono["mode"] == "auto" and mono["features"]["ext_source_2"] == "decreasing"
     assert mono["auc_change"] == mono["constrained"]["roc_auc"] - mono["unconstrained"]["roc_auc"]
     assert "## Monotone constraints" in model.model_card_path.read_text()

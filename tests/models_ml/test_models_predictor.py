@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from models_ml_synth import make_features
 
+from hc_contracts.metadata import build_metadata
 from models_ml.data import FeatureSchema, FeatureSpec
 from models_ml.errors import ArtifactError
 from models_ml.families import Candidate, FitContext, default_params, fit_candidate
@@ -57,7 +58,7 @@ def test_forest_trees_draw_a_share_of_the_rows_actually_fitted(data, imbalance: 
     from models_ml import families
 
     schema, X, y = data
-    monkeypatch.setattr(families, "RF_ROWS_PER_TREE", 100)
+    monkeypatch.setattr(families.forest, "RF_ROWS_PER_TREE", 100)
     ctx = FitContext(schema, PROFILES["fast"], seed=0, n_jobs=1, undersample_ratio=0.5)
     model = fit_candidate(Candidate("random_forest", imbalance, {}), X, y, ctx)
     n_pos = int(y.sum())
@@ -108,7 +109,8 @@ def test_one_applicant_fast_path_equals_the_frame_path(family: str) -> None:
     X, y = schema.prepare(df), df["target"].to_numpy()
     ctx = FitContext(schema, PROFILES["fast"], seed=0, n_jobs=1, undersample_ratio=0.5)
     fitted = fit_candidate(Candidate(family, "none", default_params(family, len(y), PROFILES["fast"])), X, y, ctx)
-    model = ScoringModel(Path("."), {"version": "v", "threshold": 0.1}, Predictor.from_fitted(fitted, schema, X),
+    meta = build_metadata({"version": "v", "threshold": 0.1, "features": schema.to_list()})
+    model = ScoringModel(Path("."), meta, Predictor.from_fitted(fitted, schema, X),
                          Calibrator("sigmoid").fit(fitted.predict_raw(X), y))
     rows = df.head(12).copy()
     rows["cnt_children"] = rows["cnt_children"].astype("Int64")

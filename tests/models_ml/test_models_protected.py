@@ -74,7 +74,7 @@ def test_the_served_model_never_uses_gender(trained_artifacts: Path, small_wareh
 
 
 def test_fairness_is_measured_with_fairlearn_per_protected_group(trained_artifacts: Path) -> None:
-    meta = load_current(trained_artifacts).metadata
+    meta = load_current(trained_artifacts).metadata.to_dict()
     summary = meta["fairness_summary"]
     assert set(summary) == {"code_gender", "age_band", "name_family_status"}
     gender = [s for s in meta["fairness"] if s["attribute"] == "code_gender"]

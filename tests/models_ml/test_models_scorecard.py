@@ -121,7 +121,7 @@ def scorecard_artifacts(small_warehouse: Path, tmp_path_factory: pytest.TempPath
 def test_scorecard_is_trained_selected_and_round_trips(scorecard_artifacts: Path, small_warehouse: Path) -> None:
     model = load_current(scorecard_artifacts)
     meta = model.metadata
-    assert meta["model_family"] == "scorecard" and meta["explanation_output_scale"] == "points"
+    assert meta.model_family == "scorecard" and meta.explanation_output_scale == "points"
     path = model.path
     assert {"scorecard.json", "scorecard.csv"} <= {p.name for p in path.iterdir()}
     assert not list(path.glob("*.pkl")) and not list(path.glob("*.skops"))
@@ -129,7 +129,7 @@ def test_scorecard_is_trained_selected_and_round_trips(scorecard_artifacts: Path
     assert stored["base_score"] == 600 and stored["base_odds"] == 50 and stored["pdo"] == 20
     table = pd.read_csv(path / "scorecard.csv")
     assert list(table.columns) == ["characteristic", "bin", "count", "event_rate", "woe", "points"]
-    assert len(table) == len(meta["scorecard"]["table"])
+    assert len(table) == len(meta.scorecard["table"])
     # the calibrated probability of the served model follows the points -> probability map
     from models_ml.data import load_applicants
 
@@ -142,7 +142,7 @@ def test_scorecard_is_trained_selected_and_round_trips(scorecard_artifacts: Path
     card = (path / "model_card.md").read_text()
     assert "## Scorecard" in card and "### Points to probability" in card and "| characteristic | bin |" in card
     assert "mean abs deviation (points)" in card and "(SHAP" not in card
-    m = meta["scorecard"]["score_to_probability"]
+    m = meta.scorecard["score_to_probability"]
     assert [r["score"] for r in m] == sorted(r["score"] for r in m)
     assert all(a["probability_raw"] > b["probability_raw"] for a, b in zip(m, m[1:], strict=False))
     # reason codes: the largest shortfalls from the best bin, in points

@@ -60,13 +60,13 @@ def test_training_writes_a_complete_promoted_version(trained_artifacts: Path) ->
 def test_risk_bands_are_consistent_with_the_threshold(trained_artifacts: Path) -> None:
     model = load_current(trained_artifacts)
     bands = model.risk_bands
-    assert bands[0]["lower"] == 0.0 and bands[-1]["upper"] == 1.0
-    assert all(a["upper"] == b["lower"] for a, b in zip(bands, bands[1:], strict=False))
+    assert bands[0].lower == 0.0 and bands[-1].upper == 1.0
+    assert all(a.upper == b.lower for a, b in zip(bands, bands[1:], strict=False))
     t = model.threshold
-    assert t in [b["lower"] for b in bands]
+    assert t in [b.lower for b in bands]
     for p in (0.0, t / 3, t * 0.999, t, (t + 1) / 2, 1.0):
-        band = next(b for b in bands if b["name"] == model.risk_band(p))
-        assert band["decision"] == model.decide(p)
+        band = next(b for b in bands if b.name == model.risk_band(p))
+        assert band.decision == model.decide(p)
 
 
 def test_model_card_is_a_methodology_note(trained_artifacts: Path) -> None:

@@ -3,7 +3,6 @@ an artifacts folder in the documented layout (docs/interfaces.md)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,9 +32,9 @@ def settings(tmp_path: Path) -> MonitoringSettings:
 @pytest.fixture(scope="session")
 def real_application(real_sample_dir: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     """application_train of the real sample with warehouse spelling, and each column's kind."""
-    from monitoring.columns import RAW_COLUMNS_FILE
+    from hc_contracts.raw_format import columns_of
 
-    raw = json.loads(RAW_COLUMNS_FILE.read_text())["application_train"]
+    raw = columns_of("application_train")
     kinds = {c.lower(): ("categorical" if t == "VARCHAR" else "numeric")
              for c, t in raw if c not in ("SK_ID_CURR", "TARGET")}
     frame = pd.read_csv(real_sample_dir / "application_train.csv")

@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hc_contracts.metadata import MetadataError, build_metadata
 from monitoring.columns import (
     importance_order,
     infer_kinds,
@@ -50,15 +51,17 @@ def test_selection_drops_columns_without_reference_values_and_checks_requested_n
 
 
 def test_metadata_parsing():
-    meta = {"features": [{"name": "a", "type": "numeric"}, {"name": "b", "type": "boolean"}],
-            "global_importance": [{"feature": "b", "mean_abs_shap": 0.1}, {"feature": "a", "mean_abs_shap": 0.5}]}
+    base = {"version": "v", "threshold": 0.1}
+    meta = build_metadata({**base, "features": [{"name": "a", "type": "numeric"}, {"name": "b", "type": "boolean"}],
+                           "global_importance": [{"feature": "b", "mean_abs_shap": 0.1},
+                                                 {"feature": "a", "mean_abs_shap": 0.5}]})
     assert kinds_from_metadata(meta) == {"a": "numeric", "b": "boolean"}
     assert importance_order(meta) == ["a", "b"]
-    assert importance_order({}) == []
-    with pytest.raises(InputDataError, match="no 'features' list"):
-        kinds_from_metadata({})
-    with pytest.raises(InputDataError, match="malformed"):
-        kinds_from_metadata({"features": [{"name": "a", "type": "text"}]})
+    assert importance_order(build_metadata({**base, "features": [{"name": "a", "type": "numeric"}]})) == []
+    with pytest.raises(MetadataError, match="field 'features': Field required"):
+        build_metadata(base)
+    with pytest.raises(MetadataError, match=r"field 'features\.0\.type'.*'text'"):
+        build_metadata({**base, "features": [{"name": "a", "type": "text"}]})
 
 
 def test_infer_kinds_and_prepare_give_one_comparable_form():

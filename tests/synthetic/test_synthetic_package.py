@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hc_contracts import raw_format as raw_schema
 from synthetic import schema
-from warehouse import raw_schema
 
 REPO = Path(__file__).resolve().parents[2]
 

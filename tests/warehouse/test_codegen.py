@@ -1,12 +1,12 @@
-"""The raw format is declared once (warehouse/raw_columns.json): the generated dbt files follow it."""
+"""The raw format is declared once (hc_contracts/raw_columns.json): the generated dbt files follow it."""
 
 from __future__ import annotations
 
 import json
 
+from hc_contracts.raw_format import RAW_COLUMNS_FILE, TABLES
 from warehouse import codegen_staging
 from warehouse.descriptions import load_committed_descriptions
-from warehouse.raw_schema import RAW_COLUMNS_FILE, TABLES
 from warehouse.yaml_io import load_yaml
 
 

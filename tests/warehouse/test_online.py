@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hc_contracts.raw_format import read_raw_csv
 from warehouse.online import OnlineFeatureBuilder, OnlineInputError, fetch_frame
-from warehouse.raw_schema import duckdb_columns_literal
 
 HISTORY_BY_APPLICANT = ["bureau", "previous_application", "POS_CASH_balance", "installments_payments",
                         "credit_card_balance"]
@@ -138,8 +138,7 @@ def test_parity_on_real_sample(sample_warehouse, real_sample_dir):
     con = duckdb.connect()
 
     def read(table: str) -> pd.DataFrame:
-        return con.sql(f"select * from read_csv('{real_sample_dir}/{table}.csv', header = true, auto_detect = false, "
-                       f"columns = {duckdb_columns_literal(table)})").df()
+        return read_raw_csv(real_sample_dir / f"{table}.csv", table, connection=con)
 
     tables = {t: read(t) for t in ["application_train", "application_test", "bureau", "bureau_balance",
                                    "previous_application", "POS_CASH_balance", "installments_payments",

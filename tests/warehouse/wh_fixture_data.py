@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hc_contracts.raw_format import TABLES, columns_of
 from warehouse.build import BuildReport, build_warehouse
 from warehouse.codegen_staging import ACCEPTED_VALUES, YES_NO_COLUMNS, is_binary_flag
-from warehouse.raw_schema import TABLES, columns_of
 from warehouse.settings import WarehouseSettings
 
 N_TRAIN = 24

@@ -1,7 +1,7 @@
 {#
     on-run-start hook: expose the eight Kaggle CSVs of HC_RAW_DIR as views in the attached in-memory
     catalog `raw`, reading every column with the explicit type declared in the sources YAML (generated
-    from warehouse/raw_columns.json and checked against it by tests/warehouse/test_codegen.py).
+    from hc_contracts/raw_columns.json and checked against it by tests/warehouse/test_codegen.py).
     An empty (header-only) file thus loads with the right types instead of DuckDB's VARCHAR guess.
 
     `python -m warehouse.build` validates and loads the CSVs itself into a temporary DuckDB file that the

@@ -1,0 +1,113 @@
+"""The ``xgboost`` family: XGBoost (histogram trees) with native categorical and missing-value handling; JSON
+model file. Training data is a ``QuantileDMatrix`` (quantised once per fold, shared by the candidates)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import xgboost as xgb
+
+from models_ml.early_stopping import SmoothedStopper, XGBoostCallback
+from models_ml.families.base import Candidate, FitContext
+from models_ml.families.boosted import THREAD_SETTINGS, BoostedFamily, scale_pos_weight
+from models_ml.families.fold_cache import FoldData
+from models_ml.preprocessing import NativeEncoder
+
+MAX_BIN = 256
+
+
+def feature_types(encoder: NativeEncoder, n_columns: int) -> list[str]:
+    cats = set(encoder.categorical_indices)
+    return ["c" if j in cats else "q" for j in range(n_columns)]
+
+
+def xgb_dmatrix(M: np.ndarray, encoder: NativeEncoder, label: np.ndarray | None = None,
+                weight: np.ndarray | None = None) -> xgb.DMatrix:
+    """The prediction matrix (float64 values, one thread to build: a single applicant is the common case)."""
+    return xgb.DMatrix(M, label=label, weight=weight, feature_names=encoder.feature_names,
+                       feature_types=feature_types(encoder, M.shape[1]), enable_categorical=True, missing=np.nan,
+                       nthread=1)
+
+
+class XGBoostFamily(BoostedFamily):
+    name = "xgboost"
+    model_file = "model.json"
+    rate_param = "eta"
+    size_param = "max_depth"
+    size_by_rows = (2, 4)
+    default_params: ClassVar[dict[str, Any]] = {"max_depth": 5, "min_child_weight": 10, "colsample_bytree": 0.3,
+                                                "reg_lambda": 10.0, "eta": 0.05}
+    search_space: ClassVar[dict[str, list[Any]]] = {"max_depth": [2, 3, 4, 6], "min_child_weight": [1, 10, 30],
+                                                    "colsample_bytree": [0.1, 0.2, 0.3, 0.5],
+                                                    "reg_lambda": [1.0, 10.0, 30.0]}
+    summary = "gradient-boosted trees (XGBoost, histogram), native categories and missing values, early stopping"
+
+    def binning_params(self, c: Candidate, ctx: FitContext) -> dict[str, Any]:
+        return {"max_bin": MAX_BIN}
+
+    def train_params(self, c: Candidate, ctx: FitContext, y: np.ndarray) -> dict[str, Any]:
+        p = {**self.default_params, **c.params}
+        return {
+            "objective": "binary:logistic", "eval_metric": "auc", "eta": p["eta"],
+            "max_depth": p["max_depth"], "min_child_weight": p["min_child_weight"],
+            "colsample_bytree": p["colsample_bytree"], "reg_lambda": p["reg_lambda"], "subsample": 0.8,
+            "tree_method": "hist", "max_bin": MAX_BIN, "max_cat_to_onehot": 4, "nthread": ctx.n_jobs,
+            "seed": ctx.seed, **scale_pos_weight(c, y),
+        }
+
+    def _quantised(self, M: np.ndarray, y: np.ndarray, encoder: NativeEncoder, ctx: FitContext,
+                   ref: Any = None) -> xgb.QuantileDMatrix:
+        return xgb.QuantileDMatrix(M, label=y, feature_names=encoder.feature_names,
+                                   feature_types=feature_types(encoder, M.shape[1]), enable_categorical=True,
+                                   missing=np.nan, max_bin=MAX_BIN, ref=ref, nthread=ctx.n_jobs)
+
+    def bin_train(self, c: Candidate, M: np.ndarray, y: np.ndarray, encoder: NativeEncoder, ctx: FitContext) -> Any:
+        return self._quantised(M, y, encoder, ctx)
+
+    def bin_valid(self, c: Candidate, M: np.ndarray, y: np.ndarray, train: Any, encoder: NativeEncoder,
+                  ctx: FitContext) -> Any:
+        return self._quantised(M, y, encoder, ctx, ref=train)
+
+    def bin_subset(self, c: Candidate, data: FoldData, positions: np.ndarray, M: np.ndarray, y: np.ndarray,
+                   valid: Any, ctx: FitContext) -> tuple[Any, Any]:
+        # the fold's cuts (ref=data.train); XGBoost wants the evaluation matrix to reference the training one
+        train = self._quantised(M, y, data.encoder, ctx, ref=data.train)
+        if data.valid is None:
+            return train, None
+        M_va, y_va = valid()
+        return train, self._quantised(M_va, y_va, data.encoder, ctx, ref=train)
+
+    def train(self, c: Candidate, ctx: FitContext, train: Any, valid: Any, y_train: np.ndarray, monotone: list[int],
+              max_rounds: int, stopper: SmoothedStopper) -> tuple[Any, int]:
+        params = self.train_params(c, ctx, y_train)
+        if any(monotone):
+            params["monotone_constraints"] = "(" + ",".join(str(v) for v in monotone) + ")"
+        kwargs: dict[str, Any] = {}
+        if valid is not None:
+            kwargs = {"evals": [(valid, "valid")], "callbacks": [XGBoostCallback(stopper)]}
+        booster = xgb.train(params, train, num_boost_round=max_rounds, verbose_eval=False, **kwargs)
+        return booster, booster.num_boosted_rounds()
+
+    def thread_boosters(self, booster: Any) -> dict[int, Any]:
+        # XGBoost's thread count is a booster parameter: one configured copy per setting, never changed later
+        copies = {}
+        for nthread in THREAD_SETTINGS:
+            copy = booster.copy()
+            copy.set_param({"nthread": nthread})
+            copies[nthread] = copy
+        return copies
+
+    def predict(self, booster: Any, encoder: NativeEncoder, M: np.ndarray, n_rounds: int | None, nthread: int,
+                contributions: bool) -> np.ndarray:
+        return booster.predict(xgb_dmatrix(M, encoder), pred_contribs=contributions,
+                               iteration_range=(0, n_rounds or 0))
+
+    def save_booster(self, booster: Any, n_rounds: int | None, path: Path) -> None:
+        booster.save_model(str(path))
+
+    def load_booster(self, path: Path) -> Any:
+        booster = xgb.Booster()
+        booster.load_model(str(path))
+        return booster
