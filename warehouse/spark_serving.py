@@ -32,6 +32,7 @@ from warehouse.feature_sql import FEATURE_MART, CompiledModel, feature_models, w
 from warehouse.settings import WarehouseSettings
 
 SERVING_VIEW = "training_set"  # the dbt view model of the mart's train rows (Spark keeps no folder for it)
+STAGING_STAND_IN = "stg_application_train"
 RAW_CATALOG = "raw"  # the catalog the compiled staging SQL reads (the online builder creates it in memory)
 
 
@@ -63,6 +64,11 @@ def prepare(settings: WarehouseSettings, parquet_dir: Path, tables: list[str], w
     with duckdb.connect(str(new_file)) as con:
         for table in tables:
             _parquet_view(con, table, parquet_dir)
+        # int_applications lists the columns of stg_application_train when compiled (columns_of); Spark does not
+        # publish staging tables, so a column-only stand-in (its columns are int_applications' minus `dataset`,
+        # in the same order) answers that introspection; dropped right after the compile
+        con.execute(f'create view main."{STAGING_STAND_IN}" as select * exclude (dataset) from int_applications '
+                    "limit 0")
     env = {
         "HC_WAREHOUSE": new_file.name,
         "HC_RAW_DB": ":memory:",  # the on-run-start hook (not run by compile anyway) then reads no CSV
@@ -76,6 +82,8 @@ def prepare(settings: WarehouseSettings, parquet_dir: Path, tables: list[str], w
     result = run_dbt("compile", project_dir=settings.project_dir, target_path=folder / "target", cwd=folder,
                      env=env, echo=False, extra_args=["--target", "dev", "--select", f"+{SERVING_VIEW}", "--quiet"])
     cache.save_from(folder / "target")
+    with duckdb.connect(str(new_file)) as con:
+        con.execute(f'drop view main."{STAGING_STAND_IN}"')
     manifest = result.manifest
     models = feature_models(manifest, FEATURE_MART)
     view = next((n for n in manifest["nodes"].values()
