@@ -49,14 +49,14 @@ def _open(path: Path, n_rows: int, names: list[str]) -> pa.Table | None:
 
 
 def _write(path: Path, probabilities: np.ndarray, features: pa.Table) -> None:
-    table = features.append_column(
-        PROBABILITY, pa.array(np.asarray(probabilities, dtype=np.float64))
-    ).combine_chunks()
+    # no combine_chunks: a book built chunk by chunk is written batch by batch, never copied whole
+    table = features.append_column(PROBABILITY, pa.chunked_array([np.asarray(probabilities, dtype=np.float64)],
+                                                                 type=pa.float64()))
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle, pa.ipc.new_file(handle, table.schema) as writer:
-            writer.write_table(table, max_chunksize=max(1, table.num_rows))
+            writer.write_table(table)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

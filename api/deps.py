@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
 
 from api.features import FeatureStore
+from api.scoring_model import ScoringModel
 from api.services import Services
 from api.settings import ApiSettings
 
@@ -49,16 +50,17 @@ async def require_api_key(services: ServicesDep, key: Annotated[str | None, Secu
 
 
 ApiKeyDep = Annotated[str, Depends(require_api_key)]
+KEY_REQUIRED = [Depends(require_api_key)]  # a router's `dependencies`: every route of it needs a key
 
 
-async def get_model(services: ServicesDep, request: Request) -> Any:
+async def get_model(services: ServicesDep, request: Request) -> ScoringModel:
     """The current model (ModelUnavailable -> 503 by the exception handlers)."""
     model = services.models.get()
     request.state.model_version = getattr(model, "version", None)  # for the access log line
     return model
 
 
-ModelDep = Annotated[Any, Depends(get_model)]
+ModelDep = Annotated[ScoringModel, Depends(get_model)]
 
 
 async def get_features(services: ServicesDep) -> FeatureStore:

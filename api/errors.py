@@ -16,7 +16,7 @@ from api.features import WarehouseUnavailable
 from api.middleware import BodyLimit, UnhandledErrors
 from api.model_store import ModelUnavailable
 from api.new_applications import OnlineFeaturesUnavailable
-from api.services import UnknownApplicants
+from api.scoring import UnknownApplicants
 from models_ml.errors import FeatureMismatchError
 from warehouse.online import OnlineInputError
 

@@ -2,7 +2,8 @@
 
 The file is opened read-only. When the table has at most `preload_rows` rows it is read into memory
 once (one columnar scan) and rows are served from there; larger tables are queried per id with an LRU
-cache of rows. Frames have the row-independent dtypes of `warehouse.online.fetch_frame`, exactly like
+cache of rows (their ids and row positions are still held, so that the bulk scores, computed from
+`chunks`, cover them too). Frames have the row-independent dtypes of `warehouse.online.fetch_frame`, exactly like
 the features computed online. Every `reload_seconds` the file identity (inode, mtime) is checked: after
 the warehouse was rebuilt and swapped in, a new generation (connection, table, caches) replaces the old.
 """
@@ -14,15 +15,16 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from warehouse.online import fetch_frame
+from warehouse.online import arrow_to_frame, fetch_frame
 
 log = logging.getLogger("api.features")
 
@@ -63,7 +65,7 @@ class Generation:
     columns: tuple[str, ...]
     types: dict[str, str]
     frame: pd.DataFrame | None = None  # the whole table, ordered by id, when preloaded
-    positions: dict[int, int] = field(default_factory=dict)
+    positions: dict[int, int] = field(default_factory=dict)  # id -> row position in id order (every row)
     cache: OrderedDict[int, pd.DataFrame] = field(default_factory=OrderedDict)
 
 
@@ -151,6 +153,9 @@ class FeatureStore:
                 frame = fetch(con.sql(f"select * from {TABLE} order by {KEY}"))
                 gen.frame = frame
                 gen.positions = {int(k): i for i, k in enumerate(frame[KEY].to_numpy())}
+            else:
+                ids = con.execute(f"select {KEY} from {TABLE} order by {KEY}").fetchnumpy()[KEY]
+                gen.positions = {int(k): i for i, k in enumerate(ids)}
         except duckdb.Error as exc:
             raise WarehouseUnavailable(f"the warehouse {self.path} cannot be read: {exc}") from exc
         log.info("opened warehouse %s: %d applicants, %d columns%s (%.1fs)", self.path, n, len(rows),
@@ -231,6 +236,17 @@ class FeatureStore:
         finally:
             cur.unregister("_wanted")
         return frame.reset_index(drop=True)
+
+    def chunks(self, gen: Generation, size: int) -> Iterator[pd.DataFrame]:
+        """Every row of `gen` in id order (the order of `positions`), `size` rows at a time: from memory
+        when preloaded, else streamed from the file (one chunk in memory at a time)."""
+        if gen.frame is not None:
+            for start in range(0, len(gen.frame), size):
+                yield gen.frame.iloc[start : start + size]
+            return
+        reader = gen.connection.cursor().sql(f"select * from {TABLE} order by {KEY}").to_arrow_reader(size)
+        for batch in reader:
+            yield arrow_to_frame(pa.Table.from_batches([batch]))
 
     def column(self, name: str) -> ColumnValues:
         """`name` for every applicant, ordered by id."""

@@ -9,14 +9,18 @@ each request's row itself (slower, same answer); one without a model answers 503
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from api.features import WarehouseUnavailable
 from api.model_store import ModelUnavailable
+from api.schemas.responses import Readiness
+
+if TYPE_CHECKING:
+    from api.services import Services
 
 
-def readiness(services: Any) -> dict[str, Any]:
-    """`{ready, model_version, warehouse_generation, score_book, missing: [{component, reason}], ...}`."""
+def readiness(services: Services) -> Readiness:
+    """Whether this worker can serve every route now, and what is missing."""
     missing: list[dict[str, str]] = []
     model = gen = None
     try:
@@ -29,11 +33,9 @@ def readiness(services: Any) -> dict[str, Any]:
         missing.append({"component": "warehouse", "reason": str(exc)})
     book = "unknown"
     if model is not None and gen is not None:
-        if gen.frame is None:
-            book = "per_request"  # a warehouse beyond the in-memory size is scored row by row
-        elif services.score_book(model, gen) is not None:  # starts the bulk scoring when needed
+        if services.books.get(model, gen) is not None:  # starts the bulk scoring when needed
             book = "ready"
-        elif services.book_failed == (id(model), gen.number):
+        elif services.books.failed(model, gen):
             book = "failed"
             missing.append(
                 {
@@ -60,4 +62,4 @@ def readiness(services: Any) -> dict[str, Any]:
     refused = services.models.refused
     if refused:
         body["refused_model"] = refused
-    return body
+    return Readiness.model_validate(body)

@@ -28,6 +28,8 @@ class ApiSettings(RequestLogSettings):
     api_log_flush_seconds: float = Field(5.0, gt=0.0, description="request log flush period")
     api_log_flush_rows: int = Field(5000, ge=1, description="flush the request log early beyond this many rows")
     api_feature_cache: int = Field(20_000, ge=0, description="known applicants' feature rows kept in memory")
+    api_preload_rows: int = Field(100_000, ge=0, description="warehouses up to this many applicants are held in "
+                                  "memory; larger ones are read per id (their bulk scores are computed either way)")
     api_neighbours: int = Field(200, ge=5, le=5000, description="similar clients used by the comparison")
 
     # -- production serving (make serve-prod / the image's `api` role; see docs/deploy.md) ------------

@@ -1,19 +1,23 @@
 """Load test of the scoring API: a real uvicorn on loopback, a real HTTP/1.1 client, keep-alive connections.
 
-    python bench/bench_api.py [--workers 2] [--requests 10000] [--warehouse W --artifacts A --raw-dir R]
+    python bench/bench_api.py [--workers 1] [--requests 10000] [--warehouse W --artifacts A --raw-dir R]
 
 Paths default to HC_WAREHOUSE / HC_ARTIFACTS / HC_RAW_DIR (the defaults of docs/interfaces.md after `make demo`).
-Prints requests per second and p50 / p95 / p99 latency at concurrency 1 and 16 for: score by id,
-explanation, and new-application scoring with a typical credit history (posted as raw Kaggle rows).
-The model version is copied to a temporary artifacts folder (the request log goes there), the server
-runs with the access log off. Targets (2 cores): score-by-id >= 500 req/s with p99 <= 20 ms; new
-application p99 <= 50 ms; explanation p99 <= 50 ms; zero errors.
+Prints the start-up time (process start -> `/ready` answers 200: model, warehouse and bulk scores
+ready) and the server's resident memory, then requests per second and p50 / p95 / p99 latency for:
+score by id and explanation (concurrency 1 and 16), new-application scoring with a typical credit
+history posted as raw Kaggle rows (concurrency 1 and 8). The model version is copied to a temporary
+artifacts folder (the request log goes there), the server runs with the access log off. Targets
+(issue 16, one process on 2 cores): start-up <= 60 s and RSS <= 4 GB at SCALE=1; score by id p99 <= 20 ms
+at 16; explanation p99 <= 50 ms at 16; new application p50 <= 100 ms alone, >= 25 req/s with
+p99 <= 500 ms at 8; zero errors.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -181,6 +185,51 @@ def wait_ready(server: Server, warm: list[bytes], timeout: float = 300) -> None:
     sys.exit(f"the API did not answer in {timeout:.0f} s:\n{server.log.read_text()[-3000:]}")
 
 
+def wait_fully_ready(server: Server, started: float, timeout: float = 600) -> float:
+    """Seconds from the process start until `/ready` answers 200 (model, warehouse and bulk scores)."""
+    while time.monotonic() - started < timeout:
+        _, latencies, errors = asyncio.run(_load(server.port, [get("/ready")], 1))
+        if not errors:
+            return time.monotonic() - started
+        time.sleep(0.2)
+    return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of the server process and its children so far: the figure that stays
+    meaningful when other jobs share the cores (latencies then stretch with the machine's load)."""
+    total = 0.0
+    pids = [pid]
+    with contextlib.suppress(OSError):
+        pids += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of the server process and its children (uvicorn workers), in MB."""
+    total = 0.0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith(field + ":"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return total
+
+
 def stop_server(server: Server) -> None:
     if server.proc.poll() is None:
         server.proc.send_signal(signal.SIGTERM)
@@ -197,7 +246,7 @@ def main() -> None:
     parser.add_argument("--warehouse", type=Path, default=Path(os.environ.get("HC_WAREHOUSE", "data/warehouse.duckdb")))
     parser.add_argument("--artifacts", type=Path, default=Path(os.environ.get("HC_ARTIFACTS", "artifacts")))
     parser.add_argument("--raw-dir", type=Path, default=Path(os.environ.get("HC_RAW_DIR", "data/raw")))
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--requests", type=int, default=10_000, help="score-by-id requests per concurrency level")
     parser.add_argument("--heavy-requests", type=int, default=2_000,
                         help="explanation and new-application requests per concurrency level")
@@ -218,52 +267,69 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _terminate)
     rng = random.Random(args.seed)
     ids = known_ids(args.warehouse)
-    applications, shape = typical_applications(args.raw_dir, seed=args.seed)
-    print(f"warehouse {args.warehouse}: {len(ids)} applicants; new applications: median "
-          f"{shape['records_median']:.0f} history records, {shape['body_kb_median']:.1f} KB per body")
+    applications: list[bytes] = []
+    if not args.only or "new" in args.only:  # reading the raw history tables takes minutes at SCALE=1
+        applications, shape = typical_applications(args.raw_dir, seed=args.seed)
+        print(f"new applications: median {shape['records_median']:.0f} history records, "
+              f"{shape['body_kb_median']:.1f} KB per body")
+    print(f"warehouse {args.warehouse}: {len(ids)} applicants")
     print(f"server: uvicorn --workers {args.workers}, access log off; client: asyncio HTTP/1.1 keep-alive, "
-          f"{os.cpu_count()} cores shared by client and server")
+          f"{os.cpu_count()} cores shared by client and server; load average at start "
+          f"{os.getloadavg()[0]:.1f}; cpu ms = server CPU time per request (stable under load)")
 
     scenarios = {
         "score by id": lambda n: [get(f"/v1/applicants/{rng.choice(ids)}/score") for _ in range(n)],
         "explanation": lambda n: [get(f"/v1/applicants/{rng.choice(ids)}/explanation") for _ in range(n)],
         "new application": lambda n: [post("/v1/score", rng.choice(applications)) for _ in range(n)],
     }
-    targets = {"score by id": (500, 20), "explanation": (None, 50), "new application": (None, 50)}
+    # scenario -> {concurrency: (min req/s, max p50 ms, max p99 ms)}
+    targets = {"score by id": {1: (None, None, None), 16: (None, None, 20)},
+               "explanation": {1: (None, None, None), 16: (None, None, 50)},
+               "new application": {1: (None, 100, None), 8: (25, None, 500)}}
     if args.only:
         keep = {"score": "score by id", "explanation": "explanation", "new": "new application"}
         scenarios = {keep[o]: scenarios[keep[o]] for o in args.only}
 
     with tempfile.TemporaryDirectory(prefix="bench_api_") as tmp:
+        started = time.monotonic()
         server = start_server(args.warehouse, args.artifacts, args.workers, Path(tmp))
         try:
             wait_ready(server, [get(f"/v1/applicants/{ids[0]}/score")] * 8)
-            # warm every worker: bulk scores, explainer, the online feature builder
+            ready_s = wait_fully_ready(server, started)
+            print(f"start-up: /ready 200 after {ready_s:.1f} s; server RSS {rss_mb(server.proc.pid):.0f} MB "
+                  "(targets at SCALE=1: <= 60 s, <= 4096 MB)")
+            # warm every worker: explainer, the online feature builder
             for make in scenarios.values():
-                asyncio.run(_load(server.port, make(300), 8))
+                asyncio.run(_load(server.port, make(100), 8))
             time.sleep(2)
             print(f"\n{'endpoint':<16} {'conc':>4} {'requests':>8} {'errors':>6} {'req/s':>8} "
-                  f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}  target")
+                  f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'cpu ms':>7}  target")
             total_errors = 0
             for name, make in scenarios.items():
                 n = args.requests if name == "score by id" else args.heavy_requests
-                for concurrency in (1, 16):
+                for concurrency, (min_rate, max_p50, max_p99) in targets[name].items():
+                    cpu_before = cpu_seconds(server.proc.pid)
                     elapsed, latencies, errors = asyncio.run(_load(server.port, make(n), concurrency))
+                    cpu_ms = (cpu_seconds(server.proc.pid) - cpu_before) * 1000 / max(1, len(latencies))
                     total_errors += len(errors)
                     ms = np.array(latencies) * 1000
                     p50, p95, p99 = np.percentile(ms, [50, 95, 99]) if ms.size else (np.nan,) * 3
                     rate = len(latencies) / elapsed
-                    min_rate, max_p99 = targets[name]
+                    rules = [(f">={min_rate}/s", min_rate is None or rate >= min_rate),
+                             (f"p50<={max_p50}", max_p50 is None or p50 <= max_p50),
+                             (f"p99<={max_p99}", max_p99 is None or p99 <= max_p99)]
+                    shown = [rule for rule, limit in zip(rules, (min_rate, max_p50, max_p99), strict=True)
+                             if limit is not None]
                     verdict = ""
-                    if concurrency == 16:
-                        ok = p99 <= max_p99 and (min_rate is None or rate >= min_rate) and not errors
-                        rule = f"p99<={max_p99}" + (f", >={min_rate}/s" if min_rate else "")
-                        verdict = f"{'met' if ok else 'MISSED'} ({rule})"
+                    if shown:
+                        ok = all(passed for _, passed in shown) and not errors
+                        verdict = f"{'met' if ok else 'MISSED'} ({', '.join(r for r, _ in shown)})"
                     print(f"{name:<16} {concurrency:>4} {n:>8} {len(errors):>6} {rate:>8.0f} "
-                          f"{p50:>7.1f} {p95:>7.1f} {p99:>7.1f}  {verdict}", flush=True)
+                          f"{p50:>7.1f} {p95:>7.1f} {p99:>7.1f} {cpu_ms:>7.2f}  {verdict}", flush=True)
                     if errors:
                         print(f"    first errors: {errors[:3]}")
-            print(f"\ntotal errors: {total_errors}")
+            print(f"\ntotal errors: {total_errors}; server RSS after the load {rss_mb(server.proc.pid):.0f} MB, "
+                  f"peak {rss_mb(server.proc.pid, 'VmHWM'):.0f} MB")
         finally:
             stop_server(server)
         logged = list((Path(tmp) / "artifacts" / "request_log").glob("date=*/*.parquet"))

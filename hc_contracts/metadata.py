@@ -196,8 +196,12 @@ def _field_errors(exc: ValidationError, source: str) -> str:
 def build_metadata(fields: dict[str, Any], source: str = "metadata") -> ModelMetadata:
     """Validate ``fields`` (numpy values allowed) as :class:`ModelMetadata`; :class:`MetadataError` names
     the field at fault."""
+    return _validate(jsonable(fields), source)
+
+
+def _validate(data: dict[str, Any], source: str) -> ModelMetadata:
     try:
-        return ModelMetadata.model_validate(jsonable(fields))
+        return ModelMetadata.model_validate(data)
     except ValidationError as exc:
         raise MetadataError(_field_errors(exc, source)) from exc
 
@@ -209,7 +213,7 @@ def parse_metadata(text: str, source: str = METADATA_FILE) -> ModelMetadata:
         raise MetadataError(f"{source} is not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise MetadataError(f"{source} must hold a JSON object of metadata fields, got {type(data).__name__}")
-    return build_metadata(data, str(source))
+    return _validate(data, str(source))  # parsed JSON: already plain values
 
 
 def metadata_path(version_dir: Path | str) -> Path:

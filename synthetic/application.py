@@ -17,6 +17,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from synthetic.frame import Frame, cat
+from synthetic.gibbs import sweep
 from synthetic.joint import OTHER
 from synthetic.stats import CategoricalMarginal, NumericMarginal, Stats
 
@@ -41,6 +42,44 @@ REQUESTS = ("HOUR", "DAY", "WEEK", "MON", "QRT", "YEAR")
 #: The copula (fitted on the train applicants) serves train and test applicants alike.
 COPULA_TABLE = "application_train"
 MISSING = ":missing"
+
+
+def _all(f: Frame) -> np.ndarray:
+    return np.ones(_length(f["DAYS_BIRTH"]), dtype=bool)
+
+
+def _employed(f: Frame) -> np.ndarray:
+    return np.asarray(f["DAYS_EMPLOYED"], dtype=float) < SENTINEL
+
+
+def _length(col) -> int:
+    return int(col[0].size) if isinstance(col, tuple) else int(np.asarray(col).size)
+
+
+SWEEPS = 2
+#: Columns drawn again from a tree conditional given all the others (train applicants), in this order,
+#: each on the rows where it is present (and the rows of the given function): block missingness and
+#: the structural rules (employment, loan amounts, family size, documents) stay as first drawn.
+REDRAWN: list[tuple] = [
+    ("DAYS_BIRTH", _all),
+    ("AMT_ANNUITY", _all, "ANNUITY_OVER_CREDIT"),
+    # missing values redrawn too (their presence depends on the others, not on a block)
+    *((c, _all, None, True) for c in ("OCCUPATION_TYPE", "EXT_SOURCE_1", "EXT_SOURCE_3", "NAME_TYPE_SUITE")),
+    *((c, _all) for c in (
+        "NAME_EDUCATION_TYPE", "AMT_INCOME_TOTAL", "CODE_GENDER",
+        "FLAG_OWN_REALTY", "NAME_TYPE_SUITE", "NAME_HOUSING_TYPE", "REGION_POPULATION_RELATIVE",
+        "DAYS_REGISTRATION", "DAYS_LAST_PHONE_CHANGE", "OWN_CAR_AGE",
+        "EXT_SOURCE_2", "FLAG_WORK_PHONE", "FLAG_PHONE", "FLAG_EMAIL",
+        "HOUR_APPR_PROCESS_START", "WEEKDAY_APPR_PROCESS_START",
+        "REG_REGION_NOT_LIVE_REGION", "REG_REGION_NOT_WORK_REGION", "LIVE_REGION_NOT_WORK_REGION",
+        "REG_CITY_NOT_LIVE_CITY", "REG_CITY_NOT_WORK_CITY", "LIVE_CITY_NOT_WORK_CITY",
+        *(f"{b}_AVG" for b in BUILDING_BASES), "TOTALAREA_MODE", "FONDKAPREMONT_MODE", "HOUSETYPE_MODE",
+        "WALLSMATERIAL_MODE", "EMERGENCYSTATE_MODE",
+        *(f"AMT_REQ_CREDIT_BUREAU_{r}" for r in REQUESTS),
+    )),
+    ("ORGANIZATION_TYPE", _employed),  # XNA <=> not employed stays
+    ("DAYS_EMPLOYED", _employed),
+]  # fmt: skip
 
 
 @dataclass
@@ -215,9 +254,7 @@ def generate_applicants(
     # registration and identity document dates as a share of the applicant's life (narrow age groups
     # keep the renewals at fixed ages and the dates of the big re-issue waves)
     for col, name in (("DAYS_REGISTRATION", "REGISTRATION_SHARE"), ("DAYS_ID_PUBLISH", "ID_PUBLISH_SHARE")):
-        share_life = d.cond_num(name, fine_age)
-        share_life = np.where(np.isnan(share_life), stats.num(T, name).ppf(rng.random(n)), share_life)
-        f[col] = stats.num(T, col).round(np.minimum(birth * (1.0 - np.clip(share_life, 0.0, 1.0)), 0.0))
+        f[col] = _life_date(d, col, name, birth)
     f["OWN_CAR_AGE"] = d.cond_num("OWN_CAR_AGE", {"FLAG_OWN_CAR": f["FLAG_OWN_CAR"]})
 
     for c in ("FLAG_MOBIL", "FLAG_WORK_PHONE", "FLAG_CONT_MOBILE", "FLAG_PHONE", "FLAG_EMAIL"):
@@ -247,7 +284,24 @@ def generate_applicants(
         v = stats.num(T, col).ppf(d.u(col))
         v[req_missing] = np.nan
         f[col] = v
+    _redraw(f, d)
+    if d.T == d.C:  # the birth dates were redrawn: the identity document follows the new age
+        f["DAYS_ID_PUBLISH"] = _life_date(d, "DAYS_ID_PUBLISH", "ID_PUBLISH_SHARE", f["DAYS_BIRTH"])
+        # income: the redrawn ranks, each occupation's fitted income distribution
+        income = np.asarray(f["AMT_INCOME_TOTAL"], dtype=float)
+        u = (np.argsort(np.argsort(income, kind="stable"), kind="stable") + 0.5) / d.n
+        f["AMT_INCOME_TOTAL"] = stats.cond(d.C, "INCOME_BY_OCC").sample(
+            rng, {"OCCUPATION_TYPE": f["OCCUPATION_TYPE"]}, u, np.ones(d.n), within_group=True
+        )
+    _medi_mode(f, d)
     return f, _latents(d)
+
+
+def _life_date(d: _Draw, col: str, name: str, birth: np.ndarray) -> np.ndarray:
+    """A date as a share of the applicant's life, the share drawn per narrow age band."""
+    share = d.cond_num(name, {"AGE_FINE": birth})
+    share = np.where(np.isnan(share), d.stats.num(d.T, name).ppf(d.rng.random(d.n)), share)
+    return d.stats.num(d.T, col).round(np.minimum(birth * (1.0 - np.clip(share, 0.0, 1.0)), 0.0))
 
 
 def _latents(d: _Draw) -> Latents:
@@ -267,11 +321,9 @@ def _building(f: Frame, d: _Draw) -> None:
     codes, levels = d.cat("HOUSING_PATTERN")
     present = d.stats.patterns[d.C]["HOUSING_PATTERN"].bits(d.rng, codes, levels)
     for j, b in enumerate(BUILDING_BASES):
-        for suffix in ("AVG", "MODE", "MEDI"):
-            c = f"{b}_{suffix}"
-            v = d.stats.num(d.T, c).ppf(d.u(c))
-            v[~present[:, j]] = np.nan
-            f[c] = v
+        avg = d.stats.num(d.T, f"{b}_AVG").ppf(d.u(f"{b}_AVG"))
+        avg[~present[:, j]] = np.nan
+        f[f"{b}_AVG"] = avg
     for j, c in enumerate(BUILDING_OTHER, start=len(BUILDING_BASES)):
         m = d.stats.m(d.T, c)
         absent = ~present[:, j]
@@ -284,6 +336,63 @@ def _building(f: Frame, d: _Draw) -> None:
             v = m.ppf(d.u(c))
             v[absent] = np.nan
             f[c] = v
+
+
+def _medi_mode(f: Frame, d: _Draw) -> None:
+    """A building measure's median and mode: its average times a fitted ratio per band of the average
+    (0 stays 0, missing stays missing)."""
+    for b in BUILDING_BASES:
+        avg = np.asarray(f[f"{b}_AVG"], dtype=float)
+        for suffix in ("MEDI", "MODE"):
+            c = f"{b}_{suffix}"
+            ratio = d.stats.cond(d.C, f"{c}_RATIO").sample(d.rng, {f"{b}_AVG": avg})
+            f[c] = d.stats.num(d.T, c).snap(np.clip(avg * np.nan_to_num(ratio, nan=1.0), 0.0, 1.0))
+
+
+def _redraw(f: Frame, d: _Draw) -> None:
+    """Gibbs sweeps: each column of :data:`REDRAWN` drawn again from its fitted tree conditional
+    given all the other columns (``synthetic.gibbs``), on its rows only (train applicants)."""
+    fitted = d.stats.gibbs.get(d.C)
+    if not fitted or d.T != d.C:
+        return
+    sweep(
+        d.rng,
+        fitted,
+        f,
+        d.n,
+        REDRAWN * SWEEPS,
+        lambda target: d.stats.m(d.C, target),
+        lambda target, v, rows: _from_derived(target, v, f, rows, d),
+        lambda child, v, rows: _bounded(child, v, f, rows),
+    )
+
+
+def _from_derived(target: str, v: np.ndarray, f: Frame, rows: np.ndarray, d: _Draw) -> np.ndarray:
+    """A redrawn derived value back to its column's value."""
+    if target == "ID_PUBLISH_AGE":  # days from birth to the identity document
+        birth = np.asarray(f["DAYS_BIRTH"], dtype=float)[rows]
+        return np.clip(birth + v, birth, 0.0)
+    if target == "ANNUITY_OVER_CREDIT":
+        credit = np.asarray(f["AMT_CREDIT"], dtype=float)[rows]
+        return d.stats.num(d.T, "AMT_ANNUITY").round(credit * v)
+    raise ValueError(f"no way back from the derived column {target}")
+
+
+def _bounded(child: str, v: np.ndarray, f: Frame, rows: np.ndarray) -> np.ndarray:
+    """Dates stay within the applicant's life (and employment within the working life)."""
+    if child == "DAYS_BIRTH":  # born before the documents and 18 years before the employment
+        bound = np.fmin(
+            np.asarray(f["DAYS_ID_PUBLISH"], dtype=float), np.asarray(f["DAYS_REGISTRATION"], dtype=float)
+        )
+        emp = np.asarray(f["DAYS_EMPLOYED"], dtype=float)
+        bound = np.fmin(bound, np.where(emp < SENTINEL, emp - 18 * 365, np.nan))[rows]
+        return np.where(np.isnan(bound), v, np.minimum(v, bound))
+    birth = np.asarray(f["DAYS_BIRTH"], dtype=float)[rows]
+    if child in ("DAYS_ID_PUBLISH", "DAYS_REGISTRATION", "DAYS_LAST_PHONE_CHANGE"):
+        return np.clip(v, birth, 0.0)
+    if child == "DAYS_EMPLOYED":
+        return np.clip(v, np.minimum(birth + 18 * 365, -1.0), -1.0)
+    return v
 
 
 def _social_circle(f: Frame, d: _Draw) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthetic.frame import Frame, cat, is_level
+from synthetic.gibbs import sweep
 from synthetic.seq import expand, group_count, group_max, group_sum
 from synthetic.stats import Stats, phi
 
@@ -21,6 +22,58 @@ DAYS_PER_MONTH = 30.4375
 #: 27.3M rows; ours run to month 0, so a slightly lower share gives Kaggle's row count).
 BB_COVERAGE = 0.41
 STATUS_LEVELS = ["0", "1", "2", "3", "4", "5", "C", "X"]
+
+
+def _all(f: Frame) -> np.ndarray:
+    return np.ones(np.asarray(f["DAYS_CREDIT"]).size, dtype=bool)
+
+
+def _closed(f: Frame) -> np.ndarray:
+    return ~is_level(f["CREDIT_ACTIVE"], "Active")
+
+
+#: Columns drawn again from a tree conditional given all the others (synthetic.gibbs), on the rows where
+#: they are present (or on all rows, their missing values redrawn too: True): durations as days after
+#: the opening.
+REDRAWN: list[tuple] = [
+    ("CREDIT_TYPE", _all),
+    ("DAYS_CREDIT", _all),
+    ("DAYS_CREDIT_ENDDATE", _all, "DURATION", True),
+    ("DAYS_ENDDATE_FACT", _closed, "FACT_DURATION"),
+    ("DAYS_CREDIT_UPDATE", _all),
+    ("AMT_CREDIT_SUM", _all),
+    ("AMT_CREDIT_SUM_DEBT", _all, None, True),
+    ("AMT_CREDIT_SUM_LIMIT", _all, None, True),
+    ("AMT_ANNUITY", _all, None, True),
+    ("AMT_CREDIT_MAX_OVERDUE", _all, None, True),
+    ("CNT_CREDIT_PROLONG", _all),
+    ("CREDIT_CURRENCY", _all),
+]
+SWEEPS = 2
+
+
+def _redraw(rng: np.random.Generator, stats: Stats, f: Frame, m: int) -> None:
+    fitted = stats.gibbs.get(T)
+    if not fitted:
+        return
+
+    def back(target: str, v: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(f["DAYS_CREDIT"], dtype=float)[rows] + v  # DURATION, FACT_DURATION
+
+    def bound(child: str, v: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        opened = np.asarray(f["DAYS_CREDIT"], dtype=float)[rows]
+        if child in ("DAYS_ENDDATE_FACT", "DAYS_CREDIT_UPDATE"):
+            return np.clip(v, opened, 0.0)
+        if child == "DAYS_CREDIT":
+            return np.minimum(v, 0.0)
+        return v
+
+    sweep(rng, fitted, f, m, REDRAWN * SWEEPS, lambda c: stats.m(T, c), back, bound)
+    # an earlier opening keeps the end dates after it
+    opened = np.asarray(f["DAYS_CREDIT"], dtype=float)
+    f["DAYS_ENDDATE_FACT"] = np.where(np.isnan(f["DAYS_ENDDATE_FACT"]), np.nan,
+                                      np.clip(f["DAYS_ENDDATE_FACT"], opened, 0.0))  # fmt: skip
+    f["DAYS_CREDIT_UPDATE"] = np.clip(f["DAYS_CREDIT_UPDATE"], opened, 0.0)
 
 
 @dataclass
@@ -104,8 +157,10 @@ def generate_bureau(
     upd = np.where(np.isnan(fact_end), upd, np.maximum(upd, fact_end))
     f["DAYS_CREDIT_UPDATE"] = np.clip(np.nan_to_num(upd, nan=-30.0), days_credit, 0.0)
     f["AMT_ANNUITY"] = stats.cond(T, "AMT_ANNUITY").sample(rng, pa)
+    _redraw(rng, stats, f, m)
     f["_owner"] = owner
 
+    closed = is_level(f["CREDIT_ACTIVE"], "Closed")
     balance, worst_status = _balance(rng, stats, f, beh, closed)
     feats = {
         "bureau_count": group_count(owner, n),

@@ -18,14 +18,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthetic.application import BUILDING_BASES, BUILDING_OTHER, DOCUMENT_FLAGS
+from synthetic.application import BUILDING_BASES, BUILDING_OTHER, DOCUMENT_FLAGS, REDRAWN
+from synthetic.bureau import REDRAWN as BUREAU_REDRAWN
+from synthetic.gibbs import fit_gibbs
 from synthetic.joint import PRIVACY_MIN, fit_copula, frequent_combinations, pattern_codes
+from synthetic.previous import REDRAWN as PREVIOUS_REDRAWN
 from synthetic.schema import KEY_COLUMNS, TABLES, column_types, csv_name
 from synthetic.stats import STATS_PATH
 
 N_QUANTILES = 201
 MIN_GROUP = 150  # rows needed for a conditional group of its own (else the fallback marginal)
 assert MIN_GROUP >= PRIVACY_MIN
+LEAF_MIN = 100  # rows in every leaf of a tree conditional
+assert LEAF_MIN >= PRIVACY_MIN
 ATOM_SHARE = 0.002
 ATOM_MIN_COUNT = 8
 MAX_ALL_ATOMS = 120  # numeric columns with at most this many distinct values are all atoms
@@ -39,11 +44,18 @@ DERIVED: dict[str, dict[str, Any]] = {
         "ADULTS": lambda d: d.CNT_FAM_MEMBERS - d.CNT_CHILDREN,
         "NOT_EMPLOYED": lambda d: (d.DAYS_EMPLOYED == SENTINEL).astype(float),
         "AGE_FINE": lambda d: d.DAYS_BIRTH,  # the birth date cut in 20 bins
+        "ID_PUBLISH_AGE": lambda d: d.DAYS_ID_PUBLISH - d.DAYS_BIRTH,
         "ID_PUBLISH_SHARE": lambda d: (d.DAYS_ID_PUBLISH - d.DAYS_BIRTH) / -d.DAYS_BIRTH,
         "REGISTRATION_SHARE": lambda d: (d.DAYS_REGISTRATION - d.DAYS_BIRTH) / -d.DAYS_BIRTH,
         "EMPLOYED_SHARE": lambda d: (
             (d.DAYS_EMPLOYED.where(d.DAYS_EMPLOYED < SENTINEL)) / (d.DAYS_BIRTH + 18 * 365)
         ),
+        # the building block's median and mode as a ratio to its average (nearly fixed per measure)
+        **{
+            f"{b}_{s}_RATIO": (lambda d, b=b, s=s: (d[f"{b}_{s}"] / d[f"{b}_AVG"]).where(d[f"{b}_AVG"] > 0))
+            for b in BUILDING_BASES
+            for s in ("MEDI", "MODE")
+        },
     },
     "previous_application": {
         "CREDIT_OVER_APPLICATION": lambda d: (d.AMT_CREDIT / d.AMT_APPLICATION).where(d.AMT_APPLICATION > 0),
@@ -86,6 +98,11 @@ SUBSETS: dict[str, dict[str, Any]] = {
         "AMT_GOODS_PRICE": lambda d: d.LOAN_PAIR == "other",
         "ANNUITY_OVER_CREDIT": lambda d: d.AMT_ANNUITY.notna(),
         "EMPLOYED_SHARE": lambda d: d.DAYS_EMPLOYED < SENTINEL,
+        **{
+            f"{b}_{s}_RATIO": (lambda d, b=b: d[f"{b}_AVG"] > 0)
+            for b in BUILDING_BASES
+            for s in ("MEDI", "MODE")
+        },
     },
     "previous_application": {
         "CREDIT_OVER_APPLICATION": lambda d: d.AMT_APPLICATION > 0,
@@ -148,6 +165,11 @@ CONDITIONALS: dict[str, dict[str, tuple[str, list[str]]]] = {
         "REG_REGION_NOT_WORK_REGION": ("REG_REGION_NOT_WORK_REGION", ["REG_CITY_NOT_WORK_CITY"]),
         "LIVE_REGION_NOT_WORK_REGION": ("LIVE_REGION_NOT_WORK_REGION", ["REG_REGION_NOT_WORK_REGION"]),
         "REG_CITY_NOT_LIVE_CITY": ("REG_CITY_NOT_LIVE_CITY", ["REG_REGION_NOT_LIVE_REGION"]),
+        **{
+            f"{b}_{s}_RATIO": (f"{b}_{s}_RATIO", [f"{b}_AVG"])
+            for b in BUILDING_BASES
+            for s in ("MEDI", "MODE")
+        },
     },
     "previous_application": {
         "NAME_CONTRACT_STATUS": ("NAME_CONTRACT_STATUS", ["NAME_CONTRACT_TYPE"]),
@@ -217,7 +239,10 @@ PATTERNS: dict[str, dict[str, tuple[list[str], str]]] = {
 }
 
 # Gaussian copulas: the columns whose joint dependence is fitted (values, ranked categoricals, presence).
-_APP_NOT_IN_COPULA = {"TARGET", "AMT_CREDIT", "AMT_ANNUITY", "CNT_FAM_MEMBERS", *DOCUMENT_FLAGS}
+_APP_NOT_IN_COPULA = {
+    "TARGET", "AMT_CREDIT", "AMT_ANNUITY", "CNT_FAM_MEMBERS", *DOCUMENT_FLAGS,
+    *(f"{b}_{s}" for b in BUILDING_BASES for s in ("MEDI", "MODE")),  # ratios to the average
+}  # fmt: skip
 _APP_CATEGORICALS = [
     "NAME_CONTRACT_TYPE", "CODE_GENDER", "FLAG_OWN_CAR", "FLAG_OWN_REALTY", "NAME_TYPE_SUITE",
     "NAME_INCOME_TYPE", "NAME_EDUCATION_TYPE", "NAME_FAMILY_STATUS", "NAME_HOUSING_TYPE",
@@ -258,6 +283,13 @@ def _copula_spec(df: pd.DataFrame, table: str) -> dict[str, Any] | None:
         "order_keys": {"HOUSING_PATTERN": present_bits.astype(float)},
     }
 
+
+#: Tables with tree conditionals (synthetic.gibbs): the redrawn columns.
+REDRAWN_BY_TABLE: dict[str, list[tuple]] = {
+    "application_train": REDRAWN,
+    "bureau": BUREAU_REDRAWN,
+    "previous_application": PREVIOUS_REDRAWN,
+}
 
 # Numeric parents cut at fixed bins instead of deciles.
 FIXED_BINS: dict[str, list[float]] = {
@@ -445,7 +477,20 @@ def fit_table(df: pd.DataFrame, table: str, model: str | None = None) -> dict[st
         conds[name] = fit_conditional(rows, types, child, parents, lv)
     spec = _copula_spec(df, table) if own_model else None
     copula = fit_copula(df, **spec) if spec else None
-    return {"marginals": marg, "conditionals": conds, "patterns": patterns, "copula": copula}
+    gibbs = _fit_gibbs(df, table, marg) if own_model else None
+    return {"marginals": marg, "conditionals": conds, "patterns": patterns, "copula": copula, "gibbs": gibbs}
+
+
+def _fit_gibbs(df: pd.DataFrame, table: str, marg: dict[str, Any]) -> dict[str, Any] | None:
+    """Tree conditionals of the redrawn application columns given all the others (synthetic.gibbs)."""
+    if table not in REDRAWN_BY_TABLE:
+        return None
+    types = column_types(table)
+    derived = {f"{b}_{s}" for b in BUILDING_BASES for s in ("MEDI", "MODE")}  # ratios to the average
+    cols = [c for c in types if c not in KEY_COLUMNS and c != "TARGET" and c not in derived]
+    numeric = [c for c in cols if types[c] != "VARCHAR"]
+    categorical = {c: marg[c]["levels"] for c in cols if types[c] == "VARCHAR"}
+    return fit_gibbs(df, REDRAWN_BY_TABLE[table], numeric, categorical, LEAF_MIN)
 
 
 def fit_extra(sample_dir: Path | None) -> dict[str, Any]:
@@ -491,6 +536,8 @@ def fit_all(marginals_dir: Path, sample_dir: Path | None) -> dict[str, Any]:
             out["patterns"][table] = fitted["patterns"]
         if fitted["copula"]:
             out["copulas"][table] = fitted["copula"]
+        if fitted["gibbs"]:
+            out.setdefault("gibbs", {})[table] = fitted["gibbs"]
         print(
             f"fitted {table}: {len(df):,} rows, {len(marg)} columns, {len(conds)} conditionals, "
             f"{len(fitted['patterns'])} pattern blocks, copula: {bool(fitted['copula'])}",

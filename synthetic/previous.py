@@ -12,6 +12,7 @@ import numpy as np
 from scipy.special import ndtri
 
 from synthetic.frame import Frame, cat, is_level
+from synthetic.gibbs import sweep
 from synthetic.seq import expand, group_count, group_max, group_mean, group_sum, negbin_counts
 from synthetic.stats import Stats, phi
 
@@ -35,6 +36,30 @@ class PreviousResult:
 
 def _copula(rng: np.random.Generator, factor: np.ndarray, rho: float) -> np.ndarray:
     return phi(rho * factor + np.sqrt(1.0 - rho * rho) * rng.standard_normal(factor.size))
+
+
+def _all(f: Frame) -> np.ndarray:
+    return np.ones(f["NAME_CONTRACT_STATUS"][0].size, dtype=bool)
+
+
+#: Columns drawn again from a tree conditional given all the others (synthetic.gibbs): those no
+#: structural rule of the loan (amounts, term, schedule, status) depends on; True: missing values too.
+REDRAWN: list[tuple] = [
+    *((c, _all, None, True) for c in ("NAME_TYPE_SUITE",)),
+    *((c, _all) for c in (
+        "NAME_CASH_LOAN_PURPOSE", "NAME_PAYMENT_TYPE", "NAME_CLIENT_TYPE", "NAME_GOODS_CATEGORY",
+        "CHANNEL_TYPE", "NAME_SELLER_INDUSTRY", "SELLERPLACE_AREA", "HOUR_APPR_PROCESS_START",
+        "WEEKDAY_APPR_PROCESS_START", "NFLAG_LAST_APPL_IN_DAY", "FLAG_LAST_APPL_PER_CONTRACT",
+        "NFLAG_INSURED_ON_APPROVAL",
+    )),
+]  # fmt: skip
+SWEEPS = 2
+
+
+def _redraw(rng: np.random.Generator, stats: Stats, f: Frame, m: int) -> None:
+    fitted = stats.gibbs.get(T)
+    if fitted:
+        sweep(rng, fitted, f, m, REDRAWN * SWEEPS, lambda c: stats.m(T, c), None, lambda c, v, rows: v)
 
 
 def _cond_cat(stats: Stats, rng: np.random.Generator, name: str, parents: dict, u=None):
@@ -131,6 +156,8 @@ def generate_previous(
     card_first, card_len = _card_months(rng, stats, f, card_loans, birth[owner[card_loans]])
     _schedule(rng, stats, f, cs, approved)
     f["NFLAG_INSURED_ON_APPROVAL"] = stats.cond(T, "NFLAG_INSURED_ON_APPROVAL").sample(rng, cs)
+
+    _redraw(rng, stats, f, m)
 
     # loans that ran: monthly records and instalments
     runs = (

@@ -101,6 +101,17 @@ class NumericMarginal:
             return out  # atoms only: exactly the fitted values (Kaggle's float spellings included)
         return self.round(out)
 
+    def snap(self, x: np.ndarray) -> np.ndarray:
+        """``x`` as a value of this column: the nearest fitted value when the column has only a few
+        (e.g. a building's age coded in ~100 steps), else rounded like :meth:`round`."""
+        if self.quantiles.size >= 2 or self.atoms.size == 0:
+            return self.round(x)
+        vals = np.sort(self.atoms)
+        i = np.clip(np.searchsorted(vals, x), 1, max(vals.size - 1, 1))
+        lo, hi = vals[i - 1], vals[np.minimum(i, vals.size - 1)]
+        out = np.where(np.abs(x - lo) <= np.abs(hi - x), lo, hi)
+        return np.where(np.isnan(x), np.nan, out)
+
     def round(self, x: np.ndarray) -> np.ndarray:
         if self.integer:
             return np.rint(x)
@@ -398,6 +409,8 @@ class Stats:
     extra: dict[str, Any]
     copulas: dict[str, Copula] = field(default_factory=dict)
     patterns: dict[str, dict[str, Pattern]] = field(default_factory=dict)
+    #: per table: ``{"encoder": Encoder, "trees": {child: TreeConditional}}`` (synthetic.gibbs)
+    gibbs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def m(self, table: str, column: str) -> Marginal:
         return self.marginals[table][column]
@@ -429,7 +442,16 @@ def load_stats_json(path: Path) -> Stats:
         t: {name: Pattern.from_json(d) for name, d in items.items()}
         for t, items in raw.get("patterns", {}).items()
     }
-    return Stats(marg, cond, raw.get("extra", {}), copulas, patterns)
+    from synthetic.gibbs import Encoder, TreeConditional
+
+    gibbs = {
+        t: {
+            "encoder": Encoder.from_json(g["encoder"]),
+            "trees": {c: TreeConditional.from_json(d) for c, d in g["trees"].items()},
+        }
+        for t, g in raw.get("gibbs", {}).items()
+    }
+    return Stats(marg, cond, raw.get("extra", {}), copulas, patterns, gibbs)
 
 
 @lru_cache(maxsize=2)

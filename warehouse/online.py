@@ -50,22 +50,8 @@ _ARROW_TO_PANDAS = {
 _IGNORED_COLUMNS = {"application_test": {"TARGET"}}  # a labelled row posted as a new application
 
 
-_MAX_PARAMETERS = 4000  # rows x columns up to which posted rows are inserted as parameters
+_PREPARED = "hc_online_"  # names of the prepared statements of the feature models
 APPLICATIONS_MODEL = "int_applications"  # the staged application of every applicant (train and test)
-
-
-def _python_value(value: object) -> object:
-    """A plain Python value for a DuckDB parameter: NaN / NA -> None, numpy scalars -> Python scalars."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and value != value:
-        return None
-    item = getattr(value, "item", None)
-    if item is not None and not isinstance(value, str | bytes):
-        value = item()
-        if isinstance(value, float) and value != value:
-            return None
-    return value
 
 
 class OnlineInputError(ValueError):
@@ -78,7 +64,12 @@ def fetch_frame(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
     Use it to read ``applicant_features`` from the warehouse so offline and online frames match:
     ``fetch_frame(con.sql("select * from applicant_features"))``.
     """
-    return relation.to_arrow_table().to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+    return arrow_to_frame(relation.to_arrow_table())
+
+
+def arrow_to_frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow result of DuckDB as ``fetch_frame`` gives it (e.g. one batch of a streamed read)."""
+    return table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
 
 
 class OnlineFeatureBuilder:
@@ -147,7 +138,7 @@ class OnlineFeatureBuilder:
             parents = frozenset(model.depends_on) if model.depends_on else frozenset(TABLES) | {
                 m.model_name for m in self.models}
             self._statements.append((model.model_name, f"insert into {relation} {model.compiled_sql}", parents))
-        con.execute("pragma disable_optimizer")
+        con.execute("pragma disable_optimizer")  # before PREPARE: the stored plans are unoptimized
         final = self.models[-1]
         if final.model_name != FEATURE_MART:
             raise ValueError(f"the last feature model is {final.model_name}, expected {FEATURE_MART}")
@@ -162,6 +153,16 @@ class OnlineFeatureBuilder:
             con.execute(statement)
             if con.execute(f"select count(*) from {_q(self.catalog)}.main.{_q(name)}").fetchall()[0][0]:
                 raise ValueError(f"model {name} returns rows on empty input: online skipping would be wrong")
+        # every statement prepared once: a request then only executes stored plans (binding and planning
+        # the ~480-column statements was about half of a build); the tables' rows change between
+        # executions, their definitions never do, so the plans stay valid
+        prepared = []
+        for k, (name, statement, parents) in enumerate(self._statements):
+            con.execute(f"prepare {_PREPARED}{k} as {statement}")
+            prepared.append((name, f"execute {_PREPARED}{k}", parents))
+        self._statements = prepared
+        con.execute(f"prepare {_PREPARED}mart as {self._select}")
+        self._select = f"execute {_PREPARED}mart"
 
     def _raw(self, table: str) -> str:
         return f"{_q(self.raw_catalog)}.{_q(self.raw_schema)}.{_q(table)}"
@@ -285,14 +286,7 @@ class OnlineFeatureBuilder:
             raise OnlineInputError(f"{table}: unknown column(s) {unknown} (see hc_contracts/raw_columns.json)")
         cols = [c for c in frame.columns if c in declared]
         target = f"{self._raw(table)} ({', '.join(_q(c) for c in cols)})"
-        try:
-            if len(frame) * len(cols) <= _MAX_PARAMETERS:
-                # a few rows: one parameterised VALUES insert is far cheaper to plan than a scan of a frame
-                values = [[_python_value(v) for v in row] for row in frame[cols].itertuples(index=False)]
-                row_marks = "(" + ", ".join("?" for _ in cols) + ")"
-                self._con.execute(f"insert into {target} values {', '.join(row_marks for _ in values)}",
-                                  [v for row in values for v in row])
-                return
+        try:  # a registered Arrow table: cheaper to plan than a VALUES list of parameters, even for one row
             incoming: pa.Table | pd.DataFrame
             try:
                 incoming = pa.Table.from_pandas(frame[cols], preserve_index=False)

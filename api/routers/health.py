@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -33,11 +31,11 @@ def health(services: ServicesDep) -> Health:
     summary="Can this worker serve every route now (200) or not (503)",
     responses={503: {"model": Readiness, "description": "not ready: `missing` says what and why"}},
 )
-def ready(services: ServicesDep, request: Request) -> Any:
+def ready(services: ServicesDep, request: Request) -> Readiness | JSONResponse:
     body = readiness(services)
     # reasons without server paths, like the 503 bodies of the scoring routes (api.errors.public_message)
-    for item in body["missing"]:
-        item["reason"] = public_message(request, item["reason"])
-    if body.get("refused_model"):
-        body["refused_model"] = public_message(request, body["refused_model"])
-    return body if body["ready"] else JSONResponse(status_code=503, content=body)
+    for item in body.missing:
+        item.reason = public_message(request, item.reason)
+    if body.refused_model:
+        body.refused_model = public_message(request, body.refused_model)
+    return body if body.ready else JSONResponse(status_code=503, content=body.model_dump(exclude_unset=True))

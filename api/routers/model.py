@@ -8,10 +8,10 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from api.deps import ApiKeyDep, ModelDep
+from api.deps import KEY_REQUIRED, ModelDep
 from api.schemas.responses import ModelInfo
 
-router = APIRouter(prefix="/v1", tags=["model"])
+router = APIRouter(prefix="/v1", tags=["model"], dependencies=KEY_REQUIRED)
 
 
 @lru_cache(maxsize=8)
@@ -27,7 +27,7 @@ def card_summary(path: Path, max_chars: int = 4000) -> str | None:
 
 
 @router.get("/model", response_model=ModelInfo, summary="Version, threshold, costs, metrics, features, importance")
-def model_info(_: ApiKeyDep, model: ModelDep) -> ModelInfo:
+def model_info(model: ModelDep) -> ModelInfo:
     meta = model.metadata
     return ModelInfo(
         version=model.version,

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Body, HTTPException, Path, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BeforeValidator
 
-from api.deps import ApiKeyDep, FeaturesDep, ModelDep, ServicesDep
+from api.deps import KEY_REQUIRED, ModelDep, ServicesDep
 from api.errors import unprocessable
 from api.schemas.examples import NEW_APPLICATION_EXAMPLE
 from api.schemas.raw import MAX_ID
 from api.schemas.requests import BatchRequest, NewApplication
 from api.schemas.responses import BatchScores, ErrorOut, Score
 
-router = APIRouter(prefix="/v1", tags=["scoring"])
+router = APIRouter(prefix="/v1", tags=["scoring"], dependencies=KEY_REQUIRED)
 
 def _digits_only(value: Any) -> Any:
     """A path id is written in digits only: `100002.0`, `1e5`, `+100002` are not ids."""
@@ -35,27 +35,26 @@ def not_found(sk_id_curr: int) -> HTTPException:
 
 @router.get("/applicants/{sk_id_curr}/score", response_model=Score, responses=NOT_FOUND,
             summary="Score a known applicant (features read from the warehouse)")
-async def score_applicant(sk_id_curr: SkIdCurr, _: ApiKeyDep, model: ModelDep,
-                          services: ServicesDep) -> dict[str, Any]:
+async def score_applicant(sk_id_curr: SkIdCurr, model: ModelDep, services: ServicesDep) -> Score:
     # the common case is a lookup in the bulk scores, answered on the event loop; scoring a row
     # (bulk scores not ready yet, or a large warehouse read per id) runs in the thread pool
-    result = services.score_known_from_book(model, sk_id_curr, "applicant_score")
+    result = services.scoring.from_book(model, sk_id_curr, "applicant_score")
     if result is None:
-        result = (await run_in_threadpool(services.score_known, model, [sk_id_curr], "applicant_score"))[0]
+        result = (await run_in_threadpool(services.scoring.known, model, [sk_id_curr], "applicant_score"))[0]
     return result
 
 
 @router.post("/score", response_model=Score, summary="Score a new application posted with its credit history",
-             description="Features are computed by the warehouse's own compiled SQL on the posted records.")
+             description="Features are computed by the warehouse's own compiled SQL on the posted records "
+                         "(concurrent applications are computed together).")
 def score_new(
     application: Annotated[NewApplication, Body(openapi_examples={"typical": {  # type: ignore[valid-type]
         "summary": "an application with a short history", "value": NEW_APPLICATION_EXAMPLE}})],
-    _: ApiKeyDep,
     model: ModelDep,
     services: ServicesDep,
-) -> dict[str, Any]:
+) -> Score:
     rows = services.online.build([application], services.features.generation)
-    return services.score_rows(model, rows, endpoint="score")[0]
+    return services.scoring.rows(model, rows, endpoint="score")[0]
 
 
 @router.post("/score/batch", response_model=BatchScores,
@@ -64,36 +63,9 @@ def score_new(
                          "scored), `new` (a posted application, scored), `not_found` (an id the warehouse does "
                          "not hold) or `invalid` (an application that cannot be scored, e.g. one reusing an id "
                          "also asked by id in the same batch). Unknown ids do not fail the batch.")
-def score_batch(batch: BatchRequest, _: ApiKeyDep, model: ModelDep, features: FeaturesDep,
-                services: ServicesDep) -> dict[str, Any]:
+def score_batch(batch: BatchRequest, model: ModelDep, services: ServicesDep) -> BatchScores:
     limit = services.settings.api_batch_max
     size = len(batch.sk_id_curr) + len(batch.applications)
     if size > limit:
         raise unprocessable(("body",), f"a batch holds at most {limit} applicants, got {size}")
-    items: list[dict[str, Any]] = []
-    if batch.sk_id_curr:
-        scored = services.score_known(model, batch.sk_id_curr, "batch", skip_unknown=True)
-        by_id = {r["sk_id_curr"]: r for r in scored}
-        for sk_id in batch.sk_id_curr:
-            found = by_id.get(sk_id)
-            items.append({**found, "status": "found"} if found is not None else
-                         {"sk_id_curr": sk_id, "status": "not_found",
-                          "error": f"applicant {sk_id} not found in the warehouse"})
-    asked = set(batch.sk_id_curr)
-    valid = [a for a in batch.applications if a.SK_ID_CURR not in asked]
-    new: dict[int, dict[str, Any]] = {}
-    if valid:
-        rows = services.online.build(valid, features.generation)
-        new = {r["sk_id_curr"]: r for r in services.score_rows(model, rows, "batch")}
-    for application in batch.applications:
-        sk_id = application.SK_ID_CURR
-        if sk_id in asked:
-            items.append({"sk_id_curr": sk_id, "status": "invalid",
-                          "error": f"sk_id_curr {sk_id} is also asked by id in this batch: post the application "
-                                   "under a new id, or ask the known applicant by id only"})
-        else:
-            items.append({**new[sk_id], "status": "new"})
-    counts = {status: 0 for status in ("found", "new", "not_found", "invalid")}
-    for item in items:
-        counts[item["status"]] += 1
-    return {"results": items, "model_version": model.version, "counts": counts}
+    return services.batch(model, batch)

@@ -34,6 +34,30 @@ class Readiness(BaseModel):
         None, description="a newer promoted version that failed to load (the previous one keeps serving)")
 
 
+class FeatureInfo(BaseModel):
+    """A model feature (metadata.json `features`); further keys of the metadata are passed on."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    type: str = Field(description="numeric | categorical | boolean")
+
+
+class Importance(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    feature: str
+    mean_abs_shap: float = Field(description="mean |SHAP| over the reference rows (points for a scorecard)")
+
+
+class RiskBand(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    lower: float = Field(description="lowest probability of the band (included)")
+    upper: float = Field(description="highest probability of the band (excluded, except 1.0)")
+
+
 class ModelInfo(BaseModel):
     model_config = ConfigDict(protected_namespaces=())
 
@@ -43,10 +67,11 @@ class ModelInfo(BaseModel):
     threshold: float
     cost_fn: float | None = None
     cost_fp: float | None = None
-    metrics: dict[str, Any] = Field(default_factory=dict)
-    features: list[dict[str, Any]] = Field(default_factory=list, description="[{name, type}]")
-    global_importance: list[dict[str, Any]] = Field(default_factory=list, description="[{feature, mean_abs_shap}]")
-    risk_bands: list[dict[str, Any]] = Field(default_factory=list, description="[{name, lower, upper}]")
+    metrics: dict[str, float | int | str | list[float] | None] = Field(
+        default_factory=dict, description="evaluation figures of the version (metadata.json `metrics`)")
+    features: list[FeatureInfo] = Field(default_factory=list)
+    global_importance: list[Importance] = Field(default_factory=list)
+    risk_bands: list[RiskBand] = Field(default_factory=list)
     model_card_summary: str | None = Field(None, description="the model card's first section, markdown")
 
 
@@ -214,3 +239,23 @@ class Comparison(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: Any = Field(description="what went wrong, naming the field or resource")
+
+
+class DriftSummary(BaseModel):
+    """The latest drift report's summary.json (monitoring/summary.py writes it); the fields below are the
+    ones clients rely on, every other key of the file is passed on as it is."""
+
+    model_config = ConfigDict(extra="allow", protected_namespaces=())
+
+    created_at: str | None = Field(None, description="when the report was made (ISO 8601, UTC)")
+    model_version: str | None = None
+    window: dict[str, str | None] | None = Field(None, description="{since, until} of the scored requests compared")
+    n_reference: int | None = None
+    n_current: int | None = None
+    columns: list[str] | None = Field(None, description="columns compared")
+    drifted_columns: list[str] | None = None
+    share_drifted: float | None = None
+    dataset_drift: bool | None = None
+    psi: dict[str, float | None] = Field(default_factory=dict, description="population stability index per column")
+    psi_bands: dict[str, Any] | None = None
+    prediction_drift: dict[str, Any] | None = None

@@ -5,7 +5,7 @@ monotone constraints, SHAP contributions from the booster itself, a native model
 Training matrices are float32 (half the memory; the libraries bin them anyway); prediction matrices stay
 float64, exactly as the API builds them. The binned training data of a fold is built once per fold and binning
 parameters and shared by every candidate (``fold_cache``): it is binned on all the rows trained on before any
-undersampling, so that the undersampled candidates reuse the same bins.
+undersampling (LightGBM: the undersampled candidates train on a subset that reuses its bins).
 """
 
 from __future__ import annotations
@@ -88,6 +88,7 @@ class BoostedFamily(ModelFamily):
     rate_param: ClassVar[str]                     # name of the learning-rate parameter
     size_param: ClassVar[str]                     # the tree-size parameter scaled with the data
     size_by_rows: ClassVar[tuple[Any, Any]]       # its value below SMALL_DATA, below LARGE_DATA rows
+    bytes_per_value: ClassVar[float] = 1.5        # memory of the cached fold data per training value (estimate)
 
     # --- library specifics ------------------------------------------------------------------------
     @abstractmethod
@@ -156,7 +157,7 @@ class BoostedFamily(ModelFamily):
             else:
                 idx_tr, idx_va = np.arange(len(y)), None
                 train, valid = self.bin_train(c, M, y, encoder, ctx), None
-            return FoldData(encoder, idx_tr, idx_va, train, valid, nbytes=int(1.5 * M.shape[0] * max(M.shape[1], 1)))
+            return FoldData(encoder, idx_tr, idx_va, train, valid, nbytes=int(self.bytes_per_value * M.size))
 
         return build() if ctx.data_cache is None else ctx.data_cache.get_or_build(key, build)
 

@@ -22,11 +22,11 @@ import pandas as pd
 
 from models_ml.preprocessing import NativeEncoder
 
-# binned data kept at most (estimate: 1.5 bytes per training value, for the bins, the inner validation split and an
-# undersampled subset): the folds of the comparison subsample (~35 MB each at 48,000 x 483) stay while the
-# candidates and trials reuse them; the larger folds of the final cross-validation, which only one candidate
-# uses, cannot pile up
-MAX_BYTES = 512 * 1024**2
+# fold data kept at most (estimated per family: LightGBM ~1.5 bytes per training value for its bins, validation
+# split and undersampled subset; XGBoost ~6, its DMatrix keeps the float32 values): the five folds of the
+# comparison subsample (48,000 x 483: ~35 MB each for LightGBM, ~140 MB for XGBoost) stay while the candidates and
+# trials reuse them; the larger folds of the final cross-validation, which one candidate uses, cannot pile up
+MAX_BYTES = 1024**3
 SAMPLE_ROWS = 64         # rows whose values enter the fingerprint (with the whole index and target)
 
 

@@ -514,3 +514,28 @@ def test_new_model_version_is_served_without_restart_or_failed_requests(api_env,
     tmp = models / ".current-swap"
     tmp.symlink_to(current.name)
     os.replace(tmp, models / "current")
+
+
+# -- the dashboard's client-side schemas -----------------------------------------------------------
+def test_dashboard_schemas_accept_real_responses(client, known_id):
+    """What the dashboard parses (dashboard/schemas.py) accepts what the routes really return."""
+    from dashboard import schemas as dash
+
+    calls = [
+        (dash.Health, client.get("/health")),
+        (dash.ModelInfo, client.get("/v1/model", headers=H)),
+        (dash.Score, client.get(f"/v1/applicants/{known_id}/score", headers=H)),
+        (dash.Score, client.post("/v1/score", headers=H, json=NEW_APPLICATION_EXAMPLE)),
+        (dash.Explanation, client.get(f"/v1/applicants/{known_id}/explanation", headers=H)),
+        (dash.Applicant, client.get(f"/v1/applicants/{known_id}", headers=H)),
+        (dash.Comparison, client.get(f"/v1/applicants/{known_id}/comparison", headers=H)),
+        (dash.WhatIf, client.post(f"/v1/applicants/{known_id}/what-if", headers=H, json={"AMT_CREDIT": 250000.0})),
+    ]
+    for schema, response in calls:
+        assert response.status_code == 200, (schema.__name__, response.text)
+        parsed = schema.model_validate(response.json())
+        assert parsed.model_dump(exclude_unset=True).keys() <= response.json().keys()
+    info = dash.ModelInfo.model_validate(calls[1][1].json())
+    assert info.features and info.risk_bands and info.global_importance
+    expl = dash.Explanation.model_validate(calls[4][1].json())
+    assert expl.contributions and expl.reasons[0].sentence

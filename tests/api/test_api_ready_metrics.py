@@ -13,7 +13,7 @@ import uuid
 
 import numpy as np
 import pyarrow as pa
-from api_helpers import API_KEY, api_settings
+from api_helpers import API_KEY, api_settings, private_artifacts
 from fastapi.testclient import TestClient
 
 from api import book_file
@@ -58,6 +58,27 @@ def test_ready_turns_200_when_the_bulk_scores_are_computed(api_env):
         assert r.status_code == 200 and r.json()["score_book"] == "ready"
     books = list((api_env.artifacts / "cache" / "score_books").glob("book-*.arrow"))
     assert len(books) == 1 and (books[0].stat().st_mode & 0o777) == 0o600
+
+
+def test_a_warehouse_too_large_to_preload_still_gets_its_bulk_scores(api_env, tmp_path, monkeypatch):
+    """Beyond HC_API_PRELOAD_ROWS the rows stay in the file: the bulk scores are streamed from it chunk by
+    chunk (issue 16 goal 6: full Kaggle volume) and give the same answers as the in-memory warehouse."""
+    import api.score_book
+
+    with TestClient(create_app(api_settings(api_env))) as c:
+        ids = [int(i) for i in c.app.state.services.features.current().frame["sk_id_curr"].iloc[[0, 1500, -1]]]
+        expected = [c.get(f"/v1/applicants/{i}/score", headers=H).json() for i in ids]
+    small = api_settings(api_env, api_preload_rows=0, artifacts=private_artifacts(api_env.source_artifacts, tmp_path))
+    monkeypatch.setattr(api.score_book, "BOOK_CHUNK", 1000)  # several chunks
+    with TestClient(create_app(small)) as c:
+        deadline = time.monotonic() + 120
+        while (r := c.get("/ready")).status_code == 503 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert r.status_code == 200 and r.json()["score_book"] == "ready"
+        assert c.app.state.services.features.current().frame is None
+        got = [c.get(f"/v1/applicants/{i}/score", headers=H).json() for i in ids]
+        assert c.get("/v1/applicants/1/score", headers=H).status_code == 404
+    assert got == expected
 
 
 def test_metrics_auth_setting_and_request_ids(api_env):
@@ -166,7 +187,7 @@ def test_gunicorn_configuration_reads_the_settings(monkeypatch, tmp_path):
 
 
 def test_a_failed_bulk_scoring_is_reported_not_retried_and_rows_are_still_scored(api_env, monkeypatch):
-    import api.services
+    import api.score_book
 
     calls = []
 
@@ -174,7 +195,7 @@ def test_a_failed_bulk_scoring_is_reported_not_retried_and_rows_are_still_scored
         calls.append(1)
         raise ValueError("the model cannot score the warehouse's features")
 
-    monkeypatch.setattr(api.services, "shared_book", failing)
+    monkeypatch.setattr(api.score_book, "shared_book", failing)
     with TestClient(create_app(api_settings(api_env))) as c:
         deadline = time.monotonic() + 60
         while (body := c.get("/ready").json())["score_book"] == "computing" and time.monotonic() < deadline:

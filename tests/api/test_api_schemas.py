@@ -19,12 +19,6 @@ def _errors(payload: dict) -> list[dict]:
     return info.value.errors()
 
 
-def test_fields_follow_raw_columns_json():
-    for table, model in RECORD_MODELS.items():
-        assert list(model.model_fields) == [c for c, _ in RAW_COLUMNS[table]]
-    assert set(NewApplication.model_fields) == {c for c, _ in RAW_COLUMNS[APPLICATION]} | set(HISTORY_TABLES)
-
-
 def test_example_is_valid_and_history_gets_the_application_id():
     app = NewApplication.model_validate(NEW_APPLICATION_EXAMPLE)
     assert app.bureau[0].SK_ID_BUREAU == 7000001

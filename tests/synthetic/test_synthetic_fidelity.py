@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from synthetic import fidelity
-from synthetic.fidelity import compare, ks_distance, share_ok, tv_distance
+from synthetic.fidelity import compare, ks_distance, ks_tolerance, share_ok, tv_distance
 
 
 def test_ks_distance_known_values() -> None:
@@ -16,6 +16,12 @@ def test_ks_distance_known_values() -> None:
     assert ks_distance(np.array([0.0, 0, 0]), np.array([1.0, 1])) == 1.0
     # ties: half the mass at 0 vs a quarter
     assert ks_distance(np.array([0.0, 0, 1, 1]), np.array([0.0, 1, 1, 1])) == pytest.approx(0.25)
+
+
+def test_ks_tolerance_widens_only_for_small_samples() -> None:
+    assert ks_tolerance(5000, 5000) == 0.10  # large samples: the fixed tolerance
+    assert ks_tolerance(100, 6000) == pytest.approx(1.63 * np.sqrt(6100 / 600000))  # ~0.164
+    assert ks_tolerance(100, 6000) < 0.17
 
 
 def test_tv_distance_known_values() -> None:

@@ -1,0 +1,391 @@
+"""Tree conditionals: a column given all the others, as summary statistics of groups of real rows.
+
+After the copula and the hand-built conditionals have drawn an applicant, a few columns are redrawn one
+by one from their distribution *given every other column* (one sweep of Gibbs sampling): what a
+Gaussian copula cannot carry (a categorical level tied to a band of another column, a non-monotone
+dependence, a mixture) is carried by a decision tree fitted on the real rows.
+
+- **Fit** (:func:`fit_tree`): the predictors are every other column, numeric ones cut into quantile
+  bins of the whole column (so split points are bin numbers, never a real value), categorical ones
+  one-hot over the levels seen on at least :data:`PRIVACY_MIN` rows, missing as its own indicator. A
+  decision tree (leaves of at least ``MIN_GROUP`` rows) partitions the real rows; per leaf only the
+  child's distribution is stored: for a numeric child ``LEAF_QUANTILES`` quantiles of its global
+  uniform (rank within the column, so the column's marginal -- atoms, grid, rounding -- does the rest),
+  for a categorical child the level frequencies. Each leaf stores its row count ``n``.
+- **Sample** (:class:`TreeConditional`): route the generated rows down the tree, draw from the leaf.
+
+A child is redrawn only on its ``rows`` (e.g. where it is present, so block missingness stays as
+drawn; ``DAYS_EMPLOYED`` only for the employed): the tree is fitted on the same rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from synthetic.joint import PRIVACY_MIN
+from synthetic.stats import Cat, CategoricalMarginal, Marginal, NumericMarginal
+
+N_BINS = 24
+LEAF_QUANTILES = 41
+MAX_LEAVES = 128
+
+
+@dataclass
+class Encoder:
+    """Predictor matrix from a frame: numeric columns as bin numbers (NaN kept), categorical columns
+    one-hot over their frequent levels plus a missing indicator."""
+
+    numeric: dict[str, np.ndarray]  # column -> bin edges
+    categorical: dict[str, list[str]]  # column -> frequent levels
+
+    @classmethod
+    def fit(cls, df: pd.DataFrame, numeric: list[str], categorical: list[str]) -> Encoder:
+        edges = {}
+        for c in numeric:
+            x = pd.to_numeric(df[c], errors="coerce").to_numpy(float)
+            x = x[~np.isnan(x)]
+            qs = np.unique(np.quantile(x, np.linspace(0, 1, N_BINS + 1)[1:-1])) if x.size else np.array([])
+            edges[c] = qs
+        cats = {}
+        for c in categorical:
+            vc = df[c].dropna().astype(str).value_counts()
+            cats[c] = sorted(str(v) for v in vc.index[vc >= PRIVACY_MIN])
+        return cls(edges, cats)
+
+    @property
+    def names(self) -> list[str]:
+        out = list(self.numeric)
+        for c, levels in self.categorical.items():
+            out += [f"{c}={lv}" for lv in levels] + [f"{c}:missing"]
+        return out
+
+    def transform(self, frame: dict[str, Any], n: int) -> np.ndarray:
+        """``frame``: column -> numeric array or (codes, levels)."""
+        cols = []
+        for c, e in self.numeric.items():
+            v = np.asarray(frame[c], dtype=float)
+            b = np.searchsorted(e, v, side="right").astype(float)
+            b[np.isnan(v)] = np.nan
+            cols.append(b)
+        for c, levels in self.categorical.items():
+            codes, have = frame[c]
+            index = {lv: i for i, lv in enumerate(have)}
+            for lv in levels:
+                cols.append((codes == index.get(lv, -2)).astype(float))
+            cols.append((codes < 0).astype(float))
+        return np.column_stack(cols) if cols else np.zeros((n, 0))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "numeric": {c: [float(x) for x in e] for c, e in self.numeric.items()},
+            "categorical": self.categorical,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Encoder:
+        return cls({c: np.asarray(e, dtype=float) for c, e in d["numeric"].items()}, dict(d["categorical"]))
+
+
+@dataclass
+class TreeConditional:
+    """A fitted tree over encoded predictors; per leaf the child's distribution."""
+
+    child: str
+    predictors: list[str]  # encoded feature names (for reading the fitted file)
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    nan_left: np.ndarray
+    leaf_of_node: np.ndarray  # node -> leaf index (-1 for inner nodes)
+    leaves: list[dict[str, Any]]  # {"n": rows, "q": uniform quantiles[, "missing": share]} or {"n", "probs"}
+    with_missing: bool = False  # missing values are redrawn too (a categorical child's last level)
+
+    def leaf(self, x: np.ndarray) -> np.ndarray:
+        """Leaf index of every row of the encoded matrix ``x``."""
+        node = np.zeros(x.shape[0], dtype=np.int64)
+        while True:
+            inner = self.feature[node] >= 0
+            if not inner.any():
+                break
+            rows = np.flatnonzero(inner)
+            nd = node[rows]
+            v = x[rows, self.feature[nd]]
+            go_left = np.where(np.isnan(v), self.nan_left[nd], v <= self.threshold[nd])
+            node[rows] = np.where(go_left, self.left[nd], self.right[nd])
+        return self.leaf_of_node[node]
+
+    def sample_u(self, rng: np.random.Generator, leaf: np.ndarray) -> np.ndarray:
+        """Numeric child: uniforms of the column's marginal, drawn from each row's leaf."""
+        out = np.empty(leaf.size)
+        for k in np.unique(leaf):
+            idx = np.flatnonzero(leaf == k)
+            q = np.asarray(self.leaves[k]["q"], dtype=float)
+            r = rng.random(idx.size)
+            out[idx] = np.interp(r, np.linspace(0.0, 1.0, q.size), q) if q.size else r
+            if self.leaves[k].get("missing"):
+                out[idx[rng.random(idx.size) < self.leaves[k]["missing"]]] = np.nan
+        return out
+
+    def sample_codes(self, rng: np.random.Generator, leaf: np.ndarray) -> np.ndarray:
+        """Categorical child: level indices of the column's marginal (-1: missing, the extra level of
+        a tree fitted with missing values)."""
+        out = np.empty(leaf.size, dtype=np.int64)
+        for k in np.unique(leaf):
+            idx = np.flatnonzero(leaf == k)
+            cum = np.cumsum(np.asarray(self.leaves[k]["probs"], dtype=float))
+            out[idx] = np.minimum(
+                np.searchsorted(cum / cum[-1], rng.random(idx.size), side="right"), cum.size - 1
+            )
+        if self.with_missing:
+            out[out == len(self.leaves[0]["probs"]) - 1] = -1
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "child": self.child,
+            "predictors": self.predictors,
+            "feature": self.feature.tolist(),
+            "threshold": [float(t) if np.isfinite(t) else 1e18 for t in self.threshold],
+            "left": self.left.tolist(),
+            "right": self.right.tolist(),
+            "nan_left": self.nan_left.astype(int).tolist(),
+            "leaf_of_node": self.leaf_of_node.tolist(),
+            "leaves": self.leaves,
+            "with_missing": self.with_missing,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> TreeConditional:
+        return cls(
+            child=d["child"],
+            predictors=list(d["predictors"]),
+            feature=np.asarray(d["feature"], dtype=np.int64),
+            threshold=np.asarray(d["threshold"], dtype=float),
+            left=np.asarray(d["left"], dtype=np.int64),
+            right=np.asarray(d["right"], dtype=np.int64),
+            nan_left=np.asarray(d["nan_left"], dtype=bool),
+            leaf_of_node=np.asarray(d["leaf_of_node"], dtype=np.int64),
+            leaves=list(d["leaves"]),
+            with_missing=bool(d.get("with_missing", False)),
+        )
+
+
+def uniform_ranks(x: np.ndarray) -> np.ndarray:
+    """Average ranks scaled into (0, 1): each value's position in the column's own distribution."""
+    from scipy.stats import rankdata
+
+    return (rankdata(x, method="average") - 0.5) / x.size
+
+
+def fit_tree(
+    x: np.ndarray,
+    names: list[str],
+    child: pd.Series,
+    categorical_levels: list[str] | None,
+    min_leaf: int,
+    u: np.ndarray | None = None,
+    with_missing: bool = False,
+) -> TreeConditional:
+    """A tree predicting ``child`` (the rows to redraw) from the encoded ``x``; ``u``: a numeric child's
+    uniforms within its whole column (default: ranks within these rows). ``with_missing``: the child's
+    missing values are part of what the tree predicts (else ``child`` has none)."""
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    assert min_leaf >= PRIVACY_MIN
+    if categorical_levels is not None:
+        index = {lv: i for i, lv in enumerate(categorical_levels)}
+        y = child.astype(object).map(index).fillna(len(categorical_levels)).to_numpy(np.int64)
+        if with_missing:
+            categorical_levels = [*categorical_levels, ":missing"]
+        model: Any = DecisionTreeClassifier(
+            min_samples_leaf=min_leaf, max_leaf_nodes=MAX_LEAVES, random_state=0
+        )
+    else:
+        y_num = uniform_ranks(pd.to_numeric(child).to_numpy(float)) if u is None else u
+        model = DecisionTreeRegressor(min_samples_leaf=min_leaf, max_leaf_nodes=MAX_LEAVES, random_state=0)
+    if categorical_levels is not None:
+        model.fit(x, y)
+    elif with_missing:  # two outputs: presence and the value's uniform (0.5 where missing)
+        model.fit(x, np.column_stack([np.isnan(y_num), np.nan_to_num(y_num, nan=0.5)]).astype(float))
+    else:
+        model.fit(x, y_num)
+    t = model.tree_
+    leaf_rows = model.apply(x)
+    leaf_nodes = np.flatnonzero(t.children_left < 0)
+    leaf_of_node = np.full(t.node_count, -1, dtype=np.int64)
+    leaf_of_node[leaf_nodes] = np.arange(leaf_nodes.size)
+    leaves: list[dict[str, Any]] = []
+    for node in leaf_nodes:
+        rows = leaf_rows == node
+        k = int(rows.sum())
+        assert k >= min_leaf
+        if categorical_levels is not None:
+            counts = np.bincount(y[rows], minlength=len(categorical_levels))
+            leaves.append({"n": k, "probs": [round(float(c) / k, 6) for c in counts]})
+        else:
+            vals = y_num[rows]
+            vals = vals[~np.isnan(vals)]
+            leaf: dict[str, Any] = {"n": k}
+            # quantiles only of at least PRIVACY_MIN values (else the column's own marginal)
+            q = np.quantile(vals, np.linspace(0, 1, LEAF_QUANTILES)) if vals.size >= PRIVACY_MIN else []
+            leaf["q"] = [round(float(v), 6) for v in q]
+            if with_missing:
+                leaf["missing"] = round(1.0 - vals.size / k, 6)
+            leaves.append(leaf)
+    feature = np.where(t.children_left < 0, -1, t.feature).astype(np.int64)
+    return TreeConditional(
+        child=str(child.name),
+        predictors=names,
+        feature=feature,
+        threshold=np.round(t.threshold, 6),
+        left=t.children_left.astype(np.int64),
+        right=t.children_right.astype(np.int64),
+        nan_left=np.asarray(t.missing_go_to_left, dtype=bool),
+        leaf_of_node=leaf_of_node,
+        leaves=leaves,
+        with_missing=with_missing,
+    )
+
+
+def redraw(
+    rng: np.random.Generator, tree: TreeConditional, x: np.ndarray, rows: np.ndarray, marginal: Marginal
+) -> np.ndarray | None:
+    """New values (numeric) or codes (categorical, into the marginal's levels) for ``rows``."""
+    if rows.size == 0:
+        return None
+    leaf = tree.leaf(x[rows])
+    if isinstance(marginal, CategoricalMarginal):
+        return tree.sample_codes(rng, leaf)
+    assert isinstance(marginal, NumericMarginal)
+    u = tree.sample_u(rng, leaf)
+    out = np.full(u.size, np.nan)
+    ok = ~np.isnan(u)
+    out[ok] = marginal.ppf(np.clip(u[ok], 0.0, 1.0))
+    return out
+
+
+def present(col: Any) -> np.ndarray:
+    return col[0] >= 0 if isinstance(col, tuple) else ~np.isnan(np.asarray(col, dtype=float))
+
+
+def sweep(
+    rng: np.random.Generator,
+    fitted: dict[str, Any],
+    f: dict[str, Any],
+    n: int,
+    entries: list[tuple],
+    marginal: Callable[[str], Marginal],
+    back: Callable[[str, np.ndarray, np.ndarray], np.ndarray] | None,
+    bound: Callable[[str, np.ndarray, np.ndarray], np.ndarray],
+) -> None:
+    """Redraw the ``entries`` ((column, rows function[, derived column or None[, with missing values]]))
+    of the frame ``f`` in place,
+    one after the other, each from its tree given the current values of all the others. ``marginal``:
+    the fitted marginal of a column; ``back``: a derived value back to its column's value; ``bound``:
+    a column's value kept within its structural limits (both on the redrawn ``rows``)."""
+    enc: Encoder = fitted["encoder"]
+    x = enc.transform(f, n)
+    names = enc.names
+    for entry in entries:
+        child, rows_fn = entry[0], entry[1]
+        target = (entry[2] if len(entry) > 2 else None) or child
+        tree = fitted["trees"].get(child)
+        if tree is None:
+            continue
+        rows = np.asarray(rows_fn(f), dtype=bool)
+        rows = np.flatnonzero(rows if tree.with_missing else rows & present(f[child]))
+        new = redraw(rng, tree, x, rows, marginal(target))
+        if new is None:
+            continue
+        if target != child:
+            assert back is not None, f"{child}: drawn as {target}, no way back"
+            new = back(target, new, rows)
+        if isinstance(f[child], tuple):
+            codes, levels = f[child]
+            codes = codes.copy()
+            codes[rows] = new
+            f[child] = sub = (codes, levels)
+        else:
+            v = np.asarray(f[child], dtype=float).copy()
+            v[rows] = bound(child, new, rows)
+            f[child] = sub = v
+        # keep the encoded matrix in step with the frame
+        cols = [i for i, nm in enumerate(names) if nm == child or nm.startswith(child + "=")
+                or nm == child + ":missing"]  # fmt: skip
+        if cols:
+            part = Encoder(
+                {k: e for k, e in enc.numeric.items() if k == child},
+                {k: lv for k, lv in enc.categorical.items() if k == child},
+            )
+            x[:, cols] = part.transform({child: sub}, n)
+
+
+def to_frame(df: pd.DataFrame, categorical: dict[str, list[str]]) -> dict[str, Any]:
+    """Real rows in the generator's frame form (categorical columns as codes into ``levels``)."""
+    out: dict[str, Any] = {}
+    for c in df.columns:
+        if c in categorical:
+            index = {lv: i for i, lv in enumerate(categorical[c])}
+            codes = df[c].astype(object).map(index).fillna(-1).to_numpy(np.int64)
+            out[c] = (codes, categorical[c])
+        else:
+            out[c] = pd.to_numeric(df[c], errors="coerce").to_numpy(float)
+    return out
+
+
+def fit_gibbs(
+    df: pd.DataFrame,
+    children: list[tuple[str, Any]],
+    numeric: list[str],
+    categorical: dict[str, list[str]],
+    min_leaf: int,
+) -> dict[str, Any]:
+    """Trees for ``children`` ((column, rows function of the frame[, derived column drawn instead of the
+    column itself, e.g. a ratio])), each given all the other
+    ``numeric`` and ``categorical`` columns (``categorical``: column -> the marginal's levels)."""
+    frame = to_frame(df[[*numeric, *categorical]], categorical)
+    enc = Encoder.fit(df, numeric, list(categorical))
+    x = enc.transform(frame, len(df))
+    names = enc.names
+    trees = {}
+    for entry in children:
+        child, rows_fn = entry[0], entry[1]
+        target = (entry[2] if len(entry) > 2 else None) or child  # a derived column for the child
+        with_missing = len(entry) > 3 and bool(entry[3])
+        keep = np.asarray(rows_fn(frame), dtype=bool)
+        own = [
+            i
+            for i, nm in enumerate(names)
+            if nm == child or nm.startswith(child + "=") or nm == child + ":missing"
+        ]
+        xs = x.copy()
+        xs[:, own] = np.nan if child in enc.numeric else 0.0  # a child never predicts itself
+        if target in categorical:
+            if not with_missing:
+                keep &= df[target].notna().to_numpy()
+            tree = fit_tree(
+                xs[keep],
+                names,
+                df.loc[keep, target],
+                categorical[target],
+                min_leaf,
+                with_missing=with_missing,
+            )
+        else:
+            v = pd.to_numeric(df[target], errors="coerce").to_numpy(float)
+            u = np.full(v.size, np.nan)
+            u[~np.isnan(v)] = uniform_ranks(v[~np.isnan(v)])
+            if not with_missing:
+                keep &= df[child].notna().to_numpy() & ~np.isnan(v)
+            tree = fit_tree(xs[keep], names, df.loc[keep, target], None, min_leaf, u[keep], with_missing)
+        trees[child] = tree.to_json()
+    return {"encoder": enc.to_json(), "trees": trees}
+
+
+__all__ = ["Cat", "Encoder", "TreeConditional", "fit_gibbs", "fit_tree", "redraw", "sweep", "to_frame"]

@@ -1,0 +1,85 @@
+"""Micro-batching of new applications (api/new_applications.py): requests waiting while a build runs are
+computed by one build, each gets exactly its own rows, same-id requests are never mixed and one bad
+request does not fail the others."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pandas as pd
+import pytest
+
+from api.new_applications import OnlineFeatures
+from api.schemas.requests import NewApplication
+
+
+@pytest.fixture(scope="module")
+def applications(raw_data) -> list[NewApplication]:
+    return [NewApplication.model_validate(raw_data.payload(i)) for i in raw_data.rich_ids(4)]
+
+
+def _concurrently(online: OnlineFeatures, requests: list[list[NewApplication]]) -> list[object]:
+    """Queue every request while the build lock is held, then let them run: they all wait together."""
+    results: list[object] = [None] * len(requests)
+
+    def call(k: int) -> None:
+        try:
+            results[k] = online.build(requests[k], 0)
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            results[k] = exc
+
+    threads = [threading.Thread(target=call, args=(k,)) for k in range(len(requests))]
+    with online._build_lock:
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 30
+        while len(online._queue) < len(requests) and time.monotonic() < deadline:
+            time.sleep(0.005)
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def test_waiting_requests_share_one_build_and_get_their_own_rows(api_env, applications):
+    online = OnlineFeatures(api_env.warehouse)
+    alone = [online.build([app], 0) for app in applications]
+    builds = online.builds
+    batched = _concurrently(online, [[app] for app in applications])
+    assert online.builds == builds + 1
+    for got, expected, app in zip(batched, alone, applications, strict=True):
+        assert isinstance(got, pd.DataFrame) and got["sk_id_curr"].tolist() == [app.SK_ID_CURR]
+        pd.testing.assert_frame_equal(got, expected)
+
+
+def test_same_id_requests_are_built_apart(api_env, applications):
+    """Two requests posting the same SK_ID_CURR with different data: never in one build (histories mixed)."""
+    online = OnlineFeatures(api_env.warehouse)
+    app = applications[0]
+    bigger = app.model_copy(update={"AMT_CREDIT": (app.AMT_CREDIT or 0) * 2 + 1000})
+    first, second = (online.build([a], 0) for a in (app, bigger))
+    builds = online.builds
+    got = _concurrently(online, [[app], [bigger]])
+    assert online.builds == builds + 2
+    pd.testing.assert_frame_equal(got[0], first)
+    pd.testing.assert_frame_equal(got[1], second)
+    assert got[0]["amt_credit"].iloc[0] != got[1]["amt_credit"].iloc[0]
+
+
+def test_a_failing_request_does_not_fail_the_batch(api_env, applications, monkeypatch):
+    online = OnlineFeatures(api_env.warehouse)
+    bad = applications[1].SK_ID_CURR
+    real = online._build_now
+
+    def build_now(apps, generation):
+        if any(bad == a.SK_ID_CURR for a in apps):
+            raise ValueError(f"application {bad}: a value does not fit")
+        return real(apps, generation)
+
+    monkeypatch.setattr(online, "_build_now", build_now)
+    got = _concurrently(online, [[a] for a in applications])
+    for result, app in zip(got, applications, strict=True):
+        if bad == app.SK_ID_CURR:
+            assert isinstance(result, ValueError) and str(bad) in str(result)
+        else:
+            assert isinstance(result, pd.DataFrame) and result["sk_id_curr"].tolist() == [app.SK_ID_CURR]
