@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -202,6 +203,7 @@ def test_api_serves_a_spark_build(spark_model, spark_fixture_build, fixture_ware
     artifacts, _ = spark_model
     spec = importlib.util.spec_from_file_location("api_helpers", Path(__file__).parents[1] / "api" / "api_helpers.py")
     helpers = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("api_helpers", helpers)  # its dataclasses look their module up
     spec.loader.exec_module(helpers)
     raw = helpers.RawData(fixture_warehouse.raw_dir)
     settings = ApiSettings(warehouse=spark_fixture_build.serving, artifacts=artifacts, api_keys="k1",
