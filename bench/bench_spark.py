@@ -102,7 +102,8 @@ def bench_build(label: str, raw_dir: Path, scratch: Path, master: str) -> tuple[
     if code:
         return None
     s, peak, code, out = run([sys.executable, "-m", "warehouse.spark_build", "--quiet"],
-                             {"HC_RAW_DIR": str(raw_dir), "HC_SPARK_WAREHOUSE": str(spark), "HC_SPARK_MASTER": master})
+                             {"HC_RAW_DIR": str(raw_dir), "HC_SPARK_WAREHOUSE": str(spark), "HC_SPARK_MASTER": master,
+                              "HC_WAREHOUSE": str(scratch / f"serving_{label.split()[-1].replace('.', '_')}.duckdb")})
     steps = next((line for line in out.splitlines() if "steps:" in line), "")
     print(f"{label}: Spark build ({master}) {s:.1f} s, peak RSS {peak / 2**30:.2f} GiB (load {load()}) {steps.strip()}"
           + ("" if code == 0 else f" FAILED\n{out[-3000:]}"), flush=True)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.build_timings import DbtTimings, dbt_timings
 from warehouse.dbt_runner import DbtBuildError, run_dbt
 from warehouse.feature_sql import FEATURE_MART, feature_models, write_meta_tables
 from warehouse.raw_validation import RawDataError, validate_and_load
@@ -49,6 +50,7 @@ class BuildReport:
     warnings: list[str]
     phases: dict[str, float] = field(default_factory=dict)  # seconds per build step
     slowest_nodes: list[tuple[str, float]] = field(default_factory=list)  # dbt models / tests
+    dbt: DbtTimings | None = None  # dbt start-up, each model, the data tests per layer
 
 
 def _dbt_env(settings: WarehouseSettings, warehouse_file: Path, raw_db: Path, raw_dir: Path) -> dict[str, str]:
@@ -142,8 +144,9 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
         phases: dict[str, float] = {}
         tick = time.perf_counter()
         validate_and_load(raw_dir, raw_db, threads=settings.duckdb_threads,
-                          memory_limit=settings.duckdb_memory_limit)
-        phases["validate_and_load"], tick = time.perf_counter() - tick, time.perf_counter()
+                          memory_limit=settings.duckdb_memory_limit, timings=phases)
+        tick = time.perf_counter()
+        dbt_started = dt.datetime.now(dt.UTC)
         _say(echo, f"dbt build into {new_file}")
         cache = PartialParseCache(settings.project_dir / "target" / "warehouse_build")
         cache.restore_into(workdir / "target")
@@ -151,7 +154,8 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
                          env=_dbt_env(settings, new_file, raw_db, raw_dir), echo=echo,
                          extra_args=["--vars", json.dumps({"staging_materialized": "view"})])
         cache.save_from(workdir / "target")
-        phases["dbt_build"], tick = time.perf_counter() - tick, time.perf_counter()
+        phases["dbt build"], tick = time.perf_counter() - tick, time.perf_counter()
+        timings = dbt_timings(result.results, result.manifest, dbt_started)
         build_info = {
             "catalog": final.stem,
             "raw_catalog": RAW_CATALOG,
@@ -163,7 +167,7 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
         }
         n_all, n_train, n_cols = _finalize(new_file, result.manifest, build_info)
         _swap(new_file, final)
-        phases["finalize_and_swap"] = time.perf_counter() - tick
+        phases["finalize and swap"] = time.perf_counter() - tick
     except RawDataError as exc:
         raise WarehouseBuildError(f"{exc}\n{_unchanged(final)}") from exc
     except DbtBuildError as exc:
@@ -176,7 +180,8 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
     slowest = sorted(((str(r.get("unique_id", "")).split(".", 2)[-1][:70], float(r.get("execution_time") or 0))
                       for r in result.results), key=lambda x: -x[1])[:12]
     return BuildReport(final, time.perf_counter() - started, n_all, n_train, n_cols,
-                       result.count("pass") + result.count("success"), result.warnings(), phases, slowest)
+                       result.count("pass") + result.count("success"), result.warnings(), phases, slowest,
+                       timings)
 
 
 def _failing_test_examples(warehouse_file: Path, raw_db: Path, failed: list[dict], limit: int = 3) -> str:
@@ -225,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.timings:
         print("[warehouse] steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.phases.items()))
+        for line in report.dbt.lines() if report.dbt else []:
+            print(f"[warehouse] {line}")
         print("[warehouse] slowest dbt nodes: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.slowest_nodes))
     for warning in report.warnings:
         print(f"[warehouse] warning: {warning}")

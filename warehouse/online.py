@@ -98,7 +98,9 @@ class OnlineFeatureBuilder:
         if not path.exists():
             raise FileNotFoundError(f"warehouse file not found: {path} (build it with `make warehouse`)")
         with duckdb.connect(str(path), read_only=True) as con:
-            tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+            # tables, or views (the serving file of a Spark build reads its Parquet tables through views)
+            tables = {r[0] for r in con.execute("select table_name from duckdb_tables() union all "
+                                                "select view_name from duckdb_views() where not internal").fetchall()}
             missing = {META_FEATURE_SQL, META_BUILD_INFO, FEATURE_MART} - tables
             if missing:
                 raise ValueError(f"{path} lacks {sorted(missing)}: rebuild it with `python -m warehouse.build`")

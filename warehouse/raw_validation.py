@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -202,16 +203,23 @@ def check_application_ids(connection: duckdb.DuckDBPyConnection) -> list[Problem
     return problems
 
 
-def validate_and_load(raw_dir: Path, raw_db: Path, *, threads: int = 2, memory_limit: str = "3GB") -> None:
-    """Check ``raw_dir`` and load it into the DuckDB file ``raw_db``; raise ``RawDataError`` listing problems."""
+def validate_and_load(raw_dir: Path, raw_db: Path, *, threads: int = 2, memory_limit: str = "3GB",
+                      timings: dict[str, float] | None = None) -> None:
+    """Check ``raw_dir`` and load it into the DuckDB file ``raw_db``; raise ``RawDataError`` listing problems.
+    ``timings`` (when given) receives the seconds of each step: headers, load (typed, every value checked), ids."""
+    timings = {} if timings is None else timings
+    tick = time.perf_counter()
     problems = check_files_and_headers(raw_dir)
+    timings["check headers"], tick = time.perf_counter() - tick, time.perf_counter()
     if problems:
         raise RawDataError(raw_dir, problems)
     config = {"threads": threads, "memory_limit": memory_limit, "preserve_insertion_order": False}
     with duckdb.connect(str(raw_db), config=config) as connection:
         problems = load_typed_tables(raw_dir, connection)
+        connection.execute("checkpoint")
+        timings["load and check values"], tick = time.perf_counter() - tick, time.perf_counter()
         if not problems:
             problems = check_application_ids(connection)
-        connection.execute("checkpoint")
+        timings["check ids"] = time.perf_counter() - tick
     if problems:
         raise RawDataError(raw_dir, problems)

@@ -31,10 +31,13 @@ from pathlib import Path
 import duckdb
 
 from warehouse.build import WarehouseBuildError
-from warehouse.dbt_runner import DbtBuildError, run_dbt
+from warehouse.dbt_runner import DbtBuildError, DbtResult, run_dbt
 from warehouse.feature_sql import FEATURE_MART, feature_models
 from warehouse.raw_validation import RawDataError, validate_and_load
 from warehouse.settings import WarehouseSettings
+from warehouse.spark_serving import PreparedServing, SparkServingError
+from warehouse.spark_serving import prepare as prepare_serving
+from warehouse.spark_serving import publish as publish_serving
 from warehouse.spark_settings import SparkSettings, SparkUnavailableError, check_spark_available
 
 DBT_TARGET = "spark"
@@ -57,6 +60,7 @@ class SparkBuildReport:
     tables: list[str]
     warnings: list[str]
     phases: dict[str, float] = field(default_factory=dict)
+    serving: Path | None = None  # the DuckDB serving file (HC_WAREHOUSE): views over the Parquet tables
 
 
 def parquet_glob(folder: Path) -> str:
@@ -137,6 +141,28 @@ def build_spark_warehouse(settings: WarehouseSettings | None = None, spark: Spar
     workdir = Path(tempfile.mkdtemp(prefix=f".{final.name}.build-", dir=final.parent))
     phases: dict[str, float] = {}
     try:
+        prepared, build_info, result, tables, counts = _build_and_publish(settings, spark, raw_dir, final, workdir,
+                                                                          phases, echo)
+        tick = time.perf_counter()
+        try:
+            serving_file = publish_serving(prepared, final, settings.warehouse.expanduser().resolve(), build_info)
+        except (SparkServingError, duckdb.Error, OSError) as exc:
+            raise WarehouseBuildError(f"the Parquet tables were published to {final}, but the DuckDB serving file "
+                                      f"could not be written: {exc}\n{_serving_unchanged(settings)}") from exc
+        phases["serving_file"] = time.perf_counter() - tick
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    n_all, n_train, n_cols = counts
+    return SparkBuildReport(final, time.perf_counter() - started, n_all, n_train, n_cols,
+                            result.count("pass") + result.count("success"), tables, result.warnings(), phases,
+                            serving_file)
+
+
+def _build_and_publish(settings: WarehouseSettings, spark: SparkSettings, raw_dir: Path, final: Path, workdir: Path,
+                       phases: dict[str, float], echo: bool
+                       ) -> tuple[PreparedServing, dict[str, str], DbtResult, list[str], tuple[int, int, int]]:
+    """Validate, dbt build, publish the Parquet folders and prepare the serving file (before the swap)."""
+    try:
         _say(echo, f"validating {raw_dir}")
         tick = time.perf_counter()
         check_db = workdir / "raw-check.duckdb"
@@ -164,14 +190,13 @@ def build_spark_warehouse(settings: WarehouseSettings | None = None, spark: Spar
             [{"run_order": m.run_order, "model_name": m.model_name, "compiled_sql": m.compiled_sql}
              for m in feature_models(result.manifest)], indent=1))
         n_all, n_train, n_cols = _check_mart(new_dir)
+        _say(echo, f"compiling the feature SQL for DuckDB (serving file {settings.warehouse})")
+        serving = prepare_serving(settings, new_dir, tables, workdir)
         _swap(new_dir, final, workdir / "previous")
-        phases["publish_and_swap"] = time.perf_counter() - tick
-    except (RawDataError, DbtBuildError, WarehouseBuildError) as exc:
-        raise WarehouseBuildError(f"{exc}\n{_unchanged(final)}") from exc
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    return SparkBuildReport(final, time.perf_counter() - started, n_all, n_train, n_cols,
-                            result.count("pass") + result.count("success"), tables, result.warnings(), phases)
+        phases["publish_and_swap"], tick = time.perf_counter() - tick, time.perf_counter()
+    except (RawDataError, DbtBuildError, WarehouseBuildError, SparkServingError, duckdb.Error) as exc:
+        raise WarehouseBuildError(f"{exc}\n{_unchanged(final)}\n{_serving_unchanged(settings)}") from exc
+    return serving, build_info, result, tables, (n_all, n_train, n_cols)
 
 
 def _pyspark_version() -> str:
@@ -184,6 +209,11 @@ def _unchanged(final: Path) -> str:
     if final.exists():
         return f"The previous Spark warehouse {final} is unchanged."
     return f"No Spark warehouse was written to {final}."
+
+
+def _serving_unchanged(settings: WarehouseSettings) -> str:
+    path = settings.warehouse.expanduser().resolve()
+    return f"HC_WAREHOUSE {path} is unchanged." if path.exists() else f"No DuckDB serving file was written to {path}."
 
 
 def _say(echo: bool, message: str) -> None:
@@ -211,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         f"({report.n_train} train), {report.n_feature_columns} feature columns, {report.n_passed} models/tests "
         f"passed, tables {', '.join(report.tables)}"
     )
+    print(f"[warehouse:spark] DuckDB serving file {report.serving} (views over the Parquet tables + the feature SQL "
+          "compiled for DuckDB): `make train ENGINE=spark`, `make api`, `make dashboard` read it")
     return 0
 
 
