@@ -4,6 +4,7 @@ promote a new model version (see docs/modeling.md)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import time
@@ -96,7 +97,7 @@ def _run_training(settings: ModelSettings, run: track.TrainingRun, bar: Training
                                   timings)
 
     # 3. the selected model cross-validated on every row (identical folds); the comparison sample's binned
-    # folds are not needed any more: free them before the full-size folds are built
+    # folds are not needed any more: free them, and do not cache the full-size folds (each is used once)
     if ctx.data_cache is not None:
         ctx.data_cache.clear()
     t0 = time.perf_counter()
@@ -105,7 +106,7 @@ def _run_training(settings: ModelSettings, run: track.TrainingRun, bar: Training
         final_cv = tuned.result
     else:
         with bar.stage(f"cross-validate {best.key} on {n:,} rows", settings.n_folds) as advance:
-            final_cv = cross_validate(best, X, y, folds, ctx, on_fold=advance)
+            final_cv = cross_validate(best, X, y, folds, dataclasses.replace(ctx, data_cache=None), on_fold=advance)
     timings["final_cv_s"] = time.perf_counter() - t0
     oof = final_cv.oof
 
