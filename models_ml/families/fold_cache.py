@@ -2,7 +2,7 @@
 
 Every candidate of a boosted family, every tuning trial and the monotone check fit on the same training folds;
 what only depends on the fold -- the fitted native encoder, the inner early-stopping split and the library's
-binned data (a constructed LightGBM ``Dataset``, an XGBoost ``QuantileDMatrix``) -- is built on the first fit
+binned data (a constructed LightGBM ``Dataset``, an XGBoost ``DMatrix`` with its histogram index) -- is built on the first fit
 and looked up afterwards. Entries are keyed by the fold's rows (a fingerprint of the frame and target), the
 seed, whether an inner split is held out, and the binning parameters; a byte-bounded LRU (cachetools) drops
 the oldest. A fit with the cache gives exactly the model a fit without it gives (tested).
