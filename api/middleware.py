@@ -33,6 +33,19 @@ def too_large(limit: int) -> JSONResponse:
     return JSONResponse(status_code=413, content={"detail": f"request body larger than {limit} bytes"})
 
 
+class _TrackedSend:
+    """Wraps `send` and records whether the response has started (after that, no error answer can follow)."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self.send(message)
+
+
 class BodyLimit:
     def __init__(self, app: ASGIApp, max_body_size: int) -> None:
         self.app = app
@@ -52,7 +65,6 @@ class BodyLimit:
                     await too_large(self.limit)(scope, receive, send)
                     return
         received = 0
-        started = False
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -63,21 +75,16 @@ class BodyLimit:
                     raise _TooLarge(self.limit)
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = _TrackedSend(send)
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, tracked)
         except _TooLarge:
-            if started:
+            if tracked.started:
                 raise
             await too_large(self.limit)(scope, receive, send)
         except BaseExceptionGroup as group:  # raised inside a task group (e.g. a threadpool endpoint)
             match, rest = group.split(_TooLarge)
-            if match is None or rest is not None or started:
+            if match is None or rest is not None or tracked.started:
                 raise
             await too_large(self.limit)(scope, receive, send)
 
@@ -102,19 +109,12 @@ class UnhandledErrors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        tracked = _TrackedSend(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked)
         except Exception as exc:
             error_id = log_unhandled(scope, exc)
-            if started:  # the answer is already under way: it ends short, the error is logged
+            if tracked.started:  # the answer is already under way: it ends short, the error is logged
                 return
             response = JSONResponse(
                 status_code=500,
