@@ -1,5 +1,6 @@
 {#
-    Engine-specific bodies of the generic tests columns_between / columns_not_null (warehouse/tests/generic):
+    Engine-specific bodies of the generic tests columns_between / columns_not_null / unique_combination_of_columns
+    (warehouse/tests/generic):
     DuckDB: a union of one query per column. Spark: one scan of the table (a union of 50 filters is 50 Spark
     jobs), each row unpacked into one (column, value) pair per column with `inline`.
 #}
@@ -60,4 +61,32 @@ from (
     ) as counts
 ) as per_column
 where null_rows > 0
+{% endmacro %}
+
+{% macro default__test_unique_combination_of_columns(model, combination_of_columns) %}
+{%- set leading, last = combination_of_columns[:-1], combination_of_columns[-1] %}
+with
+
+ordered as (
+
+    select
+        {{ combination_of_columns | join(', ') }},
+        lead({{ last }}) over next_row as next_value,
+        lead(1) over next_row as has_next
+    from {{ model }}
+    window next_row as ({% if leading %}partition by {{ leading | join(', ') }} {% endif %}order by {{ last }})
+
+)
+
+select {{ combination_of_columns | join(', ') }}, count(*) + 1 as n_rows
+from ordered
+where has_next = 1 and next_value is not distinct from {{ last }}
+group by {{ combination_of_columns | join(', ') }}
+{% endmacro %}
+
+{% macro spark__test_unique_combination_of_columns(model, combination_of_columns) %}
+select {{ combination_of_columns | join(', ') }}, count(*) as n_rows
+from {{ model }}
+group by {{ combination_of_columns | join(', ') }}
+having count(*) > 1
 {% endmacro %}
