@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.build_timings import DbtTimings, dbt_timings
+from warehouse.build_timings import DbtTimings, StepFigures, StepMeter, dbt_timings
 from warehouse.dbt_runner import DbtBuildError, run_dbt
 from warehouse.feature_sql import FEATURE_MART, feature_models, write_meta_tables
 from warehouse.raw_validation import RawDataError, validate_and_load
@@ -48,7 +48,8 @@ class BuildReport:
     n_feature_columns: int
     n_passed: int
     warnings: list[str]
-    phases: dict[str, float] = field(default_factory=dict)  # seconds per build step
+    phases: dict[str, float] = field(default_factory=dict)  # wall seconds per build step
+    steps: dict[str, StepFigures] = field(default_factory=dict)  # wall, CPU seconds and peak RSS per build step
     slowest_nodes: list[tuple[str, float]] = field(default_factory=list)  # dbt models / tests
     dbt: DbtTimings | None = None  # dbt start-up, each model, the data tests per layer
 
@@ -141,33 +142,31 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
         new_file = workdir / final.name  # same stem -> same DuckDB catalog name as the final file
         raw_db = workdir / f"{RAW_CATALOG}.duckdb"
         _say(echo, f"validating and loading {raw_dir}")
-        phases: dict[str, float] = {}
-        tick = time.perf_counter()
+        meter = StepMeter()
         validate_and_load(raw_dir, raw_db, threads=settings.duckdb_threads,
-                          memory_limit=settings.duckdb_memory_limit, timings=phases)
-        tick = time.perf_counter()
+                          memory_limit=settings.duckdb_memory_limit, meter=meter)
         dbt_started = dt.datetime.now(dt.UTC)
         _say(echo, f"dbt build into {new_file}")
-        cache = PartialParseCache(settings.project_dir / "target" / "warehouse_build")
-        cache.restore_into(workdir / "target")
-        result = run_dbt("build", project_dir=settings.project_dir, target_path=workdir / "target", cwd=workdir,
-                         env=_dbt_env(settings, new_file, raw_db, raw_dir), echo=echo,
-                         extra_args=["--vars", json.dumps({"staging_materialized": "view"})])
-        cache.save_from(workdir / "target")
-        phases["dbt build"], tick = time.perf_counter() - tick, time.perf_counter()
+        with meter.step("dbt build"):
+            cache = PartialParseCache(settings.project_dir / "target" / "warehouse_build")
+            cache.restore_into(workdir / "target")
+            result = run_dbt("build", project_dir=settings.project_dir, target_path=workdir / "target", cwd=workdir,
+                             env=_dbt_env(settings, new_file, raw_db, raw_dir), echo=echo,
+                             extra_args=["--vars", json.dumps({"staging_materialized": "view"})])
+            cache.save_from(workdir / "target")
         timings = dbt_timings(result.results, result.manifest, dbt_started)
-        build_info = {
-            "catalog": final.stem,
-            "raw_catalog": RAW_CATALOG,
-            "raw_schema": "main",
-            "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "raw_dir": str(raw_dir),
-            "dbt_version": result.manifest["metadata"].get("dbt_version", ""),
-            "duckdb_version": duckdb.__version__,
-        }
-        n_all, n_train, n_cols = _finalize(new_file, result.manifest, build_info)
-        _swap(new_file, final)
-        phases["finalize and swap"] = time.perf_counter() - tick
+        with meter.step("finalize and swap"):
+            build_info = {
+                "catalog": final.stem,
+                "raw_catalog": RAW_CATALOG,
+                "raw_schema": "main",
+                "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "raw_dir": str(raw_dir),
+                "dbt_version": result.manifest["metadata"].get("dbt_version", ""),
+                "duckdb_version": duckdb.__version__,
+            }
+            n_all, n_train, n_cols = _finalize(new_file, result.manifest, build_info)
+            _swap(new_file, final)
     except RawDataError as exc:
         raise WarehouseBuildError(f"{exc}\n{_unchanged(final)}") from exc
     except DbtBuildError as exc:
@@ -180,8 +179,8 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
     slowest = sorted(((str(r.get("unique_id", "")).split(".", 2)[-1][:70], float(r.get("execution_time") or 0))
                       for r in result.results), key=lambda x: -x[1])[:12]
     return BuildReport(final, time.perf_counter() - started, n_all, n_train, n_cols,
-                       result.count("pass") + result.count("success"), result.warnings(), phases, slowest,
-                       timings)
+                       result.count("pass") + result.count("success"), result.warnings(), meter.walls, meter.steps,
+                       slowest, timings)
 
 
 def _failing_test_examples(warehouse_file: Path, raw_db: Path, failed: list[dict], limit: int = 3) -> str:
@@ -230,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.timings:
         print("[warehouse] steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.phases.items()))
+        for line in StepMeter.format(report.steps):
+            print(f"[warehouse] {line}")
         for line in report.dbt.lines() if report.dbt else []:
             print(f"[warehouse] {line}")
         print("[warehouse] slowest dbt nodes: " + ", ".join(f"{k} {v:.1f} s" for k, v in report.slowest_nodes))

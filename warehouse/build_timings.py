@@ -1,4 +1,9 @@
-"""Where a warehouse build spends its time: dbt start-up, each model, the data tests per layer.
+"""Where a warehouse build spends its time and memory: each step (wall, CPU, peak RSS), then inside dbt its
+start-up, each model and the data tests per layer.
+
+:class:`StepMeter` measures the build's steps: wall seconds, CPU seconds (user + system of the build process and of
+the processes it waited for, e.g. dbt: the figure a loaded machine changes least) and the peak resident memory of
+the largest process during the step (the build process's own peak is reset at each step where Linux allows it).
 
 Read from dbt's ``run_results.json`` (each node's execution time and start) and ``manifest.json`` (which model a
 data test checks); printed by ``python -m warehouse.build --timings`` and ``bench/bench_warehouse.py``.
@@ -8,7 +13,82 @@ Node times overlap when dbt runs several nodes at once (HC_DBT_THREADS), so they
 from __future__ import annotations
 
 import datetime as dt
+import resource
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
+
+_STATUS = Path("/proc/self/status")
+_CLEAR_REFS = Path("/proc/self/clear_refs")
+
+
+@dataclass(frozen=True)
+class StepFigures:
+    wall: float  # seconds
+    cpu: float  # user + system seconds of the build process and its finished children
+    peak_rss: int  # bytes: the largest process of the step (build process or a child such as dbt)
+
+
+def _cpu() -> tuple[float, float, int]:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime, children.ru_maxrss * 1024
+
+
+def _reset_own_peak() -> bool:
+    try:  # "5" resets the peak RSS (VmHWM) of this process (Linux >= 4.0)
+        _CLEAR_REFS.write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _own_peak() -> int:
+    try:
+        for line in _STATUS.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class StepMeter:
+    """``with meter.step("load"): ...`` records the step's :class:`StepFigures` in ``meter.steps`` (in order)."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, StepFigures] = {}
+
+    @contextmanager
+    def step(self, name: str) -> Iterator[None]:
+        _reset_own_peak()
+        own0, children0, child_peak0 = _cpu()
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            own1, children1, child_peak1 = _cpu()
+            child_peak = child_peak1 if child_peak1 > child_peak0 else 0  # a child of this step set a new peak
+            self.steps[name] = StepFigures(time.perf_counter() - started, (own1 - own0) + (children1 - children0),
+                                           max(_own_peak(), child_peak))
+
+    @property
+    def walls(self) -> dict[str, float]:
+        return {name: figures.wall for name, figures in self.steps.items()}
+
+    @staticmethod
+    def format(steps: dict[str, StepFigures]) -> list[str]:
+        """A table: one line per step, then the total (the peak is the largest of the steps')."""
+        if not steps:
+            return []
+        total = StepFigures(sum(f.wall for f in steps.values()), sum(f.cpu for f in steps.values()),
+                            max(f.peak_rss for f in steps.values()))
+        rows = [f"{'step':24s} {'wall s':>7s} {'CPU s':>7s} {'peak GiB':>9s}"]
+        rows += [f"{name:24s} {f.wall:7.1f} {f.cpu:7.1f} {f.peak_rss / 2**30:9.2f}"
+                 for name, f in [*steps.items(), ("total", total)]]
+        return rows
+
 
 LAYERS = (("stg_", "staging"), ("int_", "intermediate"))  # any other model: marts
 

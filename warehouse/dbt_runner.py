@@ -71,6 +71,8 @@ def run_dbt(
         sys.executable, "-m", "dbt.cli.main", *command.split(),
         "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
         "--target-path", str(target_path), "--log-path", str(target_path / "logs"),
+        # no debug log file: it goes with the temporary target folder, and writing every event costs CPU per node
+        "--log-level-file", "none",
         *extra_args,
     ]
     full_env = {**os.environ, **env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import re
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from hc_contracts.raw_format import (
     read_csv_sql,
     read_header,
 )
+from warehouse.build_timings import StepMeter
 
 MAX_EXAMPLES = 5
 _CAST_VALUE = re.compile(r'Could not convert string "(?P<value>.*)" to', re.S)
@@ -204,22 +204,21 @@ def check_application_ids(connection: duckdb.DuckDBPyConnection) -> list[Problem
 
 
 def validate_and_load(raw_dir: Path, raw_db: Path, *, threads: int = 2, memory_limit: str = "3GB",
-                      timings: dict[str, float] | None = None) -> None:
+                      meter: StepMeter | None = None) -> None:
     """Check ``raw_dir`` and load it into the DuckDB file ``raw_db``; raise ``RawDataError`` listing problems.
-    ``timings`` (when given) receives the seconds of each step: headers, load (typed, every value checked), ids."""
-    timings = {} if timings is None else timings
-    tick = time.perf_counter()
-    problems = check_files_and_headers(raw_dir)
-    timings["check headers"], tick = time.perf_counter() - tick, time.perf_counter()
+    ``meter`` (when given) records each step: headers, load (typed, every value checked), ids."""
+    meter = meter or StepMeter()
+    with meter.step("check headers"):
+        problems = check_files_and_headers(raw_dir)
     if problems:
         raise RawDataError(raw_dir, problems)
     config = {"threads": threads, "memory_limit": memory_limit, "preserve_insertion_order": False}
     with duckdb.connect(str(raw_db), config=config) as connection:
-        problems = load_typed_tables(raw_dir, connection)
-        connection.execute("checkpoint")
-        timings["load and check values"], tick = time.perf_counter() - tick, time.perf_counter()
+        with meter.step("load and check values"):
+            problems = load_typed_tables(raw_dir, connection)
+            connection.execute("checkpoint")
         if not problems:
-            problems = check_application_ids(connection)
-        timings["check ids"] = time.perf_counter() - tick
+            with meter.step("check ids"):
+                problems = check_application_ids(connection)
     if problems:
         raise RawDataError(raw_dir, problems)

@@ -1,0 +1,44 @@
+"""The build's step figures (wall, CPU, peak RSS) that `--timings` and bench/bench_warehouse.py print."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+from warehouse.build_timings import StepFigures, StepMeter
+
+_SCRIPT = textwrap.dedent("""
+    import json, subprocess, sys, time
+    from warehouse.build_timings import StepMeter
+    meter = StepMeter()
+    with meter.step("own work"):
+        started = time.process_time()
+        while time.process_time() - started < 0.3:
+            pass
+    with meter.step("a child"):  # like dbt: a process holding ~300 MiB and burning 0.3 s of CPU
+        subprocess.run([sys.executable, "-c", "import time; x = bytearray(300 * 2**20); t = time.process_time()\\n"
+                        "while time.process_time() - t < 0.3: x[0] = 1"], check=True)
+    with meter.step("sleeping"):
+        time.sleep(0.3)
+    print(json.dumps({name: [f.wall, f.cpu, f.peak_rss] for name, f in meter.steps.items()}))
+""")
+
+
+def test_step_meter_counts_own_and_child_cpu_and_the_largest_process():
+    # a fresh process, as the benchmark runs the build: its children's peak is then the step's
+    out = subprocess.run([sys.executable, "-c", _SCRIPT], check=True, capture_output=True, text=True).stdout
+    steps = json.loads(out)
+    assert list(steps) == ["own work", "a child", "sleeping"]
+    own, child, sleeping = steps.values()
+    assert own[1] >= 0.3 and own[2] < 300 * 2**20
+    assert child[1] >= 0.3 and child[2] >= 300 * 2**20  # the child's CPU and memory, not the parent's
+    assert sleeping[0] >= 0.3 and sleeping[1] < 0.2 and sleeping[2] < 300 * 2**20
+
+
+def test_step_table_has_a_total_line():
+    lines = StepMeter.format({"load": StepFigures(2.0, 3.5, 2**30), "dbt build": StepFigures(4.0, 6.0, 2**31)})
+    assert lines[0].split() == ["step", "wall", "s", "CPU", "s", "peak", "GiB"]
+    assert lines[1].split() == ["load", "2.0", "3.5", "1.00"]
+    assert lines[-1].split() == ["total", "6.0", "9.5", "2.00"]
