@@ -42,3 +42,20 @@ def test_step_table_has_a_total_line():
     assert lines[0].split() == ["step", "wall", "s", "CPU", "s", "peak", "GiB"]
     assert lines[1].split() == ["load", "2.0", "3.5", "1.00"]
     assert lines[-1].split() == ["total", "6.0", "9.5", "2.00"]
+
+
+def test_partial_parse_cache_is_kept_per_rendered_profile(tmp_path):
+    from warehouse.build import PartialParseCache
+
+    env = {"HC_WAREHOUSE": "warehouse.duckdb", "HC_RAW_DB": "raw.duckdb", "HC_DUCKDB_THREADS": "2",
+           "HC_DUCKDB_MEMORY_LIMIT": "3GB", "HC_DBT_THREADS": "2", "HC_RAW_DIR": "/data/a"}
+    first, other_name = tmp_path / "first", tmp_path / "other"
+    for target, text in ((first, "parsed for warehouse.duckdb"), (other_name, "parsed for sample.duckdb")):
+        target.mkdir()
+        (target / PartialParseCache.FILE).write_text(text)
+    PartialParseCache(tmp_path / "cache", env).save_from(first)
+    PartialParseCache(tmp_path / "cache", {**env, "HC_WAREHOUSE": "sample.duckdb"}).save_from(other_name)
+    restored = tmp_path / "next"
+    # the raw folder is not part of the profile: another HC_RAW_DIR reuses the same parse
+    PartialParseCache(tmp_path / "cache", {**env, "HC_RAW_DIR": "/data/b"}).restore_into(restored)
+    assert (restored / PartialParseCache.FILE).read_text() == "parsed for warehouse.duckdb"
