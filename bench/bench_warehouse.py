@@ -158,7 +158,7 @@ def main() -> int:
         warehouse = scratch / "warehouse.duckdb"
         print(f"build: HC_RAW_DIR={raw_dir} (nproc {os.cpu_count()}, HC_DUCKDB_THREADS="
               f"{os.environ.get('HC_DUCKDB_THREADS', '2')}, HC_DUCKDB_MEMORY_LIMIT="
-              f"{os.environ.get('HC_DUCKDB_MEMORY_LIMIT', '3GB')})")
+              f"{os.environ.get('HC_DUCKDB_MEMORY_LIMIT', '2GB')})")
         seconds, cpu, peak, code, output = run_build(raw_dir, warehouse, {})
         if code != 0:
             print(output)

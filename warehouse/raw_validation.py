@@ -203,7 +203,7 @@ def check_application_ids(connection: duckdb.DuckDBPyConnection) -> list[Problem
     return problems
 
 
-def validate_and_load(raw_dir: Path, raw_db: Path, *, threads: int = 2, memory_limit: str = "3GB",
+def validate_and_load(raw_dir: Path, raw_db: Path, *, threads: int = 2, memory_limit: str = "2GB",
                       meter: StepMeter | None = None) -> None:
     """Check ``raw_dir`` and load it into the DuckDB file ``raw_db``; raise ``RawDataError`` listing problems.
     ``meter`` (when given) records each step: headers, load (typed, every value checked), ids."""

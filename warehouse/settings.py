@@ -16,6 +16,6 @@ class WarehouseSettings(PlatformSettings):
     platform base (``HC_RAW_DIR``, ``HC_WAREHOUSE``)."""
 
     duckdb_threads: int = Field(default=2, ge=1, description="HC_DUCKDB_THREADS: DuckDB worker threads")
-    duckdb_memory_limit: str = Field(default="3GB", description="HC_DUCKDB_MEMORY_LIMIT: DuckDB memory cap")
+    duckdb_memory_limit: str = Field(default="2GB", description="HC_DUCKDB_MEMORY_LIMIT: DuckDB memory cap")
     dbt_threads: int = Field(default=2, ge=1, description="HC_DBT_THREADS: models/tests dbt runs at once")
     project_dir: Path = Field(default=REPO_ROOT, description="HC_PROJECT_DIR: the dbt project (repo root)")
