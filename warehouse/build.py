@@ -1,7 +1,8 @@
 """Build the warehouse: ``python -m warehouse.build`` (what ``make warehouse`` runs).
 
 1. validate HC_RAW_DIR (files, headers, values, application ids) while loading it, typed, into a
-   temporary DuckDB file;
+   temporary DuckDB file; ``dbt build`` starts as soon as the headers are right, so its start-up (imports,
+   parsing) runs beside the load, and it connects once the raw tables are ready (``warehouse/dbt_raw_gate.py``);
 2. ``dbt build`` (models + data tests) into a temporary warehouse file named like HC_WAREHOUSE (the
    DuckDB catalog is the file stem, so the compiled SQL names the same catalog as the final file);
    staging models are views over the validated raw tables there;
@@ -27,13 +28,15 @@ from pathlib import Path
 import duckdb
 
 from warehouse.build_timings import DbtTimings, StepFigures, StepMeter, dbt_timings
-from warehouse.dbt_runner import DbtBuildError, run_dbt
+from warehouse.dbt_raw_gate import failed_file, ready_file
+from warehouse.dbt_runner import DbtBuildError, DbtRun, start_dbt
 from warehouse.feature_sql import FEATURE_MART, feature_models, write_meta_tables
 from warehouse.raw_validation import RawDataError, validate_and_load
 from warehouse.settings import WarehouseSettings
 
 SELF_CONTAINED_VIEWS = {"training_set"}  # views over tables of the same file, named without the catalog
 RAW_CATALOG = "raw"  # the alias under which the profile attaches the raw tables (sources' database)
+RAW_GATE = "raw-gate"  # dbt (started during the load) connects once <workdir>/raw-gate.ready exists
 
 
 class WarehouseBuildError(RuntimeError):
@@ -77,7 +80,8 @@ class PartialParseCache:
     builds of differently named warehouses (tests, a second warehouse) do not spoil each other's cache."""
 
     FILE = "partial_parse.msgpack"
-    PROFILE_VARS = ("HC_WAREHOUSE", "HC_RAW_DB", "HC_DUCKDB_THREADS", "HC_DUCKDB_MEMORY_LIMIT", "HC_DBT_THREADS")
+    PROFILE_VARS = ("HC_WAREHOUSE", "HC_RAW_DB", "HC_RAW_GATE", "HC_DUCKDB_THREADS", "HC_DUCKDB_MEMORY_LIMIT",
+                    "HC_DBT_THREADS")
 
     def __init__(self, folder: Path, env: dict[str, str] | None = None) -> None:
         if env is not None:
@@ -147,22 +151,35 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
         raise WarehouseBuildError(f"HC_WAREHOUSE={settings.warehouse} must be a file ending in .duckdb")
     final.parent.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f".{final.stem}.build-", dir=final.parent))
+    dbt: DbtRun | None = None
     try:
         new_file = workdir / final.name  # same stem -> same DuckDB catalog name as the final file
         raw_db = workdir / f"{RAW_CATALOG}.duckdb"
         _say(echo, f"validating and loading {raw_dir}")
         meter = StepMeter()
-        validate_and_load(raw_dir, raw_db, threads=settings.duckdb_threads,
-                          memory_limit=settings.duckdb_memory_limit, meter=meter)
+        env = {**_dbt_env(settings, new_file, raw_db, raw_dir), "HC_RAW_GATE": RAW_GATE}
+        cache = PartialParseCache(settings.project_dir / "target" / "warehouse_build", env)
+        cache.restore_into(workdir / "target")
+
+        def start_dbt_beside_the_load() -> None:  # once the headers are right: dbt's start-up overlaps the load
+            nonlocal dbt
+            _say(echo, f"dbt build into {new_file} (connects once the raw tables are loaded)")
+            dbt = start_dbt("build", project_dir=settings.project_dir, target_path=workdir / "target", cwd=workdir,
+                            env=env, echo=echo, extra_args=["--vars", json.dumps({"staging_materialized": "view"})])
+
+        try:
+            validate_and_load(raw_dir, raw_db, threads=settings.duckdb_threads,
+                              memory_limit=settings.duckdb_memory_limit, meter=meter,
+                              on_headers_ok=start_dbt_beside_the_load)
+        except BaseException:
+            failed_file(workdir / RAW_GATE).touch()  # dbt stops at its gate; terminate() reaps it
+            raise
+        ready_file(workdir / RAW_GATE).touch()
         dbt_started = dt.datetime.now(dt.UTC)
-        _say(echo, f"dbt build into {new_file}")
         with meter.step("dbt build"):
-            env = _dbt_env(settings, new_file, raw_db, raw_dir)
-            cache = PartialParseCache(settings.project_dir / "target" / "warehouse_build", env)
-            cache.restore_into(workdir / "target")
-            result = run_dbt("build", project_dir=settings.project_dir, target_path=workdir / "target", cwd=workdir,
-                             env=env, echo=echo,
-                             extra_args=["--vars", json.dumps({"staging_materialized": "view"})])
+            assert dbt is not None
+            result = dbt.wait()
+            dbt = None
             cache.save_from(workdir / "target")
         timings = dbt_timings(result.results, result.manifest, dbt_started)
         with meter.step("finalize and swap"):
@@ -185,6 +202,8 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
     except WarehouseBuildError as exc:
         raise WarehouseBuildError(f"{exc}\n{_unchanged(final)}") from exc
     finally:
+        if dbt is not None:  # the load failed or the build was interrupted: no dbt left running on the folder
+            dbt.terminate()
         shutil.rmtree(workdir, ignore_errors=True)
     slowest = sorted(((str(r.get("unique_id", "")).split(".", 2)[-1][:70], float(r.get("execution_time") or 0))
                       for r in result.results), key=lambda x: -x[1])[:12]

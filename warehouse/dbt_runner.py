@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -56,6 +57,73 @@ def describe(result: Mapping) -> str:
     return f"{kind} {name}: {result.get('status')}{rows}: {message}"
 
 
+class DbtRun:
+    """A ``dbt`` subprocess started by :func:`start_dbt`; its output is read (and echoed) by a thread, so the caller
+    can work meanwhile. :meth:`wait` returns its :class:`DbtResult` or raises ``DbtBuildError``."""
+
+    def __init__(self, command: str, args: list[str], env: Mapping[str, str], cwd: Path, target_path: Path,
+                 echo: bool) -> None:
+        self.command = command
+        self.target_path = target_path
+        self._tail: deque[str] = deque(maxlen=40)
+        self._echo = echo
+        self._proc = subprocess.Popen(args, cwd=cwd, env=dict(env), stdout=subprocess.PIPE,
+                                      stderr=subprocess.STDOUT, text=True, bufsize=1)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self._proc.stdout is not None
+        for line in self._proc.stdout:
+            self._tail.append(line.rstrip("\n"))
+            if self._echo:
+                print(line, end="", flush=True)
+
+    def terminate(self) -> None:
+        """Stop dbt (if still running) and reap it."""
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._reader.join(timeout=5)
+
+    def wait(self) -> DbtResult:
+        code = self._proc.wait()
+        self._reader.join()
+        results_file = self.target_path / "run_results.json"
+        results = json.loads(results_file.read_text(encoding="utf-8"))["results"] if results_file.exists() else []
+        failed = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
+        if code != 0 or failed:
+            raise DbtBuildError(self.command, [describe(r) for r in failed], "\n".join(self._tail), failed)
+        return DbtResult(target_path=self.target_path, results=results)
+
+
+def start_dbt(
+    command: str,
+    *,
+    project_dir: Path,
+    target_path: Path,
+    env: Mapping[str, str],
+    extra_args: Sequence[str] = (),
+    echo: bool = True,
+    cwd: Path | None = None,
+) -> DbtRun:
+    """Start ``dbt <command>`` in a subprocess; ``.wait()`` on the result."""
+    args = [
+        sys.executable, "-m", "dbt.cli.main", *command.split(),
+        "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
+        "--target-path", str(target_path), "--log-path", str(target_path / "logs"),
+        # no debug log file: it goes with the temporary target folder, and writing every event costs CPU per node
+        "--log-level-file", "none",
+        *extra_args,
+    ]
+    full_env = {**os.environ, **env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"}
+    return DbtRun(command, args, full_env, cwd or project_dir, target_path, echo)
+
+
 def run_dbt(
     command: str,
     *,
@@ -67,27 +135,5 @@ def run_dbt(
     cwd: Path | None = None,
 ) -> DbtResult:
     """Run ``dbt <command>``; raise ``DbtBuildError`` naming the failing nodes on failure."""
-    args = [
-        sys.executable, "-m", "dbt.cli.main", *command.split(),
-        "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
-        "--target-path", str(target_path), "--log-path", str(target_path / "logs"),
-        # no debug log file: it goes with the temporary target folder, and writing every event costs CPU per node
-        "--log-level-file", "none",
-        *extra_args,
-    ]
-    full_env = {**os.environ, **env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"}
-    tail: deque[str] = deque(maxlen=40)
-    with subprocess.Popen(args, cwd=cwd or project_dir, env=full_env, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, bufsize=1) as proc:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            tail.append(line.rstrip("\n"))
-            if echo:
-                print(line, end="", flush=True)
-        code = proc.wait()
-    results_file = target_path / "run_results.json"
-    results = json.loads(results_file.read_text(encoding="utf-8"))["results"] if results_file.exists() else []
-    failed = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
-    if code != 0 or failed:
-        raise DbtBuildError(command, [describe(r) for r in failed], "\n".join(tail), failed)
-    return DbtResult(target_path=target_path, results=results)
+    return start_dbt(command, project_dir=project_dir, target_path=target_path, env=env, extra_args=extra_args,
+                     echo=echo, cwd=cwd).wait()

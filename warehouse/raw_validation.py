@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -204,14 +205,17 @@ def check_application_ids(connection: duckdb.DuckDBPyConnection) -> list[Problem
 
 
 def validate_and_load(raw_dir: Path, raw_db: Path, *, threads: int = 2, memory_limit: str = "2GB",
-                      meter: StepMeter | None = None) -> None:
+                      meter: StepMeter | None = None, on_headers_ok: Callable[[], None] | None = None) -> None:
     """Check ``raw_dir`` and load it into the DuckDB file ``raw_db``; raise ``RawDataError`` listing problems.
-    ``meter`` (when given) records each step: headers, load (typed, every value checked), ids."""
+    ``meter`` (when given) records each step: headers, load (typed, every value checked), ids.
+    ``on_headers_ok`` is called once every file is present with the right header, before the load."""
     meter = meter or StepMeter()
     with meter.step("check headers"):
         problems = check_files_and_headers(raw_dir)
     if problems:
         raise RawDataError(raw_dir, problems)
+    if on_headers_ok is not None:
+        on_headers_ok()
     config = {"threads": threads, "memory_limit": memory_limit, "preserve_insertion_order": False}
     with duckdb.connect(str(raw_db), config=config) as connection:
         with meter.step("load and check values"):

@@ -6,8 +6,13 @@ import json
 import subprocess
 import sys
 import textwrap
+import threading
 
+import pytest
+
+from warehouse.build import PartialParseCache
 from warehouse.build_timings import StepFigures, StepMeter
+from warehouse.dbt_raw_gate import RawGateClosed, failed_file, ready_file, wait_for_gate
 
 _SCRIPT = textwrap.dedent("""
     import json, subprocess, sys, time
@@ -45,8 +50,6 @@ def test_step_table_has_a_total_line():
 
 
 def test_partial_parse_cache_is_kept_per_rendered_profile(tmp_path):
-    from warehouse.build import PartialParseCache
-
     env = {"HC_WAREHOUSE": "warehouse.duckdb", "HC_RAW_DB": "raw.duckdb", "HC_DUCKDB_THREADS": "2",
            "HC_DUCKDB_MEMORY_LIMIT": "3GB", "HC_DBT_THREADS": "2", "HC_RAW_DIR": "/data/a"}
     first, other_name = tmp_path / "first", tmp_path / "other"
@@ -59,3 +62,21 @@ def test_partial_parse_cache_is_kept_per_rendered_profile(tmp_path):
     # the raw folder is not part of the profile: another HC_RAW_DIR reuses the same parse
     PartialParseCache(tmp_path / "cache", {**env, "HC_RAW_DIR": "/data/b"}).restore_into(restored)
     assert (restored / PartialParseCache.FILE).read_text() == "parsed for warehouse.duckdb"
+
+
+def test_raw_gate_lets_dbt_connect_only_when_the_raw_tables_are_ready(tmp_path):
+    gate = tmp_path / "raw-gate"
+    opened = threading.Event()
+    waiter = threading.Thread(target=lambda: (wait_for_gate(gate, poll=0.01), opened.set()))
+    waiter.start()
+    assert not opened.wait(0.1)  # still loading: dbt waits
+    ready_file(gate).touch()
+    waiter.join(5)
+    assert opened.is_set()
+    ready_file(gate).unlink()
+    failed_file(gate).touch()
+    with pytest.raises(RawGateClosed, match="did not pass validation"):
+        wait_for_gate(gate, poll=0.01)
+    failed_file(gate).unlink()
+    with pytest.raises(RawGateClosed, match="is gone"):  # the build that started dbt died: never wait forever
+        wait_for_gate(gate, parent=-1, poll=0.01)
