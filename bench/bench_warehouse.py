@@ -5,8 +5,9 @@
 1. ``python -m warehouse.build --timings`` over ``--raw-dir`` (default: HC_RAW_DIR if it holds the CSVs, else
    the real sample in ../shared/data) into a scratch file: wall time, CPU time (user + sys of the build and
    its children: the figure that depends least on a shared machine's load), peak memory (RSS summed over the
-   build process and all its children, sampled every 50 ms from /proc), and the time of each step (validation,
-   load, dbt start-up, staging, each model, the data tests, finalize).
+   build process and all its children, sampled every 50 ms from /proc), then the build's own table of its steps
+   (validation, load, dbt build, finalize: wall, CPU and peak RSS of each) and inside dbt its start-up, each
+   model and the data tests per layer.
 2. The notebook-style pandas reference (``bench/pandas_reference.py``: what a Kaggle notebook computes on the
    same files) measured the same way, side by side.
 3. ``OnlineFeatureBuilder``: preparation time, then per-applicant latency (p50 / p95 / p99) of
