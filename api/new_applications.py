@@ -15,6 +15,7 @@ one by one, so that each gets its own error.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
+from api import metrics
 from api.schemas.raw_format import APPLICATION, HISTORY_TABLES, RAW_COLUMNS
 from warehouse.online import OnlineFeatureBuilder, OnlineInputError
 
@@ -156,11 +158,13 @@ class OnlineFeatures:
             item.done = True
 
     def _build_now(self, applications: Sequence[BaseModel], generation: int) -> pd.DataFrame:
+        started = time.perf_counter()
         tables = to_raw_tables(applications)
         with self._lock:
             builder = self._get_builder(generation)
         frame = builder.build(tables)
         self.builds += 1
+        metrics.observe_online_build(len(applications), time.perf_counter() - started)
         order = {app.SK_ID_CURR: i for i, app in enumerate(applications)}
         frame = frame.assign(_pos=frame["sk_id_curr"].map(order)).sort_values("_pos").drop(columns="_pos")
         return frame.reset_index(drop=True)

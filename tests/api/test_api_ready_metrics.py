@@ -122,9 +122,10 @@ def test_score_book_file_is_built_once_shared_and_rebuilt_when_stale(tmp_path):
     calls = []
     features = pa.table({"a": [1.0, 2.0, 3.0], "b": ["x", None, "z"]})
 
-    def build():
+    def build():  # the book comes chunk by chunk, written as it comes
         calls.append(1)
-        return np.array([0.1, 0.2, 0.3]), features
+        yield np.array([0.1, 0.2]), features.slice(0, 2)
+        yield np.array([0.3]), features.slice(2)
 
     folder = tmp_path / "books"
     (p1, f1), shared1 = book_file.shared_book(folder, (1, 2), "v1", 3, ["a", "b"], build)
@@ -139,7 +140,7 @@ def test_score_book_file_is_built_once_shared_and_rebuilt_when_stale(tmp_path):
     ]
     # a file of the wrong shape is rebuilt
     (p3, _), _ = book_file.shared_book(
-        folder, (1, 2), "v2", 3, ["a"], lambda: (np.zeros(3), features.select(["a"]))
+        folder, (1, 2), "v2", 3, ["a"], lambda: [(np.zeros(3), features.select(["a"]))]
     )
     assert p3.tolist() == [0, 0, 0]
 
@@ -148,7 +149,7 @@ def test_score_book_falls_back_to_a_private_copy_when_the_folder_is_not_writable
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     (probabilities, _), shared = book_file.shared_book(
-        blocker / "books", (1, 2), "v1", 1, ["a"], lambda: (np.array([0.5]), pa.table({"a": [1.0]}))
+        blocker / "books", (1, 2), "v1", 1, ["a"], lambda: [(np.array([0.5]), pa.table({"a": [1.0]}))]
     )
     assert not shared and probabilities.tolist() == [0.5]
 
