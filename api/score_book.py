@@ -30,7 +30,7 @@ from api import metrics
 from api.book_file import Built, shared_book
 from api.features import FeatureStore, Generation
 from api.scoring_model import ScoringModel
-from hc_contracts.log_privacy import coarsen_column, logged_feature_types
+from hc_contracts.log_privacy import BANDS, coarsen_column, logged_feature_types, round_significant
 from hc_contracts.request_log import FIXED_COLUMNS
 
 log = logging.getLogger("api")
@@ -145,14 +145,21 @@ def log_features(frame: pd.DataFrame, feature_types: dict[str, str]) -> pa.Table
     """The rows' logged features as the book keeps them: personal fields dropped, numbers coarsened like
     the request log coarsens them (`coarsen_column`) and stored as float32 (see the module docstring)."""
     names = logged_names(feature_types)
+    numeric = [n for n in names if feature_types[n] == "numeric"]
+    block = _numbers(frame, numeric)  # one (rows x numeric features) block, coarsened in one pass
+    banded = [j for j, n in enumerate(numeric) if n in BANDS]
+    rounded = [j for j in range(len(numeric)) if j not in set(banded)]
+    block[:, rounded] = round_significant(block[:, rounded])
+    for j in banded:
+        block[:, j] = coarsen_column(numeric[j], block[:, j])
+    block32 = np.asfortranarray(block.astype(np.float32))  # column-contiguous: one cheap array per column
+    column = {n: j for j, n in enumerate(numeric)}
     arrays = []
     for name in names:
         kind = feature_types[name]
         values = frame[name] if name in frame.columns else pd.Series([None] * len(frame), dtype=object)
         if kind == "numeric":
-            numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-            arrays.append(pa.array(coarsen_column(name, numbers).astype(np.float32), type=pa.float32(),
-                                   from_pandas=True))  # NaN -> null
+            arrays.append(pa.array(block32[:, column[name]], type=pa.float32(), from_pandas=True))  # NaN -> null
         elif kind == "boolean":
             arrays.append(pa.array(values.astype("boolean"), type=pa.bool_(), from_pandas=True))
         else:
@@ -161,3 +168,20 @@ def log_features(frame: pd.DataFrame, feature_types: dict[str, str]) -> pa.Table
             except (pa.ArrowInvalid, pa.ArrowTypeError):  # levels that are not strings (e.g. numbers)
                 arrays.append(pa.array([None if pd.isna(v) else str(v) for v in values], type=pa.string()))
     return pa.Table.from_arrays(arrays, schema=pa.schema([(n, _BOOK_TYPES[feature_types[n]]) for n in names]))
+
+
+def _numbers(frame: pd.DataFrame, names: list[str]) -> np.ndarray:
+    """`names` of `frame` as one float64 block (missing -> NaN; a column absent from the frame -> NaN)."""
+    present = [n for n in names if n in frame.columns]
+    try:
+        block = frame[present].to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):  # a column of Python objects: converted one by one
+        block = np.column_stack([pd.to_numeric(frame[n], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+                                 for n in present]) if present else np.empty((len(frame), 0))
+    if len(present) == len(names):
+        return np.array(block, dtype=np.float64, ndmin=2).reshape(len(frame), len(names))
+    out = np.full((len(frame), len(names)), np.nan)
+    index = {n: j for j, n in enumerate(names)}
+    for k, n in enumerate(present):
+        out[:, index[n]] = block[:, k]
+    return out

@@ -57,13 +57,22 @@ def logged_feature_types(feature_types: Mapping[str, str]) -> dict[str, str]:
 
 
 def round_significant(values: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> np.ndarray:
-    """``values`` rounded to ``digits`` significant digits (NaN, inf and 0 unchanged)."""
+    """``values`` rounded to ``digits`` significant digits (NaN, inf and 0 unchanged).
+
+    Idempotent: a rounded value rounds to itself (the API stores coarsened values and the request log
+    coarsens them again). The step is always an exact power of ten: values are divided by 10^k (k >= 0)
+    for large numbers and multiplied by 10^k for small ones, never scaled by an inexact 10^-k (which
+    gave 1,000,000 a second time as 1,000,000.0000000001)."""
     x = np.asarray(values, dtype=np.float64)
     out = x.copy()
     ok = np.isfinite(x) & (x != 0)
     if ok.any():
-        scale = np.power(10.0, digits - 1 - np.floor(np.log10(np.abs(x[ok]))))
-        out[ok] = np.round(x[ok] * scale) / scale
+        v = x[ok]
+        exponent = digits - 1 - np.floor(np.log10(np.abs(v)))  # decimal places kept (negative: tens, ...)
+        small = exponent >= 0
+        up = np.power(10.0, np.where(small, exponent, 0.0))
+        down = np.power(10.0, np.where(small, 0.0, -exponent))
+        out[ok] = np.where(small, np.round(v * up) / up, np.round(v / down) * down)
     return out
 
 
