@@ -215,3 +215,31 @@ def api_env_known_id(api_env) -> int:
 
     with duckdb.connect(str(api_env.warehouse), read_only=True) as con:
         return con.execute("select min(sk_id_curr) from applicant_features").fetchone()[0]
+
+
+def test_metrics_show_start_up_steps_and_how_requests_were_batched(api_env, raw_data):
+    """What the bench reads to explain latencies (issue 16): the start-up steps of the worker, the
+    applications per online feature build and the rows per explanation call."""
+    from api.schemas.requests import NewApplication
+
+    def sample(text: str, name: str) -> float:
+        return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " ")
+                   or line.startswith(name + "{"))
+
+    with TestClient(create_app(api_settings(api_env, api_metrics_auth="none"))) as c:
+        services = c.app.state.services
+        services.books.wait(120)
+        before = c.get("/metrics").text
+        apps = [NewApplication.model_validate(raw_data.payload(i)) for i in raw_data.rich_ids(3)]
+        rows = services.online.build(apps, services.features.generation)  # one build of three applications
+        assert rows["sk_id_curr"].tolist() == [a.SK_ID_CURR for a in apps]
+        known = int(services.features.current().frame["sk_id_curr"].iloc[0])
+        assert c.get(f"/v1/applicants/{known}/explanation", headers=H).status_code == 200
+        after = c.get("/metrics").text
+    steps = {line.split('"')[1] for line in after.splitlines() if line.startswith("hc_startup_step_seconds{")}
+    assert {"model", "warehouse", "comparison_index", "bulk_scores", "bulk_scores_predict"} <= steps
+    built = sample(after, "hc_online_build_applications_count") - sample(before, "hc_online_build_applications_count")
+    posted = sample(after, "hc_online_build_applications_sum") - sample(before, "hc_online_build_applications_sum")
+    assert (built, posted) == (1, 3)
+    explained = sample(after, "hc_explanation_batch_rows_sum") - sample(before, "hc_explanation_batch_rows_sum")
+    assert explained == 1

@@ -16,7 +16,6 @@ from hc_contracts.request_log import to_arrow
 from models_ml.registry import load_current
 from warehouse.online import fetch_frame
 
-
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
 
 
