@@ -171,17 +171,15 @@ def log_features(frame: pd.DataFrame, feature_types: dict[str, str]) -> pa.Table
 
 
 def _numbers(frame: pd.DataFrame, names: list[str]) -> np.ndarray:
-    """`names` of `frame` as one float64 block (missing -> NaN; a column absent from the frame -> NaN)."""
-    present = [n for n in names if n in frame.columns]
-    try:
-        block = frame[present].to_numpy(dtype=np.float64, na_value=np.nan)
-    except (TypeError, ValueError):  # a column of Python objects: converted one by one
-        block = np.column_stack([pd.to_numeric(frame[n], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-                                 for n in present]) if present else np.empty((len(frame), 0))
-    if len(present) == len(names):
-        return np.array(block, dtype=np.float64, ndmin=2).reshape(len(frame), len(names))
-    out = np.full((len(frame), len(names)), np.nan)
-    index = {n: j for j, n in enumerate(names)}
-    for k, n in enumerate(present):
-        out[:, index[n]] = block[:, k]
+    """`names` of `frame` as one float64 block, column by column (a frame-wide `to_numpy` of mixed nullable
+    dtypes goes through Python objects); missing or unreadable values, and absent columns, are NaN."""
+    out = np.full((len(frame), len(names)), np.nan, order="F")
+    for j, name in enumerate(names):
+        if name not in frame.columns:
+            continue
+        column = frame[name]
+        try:
+            out[:, j] = column.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):  # Python objects (e.g. Decimal): converted value by value
+            out[:, j] = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     return out

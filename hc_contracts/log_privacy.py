@@ -64,16 +64,16 @@ def round_significant(values: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> n
     for large numbers and multiplied by 10^k for small ones, never scaled by an inexact 10^-k (which
     gave 1,000,000 a second time as 1,000,000.0000000001)."""
     x = np.asarray(values, dtype=np.float64)
-    out = x.copy()
     ok = np.isfinite(x) & (x != 0)
-    if ok.any():
-        v = x[ok]
-        exponent = digits - 1 - np.floor(np.log10(np.abs(v)))  # decimal places kept (negative: tens, ...)
-        small = exponent >= 0
-        up = np.power(10.0, np.where(small, exponent, 0.0))
-        down = np.power(10.0, np.where(small, 0.0, -exponent))
-        out[ok] = np.where(small, np.round(v * up) / up, np.round(v / down) * down)
-    return out
+    with np.errstate(all="ignore"):  # whole-array passes (no masked copies); NaN, inf and 0 restored below
+        places = (digits - 1) - np.floor(np.log10(np.abs(x)))  # decimal places kept; negative: tens, ...
+        places = np.where(ok, places, 0.0).astype(np.int64)
+        step = _POWERS_OF_TEN[np.minimum(np.abs(places), len(_POWERS_OF_TEN) - 1)]
+        rounded = np.where(places >= 0, np.round(x * step) / step, np.round(x / step) * step)
+    return np.where(ok, rounded, x)
+
+
+_POWERS_OF_TEN = np.array([float(10**k) for k in range(309)])  # exact up to 1e22, correctly rounded beyond
 
 
 def coarsen_column(name: str, values: np.ndarray) -> np.ndarray:
