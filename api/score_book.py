@@ -30,7 +30,7 @@ from api import metrics
 from api.book_file import Built, shared_book
 from api.features import FeatureStore, Generation
 from api.scoring_model import ScoringModel
-from hc_contracts.log_privacy import BANDS, coarsen_column, logged_feature_types, round_significant
+from hc_contracts.log_privacy import coarsen_column, logged_feature_types
 from hc_contracts.request_log import FIXED_COLUMNS
 
 log = logging.getLogger("api")
@@ -145,21 +145,13 @@ def log_features(frame: pd.DataFrame, feature_types: dict[str, str]) -> pa.Table
     """The rows' logged features as the book keeps them: personal fields dropped, numbers coarsened like
     the request log coarsens them (`coarsen_column`) and stored as float32 (see the module docstring)."""
     names = logged_names(feature_types)
-    numeric = [n for n in names if feature_types[n] == "numeric"]
-    block = _numbers(frame, numeric)  # one (rows x numeric features) block, coarsened in one pass
-    banded = [j for j, n in enumerate(numeric) if n in BANDS]
-    rounded = [j for j in range(len(numeric)) if j not in set(banded)]
-    block[:, rounded] = round_significant(block[:, rounded])
-    for j in banded:
-        block[:, j] = coarsen_column(numeric[j], block[:, j])
-    block32 = np.asfortranarray(block.astype(np.float32))  # column-contiguous: one cheap array per column
-    column = {n: j for j, n in enumerate(numeric)}
     arrays = []
     for name in names:
         kind = feature_types[name]
         values = frame[name] if name in frame.columns else pd.Series([None] * len(frame), dtype=object)
-        if kind == "numeric":
-            arrays.append(pa.array(block32[:, column[name]], type=pa.float32(), from_pandas=True))  # NaN -> null
+        if kind == "numeric":  # column by column: small arrays that stay in the cache, no big temporaries
+            numbers = coarsen_column(name, _numbers(values))
+            arrays.append(pa.array(numbers.astype(np.float32), type=pa.float32(), from_pandas=True))  # NaN -> null
         elif kind == "boolean":
             arrays.append(pa.array(values.astype("boolean"), type=pa.bool_(), from_pandas=True))
         else:
@@ -170,16 +162,9 @@ def log_features(frame: pd.DataFrame, feature_types: dict[str, str]) -> pa.Table
     return pa.Table.from_arrays(arrays, schema=pa.schema([(n, _BOOK_TYPES[feature_types[n]]) for n in names]))
 
 
-def _numbers(frame: pd.DataFrame, names: list[str]) -> np.ndarray:
-    """`names` of `frame` as one float64 block, column by column (a frame-wide `to_numpy` of mixed nullable
-    dtypes goes through Python objects); missing or unreadable values, and absent columns, are NaN."""
-    out = np.full((len(frame), len(names)), np.nan, order="F")
-    for j, name in enumerate(names):
-        if name not in frame.columns:
-            continue
-        column = frame[name]
-        try:
-            out[:, j] = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        except (TypeError, ValueError):  # Python objects (e.g. Decimal): converted value by value
-            out[:, j] = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    return out
+def _numbers(column: pd.Series) -> np.ndarray:
+    """A column as float64 (missing or unreadable values -> NaN)."""
+    try:
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError):  # Python objects (e.g. Decimal): converted value by value
+        return pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
