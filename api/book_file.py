@@ -19,7 +19,7 @@ import hashlib
 import logging
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +29,7 @@ log = logging.getLogger("api.book")
 
 PROBABILITY = "__probability"
 
-Built = tuple[np.ndarray, pa.Table]
+Built = tuple[np.ndarray, pa.Table]  # probabilities and the features of the same rows
 
 
 def book_path(directory: Path, identity: tuple[int, int], version: str) -> Path:
@@ -48,19 +48,41 @@ def _open(path: Path, n_rows: int, names: list[str]) -> pa.Table | None:
     return table
 
 
-def _write(path: Path, probabilities: np.ndarray, features: pa.Table) -> None:
-    # no combine_chunks: a book built chunk by chunk is written batch by batch, never copied whole
-    table = features.append_column(PROBABILITY, pa.chunked_array([np.asarray(probabilities, dtype=np.float64)],
-                                                                 type=pa.float64()))
+def _with_probability(probabilities: np.ndarray, features: pa.Table) -> pa.Table:
+    return features.append_column(PROBABILITY, pa.chunked_array([np.asarray(probabilities, dtype=np.float64)],
+                                                                type=pa.float64()))
+
+
+def _write(path: Path, chunks: Iterable[Built]) -> None:
+    """Write the chunks as they come (one chunk in memory at a time, never the whole book)."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     try:
-        with os.fdopen(fd, "wb") as handle, pa.ipc.new_file(handle, table.schema) as writer:
-            writer.write_table(table)
+        with os.fdopen(fd, "wb") as handle:
+            writer = None
+            try:
+                for probabilities, features in chunks:
+                    table = _with_probability(probabilities, features)
+                    if writer is None:
+                        writer = pa.ipc.new_file(handle, table.schema)
+                    writer.write_table(table)
+            finally:
+                if writer is not None:
+                    writer.close()
+            if writer is None:
+                raise ValueError("the score book has no chunk (not even an empty one)")
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _collect(chunks: Iterable[Built]) -> Built:
+    """The whole book in this process's memory (the fallback when no file can be written)."""
+    parts = list(chunks)
+    if not parts:
+        raise ValueError("the score book has no chunk (not even an empty one)")
+    return np.concatenate([p for p, _ in parts]), pa.concat_tables([f for _, f in parts])
 
 
 def _prune(directory: Path, keep: Path) -> None:
@@ -83,9 +105,12 @@ def shared_book(
     version: str,
     n_rows: int,
     names: list[str],
-    build: Callable[[], Built],
+    build: Callable[[], Iterable[Built]],
 ) -> tuple[Built, bool]:
-    """(probabilities, features) and whether they are shared (mapped from the file) or private."""
+    """(probabilities, features) and whether they are shared (mapped from the file) or private.
+
+    ``build()`` gives the book chunk by chunk (each chunk's probabilities and features, rows in order, at
+    least one chunk, possibly empty): the chunks are written to the file as they come."""
     path = book_path(directory, identity, version)
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -96,20 +121,19 @@ def shared_book(
             directory,
             exc.strerror,
         )
-        return build(), False
+        return _collect(build()), False
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one worker builds, the others wait and map its file
         table = _open(path, n_rows, names)
         if table is None:
-            built = build()
             try:
-                _write(path, *built)
-            except OSError as exc:
+                _write(path, build())
+            except OSError as exc:  # e.g. a full disk: computed again, kept in this worker's memory
                 log.warning("score book not shared: cannot write %s (%s)", path, exc.strerror)
-                return built, False
+                return _collect(build()), False
             table = _open(path, n_rows, names)
             if table is None:  # pragma: no cover - just written
-                return built, False
+                return _collect(build()), False
             _prune(directory, keep=path)
             log.info("score book written to %s (%.1f MB)", path, path.stat().st_size / 1e6)
         return _split(table), True

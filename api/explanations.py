@@ -23,6 +23,7 @@ import pandas as pd
 from cachetools import LRUCache
 from starlette.concurrency import run_in_threadpool
 
+from api import metrics
 from api.convert import scalar
 from api.features import FeatureStore, Generation
 from api.schemas.responses import Contribution, ExplanationOut, Reason
@@ -122,6 +123,7 @@ class ExplanationService:
                     results[k] = exc
                 continue
             self.computations += 1
+            metrics.observe_explanation_batch(len(found))
             for i, k in enumerate(found):
                 value = (float(probabilities[i]), _row(expl, i))
                 results[k] = value

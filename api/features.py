@@ -1,9 +1,12 @@
 """Read access to the warehouse's `applicant_features` (read-only DuckDB).
 
-The file is opened read-only. When the table has at most `preload_rows` rows it is read into memory
-once (one columnar scan) and rows are served from there; larger tables are queried per id with an LRU
-cache of rows (their ids and row positions are still held, so that the bulk scores, computed from
-`chunks`, cover them too). Frames have the row-independent dtypes of `warehouse.online.fetch_frame`, exactly like
+The file is opened read-only, with a DuckDB memory limit (`memory_limit`, HC_API_DUCKDB_MEMORY: without
+one DuckDB may take 80 % of the machine's memory for its buffers). When the table has at most
+`preload_rows` rows it is read into memory once (one columnar scan, ordered by id) and rows are served
+from there; larger tables are queried per id with an LRU cache of rows. Their ids and row positions are
+still held, in the table's own scan order (no sort of a full-volume table: sorting 356k rows x 486
+columns cost ~1.5 GB and a third of the read time), so that the bulk scores, computed from `chunks` in
+the same order, cover them too. Frames have the row-independent dtypes of `warehouse.online.fetch_frame`, exactly like
 the features computed online. Every `reload_seconds` the file identity (inode, mtime) is checked: after
 the warehouse was rebuilt and swapped in, a new generation (connection, table, caches) replaces the old.
 """
@@ -65,7 +68,8 @@ class Generation:
     columns: tuple[str, ...]
     types: dict[str, str]
     frame: pd.DataFrame | None = None  # the whole table, ordered by id, when preloaded
-    positions: dict[int, int] = field(default_factory=dict)  # id -> row position in id order (every row)
+    positions: dict[int, int] = field(default_factory=dict)  # id -> row position (every row; see `chunks`)
+    ids: np.ndarray | None = None  # the ids in row-position order, when not preloaded (checks `chunks`)
     cache: OrderedDict[int, pd.DataFrame] = field(default_factory=OrderedDict)
 
 
@@ -81,8 +85,9 @@ class ColumnValues:
 
 class FeatureStore:
     def __init__(self, path: Path, cache_size: int = 20_000, reload_seconds: float = 2.0,
-                 preload_rows: int = 100_000) -> None:
+                 preload_rows: int = 100_000, memory_limit: str = "1GB") -> None:
         self.path = path
+        self._memory_limit = memory_limit
         self._cache_size = cache_size
         self._reload_seconds = reload_seconds
         self._preload_rows = preload_rows
@@ -139,6 +144,9 @@ class FeatureStore:
         started = time.perf_counter()
         try:
             con = duckdb.connect(str(self.path), read_only=True)
+            # a SET, not a connect() config: other connections of this process to the same file (the online
+            # feature builder, tests) share DuckDB's instance and must open it with the same configuration
+            con.execute(f"set memory_limit = '{self._memory_limit}'")
             rows = con.execute(
                 "select column_name, data_type from duckdb_columns() "
                 "where table_name = ? and schema_name = 'main' order by column_index",
@@ -153,9 +161,10 @@ class FeatureStore:
                 frame = fetch(con.sql(f"select * from {TABLE} order by {KEY}"))
                 gen.frame = frame
                 gen.positions = {int(k): i for i, k in enumerate(frame[KEY].to_numpy())}
-            else:
-                ids = con.execute(f"select {KEY} from {TABLE} order by {KEY}").fetchnumpy()[KEY]
-                gen.positions = {int(k): i for i, k in enumerate(ids)}
+            else:  # scan order, the order `chunks` streams the rows in
+                ids = np.asarray(con.execute(f"select {KEY} from {TABLE}").fetchnumpy()[KEY], dtype=np.int64)
+                gen.ids = ids
+                gen.positions = dict(zip(ids.tolist(), range(len(ids)), strict=True))
         except duckdb.Error as exc:
             raise WarehouseUnavailable(f"the warehouse {self.path} cannot be read: {exc}") from exc
         log.info("opened warehouse %s: %d applicants, %d columns%s (%.1fs)", self.path, n, len(rows),
@@ -238,15 +247,25 @@ class FeatureStore:
         return frame.reset_index(drop=True)
 
     def chunks(self, gen: Generation, size: int) -> Iterator[pd.DataFrame]:
-        """Every row of `gen` in id order (the order of `positions`), `size` rows at a time: from memory
-        when preloaded, else streamed from the file (one chunk in memory at a time)."""
+        """Every row of `gen` in the order of `positions`, about `size` rows at a time: from memory when
+        preloaded, else streamed from the file in its scan order (one chunk in memory at a time; a scan
+        whose ids do not come in the order read at opening raises `WarehouseUnavailable`)."""
         if gen.frame is not None:
             for start in range(0, len(gen.frame), size):
                 yield gen.frame.iloc[start : start + size]
             return
-        reader = gen.connection.cursor().sql(f"select * from {TABLE} order by {KEY}").to_arrow_reader(size)
+        assert gen.ids is not None
+        reader = gen.connection.cursor().sql(f"select * from {TABLE}").to_arrow_reader(size)
+        start = 0
         for batch in reader:
+            ids = batch.column(KEY).to_numpy(zero_copy_only=False)
+            if not np.array_equal(ids, gen.ids[start : start + len(ids)]):
+                raise WarehouseUnavailable(f"the rows of {TABLE} in {self.path} did not come in the order read "
+                                           "at opening: the bulk scores cannot be matched to the applicants")
+            start += len(ids)
             yield arrow_to_frame(pa.Table.from_batches([batch]))
+        if start != len(gen.ids):
+            raise WarehouseUnavailable(f"{TABLE} in {self.path} gave {start} rows, {len(gen.ids)} expected")
 
     def column(self, name: str) -> ColumnValues:
         """`name` for every applicant, ordered by id."""

@@ -53,6 +53,30 @@ DECISIONS = Counter(
     "hc_decisions", "Decisions returned, by decision and risk band", ["endpoint", "decision", "risk_band"]
 )
 
+# how well concurrent work is batched: applications per online feature build, rows per explanation call
+ONLINE_BATCH = Histogram(
+    "hc_online_build_applications",
+    "Applications computed together by one online feature build (new applications, micro-batched)",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)
+ONLINE_BUILD = Histogram(
+    "hc_online_build_seconds",
+    "Time of one online feature build (the warehouse's SQL on the posted rows), whatever its size",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+EXPLANATION_BATCH = Histogram(
+    "hc_explanation_batch_rows",
+    "Applicants explained together by one model call (explanations, micro-batched)",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+)
+STARTUP = Gauge(
+    "hc_startup_step_seconds",
+    "Wall seconds of each start-up step of a worker (model, warehouse, comparison index, bulk scores: read, "
+    "predict, log features, write)",
+    ["step"],
+    multiprocess_mode="liveall",
+)
+
 _version_lock = threading.Lock()
 _served_version: str | None = None
 
@@ -71,6 +95,19 @@ def observe_request(method: str, route: str, status: int, seconds: float) -> Non
 def observe_score(endpoint: str, probability: float, decision: str, risk_band: str) -> None:
     SCORES.labels(endpoint).observe(probability)
     DECISIONS.labels(endpoint, decision, risk_band).inc()
+
+
+def observe_online_build(applications: int, seconds: float) -> None:
+    ONLINE_BATCH.observe(applications)
+    ONLINE_BUILD.observe(seconds)
+
+
+def observe_explanation_batch(rows: int) -> None:
+    EXPLANATION_BATCH.observe(rows)
+
+
+def observe_startup(step: str, seconds: float) -> None:
+    STARTUP.labels(step).set(round(seconds, 3))
 
 
 def set_model_version(version: str | None) -> None:

@@ -1,8 +1,10 @@
 """Features of posted applications, computed by the warehouse's own compiled SQL (`warehouse.online`).
 
-The posted records become Kaggle-named DataFrames with the declared raw types (so that an empty table or
-an all-missing column still has the right type), and `OnlineFeatureBuilder.build` runs the warehouse's
-feature SQL on them. There is no second implementation of any feature here.
+The posted records become Kaggle-named Arrow tables with the declared raw types (so that an empty table or
+an all-missing column still has the right type, and DuckDB takes them without any conversion), and
+`OnlineFeatureBuilder.build_arrow` runs the warehouse's feature SQL on them. There is no second
+implementation of any feature here. The result stays Arrow for the request log (`OnlineRows.log_rows`)
+and becomes one DataFrame for the model.
 
 Concurrent requests are micro-batched: the builder runs one build at a time, and the requests that
 arrive while it runs are computed together by the next build (one DuckDB execution costs about the
@@ -15,43 +17,45 @@ one by one, so that each gets its own error.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pydantic import BaseModel
 
+from api import metrics
 from api.schemas.raw_format import APPLICATION, HISTORY_TABLES, RAW_COLUMNS
-from warehouse.online import OnlineFeatureBuilder, OnlineInputError
+from warehouse.online import OnlineFeatureBuilder, OnlineInputError, arrow_to_frame
 
-_PANDAS_TYPES = {"BIGINT": "Int64", "DOUBLE": "float64", "VARCHAR": "str"}
+_ARROW_TYPES = {"BIGINT": pa.int64(), "DOUBLE": pa.float64(), "VARCHAR": pa.string()}
 
 
 class OnlineFeaturesUnavailable(RuntimeError):
     """The warehouse (its compiled feature SQL) is not available for online scoring."""
 
 
-def _frame(table: str, records: Sequence[Any], sk_id_curr: Sequence[int] | None = None) -> pd.DataFrame:
-    data: dict[str, Any] = {}
+def _table(table: str, records: Sequence[Any], sk_id_curr: Sequence[int] | None = None) -> pa.Table:
+    arrays = []
     for column, duckdb_type in RAW_COLUMNS[table]:
         if column == "SK_ID_CURR" and sk_id_curr is not None:
             values: list[Any] = list(sk_id_curr)
         else:
             values = [getattr(r, column) for r in records]
-        dtype = _PANDAS_TYPES[duckdb_type]
-        if duckdb_type == "DOUBLE":
-            data[column] = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-        else:
-            data[column] = pd.array(values, dtype=dtype)
-    return pd.DataFrame(data, columns=[c for c, _ in RAW_COLUMNS[table]])
+        try:
+            arrays.append(pa.array(values, type=_ARROW_TYPES[duckdb_type]))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:  # the schema's bounds prevent it
+            raise OnlineInputError(f"{table}.{column}: a value is not a {duckdb_type} ({exc})") from exc
+    return pa.Table.from_arrays(arrays, names=[c for c, _ in RAW_COLUMNS[table]])
 
 
-def to_raw_tables(applications: Sequence[BaseModel]) -> dict[str, pd.DataFrame]:
-    """Kaggle-named raw tables holding the posted applications and their histories."""
-    tables = {APPLICATION: _frame(APPLICATION, applications)}
+def to_raw_tables(applications: Sequence[BaseModel]) -> dict[str, pa.Table]:
+    """Kaggle-named raw tables (Arrow, typed like hc_contracts/raw_columns.json) holding the posted
+    applications and their histories."""
+    tables = {APPLICATION: _table(APPLICATION, applications)}
     for table in HISTORY_TABLES:
         records, owners = [], []
         for app in applications:
@@ -59,11 +63,24 @@ def to_raw_tables(applications: Sequence[BaseModel]) -> dict[str, pd.DataFrame]:
                 records.append(record)
                 owners.append(app.SK_ID_CURR)
         has_owner = any(c == "SK_ID_CURR" for c, _ in RAW_COLUMNS[table])
-        tables[table] = _frame(table, records, owners if has_owner else None)
+        tables[table] = _table(table, records, owners if has_owner else None)
     return tables
 
 
 MAX_BATCH = 64  # applications computed by one build
+
+
+@dataclass(frozen=True)
+class OnlineRows:
+    """The `applicant_features` rows of some applications (in their order): `frame` for the model, and
+    `log_rows` = (the build's Arrow table, row positions) for the request log, converted only when written."""
+
+    frame: pd.DataFrame
+    table: pa.Table
+    positions: list[int]
+
+    def log_rows(self) -> list[tuple[pa.Table, int]]:
+        return [(self.table, p) for p in self.positions]
 
 
 @dataclass(eq=False)
@@ -74,7 +91,7 @@ class _Pending:
     generation: int
     ids: frozenset[int] = field(init=False)
     done: bool = False
-    rows: pd.DataFrame | None = None
+    rows: OnlineRows | None = None
     error: BaseException | None = None
 
     def __post_init__(self) -> None:
@@ -108,6 +125,10 @@ class OnlineFeatures:
     def build(self, applications: Sequence[BaseModel], generation: int) -> pd.DataFrame:
         """One `applicant_features`-shaped row per application, in the order given (computed together
         with the applications of concurrent requests, see the module docstring)."""
+        return self.build_rows(applications, generation).frame
+
+    def build_rows(self, applications: Sequence[BaseModel], generation: int) -> OnlineRows:
+        """`build`, with the rows as the request log takes them (`OnlineRows`)."""
         pending = _Pending(applications, generation)
         with self._queue_lock:
             self._queue.append(pending)
@@ -141,7 +162,7 @@ class OnlineFeatures:
     def _run(self, batch: list[_Pending]) -> None:
         applications = [app for item in batch for app in item.applications]
         try:
-            frame = self._build_now(applications, batch[0].generation)
+            built = self._build_now(applications, batch[0].generation)
         except Exception as exc:
             if len(batch) == 1:
                 batch[0].error, batch[0].done = exc, True
@@ -149,21 +170,27 @@ class OnlineFeatures:
             for item in batch:  # each request gets its own result or error
                 self._run([item])
             return
+        table, frame = built
         position = {sk_id: i for i, sk_id in enumerate(frame["sk_id_curr"].tolist())}
         for item in batch:
             rows = [position[app.SK_ID_CURR] for app in item.applications]
-            item.rows = frame.iloc[rows].reset_index(drop=True)
+            if len(batch) == 1 and rows == list(range(len(frame))):
+                item.rows = OnlineRows(frame, table, rows)
+            else:
+                item.rows = OnlineRows(frame.iloc[rows].reset_index(drop=True), table, rows)
             item.done = True
 
-    def _build_now(self, applications: Sequence[BaseModel], generation: int) -> pd.DataFrame:
+    def _build_now(self, applications: Sequence[BaseModel], generation: int) -> tuple[pa.Table, pd.DataFrame]:
+        """The batch's rows in the order of `applications`: the Arrow table DuckDB returned and its frame."""
+        started = time.perf_counter()
         tables = to_raw_tables(applications)
         with self._lock:
             builder = self._get_builder(generation)
-        frame = builder.build(tables)
+        table = builder.build_arrow(tables)  # in the order of the posted applications
+        frame = arrow_to_frame(table)
         self.builds += 1
-        order = {app.SK_ID_CURR: i for i, app in enumerate(applications)}
-        frame = frame.assign(_pos=frame["sk_id_curr"].map(order)).sort_values("_pos").drop(columns="_pos")
-        return frame.reset_index(drop=True)
+        metrics.observe_online_build(len(applications), time.perf_counter() - started)
+        return table, frame
 
     def what_if(self, gen: Any, cursor: Any, sk_id_curr: int, changes: dict[str, Any]) -> pd.DataFrame:
         """The `applicant_features` row of a known applicant with application values changed (staged,

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 
+from api import metrics
 from api.comparison import ComparisonIndex
 from api.errors import unprocessable
 from api.explanations import ExplanationService
@@ -65,7 +67,7 @@ class Services:
     @classmethod
     def from_settings(cls, settings: ApiSettings) -> Services:
         features = FeatureStore(settings.warehouse, settings.api_feature_cache, settings.api_reload_seconds,
-                                settings.api_preload_rows)
+                                settings.api_preload_rows, settings.api_duckdb_memory)
         return cls(
             settings=settings,
             keys=KeyStore.from_config(settings.api_keys, settings.api_keys_file),
@@ -91,16 +93,22 @@ class Services:
                         "never run like this with real applicants")
         if not len(self.keys):
             log.warning("no API keys configured (HC_API_KEYS / HC_API_KEYS_FILE): every /v1 call will be refused")
+        started = time.perf_counter()
         try:
             model = self.models.get()
             log.info("model %s ready", model.version)
         except ModelUnavailable as exc:
             log.warning("starting without a model: %s", exc)
+        metrics.observe_startup("model", time.perf_counter() - started)
         try:
+            started = time.perf_counter()
             gen = self.features.current()
+            metrics.observe_startup("warehouse", time.perf_counter() - started)
             if self.models.loaded is not None:
-                self.books.get(self.models.loaded, gen)
+                self.books.get(self.models.loaded, gen)  # bulk scores, in the background
+            started = time.perf_counter()
             self.comparison()
+            metrics.observe_startup("comparison_index", time.perf_counter() - started)
         except WarehouseUnavailable as exc:
             log.warning("starting without the warehouse: %s", exc)
         except Exception as exc:  # comparison precomputation is best-effort at startup
@@ -164,8 +172,8 @@ class Services:
         valid = [a for a in batch.applications if a.SK_ID_CURR not in asked]
         new = {}
         if valid:
-            rows = self.online.build(valid, self.features.generation)
-            new = {s.sk_id_curr: s for s in self.scoring.rows(model, rows, "batch")}
+            built = self.online.build_rows(valid, self.features.generation)
+            new = {s.sk_id_curr: s for s in self.scoring.rows(model, built.frame, "batch", built.log_rows())}
         for application in batch.applications:
             sk_id = application.SK_ID_CURR
             if sk_id in asked:

@@ -30,6 +30,10 @@ class ApiSettings(RequestLogSettings):
     api_feature_cache: int = Field(20_000, ge=0, description="known applicants' feature rows kept in memory")
     api_preload_rows: int = Field(100_000, ge=0, description="warehouses up to this many applicants are held in "
                                   "memory; larger ones are read per id (their bulk scores are computed either way)")
+    api_duckdb_memory: str = Field(
+        "1GB", pattern=r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$",
+        description="memory limit of the API's read-only DuckDB connection to the warehouse (DuckDB size, e.g. "
+        "512MB, 2GB); without one DuckDB may use 80 % of the machine's memory for its buffers")
     api_neighbours: int = Field(200, ge=5, le=5000, description="similar clients used by the comparison")
 
     # -- production serving (make serve-prod / the image's `api` role; see docs/deploy.md) ------------

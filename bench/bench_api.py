@@ -11,6 +11,11 @@ artifacts folder (the request log goes there), the server runs with the access l
 (issue 16, one process on 2 cores): start-up <= 60 s and RSS <= 4 GB at SCALE=1; score by id p99 <= 20 ms
 at 16; explanation p99 <= 50 ms at 16; new application p50 <= 100 ms alone, >= 25 req/s with
 p99 <= 500 ms at 8; zero errors.
+
+From the server's `/metrics` it also prints the start-up steps (model, warehouse, comparison index, bulk
+scores: read, predict, log features, write), the server's resident memory when ready and at its peak, and
+for each scenario how well concurrent requests were batched (applications per online feature build, rows
+per explanation call). Figures under load: compare `cpu ms`, and state the load average printed.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -211,6 +217,49 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)$")
+
+
+def scrape(server: Server) -> dict[str, float]:
+    """The server's Prometheus samples, `name{labels}` -> value (empty when /metrics cannot be read)."""
+    samples: dict[str, float] = {}
+
+    async def fetch() -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        try:
+            writer.write(get("/metrics"))
+            return (await _read_response(reader))[1]
+        finally:
+            writer.close()
+
+    try:
+        body = asyncio.run(fetch())
+    except (OSError, ConnectionError, asyncio.IncompleteReadError):
+        return samples
+    for line in body.decode().splitlines():
+        match = _SAMPLE.match(line)
+        if match and not line.startswith("#"):
+            samples[match.group(1) + (match.group(2) or "")] = float(match.group(3))
+    return samples
+
+
+def startup_steps(samples: dict[str, float]) -> str:
+    steps = {k.split('step="', 1)[1].rstrip('"}'): v for k, v in samples.items()
+             if k.startswith("hc_startup_step_seconds{")}
+    return ", ".join(f"{name} {value:.1f} s" for name, value in steps.items()) or "not reported"
+
+
+def batching(before: dict[str, float], after: dict[str, float], name: str) -> str:
+    """Batches and mean batch size of the histogram `name` between two scrapes."""
+    count = after.get(f"{name}_count", 0.0) - before.get(f"{name}_count", 0.0)
+    total = after.get(f"{name}_sum", 0.0) - before.get(f"{name}_sum", 0.0)
+    return f"{count:.0f} batches, mean {total / count:.1f}" if count else "no batch"
+
+
+BATCH_METRIC = {"explanation": ("hc_explanation_batch_rows", "rows per explanation call"),
+                "new application": ("hc_online_build_applications", "applications per online build")}
+
+
 def rss_mb(pid: int, field: str = "VmRSS") -> float:
     """Resident memory of the server process and its children (uvicorn workers), in MB."""
     total = 0.0
@@ -296,8 +345,10 @@ def main() -> None:
         try:
             wait_ready(server, [get(f"/v1/applicants/{ids[0]}/score")] * 8)
             ready_s = wait_fully_ready(server, started)
-            print(f"start-up: /ready 200 after {ready_s:.1f} s; server RSS {rss_mb(server.proc.pid):.0f} MB "
-                  "(targets at SCALE=1: <= 60 s, <= 4096 MB)")
+            print(f"start-up: /ready 200 after {ready_s:.1f} s, server CPU {cpu_seconds(server.proc.pid):.1f} s; "
+                  f"server RSS {rss_mb(server.proc.pid):.0f} MB, peak {rss_mb(server.proc.pid, 'VmHWM'):.0f} MB "
+                  f"(targets at SCALE=1: <= 60 s, <= 4096 MB); load average {os.getloadavg()[0]:.1f}")
+            print(f"start-up steps (wall, in the server): {startup_steps(scrape(server))}")
             # warm every worker: explainer, the online feature builder
             for make in scenarios.values():
                 asyncio.run(_load(server.port, make(100), 8))
@@ -308,9 +359,11 @@ def main() -> None:
             for name, make in scenarios.items():
                 n = args.requests if name == "score by id" else args.heavy_requests
                 for concurrency, (min_rate, max_p50, max_p99) in targets[name].items():
+                    before = scrape(server)
                     cpu_before = cpu_seconds(server.proc.pid)
                     elapsed, latencies, errors = asyncio.run(_load(server.port, make(n), concurrency))
                     cpu_ms = (cpu_seconds(server.proc.pid) - cpu_before) * 1000 / max(1, len(latencies))
+                    after = scrape(server)
                     total_errors += len(errors)
                     ms = np.array(latencies) * 1000
                     p50, p95, p99 = np.percentile(ms, [50, 95, 99]) if ms.size else (np.nan,) * 3
@@ -326,6 +379,9 @@ def main() -> None:
                         verdict = f"{'met' if ok else 'MISSED'} ({', '.join(r for r, _ in shown)})"
                     print(f"{name:<16} {concurrency:>4} {n:>8} {len(errors):>6} {rate:>8.0f} "
                           f"{p50:>7.1f} {p95:>7.1f} {p99:>7.1f} {cpu_ms:>7.2f}  {verdict}", flush=True)
+                    if name in BATCH_METRIC:
+                        metric, what = BATCH_METRIC[name]
+                        print(f"    {what}: {batching(before, after, metric)}; load average {os.getloadavg()[0]:.1f}")
                     if errors:
                         print(f"    first errors: {errors[:3]}")
             print(f"\ntotal errors: {total_errors}; server RSS after the load {rss_mb(server.proc.pid):.0f} MB, "

@@ -57,14 +57,23 @@ def logged_feature_types(feature_types: Mapping[str, str]) -> dict[str, str]:
 
 
 def round_significant(values: np.ndarray, digits: int = SIGNIFICANT_DIGITS) -> np.ndarray:
-    """``values`` rounded to ``digits`` significant digits (NaN, inf and 0 unchanged)."""
+    """``values`` rounded to ``digits`` significant digits (NaN, inf and 0 unchanged).
+
+    Idempotent: a rounded value rounds to itself (the API stores coarsened values and the request log
+    coarsens them again). The step is always an exact power of ten: values are divided by 10^k (k >= 0)
+    for large numbers and multiplied by 10^k for small ones, never scaled by an inexact 10^-k (which
+    gave 1,000,000 a second time as 1,000,000.0000000001)."""
     x = np.asarray(values, dtype=np.float64)
-    out = x.copy()
     ok = np.isfinite(x) & (x != 0)
-    if ok.any():
-        scale = np.power(10.0, digits - 1 - np.floor(np.log10(np.abs(x[ok]))))
-        out[ok] = np.round(x[ok] * scale) / scale
-    return out
+    with np.errstate(all="ignore"):  # whole-array passes (no masked copies); NaN, inf and 0 restored below
+        places = (digits - 1) - np.floor(np.log10(np.abs(x)))  # decimal places kept; negative: tens, ...
+        places = np.where(ok, places, 0.0).astype(np.int64)
+        step = _POWERS_OF_TEN[np.minimum(np.abs(places), len(_POWERS_OF_TEN) - 1)]
+        rounded = np.where(places >= 0, np.round(x * step) / step, np.round(x / step) * step)
+    return np.where(ok, rounded, x)
+
+
+_POWERS_OF_TEN = np.array([float(10**k) for k in range(309)])  # exact up to 1e22, correctly rounded beyond
 
 
 def coarsen_column(name: str, values: np.ndarray) -> np.ndarray:

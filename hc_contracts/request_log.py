@@ -116,8 +116,10 @@ def _features(rows: list[dict[str, Any]], names: list[str], feature_types: dict[
             entry[1].append(i)
             entry[2].append(pos)
     for source, indices, positions in by_source.values():
-        if isinstance(source, pa.Table):
+        if isinstance(source, pa.Table):  # the API's score book (numbers as float32), online rows (DuckDB types)
             part = source.take(pa.array(positions, type=pa.int64())).select(names)
+            part = part.cast(pa.schema([(n, ARROW_TYPES.get(feature_types.get(n, "numeric"), pa.float64()))
+                                        for n in names]), safe=False)
         else:
             part = feature_table(source.reindex(columns=names).take(positions), feature_types)
         parts.append(part)

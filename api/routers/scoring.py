@@ -53,8 +53,8 @@ def score_new(
     model: ModelDep,
     services: ServicesDep,
 ) -> Score:
-    rows = services.online.build([application], services.features.generation)
-    return services.scoring.rows(model, rows, endpoint="score")[0]
+    built = services.online.build_rows([application], services.features.generation)
+    return services.scoring.rows(model, built.frame, "score", built.log_rows())[0]
 
 
 @router.post("/score/batch", response_model=BatchScores,

@@ -122,9 +122,10 @@ def test_score_book_file_is_built_once_shared_and_rebuilt_when_stale(tmp_path):
     calls = []
     features = pa.table({"a": [1.0, 2.0, 3.0], "b": ["x", None, "z"]})
 
-    def build():
+    def build():  # the book comes chunk by chunk, written as it comes
         calls.append(1)
-        return np.array([0.1, 0.2, 0.3]), features
+        yield np.array([0.1, 0.2]), features.slice(0, 2)
+        yield np.array([0.3]), features.slice(2)
 
     folder = tmp_path / "books"
     (p1, f1), shared1 = book_file.shared_book(folder, (1, 2), "v1", 3, ["a", "b"], build)
@@ -139,7 +140,7 @@ def test_score_book_file_is_built_once_shared_and_rebuilt_when_stale(tmp_path):
     ]
     # a file of the wrong shape is rebuilt
     (p3, _), _ = book_file.shared_book(
-        folder, (1, 2), "v2", 3, ["a"], lambda: (np.zeros(3), features.select(["a"]))
+        folder, (1, 2), "v2", 3, ["a"], lambda: [(np.zeros(3), features.select(["a"]))]
     )
     assert p3.tolist() == [0, 0, 0]
 
@@ -148,7 +149,7 @@ def test_score_book_falls_back_to_a_private_copy_when_the_folder_is_not_writable
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     (probabilities, _), shared = book_file.shared_book(
-        blocker / "books", (1, 2), "v1", 1, ["a"], lambda: (np.array([0.5]), pa.table({"a": [1.0]}))
+        blocker / "books", (1, 2), "v1", 1, ["a"], lambda: [(np.array([0.5]), pa.table({"a": [1.0]}))]
     )
     assert not shared and probabilities.tolist() == [0.5]
 
@@ -214,3 +215,31 @@ def api_env_known_id(api_env) -> int:
 
     with duckdb.connect(str(api_env.warehouse), read_only=True) as con:
         return con.execute("select min(sk_id_curr) from applicant_features").fetchone()[0]
+
+
+def test_metrics_show_start_up_steps_and_how_requests_were_batched(api_env, raw_data):
+    """What the bench reads to explain latencies (issue 16): the start-up steps of the worker, the
+    applications per online feature build and the rows per explanation call."""
+    from api.schemas.requests import NewApplication
+
+    def sample(text: str, name: str) -> float:
+        return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name + " ")
+                   or line.startswith(name + "{"))
+
+    with TestClient(create_app(api_settings(api_env, api_metrics_auth="none"))) as c:
+        services = c.app.state.services
+        services.books.wait(120)
+        before = c.get("/metrics").text
+        apps = [NewApplication.model_validate(raw_data.payload(i)) for i in raw_data.rich_ids(3)]
+        rows = services.online.build(apps, services.features.generation)  # one build of three applications
+        assert rows["sk_id_curr"].tolist() == [a.SK_ID_CURR for a in apps]
+        known = int(services.features.current().frame["sk_id_curr"].iloc[0])
+        assert c.get(f"/v1/applicants/{known}/explanation", headers=H).status_code == 200
+        after = c.get("/metrics").text
+    steps = {line.split('"')[1] for line in after.splitlines() if line.startswith("hc_startup_step_seconds{")}
+    assert {"model", "warehouse", "comparison_index", "bulk_scores", "bulk_scores_predict"} <= steps
+    built = sample(after, "hc_online_build_applications_count") - sample(before, "hc_online_build_applications_count")
+    posted = sample(after, "hc_online_build_applications_sum") - sample(before, "hc_online_build_applications_sum")
+    assert (built, posted) == (1, 3)
+    explained = sample(after, "hc_explanation_batch_rows_sum") - sample(before, "hc_explanation_batch_rows_sum")
+    assert explained == 1

@@ -6,6 +6,7 @@ import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -89,3 +90,23 @@ def test_the_salt_is_required_outside_dev_mode(monkeypatch: pytest.MonkeyPatch) 
     assert RequestLogSettings(api_env="dev").log_salt() == DEV_LOG_SALT
     monkeypatch.setenv("HC_API_LOG_SALT", "a-long-secret")
     assert RequestLogSettings().log_salt() == "a-long-secret"
+
+
+def test_coarsening_is_idempotent_so_coarsened_values_can_be_stored_and_logged_again():
+    """The API's score book keeps features already coarsened (as float32) and the request log coarsens
+    them again when it writes them: a second pass must change nothing, also when rounding up reaches
+    the next power of ten (996,889.5 -> 1,000,000, whose second pass gave 1,000,000.0000000001)."""
+    from hc_contracts.log_privacy import round_significant
+
+    values = np.array([996_889.5, 999_121.5, 0.0996, 0.00999, 9.96, 99.6, 1_293_502.0, -2_537.0, 183_500.0,
+                       12_345_678_901.0, 3.3e-7, 0.0, np.nan, np.inf])
+    once = round_significant(values)
+    assert once[0] == 1_000_000.0 and once[6] == 1_300_000.0 and once[7] == -2_500.0 and once[8] == 180_000.0
+    np.testing.assert_array_equal(round_significant(once), once)
+    as_float32 = once.astype(np.float32).astype(np.float64)  # what the score book stores
+    np.testing.assert_array_equal(round_significant(as_float32), once)
+    rng = np.random.default_rng(0)
+    many = rng.lognormal(8, 4, 20_000) * rng.choice([-1, 1], 20_000)
+    once = round_significant(many)
+    np.testing.assert_array_equal(round_significant(once), once)
+    np.testing.assert_array_equal(round_significant(once.astype(np.float32).astype(np.float64)), once)
