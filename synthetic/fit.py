@@ -23,6 +23,7 @@ from synthetic.bureau import REDRAWN as BUREAU_REDRAWN
 from synthetic.gibbs import fit_gibbs
 from synthetic.joint import PRIVACY_MIN, fit_copula, frequent_combinations, pattern_codes
 from synthetic.previous import REDRAWN as PREVIOUS_REDRAWN
+from synthetic.previous import REDRAWN_LOAN as PREVIOUS_REDRAWN_LOAN
 from synthetic.schema import KEY_COLUMNS, TABLES, column_types, csv_name
 from synthetic.stats import STATS_PATH
 
@@ -198,6 +199,7 @@ CONDITIONALS: dict[str, dict[str, tuple[str, list[str]]]] = {
         "RATE_DOWN_PAYMENT": ("RATE_DOWN_PAYMENT", ["NAME_CONTRACT_TYPE", "NAME_CONTRACT_STATUS"]),
         "DAYS_DECISION": ("DAYS_DECISION", ["NAME_CONTRACT_STATUS"]),
         "SENTINEL_PATTERN": ("SENTINEL_PATTERN", ["NAME_CONTRACT_TYPE", "NAME_CONTRACT_STATUS"]),
+        "SENTINEL_BY_DECISION": ("SENTINEL_PATTERN", ["NAME_CONTRACT_TYPE", "DAYS_DECISION"]),
         "DRAWING_OFFSET": ("DRAWING_OFFSET", ["NAME_CONTRACT_TYPE"]),
         "FIRST_DUE_OFFSET": ("FIRST_DUE_OFFSET", ["NAME_CONTRACT_TYPE"]),
         "LAST_DUE_OFFSET": ("LAST_DUE_OFFSET", ["NAME_CONTRACT_TYPE"]),
@@ -288,7 +290,7 @@ def _copula_spec(df: pd.DataFrame, table: str) -> dict[str, Any] | None:
 REDRAWN_BY_TABLE: dict[str, list[tuple]] = {
     "application_train": REDRAWN,
     "bureau": BUREAU_REDRAWN,
-    "previous_application": PREVIOUS_REDRAWN,
+    "previous_application": [*PREVIOUS_REDRAWN_LOAN, *PREVIOUS_REDRAWN],
 }
 
 # Numeric parents cut at fixed bins instead of deciles.
@@ -302,7 +304,7 @@ FIXED_BINS: dict[str, list[float]] = {
     "REG_REGION_NOT_WORK_REGION": [0.5],
     "REG_REGION_NOT_LIVE_REGION": [0.5],
 }
-N_BINS: dict[str, int] = {"AMT_GOODS_PRICE": 10, "AMT_CREDIT": 10, "AGE_FINE": 20}
+N_BINS: dict[str, int] = {"AMT_GOODS_PRICE": 10, "AMT_CREDIT": 10, "AGE_FINE": 20, "DAYS_DECISION": 4}
 
 
 def _offset(a: pd.Series, b: pd.Series) -> pd.Series:
