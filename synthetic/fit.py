@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthetic.application import BUILDING_BASES, BUILDING_OTHER, DOCUMENT_FLAGS, REDRAWN
+from synthetic.application import BUILDING_BASES, BUILDING_OTHER, DOCUMENT_FLAGS, REDRAWN, id_renewal_delay
 from synthetic.bureau import REDRAWN as BUREAU_REDRAWN
 from synthetic.gibbs import fit_gibbs
 from synthetic.joint import PRIVACY_MIN, fit_copula, frequent_combinations, pattern_codes
@@ -30,7 +30,7 @@ from synthetic.stats import STATS_PATH
 N_QUANTILES = 201
 MIN_GROUP = 150  # rows needed for a conditional group of its own (else the fallback marginal)
 assert MIN_GROUP >= PRIVACY_MIN
-LEAF_MIN = 100  # rows in every leaf of a tree conditional
+LEAF_MIN = 50  # rows in every leaf of a tree conditional
 assert LEAF_MIN >= PRIVACY_MIN
 ATOM_SHARE = 0.002
 ATOM_MIN_COUNT = 8
@@ -47,6 +47,7 @@ DERIVED: dict[str, dict[str, Any]] = {
         "AGE_FINE": lambda d: d.DAYS_BIRTH,  # the birth date cut in 20 bins
         "ID_PUBLISH_AGE": lambda d: d.DAYS_ID_PUBLISH - d.DAYS_BIRTH,
         "ID_PUBLISH_SHARE": lambda d: (d.DAYS_ID_PUBLISH - d.DAYS_BIRTH) / -d.DAYS_BIRTH,
+        "ID_RENEWAL_DELAY": lambda d: id_renewal_delay(d.DAYS_ID_PUBLISH, d.DAYS_BIRTH),
         "REGISTRATION_SHARE": lambda d: (d.DAYS_REGISTRATION - d.DAYS_BIRTH) / -d.DAYS_BIRTH,
         "EMPLOYED_SHARE": lambda d: (
             (d.DAYS_EMPLOYED.where(d.DAYS_EMPLOYED < SENTINEL)) / (d.DAYS_BIRTH + 18 * 365)
@@ -139,6 +140,7 @@ CONDITIONALS: dict[str, dict[str, tuple[str, list[str]]]] = {
         "EMPLOYED_SHARE": ("EMPLOYED_SHARE", ["AGE_FINE"]),
         "NOT_EMPLOYED": ("NOT_EMPLOYED", ["AGE_FINE"]),
         "ID_PUBLISH_SHARE": ("ID_PUBLISH_SHARE", ["AGE_FINE"]),
+        "ID_RENEWAL_DELAY": ("ID_RENEWAL_DELAY", ["AGE_FINE"]),
         "REGISTRATION_SHARE": ("REGISTRATION_SHARE", ["AGE_FINE"]),
         "ORGANIZATION_TYPE": ("ORGANIZATION_TYPE", ["NAME_INCOME_TYPE"]),
         "OCCUPATION_BY_ORG": ("OCCUPATION_TYPE", ["ORGANIZATION_TYPE", "CODE_GENDER"]),

@@ -28,11 +28,11 @@ import numpy as np
 import pandas as pd
 
 from synthetic.joint import PRIVACY_MIN
-from synthetic.stats import Cat, CategoricalMarginal, Marginal, NumericMarginal
+from synthetic.stats import Cat, CategoricalMarginal, Marginal, NumericMarginal, rerank
 
 N_BINS = 24
 LEAF_QUANTILES = 41
-MAX_LEAVES = 128
+MAX_LEAVES = 256
 
 
 @dataclass
@@ -120,16 +120,25 @@ class TreeConditional:
             node[rows] = np.where(go_left, self.left[nd], self.right[nd])
         return self.leaf_of_node[node]
 
-    def sample_u(self, rng: np.random.Generator, leaf: np.ndarray) -> np.ndarray:
-        """Numeric child: uniforms of the column's marginal, drawn from each row's leaf."""
+    def sample_u(
+        self,
+        rng: np.random.Generator,
+        leaf: np.ndarray,
+        u: np.ndarray | None = None,
+        miss_u: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Numeric child: uniforms of the column's marginal, drawn from each row's leaf. ``u`` /
+        ``miss_u`` (optional): the rows' copula uniforms of the value / presence, re-ranked inside each
+        leaf, so the leaf's distribution holds and the copula's dependence inside the leaf stays."""
         out = np.empty(leaf.size)
         for k in np.unique(leaf):
             idx = np.flatnonzero(leaf == k)
             q = np.asarray(self.leaves[k]["q"], dtype=float)
-            r = rng.random(idx.size)
+            r = rng.random(idx.size) if u is None else rerank(rng, u[idx])
             out[idx] = np.interp(r, np.linspace(0.0, 1.0, q.size), q) if q.size else r
             if self.leaves[k].get("missing"):
-                out[idx[rng.random(idx.size) < self.leaves[k]["missing"]]] = np.nan
+                m = rng.random(idx.size) if miss_u is None else rerank(rng, miss_u[idx])
+                out[idx[m < self.leaves[k]["missing"]]] = np.nan
         return out
 
     def sample_codes(self, rng: np.random.Generator, leaf: np.ndarray) -> np.ndarray:
@@ -254,16 +263,22 @@ def fit_tree(
 
 
 def redraw(
-    rng: np.random.Generator, tree: TreeConditional, x: np.ndarray, rows: np.ndarray, marginal: Marginal
+    rng: np.random.Generator,
+    tree: TreeConditional,
+    x: np.ndarray,
+    rows: np.ndarray,
+    marginal: Marginal,
+    copula_u: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
 ) -> np.ndarray | None:
-    """New values (numeric) or codes (categorical, into the marginal's levels) for ``rows``."""
+    """New values (numeric) or codes (categorical, into the marginal's levels) for ``rows``;
+    ``copula_u``: a numeric child's copula uniforms of value and presence on these rows (or None)."""
     if rows.size == 0:
         return None
     leaf = tree.leaf(x[rows])
     if isinstance(marginal, CategoricalMarginal):
         return tree.sample_codes(rng, leaf)
     assert isinstance(marginal, NumericMarginal)
-    u = tree.sample_u(rng, leaf)
+    u = tree.sample_u(rng, leaf, *copula_u)
     out = np.full(u.size, np.nan)
     ok = ~np.isnan(u)
     out[ok] = marginal.ppf(np.clip(u[ok], 0.0, 1.0))
@@ -283,12 +298,14 @@ def sweep(
     marginal: Callable[[str], Marginal],
     back: Callable[[str, np.ndarray, np.ndarray], np.ndarray] | None,
     bound: Callable[[str, np.ndarray, np.ndarray], np.ndarray],
+    copula_u: Callable[[str], tuple[np.ndarray | None, np.ndarray | None]] | None = None,
 ) -> None:
     """Redraw the ``entries`` ((column, rows function[, derived column or None[, with missing values]]))
     of the frame ``f`` in place,
     one after the other, each from its tree given the current values of all the others. ``marginal``:
     the fitted marginal of a column; ``back``: a derived value back to its column's value; ``bound``:
-    a column's value kept within its structural limits (both on the redrawn ``rows``)."""
+    a column's value kept within its structural limits (both on the redrawn ``rows``); ``copula_u``:
+    a column's copula uniforms of value and presence (all rows, or None), re-ranked in each leaf."""
     enc: Encoder = fitted["encoder"]
     x = enc.transform(f, n)
     names = enc.names
@@ -300,7 +317,9 @@ def sweep(
             continue
         rows = np.asarray(rows_fn(f), dtype=bool)
         rows = np.flatnonzero(rows if tree.with_missing else rows & present(f[child]))
-        new = redraw(rng, tree, x, rows, marginal(target))
+        cu = copula_u(target) if copula_u is not None else (None, None)
+        cu = tuple(None if a is None else a[rows] for a in cu)
+        new = redraw(rng, tree, x, rows, marginal(target), cu)
         if new is None:
             continue
         if target != child:
