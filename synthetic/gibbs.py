@@ -229,6 +229,11 @@ def fit_tree(
     leaf_nodes = np.flatnonzero(t.children_left < 0)
     leaf_of_node = np.full(t.node_count, -1, dtype=np.int64)
     leaf_of_node[leaf_nodes] = np.arange(leaf_nodes.size)
+    parent = np.full(t.node_count, -1, dtype=np.int64)
+    inner = np.flatnonzero(t.children_left >= 0)
+    parent[t.children_left[inner]] = inner
+    parent[t.children_right[inner]] = inner
+    paths = model.decision_path(x).tocsc() if categorical_levels is None else None
     leaves: list[dict[str, Any]] = []
     for node in leaf_nodes:
         rows = leaf_rows == node
@@ -241,11 +246,19 @@ def fit_tree(
             vals = y_num[rows]
             vals = vals[~np.isnan(vals)]
             leaf: dict[str, Any] = {"n": k}
-            # quantiles only of at least PRIVACY_MIN values (else the column's own marginal)
+            present_share = vals.size / k
+            # quantiles only of at least PRIVACY_MIN values: a leaf with fewer present values takes
+            # those of its nearest ancestor with enough (its rows' values, not the whole column's)
+            up = node
+            while vals.size < PRIVACY_MIN and parent[up] >= 0:
+                up = parent[up]
+                assert paths is not None
+                anc = y_num[paths[:, up].nonzero()[0]]
+                vals = anc[~np.isnan(anc)]
             q = np.quantile(vals, np.linspace(0, 1, LEAF_QUANTILES)) if vals.size >= PRIVACY_MIN else []
             leaf["q"] = [round(float(v), 6) for v in q]
             if with_missing:
-                leaf["missing"] = round(1.0 - vals.size / k, 6)
+                leaf["missing"] = round(1.0 - present_share, 6)
             leaves.append(leaf)
     feature = np.where(t.children_left < 0, -1, t.feature).astype(np.int64)
     return TreeConditional(
