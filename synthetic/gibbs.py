@@ -257,6 +257,8 @@ def fit_tree(
                 vals = anc[~np.isnan(anc)]
             q = np.quantile(vals, np.linspace(0, 1, LEAF_QUANTILES)) if vals.size >= PRIVACY_MIN else []
             leaf["q"] = [round(float(v), 6) for v in q]
+            if len(q):
+                leaf["q_n"] = int(vals.size)  # values behind the quantiles (>= PRIVACY_MIN)
             if with_missing:
                 leaf["missing"] = round(1.0 - present_share, 6)
             leaves.append(leaf)
@@ -298,6 +300,12 @@ def redraw(
     return out
 
 
+def tree_key(child: str, target: str) -> str:
+    """A tree's name in the fitted file: the column, or ``column|derived`` when it is drawn as a derived
+    column (a column may have both, on different rows)."""
+    return child if target == child else f"{child}|{target}"
+
+
 def present(col: Any) -> np.ndarray:
     return col[0] >= 0 if isinstance(col, tuple) else ~np.isnan(np.asarray(col, dtype=float))
 
@@ -325,7 +333,7 @@ def sweep(
     for entry in entries:
         child, rows_fn = entry[0], entry[1]
         target = (entry[2] if len(entry) > 2 else None) or child
-        tree = fitted["trees"].get(child)
+        tree = fitted["trees"].get(tree_key(child, target))
         if tree is None:
             continue
         rows = np.asarray(rows_fn(f), dtype=bool)
@@ -416,7 +424,7 @@ def fit_gibbs(
             if not with_missing:
                 keep &= df[child].notna().to_numpy() & ~np.isnan(v)
             tree = fit_tree(xs[keep], names, df.loc[keep, target], None, min_leaf, u[keep], with_missing)
-        trees[child] = tree.to_json()
+        trees[tree_key(child, target)] = tree.to_json()
     return {"encoder": enc.to_json(), "trees": trees}
 
 
