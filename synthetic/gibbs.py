@@ -91,6 +91,14 @@ class Encoder:
         return cls({c: np.asarray(e, dtype=float) for c, e in d["numeric"].items()}, dict(d["categorical"]))
 
 
+def _groups(leaf: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """(leaf, row indices in increasing order) for every leaf present: one stable sort, not a scan of
+    all rows per leaf."""
+    order = np.argsort(leaf, kind="stable")
+    keys, starts = np.unique(leaf[order], return_index=True)
+    return list(zip(keys.tolist(), np.split(order, starts[1:]), strict=True))
+
+
 @dataclass
 class TreeConditional:
     """A fitted tree over encoded predictors; per leaf the child's distribution."""
@@ -131,8 +139,7 @@ class TreeConditional:
         ``miss_u`` (optional): the rows' copula uniforms of the value / presence, re-ranked inside each
         leaf, so the leaf's distribution holds and the copula's dependence inside the leaf stays."""
         out = np.empty(leaf.size)
-        for k in np.unique(leaf):
-            idx = np.flatnonzero(leaf == k)
+        for k, idx in _groups(leaf):
             q = np.asarray(self.leaves[k]["q"], dtype=float)
             r = rng.random(idx.size) if u is None else rerank(rng, u[idx])
             out[idx] = np.interp(r, np.linspace(0.0, 1.0, q.size), q) if q.size else r
@@ -145,8 +152,7 @@ class TreeConditional:
         """Categorical child: level indices of the column's marginal (-1: missing, the extra level of
         a tree fitted with missing values)."""
         out = np.empty(leaf.size, dtype=np.int64)
-        for k in np.unique(leaf):
-            idx = np.flatnonzero(leaf == k)
+        for k, idx in _groups(leaf):
             cum = np.cumsum(np.asarray(self.leaves[k]["probs"], dtype=float))
             out[idx] = np.minimum(
                 np.searchsorted(cum / cum[-1], rng.random(idx.size), side="right"), cum.size - 1
