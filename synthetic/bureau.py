@@ -80,7 +80,8 @@ def _redraw(rng: np.random.Generator, stats: Stats, f: Frame, m: int) -> None:
             return np.where((v >= opened) & (v <= 0.0), v, old)
         if child == "DAYS_CREDIT":  # opened before the update and the actual end
             first = np.fmin(
-                np.asarray(f["DAYS_CREDIT_UPDATE"], dtype=float), np.asarray(f["DAYS_ENDDATE_FACT"], dtype=float)
+                np.asarray(f["DAYS_CREDIT_UPDATE"], dtype=float),
+                np.asarray(f["DAYS_ENDDATE_FACT"], dtype=float),
             )[rows]
             return np.where((v <= 0.0) & ~(v > first), v, old)
         return v

@@ -73,7 +73,9 @@ def _with_term(f: Frame) -> np.ndarray:
 
 def _not_card(f: Frame) -> np.ndarray:
     """The decision date of an approved revolving loan is tied to its card's first month."""
-    return ~(is_level(f["NAME_CONTRACT_STATUS"], "Approved") & is_level(f["NAME_CONTRACT_TYPE"], "Revolving loans"))
+    return ~(
+        is_level(f["NAME_CONTRACT_STATUS"], "Approved") & is_level(f["NAME_CONTRACT_TYPE"], "Revolving loans")
+    )
 
 
 #: The loan itself, redrawn before the schedule is built (the schedule, POS and instalment records follow
@@ -95,9 +97,7 @@ RATIO_OF = {
 }
 
 
-def _redraw_loan(
-    rng: np.random.Generator, stats: Stats, f: Frame, m: int, birth: np.ndarray
-) -> bool:
+def _redraw_loan(rng: np.random.Generator, stats: Stats, f: Frame, m: int, birth: np.ndarray) -> bool:
     """Gibbs sweeps over :data:`REDRAWN_LOAN`; the dependent columns (down payment) follow. False when
     the fitted file has no tree for the loan (then nothing changed)."""
     fitted = stats.gibbs.get(T)
@@ -106,7 +106,9 @@ def _redraw_loan(
 
     def back(target: str, v: np.ndarray, rows: np.ndarray) -> np.ndarray:
         if target == "TOTAL_OVER_CREDIT":
-            return np.round(_num(f, "AMT_CREDIT")[rows] * np.maximum(v, 1.0) / _num(f, "CNT_PAYMENT")[rows], 3)
+            return np.round(
+                _num(f, "AMT_CREDIT")[rows] * np.maximum(v, 1.0) / _num(f, "CNT_PAYMENT")[rows], 3
+            )
         col, base = RATIO_OF[target]
         return stats.num(T, col).round(_num(f, base)[rows] * v)
 

@@ -87,7 +87,11 @@ def test_schedule_runs_every_30_days(synthetic_dir: Path) -> None:
     """DAYS_LAST_DUE_1ST_VERSION = DAYS_FIRST_DUE + 30 (CNT_PAYMENT - 1), as in 99.9% of Kaggle's
     rows, and the instalment numbered CNT_PAYMENT falls due on that day."""
     prev = pd.read_csv(synthetic_dir / "previous_application.csv")
-    ok = (prev.CNT_PAYMENT > 0) & (prev.DAYS_FIRST_DUE < SENTINEL) & (prev.DAYS_LAST_DUE_1ST_VERSION < SENTINEL)
+    ok = (
+        (prev.CNT_PAYMENT > 0)
+        & (prev.DAYS_FIRST_DUE < SENTINEL)
+        & (prev.DAYS_LAST_DUE_1ST_VERSION < SENTINEL)
+    )
     p = prev[ok]
     assert len(p) > 100
     assert (p.DAYS_LAST_DUE_1ST_VERSION == p.DAYS_FIRST_DUE + 30 * (p.CNT_PAYMENT - 1)).all()
