@@ -55,3 +55,40 @@ def test_fingerprint_changes_with_the_data(small_warehouse: Path, tmp_path: Path
 def test_load_applicants_by_dataset(small_warehouse: Path, dataset: str, n: int) -> None:
     df = load_applicants(small_warehouse, dataset=dataset)
     assert len(df) == n and set(df["dataset"]) == {dataset}
+
+
+def test_training_set_is_read_in_batches_exactly_as_prepare_reads_it(tmp_path: Path, monkeypatch) -> None:
+    """The batch reader (one float64 block, no pandas copy of the table) gives the frame `prepare` gives:
+    rows in id order although stored shuffled, infinities as NaN, booleans as 0/1, NULL categories missing,
+    categories as str, schema column order; the extra columns follow the same order."""
+    import models_ml.data as data_mod
+
+    rng = np.random.default_rng(3)
+    n = 1000
+    ids = rng.permutation(np.arange(100_000, 100_000 + n))
+    x = rng.normal(size=n)
+    x[::97] = np.inf
+    x[::89] = np.nan
+    df = pd.DataFrame({
+        "sk_id_curr": ids, "target": rng.integers(0, 2, n), "dataset": "train",
+        "amt": x, "cnt": rng.integers(0, 5, n).astype("int32"),
+        "kind": np.where(rng.random(n) < 0.2, None, rng.choice(["a", "b", "c"], n)).astype(object),
+        "flag": rng.random(n) < 0.5, "code_gender": rng.choice(["F", "M"], n),
+        "grade": rng.choice([1, 2, 3], n).astype(object).astype(str),
+    })
+    path = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(path))
+    con.register("df", df)
+    con.execute("create table training_set as select * from df")  # stored in shuffled id order
+    con.close()
+    monkeypatch.setattr(data_mod, "READ_BATCH_ROWS", 128)  # several batches
+    data = load_training_set(path)
+    con = duckdb.connect(str(path), read_only=True)
+    expected_raw = con.execute("select * from training_set order by sk_id_curr").df()
+    con.close()
+    expected = data.schema.prepare(expected_raw)
+    pd.testing.assert_frame_equal(data.frame, expected.reset_index(drop=True))
+    assert list(data.ids) == sorted(ids)
+    np.testing.assert_array_equal(data.target, expected_raw["target"].to_numpy())
+    assert list(data.sensitive["code_gender"]) == list(expected_raw["code_gender"])
+    assert np.isnan(data.frame["amt"]).sum() == np.sum(~np.isfinite(x))
