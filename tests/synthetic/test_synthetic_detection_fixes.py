@@ -111,3 +111,22 @@ def test_bureau_update_follows_the_actual_end(synthetic_dir: Path, real_marginal
         assert (b.DAYS_CREDIT_UPDATE >= b.DAYS_ENDDATE_FACT).mean() > 0.95
         shares.append((b.DAYS_CREDIT_UPDATE == b.DAYS_ENDDATE_FACT).mean())
     assert abs(shares[0] - shares[1]) < 0.08, shares
+
+
+def test_every_fitted_leaf_meets_the_privacy_minimum() -> None:
+    """Privacy rule on the committed file, all three tables: every leaf covers >= LEAF_MIN >=
+    PRIVACY_MIN real rows and every stored quantile set was computed on >= PRIVACY_MIN values."""
+    import json
+
+    from synthetic.fit import LEAF_MIN
+    from synthetic.stats import STATS_PATH
+
+    gibbs = json.loads(STATS_PATH.read_text(encoding="utf-8"))["gibbs"]
+    assert set(gibbs) == {"application_train", "bureau", "previous_application"}
+    assert LEAF_MIN >= PRIVACY_MIN
+    for table, fitted in gibbs.items():
+        for name, tree in fitted["trees"].items():
+            for leaf in tree["leaves"]:
+                assert leaf["n"] >= LEAF_MIN, (table, name)
+                if leaf.get("q"):
+                    assert leaf["q_n"] >= PRIVACY_MIN, (table, name)
