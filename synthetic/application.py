@@ -253,8 +253,8 @@ def generate_applicants(
     f["REGION_POPULATION_RELATIVE"] = d.cond_num("REGION_POPULATION_RELATIVE", rr)
     # registration and identity document dates as a share of the applicant's life (narrow age groups
     # keep the renewals at fixed ages and the dates of the big re-issue waves)
-    for col, name in (("DAYS_REGISTRATION", "REGISTRATION_SHARE"), ("DAYS_ID_PUBLISH", "ID_PUBLISH_SHARE")):
-        f[col] = _life_date(d, col, name, birth)
+    f["DAYS_REGISTRATION"] = _life_date(d, "DAYS_REGISTRATION", "REGISTRATION_SHARE", birth)
+    f["DAYS_ID_PUBLISH"] = _id_date(d, birth)
     f["OWN_CAR_AGE"] = d.cond_num("OWN_CAR_AGE", {"FLAG_OWN_CAR": f["FLAG_OWN_CAR"]})
 
     for c in ("FLAG_MOBIL", "FLAG_WORK_PHONE", "FLAG_CONT_MOBILE", "FLAG_PHONE", "FLAG_EMAIL"):
@@ -286,7 +286,7 @@ def generate_applicants(
         f[col] = v
     _redraw(f, d)
     if d.T == d.C:  # the birth dates were redrawn: the identity document follows the new age
-        f["DAYS_ID_PUBLISH"] = _life_date(d, "DAYS_ID_PUBLISH", "ID_PUBLISH_SHARE", f["DAYS_BIRTH"])
+        f["DAYS_ID_PUBLISH"] = _id_date(d, f["DAYS_BIRTH"])
         # income: the redrawn ranks, each occupation's fitted income distribution
         income = np.asarray(f["AMT_INCOME_TOTAL"], dtype=float)
         u = (np.argsort(np.argsort(income, kind="stable"), kind="stable") + 0.5) / d.n
@@ -302,6 +302,37 @@ def _life_date(d: _Draw, col: str, name: str, birth: np.ndarray) -> np.ndarray:
     share = d.cond_num(name, {"AGE_FINE": birth})
     share = np.where(np.isnan(share), d.stats.num(d.T, name).ppf(d.rng.random(d.n)), share)
     return d.stats.num(d.T, col).round(np.minimum(birth * (1.0 - np.clip(share, 0.0, 1.0)), 0.0))
+
+
+#: Identity documents are renewed at these ages (years): 14, 20 and 45.
+RENEWAL_AGES = (14.0, 20.0, 45.0)
+YEAR = 365.25
+
+
+def renewal_age_days(birth: np.ndarray) -> np.ndarray:
+    """Days from birth to the last renewal age the applicant has reached."""
+    age = -np.asarray(birth, dtype=float) / YEAR
+    years = np.select([age >= a for a in reversed(RENEWAL_AGES)], list(reversed(RENEWAL_AGES)), 0.0)
+    return years * YEAR
+
+
+def id_renewal_delay(id_publish, birth):
+    """Days from the last renewal age reached to the identity document's date (0: renewed on the day)."""
+    return (id_publish - birth) - renewal_age_days(birth)
+
+
+def _id_date(d: _Draw, birth: np.ndarray) -> np.ndarray:
+    """The identity document: issued the fitted delay after the last renewal age (per narrow age band:
+    most are renewed within weeks of the 20th or 45th birthday), never after the application."""
+    birth = np.asarray(birth, dtype=float)
+    delay = d.cond_num("ID_RENEWAL_DELAY", {"AGE_FINE": birth})
+    delay = np.where(np.isnan(delay), d.stats.num(d.C, "ID_RENEWAL_DELAY").ppf(d.rng.random(d.n)), delay)
+    renewed = birth + renewal_age_days(birth)
+    delay = np.maximum(delay, 0.0)
+    # a delay beyond today (the band's older members had longer): a day between renewal and today
+    late = renewed + delay > -1.0
+    delay = np.where(late, d.rng.random(d.n) * np.maximum(-1.0 - renewed, 0.0), delay)
+    return d.stats.num(d.T, "DAYS_ID_PUBLISH").round(np.clip(renewed + delay, birth, 0.0))
 
 
 def _latents(d: _Draw) -> Latents:
@@ -364,6 +395,7 @@ def _redraw(f: Frame, d: _Draw) -> None:
         lambda target: d.stats.m(d.C, target),
         lambda target, v, rows: _from_derived(target, v, f, rows, d),
         lambda child, v, rows: _bounded(child, v, f, rows),
+        lambda target: (d.U.get(target), d.miss(target)),
     )
 
 
@@ -379,19 +411,22 @@ def _from_derived(target: str, v: np.ndarray, f: Frame, rows: np.ndarray, d: _Dr
 
 
 def _bounded(child: str, v: np.ndarray, f: Frame, rows: np.ndarray) -> np.ndarray:
-    """Dates stay within the applicant's life (and employment within the working life)."""
-    if child == "DAYS_BIRTH":  # born before the documents and 18 years before the employment
-        bound = np.fmin(
-            np.asarray(f["DAYS_ID_PUBLISH"], dtype=float), np.asarray(f["DAYS_REGISTRATION"], dtype=float)
-        )
+    """Dates stay within the applicant's life (and employment within the working life): a redrawn
+    birth or employment date that breaks its bound keeps its previous value (which met it), so no
+    values pile up on the bound. The identity document is drawn again after the sweeps."""
+    old = np.asarray(f[child], dtype=float)[rows]
+    if child == "DAYS_BIRTH":  # born before the registration and 18 years before the employment
         emp = np.asarray(f["DAYS_EMPLOYED"], dtype=float)
-        bound = np.fmin(bound, np.where(emp < SENTINEL, emp - 18 * 365, np.nan))[rows]
-        return np.where(np.isnan(bound), v, np.minimum(v, bound))
+        bound = np.fmin(
+            np.asarray(f["DAYS_REGISTRATION"], dtype=float), np.where(emp < SENTINEL, emp - 18 * 365, np.nan)
+        )[rows]
+        return np.where(np.isnan(bound) | (v <= bound), v, old)
     birth = np.asarray(f["DAYS_BIRTH"], dtype=float)[rows]
     if child in ("DAYS_ID_PUBLISH", "DAYS_REGISTRATION", "DAYS_LAST_PHONE_CHANGE"):
         return np.clip(v, birth, 0.0)
     if child == "DAYS_EMPLOYED":
-        return np.clip(v, np.minimum(birth + 18 * 365, -1.0), -1.0)
+        ok = (v >= np.minimum(birth + 18 * 365, -1.0)) & (v <= -1.0)
+        return np.where(ok, v, old)
     return v
 
 

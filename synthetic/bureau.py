@@ -32,6 +32,14 @@ def _closed(f: Frame) -> np.ndarray:
     return ~is_level(f["CREDIT_ACTIVE"], "Active")
 
 
+def _closed_with_end(f: Frame) -> np.ndarray:
+    return ~np.isnan(np.asarray(f["DAYS_ENDDATE_FACT"], dtype=float))
+
+
+def _without_end(f: Frame) -> np.ndarray:
+    return np.isnan(np.asarray(f["DAYS_ENDDATE_FACT"], dtype=float))
+
+
 #: Columns drawn again from a tree conditional given all the others (synthetic.gibbs), on the rows where
 #: they are present (or on all rows, their missing values redrawn too: True): durations as days after
 #: the opening.
@@ -40,7 +48,9 @@ REDRAWN: list[tuple] = [
     ("DAYS_CREDIT", _all),
     ("DAYS_CREDIT_ENDDATE", _all, "DURATION", True),
     ("DAYS_ENDDATE_FACT", _closed, "FACT_DURATION"),
-    ("DAYS_CREDIT_UPDATE", _all),
+    # the last update: after the actual end (often on the day) for closed credits
+    ("DAYS_CREDIT_UPDATE", _without_end),
+    ("DAYS_CREDIT_UPDATE", _closed_with_end, "UPDATE_AFTER_FACT"),
     ("AMT_CREDIT_SUM", _all),
     ("AMT_CREDIT_SUM_DEBT", _all, None, True),
     ("AMT_CREDIT_SUM_LIMIT", _all, None, True),
@@ -58,14 +68,22 @@ def _redraw(rng: np.random.Generator, stats: Stats, f: Frame, m: int) -> None:
         return
 
     def back(target: str, v: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        if target == "UPDATE_AFTER_FACT":
+            return np.asarray(f["DAYS_ENDDATE_FACT"], dtype=float)[rows] + v
         return np.asarray(f["DAYS_CREDIT"], dtype=float)[rows] + v  # DURATION, FACT_DURATION
 
     def bound(child: str, v: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """A redrawn date outside its limits keeps its previous value (no pile-up on the limit)."""
+        old = np.asarray(f[child], dtype=float)[rows]
         opened = np.asarray(f["DAYS_CREDIT"], dtype=float)[rows]
         if child in ("DAYS_ENDDATE_FACT", "DAYS_CREDIT_UPDATE"):
-            return np.clip(v, opened, 0.0)
-        if child == "DAYS_CREDIT":
-            return np.minimum(v, 0.0)
+            return np.where((v >= opened) & (v <= 0.0), v, old)
+        if child == "DAYS_CREDIT":  # opened before the update and the actual end
+            first = np.fmin(
+                np.asarray(f["DAYS_CREDIT_UPDATE"], dtype=float),
+                np.asarray(f["DAYS_ENDDATE_FACT"], dtype=float),
+            )[rows]
+            return np.where((v <= 0.0) & ~(v > first), v, old)
         return v
 
     sweep(rng, fitted, f, m, REDRAWN * SWEEPS, lambda c: stats.m(T, c), back, bound)

@@ -18,18 +18,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthetic.application import BUILDING_BASES, BUILDING_OTHER, DOCUMENT_FLAGS, REDRAWN
+from synthetic.application import BUILDING_BASES, BUILDING_OTHER, DOCUMENT_FLAGS, REDRAWN, id_renewal_delay
 from synthetic.bureau import REDRAWN as BUREAU_REDRAWN
 from synthetic.gibbs import fit_gibbs
 from synthetic.joint import PRIVACY_MIN, fit_copula, frequent_combinations, pattern_codes
 from synthetic.previous import REDRAWN as PREVIOUS_REDRAWN
+from synthetic.previous import REDRAWN_LOAN as PREVIOUS_REDRAWN_LOAN
 from synthetic.schema import KEY_COLUMNS, TABLES, column_types, csv_name
 from synthetic.stats import STATS_PATH
 
 N_QUANTILES = 201
 MIN_GROUP = 150  # rows needed for a conditional group of its own (else the fallback marginal)
 assert MIN_GROUP >= PRIVACY_MIN
-LEAF_MIN = 100  # rows in every leaf of a tree conditional
+LEAF_MIN = 50  # rows in every leaf of a tree conditional
 assert LEAF_MIN >= PRIVACY_MIN
 ATOM_SHARE = 0.002
 ATOM_MIN_COUNT = 8
@@ -46,6 +47,7 @@ DERIVED: dict[str, dict[str, Any]] = {
         "AGE_FINE": lambda d: d.DAYS_BIRTH,  # the birth date cut in 20 bins
         "ID_PUBLISH_AGE": lambda d: d.DAYS_ID_PUBLISH - d.DAYS_BIRTH,
         "ID_PUBLISH_SHARE": lambda d: (d.DAYS_ID_PUBLISH - d.DAYS_BIRTH) / -d.DAYS_BIRTH,
+        "ID_RENEWAL_DELAY": lambda d: id_renewal_delay(d.DAYS_ID_PUBLISH, d.DAYS_BIRTH),
         "REGISTRATION_SHARE": lambda d: (d.DAYS_REGISTRATION - d.DAYS_BIRTH) / -d.DAYS_BIRTH,
         "EMPLOYED_SHARE": lambda d: (
             (d.DAYS_EMPLOYED.where(d.DAYS_EMPLOYED < SENTINEL)) / (d.DAYS_BIRTH + 18 * 365)
@@ -138,6 +140,7 @@ CONDITIONALS: dict[str, dict[str, tuple[str, list[str]]]] = {
         "EMPLOYED_SHARE": ("EMPLOYED_SHARE", ["AGE_FINE"]),
         "NOT_EMPLOYED": ("NOT_EMPLOYED", ["AGE_FINE"]),
         "ID_PUBLISH_SHARE": ("ID_PUBLISH_SHARE", ["AGE_FINE"]),
+        "ID_RENEWAL_DELAY": ("ID_RENEWAL_DELAY", ["AGE_FINE"]),
         "REGISTRATION_SHARE": ("REGISTRATION_SHARE", ["AGE_FINE"]),
         "ORGANIZATION_TYPE": ("ORGANIZATION_TYPE", ["NAME_INCOME_TYPE"]),
         "OCCUPATION_BY_ORG": ("OCCUPATION_TYPE", ["ORGANIZATION_TYPE", "CODE_GENDER"]),
@@ -198,6 +201,7 @@ CONDITIONALS: dict[str, dict[str, tuple[str, list[str]]]] = {
         "RATE_DOWN_PAYMENT": ("RATE_DOWN_PAYMENT", ["NAME_CONTRACT_TYPE", "NAME_CONTRACT_STATUS"]),
         "DAYS_DECISION": ("DAYS_DECISION", ["NAME_CONTRACT_STATUS"]),
         "SENTINEL_PATTERN": ("SENTINEL_PATTERN", ["NAME_CONTRACT_TYPE", "NAME_CONTRACT_STATUS"]),
+        "SENTINEL_BY_DECISION": ("SENTINEL_PATTERN", ["NAME_CONTRACT_TYPE", "DAYS_DECISION"]),
         "DRAWING_OFFSET": ("DRAWING_OFFSET", ["NAME_CONTRACT_TYPE"]),
         "FIRST_DUE_OFFSET": ("FIRST_DUE_OFFSET", ["NAME_CONTRACT_TYPE"]),
         "LAST_DUE_OFFSET": ("LAST_DUE_OFFSET", ["NAME_CONTRACT_TYPE"]),
@@ -288,7 +292,7 @@ def _copula_spec(df: pd.DataFrame, table: str) -> dict[str, Any] | None:
 REDRAWN_BY_TABLE: dict[str, list[tuple]] = {
     "application_train": REDRAWN,
     "bureau": BUREAU_REDRAWN,
-    "previous_application": PREVIOUS_REDRAWN,
+    "previous_application": [*PREVIOUS_REDRAWN_LOAN, *PREVIOUS_REDRAWN],
 }
 
 # Numeric parents cut at fixed bins instead of deciles.
@@ -302,7 +306,7 @@ FIXED_BINS: dict[str, list[float]] = {
     "REG_REGION_NOT_WORK_REGION": [0.5],
     "REG_REGION_NOT_LIVE_REGION": [0.5],
 }
-N_BINS: dict[str, int] = {"AMT_GOODS_PRICE": 10, "AMT_CREDIT": 10, "AGE_FINE": 20}
+N_BINS: dict[str, int] = {"AMT_GOODS_PRICE": 10, "AMT_CREDIT": 10, "AGE_FINE": 20, "DAYS_DECISION": 4}
 
 
 def _offset(a: pd.Series, b: pd.Series) -> pd.Series:

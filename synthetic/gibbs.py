@@ -28,11 +28,11 @@ import numpy as np
 import pandas as pd
 
 from synthetic.joint import PRIVACY_MIN
-from synthetic.stats import Cat, CategoricalMarginal, Marginal, NumericMarginal
+from synthetic.stats import Cat, CategoricalMarginal, Marginal, NumericMarginal, rerank
 
 N_BINS = 24
 LEAF_QUANTILES = 41
-MAX_LEAVES = 128
+MAX_LEAVES = 256
 
 
 @dataclass
@@ -91,6 +91,14 @@ class Encoder:
         return cls({c: np.asarray(e, dtype=float) for c, e in d["numeric"].items()}, dict(d["categorical"]))
 
 
+def _groups(leaf: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """(leaf, row indices in increasing order) for every leaf present: one stable sort, not a scan of
+    all rows per leaf."""
+    order = np.argsort(leaf, kind="stable")
+    keys, starts = np.unique(leaf[order], return_index=True)
+    return list(zip(keys.tolist(), np.split(order, starts[1:]), strict=True))
+
+
 @dataclass
 class TreeConditional:
     """A fitted tree over encoded predictors; per leaf the child's distribution."""
@@ -120,24 +128,31 @@ class TreeConditional:
             node[rows] = np.where(go_left, self.left[nd], self.right[nd])
         return self.leaf_of_node[node]
 
-    def sample_u(self, rng: np.random.Generator, leaf: np.ndarray) -> np.ndarray:
-        """Numeric child: uniforms of the column's marginal, drawn from each row's leaf."""
+    def sample_u(
+        self,
+        rng: np.random.Generator,
+        leaf: np.ndarray,
+        u: np.ndarray | None = None,
+        miss_u: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Numeric child: uniforms of the column's marginal, drawn from each row's leaf. ``u`` /
+        ``miss_u`` (optional): the rows' copula uniforms of the value / presence, re-ranked inside each
+        leaf, so the leaf's distribution holds and the copula's dependence inside the leaf stays."""
         out = np.empty(leaf.size)
-        for k in np.unique(leaf):
-            idx = np.flatnonzero(leaf == k)
+        for k, idx in _groups(leaf):
             q = np.asarray(self.leaves[k]["q"], dtype=float)
-            r = rng.random(idx.size)
+            r = rng.random(idx.size) if u is None else rerank(rng, u[idx])
             out[idx] = np.interp(r, np.linspace(0.0, 1.0, q.size), q) if q.size else r
             if self.leaves[k].get("missing"):
-                out[idx[rng.random(idx.size) < self.leaves[k]["missing"]]] = np.nan
+                m = rng.random(idx.size) if miss_u is None else rerank(rng, miss_u[idx])
+                out[idx[m < self.leaves[k]["missing"]]] = np.nan
         return out
 
     def sample_codes(self, rng: np.random.Generator, leaf: np.ndarray) -> np.ndarray:
         """Categorical child: level indices of the column's marginal (-1: missing, the extra level of
         a tree fitted with missing values)."""
         out = np.empty(leaf.size, dtype=np.int64)
-        for k in np.unique(leaf):
-            idx = np.flatnonzero(leaf == k)
+        for k, idx in _groups(leaf):
             cum = np.cumsum(np.asarray(self.leaves[k]["probs"], dtype=float))
             out[idx] = np.minimum(
                 np.searchsorted(cum / cum[-1], rng.random(idx.size), side="right"), cum.size - 1
@@ -220,6 +235,11 @@ def fit_tree(
     leaf_nodes = np.flatnonzero(t.children_left < 0)
     leaf_of_node = np.full(t.node_count, -1, dtype=np.int64)
     leaf_of_node[leaf_nodes] = np.arange(leaf_nodes.size)
+    parent = np.full(t.node_count, -1, dtype=np.int64)
+    inner = np.flatnonzero(t.children_left >= 0)
+    parent[t.children_left[inner]] = inner
+    parent[t.children_right[inner]] = inner
+    paths = model.decision_path(x).tocsc() if categorical_levels is None else None
     leaves: list[dict[str, Any]] = []
     for node in leaf_nodes:
         rows = leaf_rows == node
@@ -232,11 +252,21 @@ def fit_tree(
             vals = y_num[rows]
             vals = vals[~np.isnan(vals)]
             leaf: dict[str, Any] = {"n": k}
-            # quantiles only of at least PRIVACY_MIN values (else the column's own marginal)
+            present_share = vals.size / k
+            # quantiles only of at least PRIVACY_MIN values: a leaf with fewer present values takes
+            # those of its nearest ancestor with enough (its rows' values, not the whole column's)
+            up = node
+            while vals.size < PRIVACY_MIN and parent[up] >= 0:
+                up = parent[up]
+                assert paths is not None
+                anc = y_num[paths[:, up].nonzero()[0]]
+                vals = anc[~np.isnan(anc)]
             q = np.quantile(vals, np.linspace(0, 1, LEAF_QUANTILES)) if vals.size >= PRIVACY_MIN else []
             leaf["q"] = [round(float(v), 6) for v in q]
+            if len(q):
+                leaf["q_n"] = int(vals.size)  # values behind the quantiles (>= PRIVACY_MIN)
             if with_missing:
-                leaf["missing"] = round(1.0 - vals.size / k, 6)
+                leaf["missing"] = round(1.0 - present_share, 6)
             leaves.append(leaf)
     feature = np.where(t.children_left < 0, -1, t.feature).astype(np.int64)
     return TreeConditional(
@@ -254,20 +284,32 @@ def fit_tree(
 
 
 def redraw(
-    rng: np.random.Generator, tree: TreeConditional, x: np.ndarray, rows: np.ndarray, marginal: Marginal
+    rng: np.random.Generator,
+    tree: TreeConditional,
+    x: np.ndarray,
+    rows: np.ndarray,
+    marginal: Marginal,
+    copula_u: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
 ) -> np.ndarray | None:
-    """New values (numeric) or codes (categorical, into the marginal's levels) for ``rows``."""
+    """New values (numeric) or codes (categorical, into the marginal's levels) for ``rows``;
+    ``copula_u``: a numeric child's copula uniforms of value and presence on these rows (or None)."""
     if rows.size == 0:
         return None
     leaf = tree.leaf(x[rows])
     if isinstance(marginal, CategoricalMarginal):
         return tree.sample_codes(rng, leaf)
     assert isinstance(marginal, NumericMarginal)
-    u = tree.sample_u(rng, leaf)
+    u = tree.sample_u(rng, leaf, *copula_u)
     out = np.full(u.size, np.nan)
     ok = ~np.isnan(u)
     out[ok] = marginal.ppf(np.clip(u[ok], 0.0, 1.0))
     return out
+
+
+def tree_key(child: str, target: str) -> str:
+    """A tree's name in the fitted file: the column, or ``column|derived`` when it is drawn as a derived
+    column (a column may have both, on different rows)."""
+    return child if target == child else f"{child}|{target}"
 
 
 def present(col: Any) -> np.ndarray:
@@ -283,24 +325,28 @@ def sweep(
     marginal: Callable[[str], Marginal],
     back: Callable[[str, np.ndarray, np.ndarray], np.ndarray] | None,
     bound: Callable[[str, np.ndarray, np.ndarray], np.ndarray],
+    copula_u: Callable[[str], tuple[np.ndarray | None, np.ndarray | None]] | None = None,
 ) -> None:
     """Redraw the ``entries`` ((column, rows function[, derived column or None[, with missing values]]))
     of the frame ``f`` in place,
     one after the other, each from its tree given the current values of all the others. ``marginal``:
     the fitted marginal of a column; ``back``: a derived value back to its column's value; ``bound``:
-    a column's value kept within its structural limits (both on the redrawn ``rows``)."""
+    a column's value kept within its structural limits (both on the redrawn ``rows``); ``copula_u``:
+    a column's copula uniforms of value and presence (all rows, or None), re-ranked in each leaf."""
     enc: Encoder = fitted["encoder"]
     x = enc.transform(f, n)
     names = enc.names
     for entry in entries:
         child, rows_fn = entry[0], entry[1]
         target = (entry[2] if len(entry) > 2 else None) or child
-        tree = fitted["trees"].get(child)
+        tree = fitted["trees"].get(tree_key(child, target))
         if tree is None:
             continue
         rows = np.asarray(rows_fn(f), dtype=bool)
         rows = np.flatnonzero(rows if tree.with_missing else rows & present(f[child]))
-        new = redraw(rng, tree, x, rows, marginal(target))
+        cu = copula_u(target) if copula_u is not None else (None, None)
+        cu = tuple(None if a is None else a[rows] for a in cu)
+        new = redraw(rng, tree, x, rows, marginal(target), cu)
         if new is None:
             continue
         if target != child:
@@ -384,7 +430,7 @@ def fit_gibbs(
             if not with_missing:
                 keep &= df[child].notna().to_numpy() & ~np.isnan(v)
             tree = fit_tree(xs[keep], names, df.loc[keep, target], None, min_leaf, u[keep], with_missing)
-        trees[child] = tree.to_json()
+        trees[tree_key(child, target)] = tree.to_json()
     return {"encoder": enc.to_json(), "trees": trees}
 
 

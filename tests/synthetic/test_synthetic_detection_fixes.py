@@ -1,0 +1,132 @@
+"""Joint structure added for the detection goal (issue 17): tree leaves that keep the copula's order
+and fall back to an ancestor's quantiles, identity documents renewed at fixed ages, Kaggle's 30-day
+instalment schedule, bureau updates after the actual end. Conditional frequencies are compared with
+the real rows within a tolerance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthetic.gibbs import TreeConditional, fit_tree, uniform_ranks
+from synthetic.joint import PRIVACY_MIN
+
+SENTINEL = 365243
+
+
+def _age_at_id(app: pd.DataFrame) -> pd.Series:
+    return (app.DAYS_ID_PUBLISH - app.DAYS_BIRTH) / 365.25
+
+
+@pytest.fixture(scope="module")
+def gen_app(synthetic_dir: Path) -> pd.DataFrame:
+    return pd.read_csv(synthetic_dir / "application_train.csv")
+
+
+def test_sparse_leaf_draws_from_its_ancestor_not_the_whole_column() -> None:
+    """A leaf with fewer than PRIVACY_MIN present values keeps its own missing share but takes the
+    quantiles of its nearest ancestor with enough values; every stored quantile set has >= 50 values."""
+    n_a, n_b = 300, 200
+    x = np.r_[np.zeros(n_a), np.ones(n_b)][:, None]
+    rng = np.random.default_rng(0)
+    y = np.r_[rng.normal(0, 1, n_a), np.where(np.arange(n_b) < 40, rng.normal(0, 1, n_b), np.nan)]
+    u = np.full(y.size, np.nan)
+    u[~np.isnan(y)] = uniform_ranks(y[~np.isnan(y)])
+    tree = fit_tree(x, ["X"], pd.Series(y, name="Y"), None, 60, u, with_missing=True)
+    assert len(tree.leaves) == 2  # split on X: the presence differs
+    sparse = min(tree.leaves, key=lambda leaf: leaf["missing"] == 0)
+    dense = max(tree.leaves, key=lambda leaf: leaf["missing"] == 0)
+    assert sparse["missing"] == pytest.approx(0.8)
+    assert sparse["q_n"] == n_a + 40  # the root's present values, not the leaf's 40
+    assert dense["q_n"] == n_a and dense["missing"] == 0.0
+    for leaf in tree.leaves:
+        assert leaf["q_n"] >= PRIVACY_MIN and len(leaf["q"]) > 0
+
+
+def test_leaf_draw_follows_the_copula_order_and_keeps_the_leaf_distribution() -> None:
+    """With copula uniforms the leaf's draws are in the same order as the uniforms (the copula's
+    dependence survives inside the leaf) and still follow the leaf's quantiles."""
+    q = list(np.linspace(0.2, 0.6, 41))
+    tree = TreeConditional(
+        child="Y", predictors=[], feature=np.array([-1]), threshold=np.array([0.0]),
+        left=np.array([-1]), right=np.array([-1]), nan_left=np.array([False]),
+        leaf_of_node=np.array([0]), leaves=[{"n": 100, "q": q}],
+    )  # fmt: skip
+    rng = np.random.default_rng(1)
+    cop = rng.random(4000)
+    out = tree.sample_u(rng, np.zeros(cop.size, dtype=np.int64), cop)
+    assert (np.diff(out[np.argsort(cop)]) >= 0).all()
+    assert out.min() >= 0.2 and out.max() <= 0.6
+    assert np.quantile(out, [0.25, 0.5, 0.75]) == pytest.approx([0.3, 0.4, 0.5], abs=0.01)
+
+
+def test_identity_documents_are_renewed_at_20_and_45(gen_app: pd.DataFrame, real_sample_dir: Path) -> None:
+    """Kaggle's identity documents are renewed at 20 and 45: nobody aged 45+ holds one issued before
+    45, and the shares issued within three months of the birthday match the real rows within 0.05."""
+    real = pd.read_csv(real_sample_dir / "application_train.csv", usecols=["DAYS_BIRTH", "DAYS_ID_PUBLISH"])
+    for df in (real, gen_app):
+        assert ((_age_at_id(df) > 44.0) & (_age_at_id(df) < 44.99)).mean() < 0.005
+    for lo in (20.0, 45.0):
+        shares = [((_age_at_id(df) >= lo) & (_age_at_id(df) < lo + 0.25)).mean() for df in (real, gen_app)]
+        assert abs(shares[0] - shares[1]) < 0.05, (lo, shares)
+    assert (gen_app.DAYS_ID_PUBLISH >= gen_app.DAYS_BIRTH).all() and (gen_app.DAYS_ID_PUBLISH <= 0).all()
+
+
+def test_no_pile_up_at_the_earliest_employment_date(gen_app: pd.DataFrame) -> None:
+    """A redrawn birth date breaking its bound keeps its previous value instead of landing exactly
+    18 years before the employment start."""
+    emp = gen_app.DAYS_EMPLOYED.where(gen_app.DAYS_EMPLOYED < SENTINEL)
+    assert ((gen_app.DAYS_BIRTH - (emp - 18 * 365)).abs() < 1).mean() < 0.003
+    assert (emp.dropna() >= gen_app.DAYS_BIRTH[emp.notna()] + 18 * 365).all()
+
+
+def test_schedule_runs_every_30_days(synthetic_dir: Path) -> None:
+    """DAYS_LAST_DUE_1ST_VERSION = DAYS_FIRST_DUE + 30 (CNT_PAYMENT - 1), as in 99.9% of Kaggle's
+    rows, and the instalment numbered CNT_PAYMENT falls due on that day."""
+    prev = pd.read_csv(synthetic_dir / "previous_application.csv")
+    ok = (
+        (prev.CNT_PAYMENT > 0)
+        & (prev.DAYS_FIRST_DUE < SENTINEL)
+        & (prev.DAYS_LAST_DUE_1ST_VERSION < SENTINEL)
+    )
+    p = prev[ok]
+    assert len(p) > 100
+    assert (p.DAYS_LAST_DUE_1ST_VERSION == p.DAYS_FIRST_DUE + 30 * (p.CNT_PAYMENT - 1)).all()
+    inst = pd.read_csv(synthetic_dir / "installments_payments.csv")
+    last = inst.merge(p[["SK_ID_PREV", "CNT_PAYMENT", "DAYS_LAST_DUE_1ST_VERSION"]], on="SK_ID_PREV")
+    last = last[(last.NUM_INSTALMENT_NUMBER == last.CNT_PAYMENT) & (last.NUM_INSTALMENT_VERSION > 0)]
+    assert len(last) > 20
+    assert (last.DAYS_INSTALMENT == last.DAYS_LAST_DUE_1ST_VERSION).all()
+
+
+def test_bureau_update_follows_the_actual_end(synthetic_dir: Path, real_marginals_dir: Path) -> None:
+    """A closed credit's last update comes on or after its actual end; the share updated on the very
+    day matches the real rows within 0.08."""
+    shares = []
+    for folder in (real_marginals_dir, synthetic_dir):
+        b = pd.read_csv(folder / "bureau.csv", usecols=["DAYS_ENDDATE_FACT", "DAYS_CREDIT_UPDATE"]).dropna()
+        assert (b.DAYS_CREDIT_UPDATE >= b.DAYS_ENDDATE_FACT).mean() > 0.95
+        shares.append((b.DAYS_CREDIT_UPDATE == b.DAYS_ENDDATE_FACT).mean())
+    assert abs(shares[0] - shares[1]) < 0.08, shares
+
+
+def test_every_fitted_leaf_meets_the_privacy_minimum() -> None:
+    """Privacy rule on the committed file, all three tables: every leaf covers >= LEAF_MIN >=
+    PRIVACY_MIN real rows and every stored quantile set was computed on >= PRIVACY_MIN values."""
+    import json
+
+    from synthetic.fit import LEAF_MIN
+    from synthetic.stats import STATS_PATH
+
+    gibbs = json.loads(STATS_PATH.read_text(encoding="utf-8"))["gibbs"]
+    assert set(gibbs) == {"application_train", "bureau", "previous_application"}
+    assert LEAF_MIN >= PRIVACY_MIN
+    for table, fitted in gibbs.items():
+        for name, tree in fitted["trees"].items():
+            for leaf in tree["leaves"]:
+                assert leaf["n"] >= LEAF_MIN, (table, name)
+                if leaf.get("q"):
+                    assert leaf["q_n"] >= PRIVACY_MIN, (table, name)
