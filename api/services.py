@@ -133,7 +133,8 @@ class Services:
             if self._comparison is not None and self._comparison_key == key:
                 return self._comparison
             keys = model.metadata.importance_order if model else []
-            index = ComparisonIndex(self.features, keys, self.settings.api_neighbours)
+            index = ComparisonIndex(self.features, keys, self.settings.api_neighbours,
+                                    self.settings.api_comparison_cache_mb * 1024 * 1024)
             self._comparison, self._comparison_key = index, key
             return index
 
