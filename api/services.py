@@ -73,7 +73,7 @@ class Services:
             keys=KeyStore.from_config(settings.api_keys, settings.api_keys_file),
             models=ModelStore(settings.current_model_link, settings.api_reload_seconds),
             features=features,
-            online=OnlineFeatures(settings.warehouse),
+            online=OnlineFeatures(settings.warehouse, settings.api_batch_window_ms / 1000),
             request_log=RequestLog(
                 settings.request_log_dir,
                 _log_salt(settings),
