@@ -16,8 +16,9 @@ Gather window (`window_seconds`, HC_API_BATCH_WINDOW_MS; 0 = off): before buildi
 a few ms for the requests it knows are coming. `api.arrivals.OnlineArrivals` announces every
 `POST /v1/score` from the moment its headers arrive (its body is still being read and validated) until
 it is answered; the leader waits while some announced request is neither queued nor answered yet, or
-fewer requests are queued than the previous build took (clients of a busy service come back), and at
-most the window. A request alone (nothing else announced, previous build of one) is built at once.
+fewer requests are queued than the previous round held (built by the previous build or left queued
+then: clients of a busy service come back), and at most the window. A request alone (nothing else
+announced, previous round of one) is built at once.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ class OnlineFeatures:
         self._queue_lock = threading.Lock()
         self._changed = threading.Condition(self._queue_lock)  # a request queued or answered
         self._outside: set[Arrival] = set()  # announced requests not queued now (arriving, or being answered)
-        self._last_batch = 1  # requests taken by the previous build
+        self._last_batch = 1  # requests of the previous round: built by the previous build, or left queued
         self._build_lock = threading.Lock()  # one build at a time: its leader builds for every queued request
         self.builds = 0  # builds run (a batch counts once): the tests and the bench read it
 
@@ -188,7 +189,8 @@ class OnlineFeatures:
                         break
                     self._gather()
                     batch = self._take()
-                    self._last_batch = len(batch)
+                    with self._queue_lock:  # the requests of this round: built now, or queued for the next
+                        self._last_batch = min(len(batch) + len(self._queue), MAX_BATCH)
                     self._run(batch)
         finally:
             if arrival is not None:  # being answered until `answered`: a leader may wait for its next request
