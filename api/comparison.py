@@ -5,16 +5,23 @@ features (the model's most important ones present in the warehouse), standardize
 missing -> the median), for every applicant. A feature's distributions are computed on first use and
 cached: histogram edges from all clients (1st-99th percentile range, values beyond go to the end bins),
 reused for every subgroup so the bars are comparable.
+
+Memory: ids, dataset and target are held once per index (every column comes ordered by id); a cached
+feature holds only its values (float64, or int32 level codes for categorical features) and is kept in an
+LRU cache bounded in bytes (`cache_bytes`, HC_API_COMPARISON_CACHE_MB): at SCALE=1 a numeric feature is
+~2.8 MB, so officers comparing feature after feature no longer grow the process without bound.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from cachetools import LRUCache
 
 from api.features import ColumnValues, FeatureStore, kind_of
 from api.labels import feature_label
@@ -25,17 +32,27 @@ TOP_LEVELS = 15
 FALLBACK_KEYS = ("ext_source_2", "ext_source_3", "ext_source_1", "amt_income_total", "amt_credit",
                  "amt_annuity", "days_birth", "days_employed")
 
+CACHE_BYTES = 256 * 1024 * 1024  # default bound of the cached features' values
+
+
 @dataclass(frozen=True)
 class _FeatureData:
     kind: str
-    column: ColumnValues
     numbers: np.ndarray | None  # float values (numeric) else None
-    levels: list[str] | None  # categorical levels shown (most frequent first)
+    codes: np.ndarray | None  # categorical: index into `names` per applicant, -1 when missing
+    names: list[str] | None  # categorical: every level present
+    levels: list[int] | None  # categorical: codes of the levels shown (most frequent first)
     edges: np.ndarray | None
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (self.numbers, self.codes, self.edges)
+        return sum(a.nbytes for a in arrays if a is not None) + 64 * len(self.names or ()) + 256
 
 
 class ComparisonIndex:
-    def __init__(self, store: FeatureStore, key_features: Sequence[str], neighbours: int = 200) -> None:
+    def __init__(self, store: FeatureStore, key_features: Sequence[str], neighbours: int = 200,
+                 cache_bytes: int = CACHE_BYTES) -> None:
         self.store = store
         self.generation = store.generation
         types = store.types
@@ -43,9 +60,20 @@ class ComparisonIndex:
         if not self.key_features:
             self.key_features = [f for f in FALLBACK_KEYS if f in types and kind_of(types[f]) == "numeric"][:6]
         self.k = neighbours
-        self._features: dict[str, _FeatureData] = {}
+        self._features: LRUCache[str, _FeatureData] = LRUCache(maxsize=max(1, cache_bytes),
+                                                                 getsizeof=lambda data: data.nbytes)
         self._lock = threading.Lock()
+        self._dataset = np.empty(0, dtype=object)
+        self._target = np.empty(0, dtype=np.float64)
         self._ids, self._space = self._neighbour_space()
+
+    def _shared(self, col: ColumnValues) -> None:
+        """Keep ids, dataset and target once (from the first column read); later columns must agree."""
+        if len(self._target) == len(col.ids) and len(self._dataset) == len(col.ids):
+            return
+        self._ids = col.ids
+        self._dataset = col.dataset
+        self._target = col.target
 
     # -- neighbours --------------------------------------------------------------------------------
     def _neighbour_space(self) -> tuple[np.ndarray, np.ndarray]:
@@ -53,15 +81,19 @@ class ComparisonIndex:
         ids = np.empty(0, dtype=np.int64)
         for name in self.key_features:
             col = self.store.column(name)
+            self._shared(col)
             ids = col.ids
-            x = col.values.astype(np.float64)
+            x = col.values.astype(np.float64, copy=False)
             med = np.nanmedian(x) if np.isfinite(x).any() else 0.0
             q75, q25 = (np.nanpercentile(x, [75, 25]) if np.isfinite(x).any() else (1.0, 0.0))
             scale = (q75 - q25) or (np.nanstd(x) if np.isfinite(x).any() else 1.0) or 1.0
             z = (x - med) / scale
             columns.append(np.where(np.isfinite(z), z, 0.0))
         if not columns:
-            ids = self.store.column("sk_id_curr").ids if "sk_id_curr" in self.store.types else ids
+            if "sk_id_curr" in self.store.types:
+                col = self.store.column("sk_id_curr")
+                self._shared(col)
+                ids = col.ids
             return ids, np.zeros((len(ids), 0))
         return ids, np.column_stack(columns).astype(np.float32)
 
@@ -83,16 +115,14 @@ class ComparisonIndex:
 
     # -- feature distributions ---------------------------------------------------------------------
     def _feature(self, name: str) -> _FeatureData:
-        data = self._features.get(name)
-        if data is not None:
-            return data
-        with self._lock:
-            if name in self._features:
-                return self._features[name]
+        with self._lock:  # the LRU cache reorders on every read: not thread-safe by itself
+            data = self._features.get(name)
+            if data is not None:
+                return data
             kind = kind_of(self.store.types[name])
-            col = self.store.column(name)
+            col = self._aligned(self.store.column(name))
             if kind == "numeric":
-                numbers = col.values.astype(np.float64)
+                numbers = col.values.astype(np.float64, copy=False)
                 finite = numbers[np.isfinite(numbers)]
                 if finite.size:
                     lo, hi = np.percentile(finite, [1, 99])
@@ -103,17 +133,34 @@ class ComparisonIndex:
                     edges = np.linspace(lo, hi, BINS + 1)
                 else:
                     edges = np.linspace(0.0, 1.0, BINS + 1)
-                data = _FeatureData(kind, col, numbers, None, edges)
+                data = _FeatureData(kind, numbers, None, None, None, edges)
             else:
-                labels = np.array([_level(v) for v in col.values], dtype=object)
-                col = ColumnValues(col.ids, col.dataset, col.target, labels)
-                present = labels[labels != None]  # noqa: E711 - numpy elementwise
-                uniq, counts = np.unique(present.astype(str), return_counts=True) if present.size else ([], [])
-                order = np.argsort(-np.asarray(counts), kind="stable")
-                levels = [str(uniq[i]) for i in order[:TOP_LEVELS]]
-                data = _FeatureData(kind, col, None, levels, None)
-            self._features[name] = data
+                labels = [_level(v) for v in col.values]
+                names = sorted({v for v in labels if v is not None})
+                code_of = {v: i for i, v in enumerate(names)}
+                codes = np.fromiter((-1 if v is None else code_of[v] for v in labels), dtype=np.int32,
+                                    count=len(labels))
+                counts = np.bincount(codes[codes >= 0], minlength=len(names))
+                order = np.argsort(-counts, kind="stable")  # ties: alphabetical, as before
+                data = _FeatureData(kind, None, codes, names, [int(i) for i in order[:TOP_LEVELS]], None)
+            with contextlib.suppress(ValueError):  # larger than the whole bound: used once, not kept
+                self._features[name] = data
             return data
+
+    def _aligned(self, col: ColumnValues) -> ColumnValues:
+        """`col` on the index's applicants (its ids, dataset, target): the same table gives the same ids;
+        a column read after the warehouse was swapped is matched by id (missing where unknown)."""
+        if len(self._target) != len(self._ids):  # no key feature read yet
+            self._ids, self._dataset, self._target = col.ids, col.dataset, col.target
+        if len(col.ids) == len(self._ids) and np.array_equal(col.ids, self._ids):
+            return col
+        pos = np.clip(np.searchsorted(col.ids, self._ids), 0, max(len(col.ids) - 1, 0))
+        found = (col.ids[pos] == self._ids) if len(col.ids) else np.zeros(len(self._ids), dtype=bool)
+        if col.values.dtype == np.float64:
+            values = np.where(found, col.values[pos] if len(col.ids) else np.nan, np.nan)
+        else:
+            values = np.array([col.values[p] if f else None for p, f in zip(pos, found, strict=True)], dtype=object)
+        return ColumnValues(self._ids, self._dataset, self._target, values)
 
     def _distribution(self, data: _FeatureData, mask: np.ndarray | slice) -> dict[str, Any]:
         if data.kind == "numeric":
@@ -130,13 +177,15 @@ class ComparisonIndex:
             counts, _ = np.histogram(clipped, bins=data.edges)
             out["histogram"] = {"edges": [float(e) for e in data.edges], "counts": [int(c) for c in counts]}
             return out
-        values = data.column.values[mask]
-        present = values[values != None]  # noqa: E711
-        n_total = int(values.size)
+        assert data.codes is not None and data.names is not None
+        codes = data.codes[mask]
+        present = codes[codes >= 0]
+        n_total = int(codes.size)
+        per_code = np.bincount(present, minlength=len(data.names))
         shown = data.levels or []
-        counts = [int((present == level).sum()) for level in shown]
+        counts = [int(per_code[code]) for code in shown]
         other = int(present.size - sum(counts))
-        categories = list(shown) + (["(other)"] if other else [])
+        categories = [data.names[code] for code in shown] + (["(other)"] if other else [])
         counts = counts + ([other] if other else [])
         return {
             "n": int(present.size),
@@ -155,15 +204,18 @@ class ComparisonIndex:
         out = []
         for name in features:
             data = self._feature(name)
-            col = data.column
-            is_train = col.dataset == "train"
-            value = data.numbers[pos] if data.kind == "numeric" else col.values[pos]
+            is_train = self._dataset == "train"
+            if data.kind == "numeric":
+                value = data.numbers[pos]
+            else:
+                code = int(data.codes[pos])
+                value = None if code < 0 else data.names[code]
             client_value = _scalar(value, data.kind)
             percentile = None
             if data.kind == "numeric" and client_value is not None:
                 finite = data.numbers[np.isfinite(data.numbers)]
                 percentile = float((finite < client_value).mean()) if finite.size else None
-            near_targets = col.target[near]
+            near_targets = self._target[near]
             known = near_targets[np.isfinite(near_targets)]
             similar = self._distribution(data, near)
             similar.update(
@@ -180,8 +232,8 @@ class ComparisonIndex:
                     "client_percentile": percentile,
                     "all": self._distribution(data, slice(None)),
                     "similar": similar,
-                    "defaulters": self._distribution(data, is_train & (col.target == 1)),
-                    "non_defaulters": self._distribution(data, is_train & (col.target == 0)),
+                    "defaulters": self._distribution(data, is_train & (self._target == 1)),
+                    "non_defaulters": self._distribution(data, is_train & (self._target == 0)),
                 }
             )
         return out

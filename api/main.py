@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.access_log import install_access_log_redaction
+from api.arrivals import OnlineArrivals
 from api.metrics import set_model_version
 from api.observability import ObservabilityMiddleware
 from api.routers import applicants, health, metrics, model, monitoring, scoring
@@ -51,6 +52,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     for router in (health.router, model.router, scoring.router, applicants.router, monitoring.router,
                    metrics.router):
         app.include_router(router)
+    app.add_middleware(OnlineArrivals, services=services)  # new applications announced: the gather window
     # request id, JSON access log, request metrics (docs/deploy.md)
     app.add_middleware(ObservabilityMiddleware, services=services, access_log_on=settings.api_access_log)
     return app

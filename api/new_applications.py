@@ -8,10 +8,17 @@ and becomes one DataFrame for the model.
 
 Concurrent requests are micro-batched: the builder runs one build at a time, and the requests that
 arrive while it runs are computed together by the next build (one DuckDB execution costs about the
-same for one application as for sixteen: the cost is per statement and column, not per row). A request
-alone is built at once (no waiting window). A batch never holds two applications with the same
-SK_ID_CURR (their histories would mix); when a batch fails on bad input, its requests are built again
-one by one, so that each gets its own error.
+same for one application as for sixteen: the cost is per statement and column, not per row). A batch
+never holds two applications with the same SK_ID_CURR (their histories would mix); when a batch fails on
+bad input, its requests are built again one by one, so that each gets its own error.
+
+Gather window (`window_seconds`, HC_API_BATCH_WINDOW_MS; 0 = off): before building, the leader waits
+a few ms for the requests it knows are coming. `api.arrivals.OnlineArrivals` announces every
+`POST /v1/score` from the moment its headers arrive (its body is still being read and validated) until
+it is answered; the leader waits while some announced request is neither queued nor answered yet, or
+fewer requests are queued than the previous round held (built by the previous build or left queued
+then: clients of a busy service come back), and at most the window. A request alone (nothing else
+announced, previous round of one) is built at once.
 """
 
 from __future__ import annotations
@@ -83,6 +90,12 @@ class OnlineRows:
         return [(self.table, p) for p in self.positions]
 
 
+class Arrival:
+    """One announced `POST /v1/score` request, from its arrival until its answer (see `OnlineArrivals`)."""
+
+    __slots__ = ()
+
+
 @dataclass(eq=False)
 class _Pending:
     """The applications of one request waiting for a build, then its rows or its error."""
@@ -101,15 +114,47 @@ class _Pending:
 class OnlineFeatures:
     """`warehouse.online.OnlineFeatureBuilder` for the current warehouse file, rebuilt when it changes."""
 
-    def __init__(self, warehouse: Path) -> None:
+    def __init__(self, warehouse: Path, window_seconds: float = 0.0) -> None:
         self._warehouse = warehouse
+        self.window_seconds = max(0.0, window_seconds)
         self._builder: Any = None
         self._generation: int | None = None
         self._lock = threading.Lock()  # guards the builder's replacement; the builder is thread-safe
         self._queue: list[_Pending] = []
         self._queue_lock = threading.Lock()
+        self._changed = threading.Condition(self._queue_lock)  # a request queued or answered
+        self._outside: set[Arrival] = set()  # announced requests not queued now (arriving, or being answered)
+        self._last_batch = 1  # requests of the previous round: built by the previous build, or left queued
         self._build_lock = threading.Lock()  # one build at a time: its leader builds for every queued request
         self.builds = 0  # builds run (a batch counts once): the tests and the bench read it
+
+    # -- announced requests (the gather window's knowledge of what is coming) ---------------------------
+    def announce(self) -> Arrival:
+        """A new-application request has arrived (its body not read yet): a leader may wait for it."""
+        arrival = Arrival()
+        with self._queue_lock:
+            self._outside.add(arrival)
+        return arrival
+
+    def answered(self, arrival: Arrival) -> None:
+        """The announced request has been answered (or failed before it was queued)."""
+        with self._changed:
+            self._outside.discard(arrival)
+            self._changed.notify_all()
+
+    def _gather(self) -> None:
+        """The leader's wait (under the build lock) for the requests it knows are coming; see the module
+        docstring. Returns at once when the window is off or nothing else is expected."""
+        if self.window_seconds <= 0:
+            return
+        deadline = time.monotonic() + self.window_seconds
+        with self._changed:
+            while (self._outside or len(self._queue) < self._last_batch) and \
+                    sum(len(item.applications) for item in self._queue) < MAX_BATCH:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                self._changed.wait(remaining)
 
     def _get_builder(self, generation: int) -> Any:
         if self._builder is None or self._generation != generation:
@@ -127,16 +172,30 @@ class OnlineFeatures:
         with the applications of concurrent requests, see the module docstring)."""
         return self.build_rows(applications, generation).frame
 
-    def build_rows(self, applications: Sequence[BaseModel], generation: int) -> OnlineRows:
-        """`build`, with the rows as the request log takes them (`OnlineRows`)."""
+    def build_rows(self, applications: Sequence[BaseModel], generation: int,
+                   arrival: Arrival | None = None) -> OnlineRows:
+        """`build`, with the rows as the request log takes them (`OnlineRows`). ``arrival``: the request's
+        announcement (`announce`), when it was announced."""
         pending = _Pending(applications, generation)
-        with self._queue_lock:
+        with self._changed:
             self._queue.append(pending)
-        while not pending.done:
-            with self._build_lock:
-                if pending.done:  # a previous leader built it
-                    break
-                self._run(self._take())
+            if arrival is not None:
+                self._outside.discard(arrival)
+            self._changed.notify_all()
+        try:
+            while not pending.done:
+                with self._build_lock:
+                    if pending.done:  # a previous leader built it
+                        break
+                    self._gather()
+                    batch = self._take()
+                    with self._queue_lock:  # the requests of this round: built now, or queued for the next
+                        self._last_batch = min(len(batch) + len(self._queue), MAX_BATCH)
+                    self._run(batch)
+        finally:
+            if arrival is not None:  # being answered until `answered`: a leader may wait for its next request
+                with self._queue_lock:
+                    self._outside.add(arrival)
         if pending.error is not None:
             raise pending.error
         assert pending.rows is not None

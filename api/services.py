@@ -73,7 +73,7 @@ class Services:
             keys=KeyStore.from_config(settings.api_keys, settings.api_keys_file),
             models=ModelStore(settings.current_model_link, settings.api_reload_seconds),
             features=features,
-            online=OnlineFeatures(settings.warehouse),
+            online=OnlineFeatures(settings.warehouse, settings.api_batch_window_ms / 1000),
             request_log=RequestLog(
                 settings.request_log_dir,
                 _log_salt(settings),
@@ -133,7 +133,8 @@ class Services:
             if self._comparison is not None and self._comparison_key == key:
                 return self._comparison
             keys = model.metadata.importance_order if model else []
-            index = ComparisonIndex(self.features, keys, self.settings.api_neighbours)
+            index = ComparisonIndex(self.features, keys, self.settings.api_neighbours,
+                                    self.settings.api_comparison_cache_mb * 1024 * 1024)
             self._comparison, self._comparison_key = index, key
             return index
 

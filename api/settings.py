@@ -35,6 +35,12 @@ class ApiSettings(RequestLogSettings):
         description="memory limit of the API's read-only DuckDB connection to the warehouse (DuckDB size, e.g. "
         "512MB, 2GB); without one DuckDB may use 80 % of the machine's memory for its buffers")
     api_neighbours: int = Field(200, ge=5, le=5000, description="similar clients used by the comparison")
+    api_batch_window_ms: float = Field(
+        50.0, ge=0.0, le=1000.0, description="new applications: how long a build may wait for the requests "
+        "already arriving to join it (only when some are; a request alone is never delayed); 0 = off")
+    api_comparison_cache_mb: int = Field(
+        256, ge=1, le=65536, description="memory for the values of compared features kept between requests "
+        "(least recently compared dropped first; ~2.8 MB per numeric feature at Kaggle's full volume)")
 
     # -- production serving (make serve-prod / the image's `api` role; see docs/deploy.md) ------------
     api_host: str = Field("127.0.0.1", description="address gunicorn binds (0.0.0.0 in the container)")

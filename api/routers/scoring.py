@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Path, status
+from fastapi import APIRouter, Body, HTTPException, Path, Request, status
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BeforeValidator
 
+from api.arrivals import ARRIVAL_KEY
 from api.deps import KEY_REQUIRED, ModelDep, ServicesDep
 from api.errors import unprocessable
 from api.schemas.examples import NEW_APPLICATION_EXAMPLE
@@ -52,8 +53,10 @@ def score_new(
         "summary": "an application with a short history", "value": NEW_APPLICATION_EXAMPLE}})],
     model: ModelDep,
     services: ServicesDep,
+    request: Request,
 ) -> Score:
-    built = services.online.build_rows([application], services.features.generation)
+    arrival = getattr(request.state, ARRIVAL_KEY, None)  # announced by api.arrivals: the gather window
+    built = services.online.build_rows([application], services.features.generation, arrival)
     return services.scoring.rows(model, built.frame, "score", built.log_rows())[0]
 
 

@@ -157,6 +157,26 @@ def test_score_new_application_example(client, model):
     assert body["decision"] == model.decide(body["probability"])
 
 
+def test_new_applications_are_announced_to_the_gather_window(client, monkeypatch):
+    """Each POST /v1/score is announced from its arrival to its answer (api/arrivals.py): the route hands
+    the announcement to the builder, and no announcement outlives its request (a 422 included)."""
+    online = client.app.state.services.online
+    assert online.window_seconds > 0  # on by default
+    handed: list[object] = []
+    real = online.build_rows
+
+    def build_rows(applications, generation, arrival=None):
+        handed.append(arrival)
+        assert arrival in online._outside  # announced, not queued yet
+        return real(applications, generation, arrival)
+
+    monkeypatch.setattr(online, "build_rows", build_rows)
+    assert client.post("/v1/score", headers=H, json=NEW_APPLICATION_EXAMPLE).status_code == 200
+    assert client.post("/v1/score", headers=H, json={"SK_ID_CURR": "x"}).status_code == 422
+    assert len(handed) == 1 and handed[0] is not None
+    assert not online._outside
+
+
 def test_score_application_without_history(client):
     r = client.post("/v1/score", headers=H, json={"SK_ID_CURR": 990002, "AMT_INCOME_TOTAL": 100000.0})
     assert r.status_code == 200, r.text

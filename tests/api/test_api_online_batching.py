@@ -83,3 +83,64 @@ def test_a_failing_request_does_not_fail_the_batch(api_env, applications, monkey
             assert isinstance(result, ValueError) and str(bad) in str(result)
         else:
             assert isinstance(result, pd.DataFrame) and result["sk_id_curr"].tolist() == [app.SK_ID_CURR]
+
+
+# -- the gather window (HC_API_BATCH_WINDOW_MS) ---------------------------------------------------------
+def _in_thread(online: OnlineFeatures, apps: list[NewApplication], arrival=None) -> tuple[threading.Thread, list]:
+    out: list[object] = []
+
+    def call() -> None:
+        try:
+            out.append(online.build(apps, 0) if arrival is None else online.build_rows(apps, 0, arrival).frame)
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            out.append(exc)
+
+    thread = threading.Thread(target=call)
+    thread.start()
+    return thread, out
+
+
+def _wait_queued(online: OnlineFeatures, n: int) -> None:
+    deadline = time.monotonic() + 30
+    while len(online._queue) < n and time.monotonic() < deadline:
+        time.sleep(0.002)
+
+
+def test_a_lone_request_is_built_without_waiting(api_env, applications, monkeypatch):
+    online = OnlineFeatures(api_env.warehouse, window_seconds=60)
+    waits: list[float | None] = []
+    monkeypatch.setattr(online._changed, "wait", lambda timeout=None: waits.append(timeout))
+    got = online.build([applications[0]], 0)
+    assert got["sk_id_curr"].tolist() == [applications[0].SK_ID_CURR]
+    assert waits == [] and online.builds == 1
+
+
+def test_the_leader_waits_for_an_announced_request(api_env, applications):
+    """A request announced (body still being read) joins the build of a leader that arrived before it."""
+    online = OnlineFeatures(api_env.warehouse, window_seconds=60)
+    alone = [OnlineFeatures(api_env.warehouse).build([a], 0) for a in applications[:2]]
+    coming = online.announce()
+    leader, first = _in_thread(online, [applications[0]])
+    _wait_queued(online, 1)
+    assert online.builds == 0  # the leader waits for the announced request
+    follower, second = _in_thread(online, [applications[1]], coming)
+    leader.join(30)
+    follower.join(30)
+    assert online.builds == 1
+    pd.testing.assert_frame_equal(first[0], alone[0])
+    pd.testing.assert_frame_equal(second[0], alone[1])
+    online.answered(coming)
+    assert not online._outside
+
+
+def test_an_announced_request_that_fails_releases_the_leader(api_env, applications):
+    """An announced request answered without being queued (e.g. 422) ends the wait: the leader builds alone
+    long before the window (60 s) ends."""
+    online = OnlineFeatures(api_env.warehouse, window_seconds=60)
+    coming = online.announce()
+    leader, got = _in_thread(online, [applications[0]])
+    _wait_queued(online, 1)
+    online.answered(coming)
+    leader.join(30)
+    assert not leader.is_alive() and online.builds == 1
+    assert got[0]["sk_id_curr"].tolist() == [applications[0].SK_ID_CURR]
