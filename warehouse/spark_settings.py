@@ -26,7 +26,8 @@ class SparkSettings(PlatformSettings):
     platform base's ``spark_warehouse`` (``HC_SPARK_WAREHOUSE``)."""
 
     spark_master: str = Field(default="local[*]", description="HC_SPARK_MASTER: local[*], spark://..., yarn, ...")
-    spark_driver_memory: str = Field(default="2g", description="HC_SPARK_DRIVER_MEMORY: JVM heap of the driver")
+    # 2g ran out of memory at Kaggle size (SCALE=1) in the uniqueness test over bureau_balance's 27M rows
+    spark_driver_memory: str = Field(default="4g", description="HC_SPARK_DRIVER_MEMORY: JVM heap of the driver")
     spark_shuffle_partitions: int = Field(default=8, ge=1,
                                           description="HC_SPARK_SHUFFLE_PARTITIONS: partitions after a shuffle")
     spark_workers: int = Field(default=2, ge=1,
