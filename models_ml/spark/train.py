@@ -285,9 +285,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
 
 def _feature_sql(spark_settings: SparkSettings) -> list[str]:
     """The Spark build's compiled feature SQL (the lineage of protected attributes); [] for an older build,
@@ -298,3 +295,7 @@ def _feature_sql(spark_settings: SparkSettings) -> list[str]:
                     "by name only (rebuild with `make warehouse ENGINE=spark`)", FEATURE_SQL_FILE)
         return []
     return [m["compiled_sql"] for m in json.loads(path.read_text())]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
