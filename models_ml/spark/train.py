@@ -285,7 +285,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-
 def _feature_sql(spark_settings: SparkSettings) -> list[str]:
     """The Spark build's compiled feature SQL (the lineage of protected attributes); [] for an older build,
     which still leaves the protected columns themselves out by name."""
