@@ -59,9 +59,19 @@ $(STAMP): requirements.lock pyproject.toml
 # changes (`make setup` syncs requirements.lock, which removes the extra). Spark needs a Java 17 runtime.
 setup-spark: $(SPARK_STAMP)  ## add the Spark extra (pyspark, dbt-spark) to .venv; needs Java 17
 
+# pyspark ships as a source archive only. uv rebuilt it into a new 1.4 GB cache entry at every install
+# (~20 s each; dozens of installs filled the disk), so its wheel is built once into SPARK_WHEELS and reused.
+SPARK_WHEELS ?= $(HOME)/.cache/home-credit/wheels
+PYSPARK_PIN  := $(shell grep -m1 '^pyspark==' requirements-spark.lock)
+
 $(SPARK_STAMP): requirements-spark.lock $(STAMP)
 	@java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])' || { echo "setup-spark: Spark 4 needs Java 17 or newer and \`java -version\` gives none: install it (Debian: apt-get install openjdk-17-jre-headless) or put it on PATH / set JAVA_HOME"; exit 2; }
-	$(UV) pip install --quiet --python $(PY) -r requirements-spark.lock
+	@ls "$(SPARK_WHEELS)"/$(subst ==,-,$(PYSPARK_PIN))-*.whl >/dev/null 2>&1 || { \
+	  mkdir -p "$(SPARK_WHEELS)" && tmp=$$(mktemp -d "$(SPARK_WHEELS)/.build-XXXXXX") && \
+	  { $(UV) tool run --quiet --from pip pip wheel --quiet --no-deps --no-cache-dir "$(PYSPARK_PIN)" -w "$$tmp" && \
+	    mv "$$tmp"/*.whl "$(SPARK_WHEELS)"/ || echo "setup-spark: could not build $(PYSPARK_PIN)'s wheel once into $(SPARK_WHEELS); uv builds it on this install"; }; \
+	  rm -rf "$$tmp"; }
+	$(UV) pip install --quiet --python $(PY) --find-links "$(SPARK_WHEELS)" -r requirements-spark.lock
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	@touch $@
 
