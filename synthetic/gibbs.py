@@ -64,21 +64,29 @@ class Encoder:
             out += [f"{c}={lv}" for lv in levels] + [f"{c}:missing"]
         return out
 
-    def transform(self, frame: dict[str, Any], n: int) -> np.ndarray:
-        """``frame``: column -> numeric array or (codes, levels)."""
-        cols = []
+    def transform(self, frame: dict[str, Any], n: int, compact: bool = False) -> np.ndarray:
+        """``frame``: column -> numeric array or (codes, levels). ``compact``: int8 codes with -1 for a
+        missing value (bin numbers and 0/1 flags are small whole numbers), a matrix small enough for
+        the CPU cache when rows are routed down the trees; else float with NaN (for fitting)."""
+        x = np.empty((n, len(self.names)), dtype=np.int8)
+        j = 0
         for c, e in self.numeric.items():
             v = np.asarray(frame[c], dtype=float)
-            b = np.searchsorted(e, v, side="right").astype(float)
-            b[np.isnan(v)] = np.nan
-            cols.append(b)
+            x[:, j] = np.where(np.isnan(v), -1, np.searchsorted(e, v, side="right"))
+            j += 1
         for c, levels in self.categorical.items():
             codes, have = frame[c]
             index = {lv: i for i, lv in enumerate(have)}
             for lv in levels:
-                cols.append((codes == index.get(lv, -2)).astype(float))
-            cols.append((codes < 0).astype(float))
-        return np.column_stack(cols) if cols else np.zeros((n, 0))
+                x[:, j] = codes == index.get(lv, -2)
+                j += 1
+            x[:, j] = codes < 0
+            j += 1
+        if compact:
+            return x
+        out = x.astype(np.float32)
+        out[x < 0] = np.nan
+        return out
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -114,18 +122,24 @@ class TreeConditional:
     leaves: list[dict[str, Any]]  # {"n": rows, "q": uniform quantiles[, "missing": share]} or {"n", "probs"}
     with_missing: bool = False  # missing values are redrawn too (a categorical child's last level)
 
-    def leaf(self, x: np.ndarray) -> np.ndarray:
-        """Leaf index of every row of the encoded matrix ``x``."""
-        node = np.zeros(x.shape[0], dtype=np.int64)
-        while True:
-            inner = self.feature[node] >= 0
-            if not inner.any():
-                break
-            rows = np.flatnonzero(inner)
-            nd = node[rows]
-            v = x[rows, self.feature[nd]]
-            go_left = np.where(np.isnan(v), self.nan_left[nd], v <= self.threshold[nd])
-            node[rows] = np.where(go_left, self.left[nd], self.right[nd])
+    def leaf(self, x: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Leaf index of every row of the encoded matrix ``x`` (or of its ``rows``, without copying
+        them out): the rows still at an inner node move one level down per step."""
+        idx = np.arange(x.shape[0]) if rows is None else np.asarray(rows)
+        node = np.zeros(idx.size, dtype=np.int64)
+        active = np.arange(idx.size)
+        while active.size:
+            nd = node[active]
+            feat = self.feature[nd]
+            inner = feat >= 0
+            if not inner.all():
+                active, nd, feat = active[inner], nd[inner], feat[inner]
+                if not active.size:
+                    break
+            v = x[idx[active], feat]
+            missing = v < 0 if x.dtype.kind == "i" else np.isnan(v)  # compact codes: -1
+            go_left = np.where(missing, self.nan_left[nd], v <= self.threshold[nd])
+            node[active] = np.where(go_left, self.left[nd], self.right[nd])
         return self.leaf_of_node[node]
 
     def sample_u(
@@ -295,7 +309,7 @@ def redraw(
     ``copula_u``: a numeric child's copula uniforms of value and presence on these rows (or None)."""
     if rows.size == 0:
         return None
-    leaf = tree.leaf(x[rows])
+    leaf = tree.leaf(x, rows)
     if isinstance(marginal, CategoricalMarginal):
         return tree.sample_codes(rng, leaf)
     assert isinstance(marginal, NumericMarginal)
@@ -334,7 +348,7 @@ def sweep(
     a column's value kept within its structural limits (both on the redrawn ``rows``); ``copula_u``:
     a column's copula uniforms of value and presence (all rows, or None), re-ranked in each leaf."""
     enc: Encoder = fitted["encoder"]
-    x = enc.transform(f, n)
+    x = enc.transform(f, n, compact=True)
     names = enc.names
     for entry in entries:
         child, rows_fn = entry[0], entry[1]
@@ -369,7 +383,7 @@ def sweep(
                 {k: e for k, e in enc.numeric.items() if k == child},
                 {k: lv for k, lv in enc.categorical.items() if k == child},
             )
-            x[:, cols] = part.transform({child: sub}, n)
+            x[:, cols] = part.transform({child: sub}, n, compact=True)
 
 
 def to_frame(df: pd.DataFrame, categorical: dict[str, list[str]]) -> dict[str, Any]:
