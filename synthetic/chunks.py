@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import queue as queue_mod
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ class ChunkData:
     logits: np.ndarray
     counts: tuple[int, ...]
     payload: Any = None
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds of the generating thread per step
 
 
 @dataclass
@@ -48,6 +50,7 @@ class ChunkResult:
     logits: np.ndarray
     rows: dict[str, int]  # table -> rows written
     parts: dict[str, Path] = field(default_factory=dict)  # table -> part file (tables with rows)
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per step (generating thread)
 
 
 @dataclass
@@ -111,14 +114,20 @@ class _SharedSync:
         )
 
 
-def _work(job: ChunkJob, k: int, jobs: int, sync: _Sync, send: Callable[[ChunkResult], None]) -> None:
+def _work(
+    job: ChunkJob, k: int, jobs: int, sync: _Sync, send: Callable[[ChunkResult], None]
+) -> dict[str, float]:
+    """Make chunks ``k, k + jobs, ...``; returns the CPU seconds of CSV formatting per table."""
     writer = PartWriter(job.threads if jobs == 1 else 1)
     try:
         for index in range(k, job.n_chunks, jobs):
             data = job.make(index)
             sync.publish(index, data.counts)
-            tables = job.tables(data, sync.offsets(index))
-            res = ChunkResult(index, data.app, data.logits, {})
+            offsets = sync.offsets(index)
+            start = time.thread_time()
+            tables = job.tables(data, offsets)
+            data.cpu["Arrow tables"] = time.thread_time() - start
+            res = ChunkResult(index, data.app, data.logits, {}, cpu=data.cpu)
             for name, table in tables.items():
                 res.rows[name] = table.num_rows
                 if table.num_rows:
@@ -129,11 +138,12 @@ def _work(job: ChunkJob, k: int, jobs: int, sync: _Sync, send: Callable[[ChunkRe
         writer.close(cancel=True)
         raise
     writer.close()
+    return {f"CSV {name}": sec for name, sec in writer.cpu.items()}
 
 
 def _child(job: ChunkJob, k: int, jobs: int, sync: _SharedSync, out: Any) -> None:
     try:
-        _work(job, k, jobs, sync, lambda res: out.put(("chunk", k, res)))
+        cpu = _work(job, k, jobs, sync, lambda res: out.put(("chunk", k, res)))
     except BaseException as exc:  # report it to the parent, which re-raises it
         try:
             out.put(("error", k, exc))
@@ -141,7 +151,7 @@ def _child(job: ChunkJob, k: int, jobs: int, sync: _SharedSync, out: Any) -> Non
             out.put(("error", k, RuntimeError(f"{type(exc).__name__}: {exc}")))
         sync.failed.set()
         return
-    out.put(("done", k, None))
+    out.put(("done", k, cpu))
 
 
 def usable_jobs(jobs: int, n_chunks: int) -> int:
@@ -151,13 +161,14 @@ def usable_jobs(jobs: int, n_chunks: int) -> int:
     return max(1, min(jobs, n_chunks))
 
 
-def run_chunks(job: ChunkJob, jobs: int = 1) -> list[ChunkResult]:
-    """Make every chunk (``jobs`` processes), written parts included; results in chunk order."""
+def run_chunks(job: ChunkJob, jobs: int = 1) -> tuple[list[ChunkResult], dict[str, float]]:
+    """Make every chunk (``jobs`` processes), written parts included: the results in chunk order and
+    the CPU seconds of CSV formatting per table (all processes)."""
     jobs = usable_jobs(jobs, job.n_chunks)
     if jobs == 1:
         results: list[ChunkResult] = []
-        _work(job, 0, 1, _LocalSync(job.n_counts), results.append)
-        return results
+        cpu = _work(job, 0, 1, _LocalSync(job.n_counts), results.append)
+        return results, cpu
     ctx = mp.get_context("fork")
     sync = _SharedSync(ctx, job.n_chunks, job.n_counts)
     out = ctx.Queue()
@@ -168,6 +179,7 @@ def run_chunks(job: ChunkJob, jobs: int = 1) -> list[ChunkResult]:
     for p in procs:
         p.start()
     got: dict[int, ChunkResult] = {}
+    cpu: dict[str, float] = {}
     done = 0
     peer_failed: BaseException | None = None
     try:
@@ -186,6 +198,8 @@ def run_chunks(job: ChunkJob, jobs: int = 1) -> list[ChunkResult]:
                 got[payload.index] = payload
             elif kind == "done":
                 done += 1
+                for step, sec in payload.items():
+                    cpu[step] = cpu.get(step, 0.0) + sec
             elif isinstance(payload, PeerFailed):
                 peer_failed = payload
                 done += 1
@@ -203,7 +217,7 @@ def run_chunks(job: ChunkJob, jobs: int = 1) -> list[ChunkResult]:
         for p in procs:
             p.join()
         raise
-    return [got[i] for i in range(job.n_chunks)]
+    return [got[i] for i in range(job.n_chunks)], cpu
 
 
 __all__ = ["ChunkData", "ChunkJob", "ChunkResult", "PeerFailed", "run_chunks", "usable_jobs"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pyarrow as pa
 
 from synthetic.application import Latents, generate_applicants
 from synthetic.bureau import generate_bureau
-from synthetic.chunks import ChunkData, ChunkJob, run_chunks
+from synthetic.chunks import ChunkData, ChunkJob, run_chunks, usable_jobs
 from synthetic.frame import Frame, to_arrow
 from synthetic.previous import generate_previous
 from synthetic.schema import GROUND_TRUTH_FILE, TABLES, csv_name, raw_columns
@@ -123,7 +124,13 @@ def _generate(writer: DatasetWriter, plan: Plan, stats: Stats, jobs: int = 1) ->
         staging=writer.staging,
         threads=writer.threads,
     )
-    results = run_chunks(job, jobs)
+    start = time.perf_counter()
+    results, cpu = run_chunks(job, jobs)
+    log.info("%d chunks generated and written in %.1f s wall (%d processes)", n_chunks,
+             time.perf_counter() - start, usable_jobs(jobs, n_chunks))  # fmt: skip
+    for res in results:
+        for step, sec in res.cpu.items():
+            cpu[step] = cpu.get(step, 0.0) + sec
     app_chunks: list[tuple[np.ndarray, Frame]] = []
     for res in results:  # in chunk order
         lo, hi = res.index * plan.chunk, min((res.index + 1) * plan.chunk, plan.n_total)
@@ -135,6 +142,7 @@ def _generate(writer: DatasetWriter, plan: Plan, stats: Stats, jobs: int = 1) ->
                 writer.add_part(csv_name(table), res.parts[table])
         log.info("chunk %d/%d: %d applicants", res.index + 1, n_chunks, hi - lo)
 
+    start = time.perf_counter()
     intercept = calibrate_intercept(logits[~is_test])
     prob = sigmoid(logits + intercept)
     target = (target_rng.random(plan.n_total) < prob).astype(float)
@@ -151,6 +159,12 @@ def _generate(writer: DatasetWriter, plan: Plan, stats: Stats, jobs: int = 1) ->
         _emit(writer, "application_test", test_part, rows)
     gt = pa.table({"SK_ID_CURR": pa.array(ids), "DEFAULT_PROBABILITY": pa.array(np.round(prob, 8))})
     writer.write_chunk(GROUND_TRUTH_FILE, gt)
+    writer.flush()
+    for name, sec in writer.cpu.items():
+        cpu[f"CSV {name}"] = cpu.get(f"CSV {name}", 0.0) + sec
+    log.info("applicants and ground truth written in %.1f s wall", time.perf_counter() - start)
+    log.info("CPU seconds per step, all processes: %s",
+             ", ".join(f"{k} {v:.1f}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1])))  # fmt: skip
     return Summary(rows=rows, default_rate=float(target[~is_test].mean()), intercept=intercept)
 
 
@@ -161,10 +175,14 @@ def _make_chunk(
     rng = np.random.default_rng(seq)
     lo, hi = ci * plan.chunk, min((ci + 1) * plan.chunk, plan.n_total)
     n = hi - lo
+    t0 = time.thread_time()
     app, lat = _applicants(rng, stats, is_test[lo:hi])
     behaviour = BEHAVIOUR_RISK * lat.risk + np.sqrt(1 - BEHAVIOUR_RISK**2) * rng.standard_normal(n)
+    t1 = time.thread_time()
     bur = generate_bureau(rng, stats, behaviour, lat.wealth, 1.0, 0)
+    t2 = time.thread_time()
     prev = generate_previous(rng, stats, behaviour, np.asarray(app["DAYS_BIRTH"]), 0)
+    t3 = time.thread_time()
     logits = ground_truth_logit(app, bur.features, prev.features)
     chunk_ids = FIRST_CURR + np.arange(lo, hi, dtype=np.int64)
     app["SK_ID_CURR"] = chunk_ids.astype(float)
@@ -186,7 +204,8 @@ def _make_chunk(
         frame["SK_ID_PREV"] = prev_ids[loan]
         frame["SK_ID_CURR"] = chunk_ids[prev_owner[loan]].astype(float)
         tables[table] = frame
-    return ChunkData(app, logits, (bur.n_ids, prev.n_ids), tables)
+    cpu = {"applicants": t1 - t0, "bureau": t2 - t1, "previous": t3 - t2}
+    return ChunkData(app, logits, (bur.n_ids, prev.n_ids), tables, cpu)
 
 
 #: the id column of each history table, shifted by the ids of the earlier chunks (bureau, previous)

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,8 @@ class PartWriter:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hc-synthetic-writer")
         self._pending: list[Future[None]] = []
+        #: CPU seconds of the writer thread per kind of part (the part file's name before its suffix)
+        self.cpu: dict[str, float] = {}
 
     def write(self, table: pa.Table, part: Path) -> None:
         """Write ``table`` into the new file ``part``, asynchronously."""
@@ -81,6 +84,14 @@ class PartWriter:
         return self._con
 
     def _copy(self, table: pa.Table, part: Path) -> None:
+        start = time.thread_time()
+        try:
+            self._format(table, part)
+        finally:
+            kind = part.name.split(".")[0]
+            self.cpu[kind] = self.cpu.get(kind, 0.0) + time.thread_time() - start
+
+    def _format(self, table: pa.Table, part: Path) -> None:
         con = self._connection()
         view = f"chunk_{abs(hash(part.name))}"
         meta = table.schema.metadata or {}
@@ -129,6 +140,7 @@ class DatasetWriter:
         self._headers: dict[str, str] = {}
         self.threads = threads
         self._writer = PartWriter(threads)
+        self.cpu = self._writer.cpu
 
     def write_chunk(self, name: str, table: pa.Table) -> None:
         """Append rows to the file ``name`` (e.g. ``bureau.csv``), asynchronously."""
