@@ -21,7 +21,7 @@ drawn; ``DAYS_EMPLOYED`` only for the employed): the tree is fitted on the same 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -121,11 +121,14 @@ class TreeConditional:
     leaf_of_node: np.ndarray  # node -> leaf index (-1 for inner nodes)
     leaves: list[dict[str, Any]]  # {"n": rows, "q": uniform quantiles[, "missing": share]} or {"n", "probs"}
     with_missing: bool = False  # missing values are redrawn too (a categorical child's last level)
+    _compact: tuple[np.ndarray, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     def leaf(self, x: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Leaf index of every row of the encoded matrix ``x`` (or of its ``rows``, without copying
         them out): the rows still at an inner node move one level down per step."""
         idx = np.arange(x.shape[0]) if rows is None else np.asarray(rows)
+        if x.dtype == np.int8 and x.flags.c_contiguous:
+            return self._leaf_compact(x, idx)
         node = np.zeros(idx.size, dtype=np.int64)
         active = np.arange(idx.size)
         while active.size:
@@ -137,9 +140,35 @@ class TreeConditional:
                 if not active.size:
                     break
             v = x[idx[active], feat]
-            missing = v < 0 if x.dtype.kind == "i" else np.isnan(v)  # compact codes: -1
-            go_left = np.where(missing, self.nan_left[nd], v <= self.threshold[nd])
+            go_left = np.where(np.isnan(v), self.nan_left[nd], v <= self.threshold[nd])
             node[active] = np.where(go_left, self.left[nd], self.right[nd])
+        return self.leaf_of_node[node]
+
+    def _leaf_compact(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """:meth:`leaf` on int8 codes (-1 missing): a whole value goes left when it is at most the
+        threshold's floor, a missing one when the node sends missing values left -- two comparisons
+        with per-node bounds, one flat gather per level."""
+        if self._compact is None:
+            hi = np.clip(np.floor(self.threshold), -1, 127).astype(np.int8)
+            lo = np.where(self.nan_left, -1, 0).astype(np.int8)
+            child = np.column_stack([self.right, self.left]).ravel().astype(np.intp)  # [2 node + left]
+            self._compact = (self.feature.astype(np.intp), hi, lo, child)
+        feature, hi, lo, child = self._compact
+        flat = x.ravel()
+        node = np.zeros(idx.size, dtype=np.intp)
+        pos = np.arange(idx.size)
+        base = idx.astype(np.intp) * x.shape[1]
+        while pos.size:
+            nd = node[pos]
+            feat = feature[nd]
+            inner = feat >= 0
+            if not inner.all():
+                pos, nd, feat, base = pos[inner], nd[inner], feat[inner], base[inner]
+                if not pos.size:
+                    break
+            v = flat[base + feat]
+            go_left = (v <= hi[nd]) & (v >= lo[nd])
+            node[pos] = child[2 * nd + go_left]
         return self.leaf_of_node[node]
 
     def sample_u(
