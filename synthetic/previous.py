@@ -120,6 +120,12 @@ def _redraw_loan(rng: np.random.Generator, stats: Stats, f: Frame, m: int, birth
         return v
 
     sweep(rng, fitted, f, m, REDRAWN_LOAN * SWEEPS, lambda c: stats.m(T, c), back, bound)
+    if "_card_share" in f:  # a card's annuity follows its redrawn limit
+        credit, term = _num(f, "AMT_CREDIT"), _num(f, "CNT_PAYMENT")
+        card = (term == 0) & (credit > 0)
+        annuity = _num(f, "AMT_ANNUITY").copy()
+        annuity[card] = on_grid(credit[card] * f["_card_share"][card], ANNUITY_GRID, 3)
+        f["AMT_ANNUITY"] = annuity
     _down_payment(rng, stats, f)
     return True
 
@@ -318,8 +324,9 @@ def _shape_loans(rng: np.random.Generator, stats: Stats, f: Frame, cs: dict) -> 
         annuity = np.where(changed & ((term == 0) | (credit == 0)), no_term, annuity)
     share = stats.marginals[T].get("NO_TERM_ANNUITY_SHARE")
     if isinstance(share, NumericMarginal):  # a card's annuity: mostly 5% of its limit
+        f["_card_share"] = share.ppf(rng.random(app.size))
         card = (term == 0) & (credit > 0)
-        annuity[card] = credit[card] * share.ppf(rng.random(int(card.sum())))
+        annuity[card] = credit[card] * f["_card_share"][card]
     annuity[np.isnan(term)] = np.nan
     app = np.where(app > 0, on_grid(app, AMOUNT_GRID, 1), app)
     credit = np.where(credit > 0, on_grid(credit, AMOUNT_GRID, 1), credit)
