@@ -64,7 +64,8 @@ DERIVED: dict[str, dict[str, Any]] = {
         "GOODS_OVER_APPLICATION": lambda d: (d.AMT_GOODS_PRICE / d.AMT_APPLICATION).where(
             d.AMT_APPLICATION > 0
         ),
-        "YEARLY_RATE": lambda d: yearly_rate(d.AMT_ANNUITY, d.AMT_CREDIT, d.CNT_PAYMENT),
+        # rounded: products share a handful of rates (frequent values of the marginal)
+        "YEARLY_RATE": lambda d: yearly_rate(d.AMT_ANNUITY, d.AMT_CREDIT, d.CNT_PAYMENT).round(3),
         "NO_TERM_ANNUITY_SHARE": lambda d: (d.AMT_ANNUITY / d.AMT_CREDIT).where(
             (d.CNT_PAYMENT == 0) & (d.AMT_CREDIT > 0)
         ),

@@ -265,6 +265,9 @@ def generate_previous(
 #: Kaggle's amounts are multiples of 4.5 (application amount, credit, goods price), its annuities of 0.045
 AMOUNT_GRID = 4.5
 ANNUITY_GRID = 0.045
+#: down payments near a multiple of 5% of the price are that multiple (as in the real rows)
+ROUND_SHARE = 0.05
+ROUND_SHARE_SNAP = 0.01
 
 
 def on_grid(x: np.ndarray, grid: float, decimals: int) -> np.ndarray:
@@ -367,7 +370,11 @@ def _down_payment(rng: np.random.Generator, stats: Stats, f: Frame) -> None:
     base = np.nan_to_num(np.where(np.isnan(goods), _num(f, "AMT_APPLICATION"), goods))
     factor = stats.marginals[T].get("DOWN_OVER_RATE")
     k = factor.ppf(rng.random(rate.size)) if isinstance(factor, NumericMarginal) else np.ones(rate.size)
-    down = on_grid(base * np.nan_to_num(rate) * k, AMOUNT_GRID, 1)
+    share = np.nan_to_num(rate) * k
+    # most real down payments are a round share of the price (10%, 20%, ...; 61% of the real rows)
+    nearest = np.round(share / ROUND_SHARE) * ROUND_SHARE
+    share = np.where((np.abs(share - nearest) < ROUND_SHARE_SNAP) & (nearest > 0), nearest, share)
+    down = on_grid(base * share, AMOUNT_GRID, 1)
     f["AMT_DOWN_PAYMENT"] = np.where(np.isnan(rate), np.nan, np.where(rate > 0, down, 0.0))
 
 
