@@ -141,6 +141,7 @@ def _generate(writer: DatasetWriter, plan: Plan, stats: Stats, jobs: int = 1) ->
             if n:
                 writer.add_part(csv_name(table), res.parts[table])
         log.info("chunk %d/%d: %d applicants", res.index + 1, n_chunks, hi - lo)
+    writer.assemble_early([csv_name(t) for t in HISTORY_TABLES])  # complete: join while applicants are written
 
     start = time.perf_counter()
     intercept = calibrate_intercept(logits[~is_test])

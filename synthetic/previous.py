@@ -6,6 +6,7 @@ lies before the application (MONTHS_BALANCE <= -1) and follows the loan's schedu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -291,13 +292,17 @@ def _shape_loans(rng: np.random.Generator, stats: Stats, f: Frame, cs: dict) -> 
         for cond in (stats.conditionals[T]["LOAN_SHAPE_BY_STATUS"], shapes):  # finer groups win
             known = cond.known(cs)
             codes[known] = cond.sample_codes(rng, cs, levels)[known]
-        lv = np.asarray(levels + [""], dtype=object)[np.where(codes >= 0, codes, len(levels))]
+        idx = np.where(codes >= 0, codes, len(levels))
         shaped = codes >= 0
-        app0 = shaped & np.asarray([s.startswith("A0") for s in lv])
-        credit0 = shaped & np.asarray(["-C0-" in s for s in lv])
-        na = shaped & np.asarray([s.endswith("-NNA") for s in lv])
-        zero = shaped & np.asarray([s.endswith("-N0") for s in lv])
-        pos = shaped & np.asarray([s.endswith("-N") for s in lv])
+
+        def has(test: Callable[[str], bool]) -> np.ndarray:  # per level, then per row
+            return shaped & np.asarray([test(s) for s in levels] + [False])[idx]
+
+        app0 = has(lambda s: s.startswith("A0"))
+        credit0 = has(lambda s: "-C0-" in s)
+        na = has(lambda s: s.endswith("-NNA"))
+        zero = has(lambda s: s.endswith("-N0"))
+        pos = has(lambda s: s.endswith("-N"))
 
         def positive(name: str, k: int) -> np.ndarray:
             mg = stats.num(T, name)

@@ -141,6 +141,8 @@ class DatasetWriter:
         self.threads = threads
         self._writer = PartWriter(threads)
         self.cpu = self._writer.cpu
+        self._assembled: dict[str, Future[Path]] = {}
+        self._assembler: ThreadPoolExecutor | None = None
 
     def write_chunk(self, name: str, table: pa.Table) -> None:
         """Append rows to the file ``name`` (e.g. ``bureau.csv``), asynchronously."""
@@ -176,10 +178,26 @@ class DatasetWriter:
                 part.unlink()
         return final
 
+    def assemble_early(self, names: list[str]) -> None:
+        """Start joining the parts of files that are complete (no more chunks will come) in a
+        background thread (a kernel copy), while other files are still being written."""
+        if self._assembler is None:
+            self._assembler = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hc-synthetic-assemble")
+        for name in names:
+            self._assembled[name] = self._assembler.submit(self._assemble, name)
+
+    def _stop_assembler(self) -> None:
+        if self._assembler is not None:
+            self._assembler.shutdown(wait=True, cancel_futures=True)
+
     def commit(self, marker: dict[str, Any]) -> None:
         """Assemble every file, then move them into the destination (marker first, completed last)."""
         self._writer.close()
-        files = {name: self._assemble(name) for name in self._parts}
+        files = {
+            name: self._assembled[name].result() if name in self._assembled else self._assemble(name)
+            for name in self._parts
+        }
+        self._stop_assembler()
         marker_path = self.out_dir / MARKER_FILE
         _write_json_atomic(marker_path, {**marker, "complete": False})
         for name, path in files.items():
@@ -189,6 +207,7 @@ class DatasetWriter:
 
     def abort(self) -> None:
         try:
+            self._stop_assembler()
             self._writer.close(cancel=True)
         finally:
             shutil.rmtree(self.staging, ignore_errors=True)
