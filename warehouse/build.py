@@ -228,8 +228,11 @@ def _failing_test_examples(warehouse_file: Path, gate: Path, failed: list[dict],
     if not tests or not warehouse_file.exists():
         return ""
     try:
-        with duckdb.connect(str(warehouse_file), read_only=True) as con:
-            con.execute(f"attach ':memory:' as {RAW_CATALOG}")  # staging views read the raw tables
+        with duckdb.connect() as con:  # the warehouse read-only under its own name; staging views read `raw`
+            built = str(warehouse_file).replace("'", "''")
+            con.execute(f"attach '{built}' as \"{warehouse_file.stem}\" (read_only)")
+            con.execute(f'use "{warehouse_file.stem}"')
+            con.execute(f"attach ':memory:' as {RAW_CATALOG}")
             for table in TABLES:
                 if table_file(gate, table).exists():
                     path = str(table_file(gate, table)).replace("'", "''")

@@ -251,7 +251,7 @@ def validate_and_load_tables(raw_dir: Path, folder: Path, *, threads: int = 2, m
     folder.mkdir(parents=True, exist_ok=True)
     config = {"threads": threads, "memory_limit": memory_limit, "preserve_insertion_order": False}
     signalled = False
-    with meter.step("load and check values"):
+    with meter.step("load and check values"):  # the application ids are checked once both files are loaded
         for table in TABLES:
             with duckdb.connect(str(folder / f"{table}.duckdb"), config=config) as connection:
                 found = load_typed_table(raw_dir, table, connection)
