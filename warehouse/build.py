@@ -156,6 +156,7 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
     final.parent.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f".{final.stem}.build-", dir=final.parent))
     dbt: DbtRun | None = None
+    dbt_started = dt.datetime.now(dt.UTC)
     try:
         new_file = workdir / final.name  # same stem -> same DuckDB catalog name as the final file
         gate = workdir / RAW_GATE
@@ -167,7 +168,8 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
         cache.restore_into(workdir / "target")
 
         def start_dbt_beside_the_load() -> None:  # once the headers are right: dbt's start-up overlaps the load
-            nonlocal dbt
+            nonlocal dbt, dbt_started
+            dbt_started = dt.datetime.now(dt.UTC)
             _say(echo, f"dbt build into {new_file} (each staging model waits for its raw table)")
             # one dbt thread per staging model may be waiting for its raw table: HC_DBT_THREADS more do the work
             threads = settings.dbt_threads + len(TABLES)
@@ -184,8 +186,7 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
         except BaseException:
             failed_file(gate).touch()  # dbt stops at its gate; terminate() reaps it
             raise
-        dbt_started = dt.datetime.now(dt.UTC)
-        with meter.step("dbt build"):
+        with meter.step("dbt build"):  # wall: what dbt still had to do once the last raw table was loaded
             assert dbt is not None
             result = dbt.wait()
             dbt = None
