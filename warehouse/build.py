@@ -69,7 +69,7 @@ def _dbt_env(settings: WarehouseSettings, warehouse_file: Path, raw_dir: Path) -
         "HC_RAW_DB": ":memory:",  # the catalog `raw`: views over <workdir>/raw/<table>.duckdb (macro open_raw_table)
         "HC_RAW_GATE": RAW_GATE,
         "HC_RAW_DIR": str(raw_dir),
-        "HC_DUCKDB_THREADS": str(settings.duckdb_threads),
+        "HC_DUCKDB_THREADS": str(settings.dbt_duckdb_threads),
         "HC_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
         "HC_DBT_THREADS": str(settings.dbt_threads),
         "DBT_PROFILES_DIR": str(settings.project_dir),
