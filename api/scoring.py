@@ -95,10 +95,15 @@ class ScoringService:
         DataFrame, row position); by default the row of `rows` itself (no per-row dict built here:
         converting ~480 features of each row to a dict cost more than the model)."""
         probabilities = np.asarray(model.predict_proba(rows))
-        ids = rows["sk_id_curr"].to_numpy()
         sources = list(log_rows) if log_rows is not None else [(rows, i) for i in range(len(rows))]
+        return self.scored(model, rows["sk_id_curr"].tolist(), probabilities, endpoint, sources)
+
+    def scored(self, model: ScoringModel, ids: Sequence[int], probabilities: Sequence[float], endpoint: str,
+               log_rows: Sequence[tuple[Any, int]]) -> list[Score]:
+        """Scores of rows the model already scored (e.g. with their online build's batch), each logged;
+        `log_rows` as in `rows`."""
         results = []
-        for sk_id, p, source in zip(ids, probabilities, sources, strict=True):
+        for sk_id, p, source in zip(ids, probabilities, log_rows, strict=True):
             result = score_of(model, sk_id, float(p))
             results.append(result)
             self._log(model, endpoint, result, source=source)

@@ -173,8 +173,10 @@ class Services:
         valid = [a for a in batch.applications if a.SK_ID_CURR not in asked]
         new = {}
         if valid:
-            built = self.online.build_rows(valid, self.features.generation)
-            new = {s.sk_id_curr: s for s in self.scoring.rows(model, built.frame, "batch", built.log_rows())}
+            built = self.online.build_rows(valid, self.features.generation, scorer=model)
+            assert built.probabilities is not None
+            new = {s.sk_id_curr: s for s in self.scoring.scored(model, built.ids, built.probabilities, "batch",
+                                                                built.log_rows())}
         for application in batch.applications:
             sk_id = application.SK_ID_CURR
             if sk_id in asked:

@@ -142,6 +142,8 @@ def main() -> int:
     parser.add_argument("--sample", action="store_true", help="also build and compare the real sample")
     parser.add_argument("--train", action="store_true", help="trainer timings on the first scale")
     parser.add_argument("--master", default="local[*]", help="HC_SPARK_MASTER of the Spark runs")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the scratch folder (warehouses, artifacts) to inspect or reuse, e.g. after a failed step")
     args = parser.parse_args()
     try:
         from warehouse.spark_settings import SparkUnavailableError, check_spark_available
@@ -165,7 +167,10 @@ def main() -> int:
         if args.train and first is not None:
             bench_train(first[0], first[1], scratch, args.master)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        if args.keep:
+            print(f"scratch kept: {scratch}")
+        else:
+            shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 

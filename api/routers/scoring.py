@@ -56,8 +56,9 @@ def score_new(
     request: Request,
 ) -> Score:
     arrival = getattr(request.state, ARRIVAL_KEY, None)  # announced by api.arrivals: the gather window
-    built = services.online.build_rows([application], services.features.generation, arrival)
-    return services.scoring.rows(model, built.frame, "score", built.log_rows())[0]
+    built = services.online.build_rows([application], services.features.generation, arrival, scorer=model)
+    assert built.probabilities is not None
+    return services.scoring.scored(model, built.ids, built.probabilities, "score", built.log_rows())[0]
 
 
 @router.post("/score/batch", response_model=BatchScores,

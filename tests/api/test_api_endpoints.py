@@ -165,10 +165,10 @@ def test_new_applications_are_announced_to_the_gather_window(client, monkeypatch
     handed: list[object] = []
     real = online.build_rows
 
-    def build_rows(applications, generation, arrival=None):
+    def build_rows(applications, generation, arrival=None, **kwargs):
         handed.append(arrival)
         assert arrival in online._outside  # announced, not queued yet
-        return real(applications, generation, arrival)
+        return real(applications, generation, arrival, **kwargs)
 
     monkeypatch.setattr(online, "build_rows", build_rows)
     assert client.post("/v1/score", headers=H, json=NEW_APPLICATION_EXAMPLE).status_code == 200

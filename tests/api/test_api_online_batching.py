@@ -85,6 +85,80 @@ def test_a_failing_request_does_not_fail_the_batch(api_env, applications, monkey
             assert isinstance(result, pd.DataFrame) and result["sk_id_curr"].tolist() == [app.SK_ID_CURR]
 
 
+# -- batched scoring: the leader scores the batch, one model call per distinct model -------------------
+class _Counting:
+    """A real model whose calls are counted (rows per call); `fail` makes every call raise."""
+
+    def __init__(self, model, fail: bool = False) -> None:
+        self.model, self.fail, self.calls = model, fail, []
+
+    def predict_proba(self, frame: pd.DataFrame):
+        self.calls.append(frame["sk_id_curr"].tolist())
+        if self.fail:
+            raise RuntimeError("the model cannot score these rows")
+        return self.model.predict_proba(frame)
+
+
+@pytest.fixture(scope="module")
+def served_model(api_env):
+    from models_ml.registry import load_version
+
+    return load_version((api_env.artifacts / "models" / "current").resolve())
+
+
+def _scored_concurrently(online: OnlineFeatures, requests: list[tuple[list[NewApplication], object]]) -> list:
+    results: list[object] = [None] * len(requests)
+
+    def call(k: int) -> None:
+        apps, scorer = requests[k]
+        try:
+            results[k] = online.build_rows(apps, 0, scorer=scorer)
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            results[k] = exc
+
+    threads = [threading.Thread(target=call, args=(k,)) for k in range(len(requests))]
+    with online._build_lock:
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 30
+        while len(online._queue) < len(requests) and time.monotonic() < deadline:
+            time.sleep(0.005)
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def test_the_batch_is_scored_by_one_model_call(api_env, applications, served_model):
+    """Four requests in one build: one `predict_proba` call over their four rows, and each request gets
+    the probability the model gives its row alone."""
+    online = OnlineFeatures(api_env.warehouse)
+    alone = [float(served_model.predict_proba(online.build([a], 0))[0]) for a in applications]
+    model = _Counting(served_model)
+    got = _scored_concurrently(online, [([a], model) for a in applications])
+    assert len(model.calls) == 1 and sorted(model.calls[0]) == sorted(a.SK_ID_CURR for a in applications)
+    for rows, app, expected in zip(got, applications, alone, strict=True):
+        assert rows.ids == [app.SK_ID_CURR] and rows.frame["sk_id_curr"].tolist() == [app.SK_ID_CURR]
+        assert rows.probabilities.tolist() == pytest.approx([expected], abs=1e-12)
+
+
+def test_requests_of_two_models_are_scored_each_by_its_own(api_env, applications, served_model):
+    """A model swap between requests: one batch, one call per model, each request scored by its model;
+    a model that fails fails only its own requests."""
+    online = OnlineFeatures(api_env.warehouse)
+    first, broken = _Counting(served_model), _Counting(served_model, fail=True)
+    got = _scored_concurrently(online, [([a], first if k % 2 == 0 else broken)
+                                        for k, a in enumerate(applications)])
+    assert online.builds == 1 and len(first.calls) == 1 and len(broken.calls) == 1
+    assert sorted(first.calls[0]) == sorted(a.SK_ID_CURR for a in applications[0::2])
+    for k, (result, app) in enumerate(zip(got, applications, strict=True)):
+        if k % 2:
+            assert isinstance(result, RuntimeError) and "cannot score" in str(result)
+        else:
+            assert result.ids == [app.SK_ID_CURR] and 0.0 <= result.probabilities[0] <= 1.0
+    rows = online.build_rows([applications[0]], 0)  # no model handed: rows only
+    assert rows.probabilities is None and rows.ids == [applications[0].SK_ID_CURR]
+
+
 # -- the gather window (HC_API_BATCH_WINDOW_MS) ---------------------------------------------------------
 def _in_thread(online: OnlineFeatures, apps: list[NewApplication], arrival=None) -> tuple[threading.Thread, list]:
     out: list[object] = []
