@@ -179,7 +179,7 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
 
         try:
             validate_and_load_tables(raw_dir, gate, threads=settings.duckdb_threads,
-                                     memory_limit=settings.duckdb_memory_limit, meter=meter,
+                                     memory_limit=settings.load_memory_limit, meter=meter,
                                      on_headers_ok=start_dbt_beside_the_load,
                                      on_table_loaded=lambda table: ready_file(gate, table).touch(),
                                      on_problem=failed_file(gate).touch)
