@@ -1,11 +1,13 @@
 """Build the warehouse: ``python -m warehouse.build`` (what ``make warehouse`` runs).
 
-1. validate HC_RAW_DIR (files, headers, values, application ids) while loading it, typed, into a
-   temporary DuckDB file; ``dbt build`` starts as soon as the headers are right, so its start-up (imports,
-   parsing) runs beside the load, and it connects once the raw tables are ready (``warehouse/dbt_raw_gate.py``);
+1. validate HC_RAW_DIR (files, headers, values, application ids) while loading it, typed, into temporary
+   DuckDB files, one per table; ``dbt build`` starts as soon as the headers are right, so its start-up (imports,
+   parsing) runs beside the load, and each staging model waits for its raw table only
+   (``warehouse/dbt_raw_gate.py``): the models and data tests of the tables already loaded run beside the load
+   of the others;
 2. ``dbt build`` (models + data tests) into a temporary warehouse file named like HC_WAREHOUSE (the
    DuckDB catalog is the file stem, so the compiled SQL names the same catalog as the final file);
-   staging models are views over the validated raw tables there;
+   staging models are views over the validated raw tables;
 3. drop the staging views, store the compiled feature SQL (``meta_feature_sql``) and build facts
    (``meta_build_info``), check the file is self-contained (no view), checkpoint;
 4. swap the new file onto HC_WAREHOUSE atomically. On any failure the previous file is left untouched.
@@ -27,16 +29,17 @@ from pathlib import Path
 
 import duckdb
 
+from hc_contracts.raw_format import TABLES
 from warehouse.build_timings import DbtTimings, StepFigures, StepMeter, dbt_timings
-from warehouse.dbt_raw_gate import failed_file, ready_file
+from warehouse.dbt_raw_gate import failed_file, ready_file, table_file
 from warehouse.dbt_runner import DbtBuildError, DbtRun, start_dbt
 from warehouse.feature_sql import FEATURE_MART, feature_models, write_meta_tables
-from warehouse.raw_validation import RawDataError, validate_and_load
+from warehouse.raw_validation import RawDataError, validate_and_load_tables
 from warehouse.settings import WarehouseSettings
 
 SELF_CONTAINED_VIEWS = {"training_set"}  # views over tables of the same file, named without the catalog
 RAW_CATALOG = "raw"  # the alias under which the profile attaches the raw tables (sources' database)
-RAW_GATE = "raw-gate"  # dbt (started during the load) connects once <workdir>/raw-gate.ready exists
+RAW_GATE = "raw"  # <workdir>/raw/<table>.duckdb, .ready once loaded (dbt, started during the load, waits for it)
 
 
 class WarehouseBuildError(RuntimeError):
@@ -58,14 +61,15 @@ class BuildReport:
     dbt: DbtTimings | None = None  # dbt start-up, each model, the data tests per layer
 
 
-def _dbt_env(settings: WarehouseSettings, warehouse_file: Path, raw_db: Path, raw_dir: Path) -> dict[str, str]:
+def _dbt_env(settings: WarehouseSettings, warehouse_file: Path, raw_dir: Path) -> dict[str, str]:
     # paths relative to the work folder dbt runs in: the rendered profile is then the same for every
     # build of a warehouse named <stem>.duckdb, which keeps dbt's partial parsing valid between builds
     return {
         "HC_WAREHOUSE": warehouse_file.name,
-        "HC_RAW_DB": raw_db.name,
+        "HC_RAW_DB": ":memory:",  # the catalog `raw`: views over <workdir>/raw/<table>.duckdb (macro open_raw_table)
+        "HC_RAW_GATE": RAW_GATE,
         "HC_RAW_DIR": str(raw_dir),
-        "HC_DUCKDB_THREADS": str(settings.duckdb_threads),
+        "HC_DUCKDB_THREADS": str(settings.dbt_duckdb_threads),
         "HC_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
         "HC_DBT_THREADS": str(settings.dbt_threads),
         "DBT_PROFILES_DIR": str(settings.project_dir),
@@ -152,31 +156,37 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
     final.parent.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=f".{final.stem}.build-", dir=final.parent))
     dbt: DbtRun | None = None
+    dbt_started = dt.datetime.now(dt.UTC)
     try:
         new_file = workdir / final.name  # same stem -> same DuckDB catalog name as the final file
-        raw_db = workdir / f"{RAW_CATALOG}.duckdb"
+        gate = workdir / RAW_GATE
+        gate.mkdir()
         _say(echo, f"validating and loading {raw_dir}")
         meter = StepMeter()
-        env = {**_dbt_env(settings, new_file, raw_db, raw_dir), "HC_RAW_GATE": RAW_GATE}
+        env = _dbt_env(settings, new_file, raw_dir)
         cache = PartialParseCache(settings.project_dir / "target" / "warehouse_build", env)
         cache.restore_into(workdir / "target")
 
         def start_dbt_beside_the_load() -> None:  # once the headers are right: dbt's start-up overlaps the load
-            nonlocal dbt
-            _say(echo, f"dbt build into {new_file} (connects once the raw tables are loaded)")
+            nonlocal dbt, dbt_started
+            dbt_started = dt.datetime.now(dt.UTC)
+            _say(echo, f"dbt build into {new_file} (each staging model waits for its raw table)")
+            # one dbt thread per staging model may be waiting for its raw table: HC_DBT_THREADS more do the work
+            threads = settings.dbt_threads + len(TABLES)
             dbt = start_dbt("build", project_dir=settings.project_dir, target_path=workdir / "target", cwd=workdir,
-                            env=env, echo=echo, extra_args=["--vars", json.dumps({"staging_materialized": "view"})])
+                            env=env, echo=echo, extra_args=["--vars", json.dumps({"staging_materialized": "view"}),
+                                                            "--threads", str(threads)])
 
         try:
-            validate_and_load(raw_dir, raw_db, threads=settings.duckdb_threads,
-                              memory_limit=settings.duckdb_memory_limit, meter=meter,
-                              on_headers_ok=start_dbt_beside_the_load)
+            validate_and_load_tables(raw_dir, gate, threads=settings.duckdb_threads,
+                                     memory_limit=settings.load_memory_limit, meter=meter,
+                                     on_headers_ok=start_dbt_beside_the_load,
+                                     on_table_loaded=lambda table: ready_file(gate, table).touch(),
+                                     on_problem=failed_file(gate).touch)
         except BaseException:
-            failed_file(workdir / RAW_GATE).touch()  # dbt stops at its gate; terminate() reaps it
+            failed_file(gate).touch()  # dbt stops at its gate; terminate() reaps it
             raise
-        ready_file(workdir / RAW_GATE).touch()
-        dbt_started = dt.datetime.now(dt.UTC)
-        with meter.step("dbt build"):
+        with meter.step("dbt build"):  # wall: what dbt still had to do once the last raw table was loaded
             assert dbt is not None
             result = dbt.wait()
             dbt = None
@@ -197,7 +207,7 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
     except RawDataError as exc:
         raise WarehouseBuildError(f"{exc}\n{_unchanged(final)}") from exc
     except DbtBuildError as exc:
-        examples = _failing_test_examples(workdir / final.name, workdir / f"{RAW_CATALOG}.duckdb", exc.failed_results)
+        examples = _failing_test_examples(workdir / final.name, workdir / RAW_GATE, exc.failed_results)
         raise WarehouseBuildError(f"{exc}{examples}\n{_unchanged(final)}") from exc
     except WarehouseBuildError as exc:
         raise WarehouseBuildError(f"{exc}\n{_unchanged(final)}") from exc
@@ -212,16 +222,24 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
                        slowest, timings)
 
 
-def _failing_test_examples(warehouse_file: Path, raw_db: Path, failed: list[dict], limit: int = 3) -> str:
+def _failing_test_examples(warehouse_file: Path, gate: Path, failed: list[dict], limit: int = 3) -> str:
     """A few offending rows of each failing data test (they name the column and the value)."""
     lines: list[str] = []
     tests = [r for r in failed if str(r.get("unique_id", "")).startswith("test.") and r.get("compiled_code")]
     if not tests or not warehouse_file.exists():
         return ""
     try:
-        with duckdb.connect(str(warehouse_file), read_only=True) as con:
-            if raw_db.exists():  # staging views read the raw tables
-                con.execute(f"attach '{raw_db}' as {RAW_CATALOG} (read_only)")
+        with duckdb.connect() as con:  # the warehouse read-only under its own name; staging views read `raw`
+            built = str(warehouse_file).replace("'", "''")
+            con.execute(f"attach '{built}' as \"{warehouse_file.stem}\" (read_only)")
+            con.execute(f'use "{warehouse_file.stem}"')
+            con.execute(f"attach ':memory:' as {RAW_CATALOG}")
+            for table in TABLES:
+                if table_file(gate, table).exists():
+                    path = str(table_file(gate, table)).replace("'", "''")
+                    con.execute(f"attach '{path}' as \"raw_{table.lower()}\" (read_only)")
+                    con.execute(f'create view {RAW_CATALOG}.main."{table}" as '
+                                f'select * from "raw_{table.lower()}".main."{table}"')
             for result in tests:
                 name = result["unique_id"].split(".")[2]
                 try:

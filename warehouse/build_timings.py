@@ -95,15 +95,16 @@ LAYERS = (("stg_", "staging"), ("int_", "intermediate"))  # any other model: mar
 
 @dataclass(frozen=True)
 class DbtTimings:
-    startup: float  # from dbt_started (the build: when the raw tables are ready) until the first node
+    startup: float  # from dbt_started (the build: when dbt was launched, beside the load) until the first node
     models: list[tuple[str, float]] = field(default_factory=list)  # (model, seconds) in run order
     tests: dict[str, tuple[int, float]] = field(default_factory=dict)  # layer -> (number of tests, seconds)
 
     def lines(self) -> list[str]:
         models = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.models)
         tests = ", ".join(f"{layer} {n} tests {seconds:.1f} s" for layer, (n, seconds) in self.tests.items())
-        return [f"dbt start-up left once the raw tables are loaded (the rest ran beside the load) {self.startup:.1f} s",
-                f"models: {models}", f"data tests: {tests}"]
+        return [f"dbt start-up (beside the CSV load) {self.startup:.1f} s",
+                f"models (a staging model's time includes the wait for its raw table): {models}",
+                f"data tests: {tests}"]
 
 
 def layer_of(model: str) -> str:

@@ -1,9 +1,12 @@
-"""A dbt-duckdb plugin that holds dbt's first connection until the raw tables are validated and loaded.
+"""A dbt-duckdb plugin that lets dbt use each raw table as soon as ``python -m warehouse.build`` has loaded it.
 
-``python -m warehouse.build`` starts ``dbt build`` *while* it validates and loads HC_RAW_DIR, so dbt's start-up
-(imports, parsing, compiling the hooks: single-threaded Python) runs beside DuckDB's CSV load instead of after it.
-dbt opens the warehouse (and attaches the raw file) only when this plugin lets it: when the build creates
-``<gate>.ready``. ``<gate>.failed`` (the raw data did not pass) or the loss of the parent process stops dbt.
+``python -m warehouse.build`` starts ``dbt build`` *while* it validates and loads HC_RAW_DIR, one DuckDB file per
+Kaggle table (``<gate>/<table>.duckdb``), so dbt's start-up and the models and data tests of the tables already
+loaded run beside the CSV load of the others (a DuckDB file being written cannot be read by another process, hence
+one file per table). The plugin registers the SQL function ``hc_raw_gate(table)``: it returns once the build
+created ``<gate>/<table>.ready`` and raises when ``<gate>/failed`` appears (the raw data did not pass validation)
+or the build process is gone. The staging models' pre-hook (macro ``open_raw_table``) calls it, then attaches the
+table's file and exposes it as ``raw.main.<table>``, the sources' relation.
 
 The profile passes ``gate`` (HC_RAW_GATE, a path relative to dbt's working folder so that the rendered profile,
 and thus dbt's partial parsing, is the same for every build); empty (plain ``dbt build``): the plugin does nothing.
@@ -19,27 +22,34 @@ from typing import Any
 from dbt.adapters.duckdb.plugins import BasePlugin
 
 POLL_SECONDS = 0.05
+GATE_FUNCTION = "hc_raw_gate"
 
 
 class RawGateClosed(RuntimeError):
     """The build gave up before the raw tables were ready (invalid raw data, or the build stopped)."""
 
 
-def ready_file(gate: Path) -> Path:
-    return gate.with_name(gate.name + ".ready")
+def table_file(gate: Path, table: str) -> Path:
+    """The DuckDB file holding the validated raw table ``table``."""
+    return gate / f"{table}.duckdb"
+
+
+def ready_file(gate: Path, table: str) -> Path:
+    """Created by the build once ``table_file(gate, table)`` is loaded, checked and closed."""
+    return gate / f"{table}.ready"
 
 
 def failed_file(gate: Path) -> Path:
-    return gate.with_name(gate.name + ".failed")
+    return gate / "failed"
 
 
-def wait_for_gate(gate: Path, parent: int | None = None, poll: float = POLL_SECONDS) -> None:
-    """Return once ``<gate>.ready`` exists; raise ``RawGateClosed`` on ``<gate>.failed`` or when ``parent`` (the
-    build process that started dbt) is gone."""
+def wait_for_table(gate: Path, table: str, parent: int | None = None, poll: float = POLL_SECONDS) -> None:
+    """Return once ``table`` is loaded; raise ``RawGateClosed`` on ``<gate>/failed`` or when ``parent`` (the build
+    process that started dbt) is gone."""
     parent = os.getppid() if parent is None else parent
-    while not ready_file(gate).exists():
+    while not ready_file(gate, table).exists():
         if failed_file(gate).exists():
-            raise RawGateClosed(f"the raw data did not pass validation ({failed_file(gate).name}); dbt stops")
+            raise RawGateClosed(f"the raw data did not pass validation ({failed_file(gate)}); dbt stops")
         if os.getppid() != parent:
             raise RawGateClosed("the build process that started dbt is gone; dbt stops")
         time.sleep(poll)
@@ -49,6 +59,13 @@ class Plugin(BasePlugin):
     def initialize(self, plugin_config: dict[str, Any]) -> None:
         self.gate = str(plugin_config.get("gate") or "")
 
-    def configure_connection(self, conn: Any) -> None:  # before dbt-duckdb attaches the raw file
-        if self.gate:
-            wait_for_gate(Path(self.gate))
+    def configure_connection(self, conn: Any) -> None:
+        if not self.gate:
+            return
+        gate, parent = Path(self.gate), os.getppid()
+
+        def hc_raw_gate(table: str) -> bool:
+            wait_for_table(gate, table, parent)
+            return True
+
+        conn.create_function(GATE_FUNCTION, hc_raw_gate, ["VARCHAR"], "BOOLEAN", side_effects=True)

@@ -130,54 +130,58 @@ def _closest(name: str, candidates: list[str]) -> str | None:
     return close[0] if close else None
 
 
+def load_typed_table(raw_dir: Path, table: str, connection: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """Create the typed table ``table`` (its Kaggle file in ``raw_dir``) in ``connection``; return the values that
+    do not parse."""
+    problems: list[Problem] = []
+    path = csv_path(raw_dir, table)
+    rejects, scans = f"rejects_{table.lower()}", f"reject_scans_{table.lower()}"
+    try:
+        connection.execute(
+            f'create or replace table main."{table}" as select * from '
+            + read_csv_sql(table, "?", f"store_rejects = true, rejects_table = '{rejects}', "
+                                       f"rejects_scan = '{scans}', rejects_limit = 1000"),
+            [str(path)],
+        )
+    except duckdb.Error:  # the parser gave up on the file (e.g. binary data): say where, not how
+        return [Problem(path.name, locate_unparsable(path, [c for c, _ in columns_of(table)]))]
+    # a cast error per column and value; a structural error (missing / extra fields) once per line
+    rows = connection.execute(
+        f"select case when error_type = 'CAST' then column_name end as column_name, error_type, "
+        f"min(line) as first_line, count(distinct line) as n, "
+        f"arg_min(error_message, line) as message, arg_min(csv_line, line) as csv_line "
+        f"from {rejects} group by all order by first_line limit {MAX_EXAMPLES}"
+    ).fetchall()
+    types = dict(columns_of(table))
+    for column, error_type, line, n, message, csv_line in rows:
+        more = f" ({n} bad rows)" if n > 1 else ""
+        if error_type == "MISSING COLUMNS":
+            found = len(next(csv.reader([csv_line or ""]), []))
+            problems.append(Problem(
+                path.name, f"line {line}: only {found} of {len(types)} fields (a truncated line?){more} "
+                           f"-- line was {csv_line!r}"))
+        elif error_type == "CAST" and column in types:
+            match = _CAST_VALUE.search(message or "")
+            value = match.group("value") if match else "?"
+            problems.append(Problem(
+                path.name,
+                f"value {value!r} on line {line} is not {TYPE_WORDS.get(types[column], types[column])}{more}",
+                column=column,
+            ))
+        else:
+            problems.append(Problem(
+                path.name,
+                f"line {line}: {error_type.lower().replace('_', ' ')}{more}: {message} -- line was {csv_line!r}",
+                column=column if column in types else None,
+            ))
+    connection.execute(f"drop table if exists {rejects}")
+    connection.execute(f"drop table if exists {scans}")
+    return problems
+
+
 def load_typed_tables(raw_dir: Path, connection: duckdb.DuckDBPyConnection) -> list[Problem]:
     """Create one typed table per Kaggle file in ``connection``; return the values that do not parse."""
-    problems: list[Problem] = []
-    for table in TABLES:
-        path = csv_path(raw_dir, table)
-        rejects, scans = f"rejects_{table.lower()}", f"reject_scans_{table.lower()}"
-        try:
-            connection.execute(
-                f'create or replace table main."{table}" as select * from '
-                + read_csv_sql(table, "?", f"store_rejects = true, rejects_table = '{rejects}', "
-                                           f"rejects_scan = '{scans}', rejects_limit = 1000"),
-                [str(path)],
-            )
-        except duckdb.Error:  # the parser gave up on the file (e.g. binary data): say where, not how
-            problems.append(Problem(path.name, locate_unparsable(path, [c for c, _ in columns_of(table)])))
-            continue
-        # a cast error per column and value; a structural error (missing / extra fields) once per line
-        rows = connection.execute(
-            f"select case when error_type = 'CAST' then column_name end as column_name, error_type, "
-            f"min(line) as first_line, count(distinct line) as n, "
-            f"arg_min(error_message, line) as message, arg_min(csv_line, line) as csv_line "
-            f"from {rejects} group by all order by first_line limit {MAX_EXAMPLES}"
-        ).fetchall()
-        types = dict(columns_of(table))
-        for column, error_type, line, n, message, csv_line in rows:
-            more = f" ({n} bad rows)" if n > 1 else ""
-            if error_type == "MISSING COLUMNS":
-                found = len(next(csv.reader([csv_line or ""]), []))
-                problems.append(Problem(
-                    path.name, f"line {line}: only {found} of {len(types)} fields (a truncated line?){more} "
-                               f"-- line was {csv_line!r}"))
-            elif error_type == "CAST" and column in types:
-                match = _CAST_VALUE.search(message or "")
-                value = match.group("value") if match else "?"
-                problems.append(Problem(
-                    path.name,
-                    f"value {value!r} on line {line} is not {TYPE_WORDS.get(types[column], types[column])}{more}",
-                    column=column,
-                ))
-            else:
-                problems.append(Problem(
-                    path.name,
-                    f"line {line}: {error_type.lower().replace('_', ' ')}{more}: {message} -- line was {csv_line!r}",
-                    column=column if column in types else None,
-                ))
-        connection.execute(f"drop table if exists {rejects}")
-        connection.execute(f"drop table if exists {scans}")
-    return problems
+    return [problem for table in TABLES for problem in load_typed_table(raw_dir, table, connection)]
 
 
 def check_application_ids(connection: duckdb.DuckDBPyConnection) -> list[Problem]:
@@ -226,3 +230,49 @@ def validate_and_load(raw_dir: Path, raw_db: Path, *, threads: int = 2, memory_l
                 problems = check_application_ids(connection)
     if problems:
         raise RawDataError(raw_dir, problems)
+
+
+def validate_and_load_tables(raw_dir: Path, folder: Path, *, threads: int = 2, memory_limit: str = "2GB",
+                             meter: StepMeter | None = None, on_headers_ok: Callable[[], None] | None = None,
+                             on_table_loaded: Callable[[str], None] | None = None,
+                             on_problem: Callable[[], None] | None = None) -> None:
+    """Check ``raw_dir`` and load each table into its own DuckDB file ``folder/<table>.duckdb`` (in the order of
+    ``TABLES``), so that a reader in another process (dbt) can use each table as soon as it is loaded: a DuckDB file
+    being written cannot be opened by another process. ``on_table_loaded(table)`` is called once the table's file
+    is checked and closed; ``on_problem()`` as soon as a problem is found (the load still goes on over every file,
+    so that the error lists them all). Raises ``RawDataError`` as :func:`validate_and_load`."""
+    meter = meter or StepMeter()
+    with meter.step("check headers"):
+        problems = check_files_and_headers(raw_dir)
+    if problems:
+        raise RawDataError(raw_dir, problems)
+    if on_headers_ok is not None:
+        on_headers_ok()
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {"threads": threads, "memory_limit": memory_limit, "preserve_insertion_order": False}
+    signalled = False
+    with meter.step("load and check values"):  # the application ids are checked once both files are loaded
+        for table in TABLES:
+            with duckdb.connect(str(folder / f"{table}.duckdb"), config=config) as connection:
+                found = load_typed_table(raw_dir, table, connection)
+                connection.execute("checkpoint")
+            if not found and table == APPLICATION_TABLES[-1] and not problems:
+                found = _check_application_ids_in(folder)
+            problems += found
+            if problems and not signalled and on_problem is not None:
+                on_problem()
+                signalled = True
+            if not found and on_table_loaded is not None:
+                on_table_loaded(table)
+    if problems:
+        raise RawDataError(raw_dir, problems)
+
+
+def _check_application_ids_in(folder: Path) -> list[Problem]:
+    """:func:`check_application_ids` over the application files of a per-table load."""
+    with duckdb.connect() as connection:
+        for table in APPLICATION_TABLES:
+            path = str(folder / f"{table}.duckdb").replace("'", "''")
+            connection.execute(f"attach '{path}' as \"raw_{table}\" (read_only)")
+            connection.execute(f'create view main."{table}" as select * from "raw_{table}".main."{table}"')
+        return check_application_ids(connection)

@@ -11,8 +11,14 @@ import pandas as pd
 import pytest
 from wh_fixture_data import build, write_csvs
 
+from hc_contracts.raw_format import TABLES
 from warehouse.build import WarehouseBuildError
-from warehouse.raw_validation import RawDataError, check_files_and_headers, validate_and_load
+from warehouse.raw_validation import (
+    RawDataError,
+    check_files_and_headers,
+    validate_and_load,
+    validate_and_load_tables,
+)
 
 
 @pytest.fixture()
@@ -142,6 +148,36 @@ def test_header_only_files_load_with_declared_types(tmp_path, fixture_tables):
         types = dict(con.sql("select column_name, data_type from duckdb_columns() "
                              "where table_name = 'previous_application'").fetchall())
     assert types["AMT_CREDIT"] == "DOUBLE" and types["SK_ID_PREV"] == "BIGINT" and types["NAME_PORTFOLIO"] == "VARCHAR"
+
+
+def test_per_table_load_signals_each_table_as_it_is_ready(raw_dir, tmp_path, fixture_tables):
+    """What `warehouse.build` runs beside dbt: one file per table, each signalled once loaded and closed."""
+    signalled: list[str] = []
+
+    def loaded(table: str) -> None:
+        with duckdb.connect(str(tmp_path / "tables" / f"{table}.duckdb"), read_only=True) as con:  # closed: readable
+            signalled.append(table)
+            assert con.execute(f'select count(*) from "{table}"').fetchone()[0] == len(fixture_tables[table])
+
+    validate_and_load_tables(raw_dir, tmp_path / "tables", on_table_loaded=loaded,
+                             on_problem=lambda: pytest.fail("no problem in good data"))
+    assert signalled == list(TABLES)
+
+
+def test_per_table_load_stops_the_readers_early_and_still_lists_every_problem(raw_dir, tmp_path):
+    (raw_dir / "application_train.csv").write_text(
+        (raw_dir / "application_train.csv").read_text().replace("\n", "\nnot-an-id", 1))
+    lines = (raw_dir / "bureau.csv").read_text().splitlines()
+    (raw_dir / "bureau.csv").write_text("\n".join(lines[:2] + ["1,2"] + lines[3:]) + "\n")
+    events: list[str] = []
+    with pytest.raises(RawDataError) as info:
+        validate_and_load_tables(raw_dir, tmp_path / "tables", on_table_loaded=events.append,
+                                 on_problem=lambda: events.append("problem"))
+    assert events[0] == "problem"  # signalled at the first bad file: dbt stops instead of waiting for the rest
+    assert "application_train" not in events and "bureau" not in events and "bureau_balance" in events
+    message = str(info.value)
+    assert "application_train.csv, column SK_ID_CURR: value 'not-an-id" in message
+    assert "bureau.csv: line 3: only 2 of" in message
 
 
 def test_raw_data_error_lists_problems(tmp_path):

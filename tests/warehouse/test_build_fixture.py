@@ -37,7 +37,7 @@ def test_build_report_and_shape(fixture_warehouse, con):
     first = [r[0] for r in con.sql("describe applicant_features").fetchall()[:3]]
     assert first == ["sk_id_curr", "dataset", "target"]
     assert con.sql("select count(*) from training_set").fetchall()[0][0] == N_TRAIN
-    assert list(report.steps) == ["check headers", "load and check values", "check ids", "dbt build",
+    assert list(report.steps) == ["check headers", "load and check values", "dbt build",
                                   "finalize and swap"]
     assert report.steps["dbt build"].cpu > 1.0  # dbt's own process (start-up alone takes seconds) is counted
     assert all(f.wall >= 0 and f.peak_rss > 0 for f in report.steps.values())

@@ -12,7 +12,7 @@ import pytest
 
 from warehouse.build import PartialParseCache
 from warehouse.build_timings import StepFigures, StepMeter
-from warehouse.dbt_raw_gate import RawGateClosed, failed_file, ready_file, wait_for_gate
+from warehouse.dbt_raw_gate import RawGateClosed, failed_file, ready_file, wait_for_table
 
 _SCRIPT = textwrap.dedent("""
     import json, subprocess, sys, time
@@ -64,19 +64,22 @@ def test_partial_parse_cache_is_kept_per_rendered_profile(tmp_path):
     assert (restored / PartialParseCache.FILE).read_text() == "parsed for warehouse.duckdb"
 
 
-def test_raw_gate_lets_dbt_connect_only_when_the_raw_tables_are_ready(tmp_path):
-    gate = tmp_path / "raw-gate"
-    opened = threading.Event()
-    waiter = threading.Thread(target=lambda: (wait_for_gate(gate, poll=0.01), opened.set()))
+def test_raw_gate_lets_dbt_use_each_raw_table_once_it_is_loaded(tmp_path):
+    gate = tmp_path / "raw"
+    gate.mkdir()
+    opened: list[str] = []
+    waiter = threading.Thread(target=lambda: (wait_for_table(gate, "bureau", poll=0.01), opened.append("bureau")))
     waiter.start()
-    assert not opened.wait(0.1)  # still loading: dbt waits
-    ready_file(gate).touch()
+    ready_file(gate, "application_train").touch()  # another table is ready: the bureau's models still wait
+    waiter.join(0.1)
+    assert opened == []
+    ready_file(gate, "bureau").touch()
     waiter.join(5)
-    assert opened.is_set()
-    ready_file(gate).unlink()
+    assert opened == ["bureau"]
+    wait_for_table(gate, "application_train", poll=0.01)  # ready: returns at once
     failed_file(gate).touch()
     with pytest.raises(RawGateClosed, match="did not pass validation"):
-        wait_for_gate(gate, poll=0.01)
+        wait_for_table(gate, "bureau_balance", poll=0.01)
     failed_file(gate).unlink()
     with pytest.raises(RawGateClosed, match="is gone"):  # the build that started dbt died: never wait forever
-        wait_for_gate(gate, parent=-1, poll=0.01)
+        wait_for_table(gate, "bureau_balance", parent=-1, poll=0.01)

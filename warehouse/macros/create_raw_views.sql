@@ -67,3 +67,25 @@
     {%- endif -%}
     {{ return(types[duckdb_type | upper]) }}
 {%- endmacro %}
+
+{#
+    Pre-hook of every staging model. Under `python -m warehouse.build` (HC_RAW_GATE set) the raw tables are loaded
+    one DuckDB file per table while dbt already runs: wait until the model's raw table is validated and loaded
+    (`hc_raw_gate`, registered by warehouse/dbt_raw_gate.py), then attach its file read-only and expose it as the
+    source relation `raw.main.<table>`. Otherwise (plain `dbt build`, Spark) nothing.
+#}
+{% macro open_raw_table() %}
+    {%- set gate = env_var('HC_RAW_GATE', '') -%}
+    {%- if not execute or gate == '' or target.type != 'duckdb' -%}{{ return('') }}{%- endif -%}
+    {%- set statements = [] -%}
+    {%- for node_id in model.depends_on.nodes if node_id.startswith('source.') -%}
+        {%- set source_node = graph.sources[node_id] -%}
+        {%- set table = source_node.identifier -%}
+        {%- set alias = 'raw_' ~ table | lower -%}
+        {%- do statements.append("select " ~ "hc_raw_gate('" ~ table ~ "')") -%}
+        {%- do statements.append("attach if not exists '" ~ gate ~ "/" ~ table ~ ".duckdb' as " ~ alias ~ " (read_only)") -%}
+        {%- do statements.append('create or replace view ' ~ source_node.database ~ '.' ~ source_node.schema ~ '."'
+                                 ~ table ~ '" as select * from ' ~ alias ~ '.main."' ~ table ~ '"') -%}
+    {%- endfor -%}
+    {{ return(statements | join(';\n')) }}
+{% endmacro %}
