@@ -24,6 +24,7 @@ from synthetic.gibbs import fit_gibbs
 from synthetic.joint import PRIVACY_MIN, fit_copula, frequent_combinations, pattern_codes
 from synthetic.previous import REDRAWN as PREVIOUS_REDRAWN
 from synthetic.previous import REDRAWN_LOAN as PREVIOUS_REDRAWN_LOAN
+from synthetic.previous import product_family
 from synthetic.schema import KEY_COLUMNS, TABLES, column_types, csv_name
 from synthetic.stats import STATS_PATH, monthly_annuity
 
@@ -80,6 +81,7 @@ DERIVED: dict[str, dict[str, Any]] = {
         "ANNUITY_NO_TERM": lambda d: d.AMT_ANNUITY.where((d.CNT_PAYMENT == 0) | (d.AMT_CREDIT == 0)),
         "SENTINEL_PATTERN": lambda d: _sentinel_pattern(d),
         "LOAN_SHAPE": lambda d: _loan_shape(d),
+        "PRODUCT_FAMILY": lambda d: d.PRODUCT_COMBINATION.map(product_family, na_action="ignore"),
         "DRAWING_OFFSET": lambda d: _offset(d.DAYS_FIRST_DRAWING, d.DAYS_DECISION),
         "FIRST_DUE_OFFSET": lambda d: _offset(d.DAYS_FIRST_DUE, d.DAYS_DECISION),
         "LAST_DUE_OFFSET": lambda d: _offset(d.DAYS_LAST_DUE, d.DAYS_LAST_DUE_1ST_VERSION),
@@ -197,6 +199,11 @@ CONDITIONALS: dict[str, dict[str, tuple[str, list[str]]]] = {
         "NAME_GOODS_CATEGORY": ("NAME_GOODS_CATEGORY", ["PRODUCT_COMBINATION"]),
         "NAME_SELLER_INDUSTRY": ("NAME_SELLER_INDUSTRY", ["NAME_GOODS_CATEGORY"]),
         "NAME_YIELD_GROUP": ("NAME_YIELD_GROUP", ["PRODUCT_COMBINATION"]),
+        # coarser groups for combinations seen too rarely (e.g. "Cash Street: low" -> "Cash Street")
+        **{
+            f"{c}_BY_FAMILY": (c, ["PRODUCT_FAMILY"])
+            for c in ("NAME_PRODUCT_TYPE", "CHANNEL_TYPE", "NAME_GOODS_CATEGORY", "NAME_YIELD_GROUP")
+        },
         "NAME_CASH_LOAN_PURPOSE": ("NAME_CASH_LOAN_PURPOSE", ["NAME_CONTRACT_TYPE"]),
         "NAME_PAYMENT_TYPE": ("NAME_PAYMENT_TYPE", ["NAME_CONTRACT_TYPE", "NAME_CONTRACT_STATUS"]),
         "NAME_TYPE_SUITE": ("NAME_TYPE_SUITE", ["NAME_CONTRACT_TYPE", "NAME_CONTRACT_STATUS"]),

@@ -80,14 +80,13 @@ def _not_card(f: Frame) -> np.ndarray:
 
 
 #: The loan itself, redrawn before the schedule is built (the schedule, POS and instalment records follow
-#: the new term and amounts): application amount, credit and goods price as ratios to it, term, annuity
-#: as the total repaid over the credit (annuity x term / credit), down payment rate, decision date.
+#: the new term and amounts): application amount, credit and goods price as ratios to it, term, down
+#: payment rate, decision date. The annuity follows (the loan's yearly rate, drawn per yield group).
 REDRAWN_LOAN: list[tuple] = [
     ("AMT_APPLICATION", _applied),
     ("AMT_CREDIT", _applied, "CREDIT_OVER_APPLICATION"),
     ("AMT_GOODS_PRICE", _applied, "GOODS_OVER_APPLICATION"),
     ("CNT_PAYMENT", _with_term),
-    ("AMT_ANNUITY", _with_term, "YEARLY_RATE"),
     ("RATE_DOWN_PAYMENT", _all),
     ("DAYS_DECISION", _not_card),
 ]
@@ -106,8 +105,6 @@ def _redraw_loan(rng: np.random.Generator, stats: Stats, f: Frame, m: int, birth
         return False
 
     def back(target: str, v: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        if target == "YEARLY_RATE":
-            return _annuity(_num(f, "AMT_CREDIT")[rows], _num(f, "CNT_PAYMENT")[rows], v)
         col, base = RATIO_OF[target]
         return stats.num(T, col).round(_num(f, base)[rows] * v)
 
@@ -121,12 +118,15 @@ def _redraw_loan(rng: np.random.Generator, stats: Stats, f: Frame, m: int, birth
         return v
 
     sweep(rng, fitted, f, m, REDRAWN_LOAN * SWEEPS, lambda c: stats.m(T, c), back, bound)
+    credit, term = _num(f, "AMT_CREDIT"), _num(f, "CNT_PAYMENT")
+    annuity = _num(f, "AMT_ANNUITY").copy()
+    if "_yearly" in f:  # the annuity of the redrawn credit and term at the loan's rate
+        paid = (term > 0) & (credit > 0)
+        annuity[paid] = _annuity(credit[paid], term[paid], f["_yearly"][paid])
     if "_card_share" in f:  # a card's annuity follows its redrawn limit
-        credit, term = _num(f, "AMT_CREDIT"), _num(f, "CNT_PAYMENT")
         card = (term == 0) & (credit > 0)
-        annuity = _num(f, "AMT_ANNUITY").copy()
         annuity[card] = on_grid(credit[card] * f["_card_share"][card], ANNUITY_GRID, 3)
-        f["AMT_ANNUITY"] = annuity
+    f["AMT_ANNUITY"] = annuity
     _down_payment(rng, stats, f)
     return True
 
@@ -140,6 +140,33 @@ def _redraw(rng: np.random.Generator, stats: Stats, f: Frame, m: int) -> None:
 def _cond_cat(stats: Stats, rng: np.random.Generator, name: str, parents: dict, u=None):
     levels = stats.cat(T, stats.cond(T, name).child).levels
     return cat(stats.cond(T, name).sample_codes(rng, parents, levels, u), levels)
+
+
+def product_family(combination: str) -> str:
+    """A product combination's family: ``POS`` for every point-of-sale loan, else the name before the
+    colon (``Cash Street: low`` -> ``Cash Street``)."""
+    return "POS" if combination.startswith("POS") else combination.split(":")[0].strip()
+
+
+def _by_product(stats: Stats, rng: np.random.Generator, name: str, pc: dict):
+    """``name`` given the product combination; combinations seen too rarely for their own group take
+    their family's (``PRODUCT_FAMILY``) instead of the whole column's frequencies."""
+    drawn = _cond_cat(stats, rng, name, pc)
+    family = stats.conditionals[T].get(f"{name}_BY_FAMILY")
+    if family is None:
+        return drawn
+    rare = ~stats.cond(T, name).known(pc)
+    if not rare.any():
+        return drawn
+    codes, levels = pc["PRODUCT_COMBINATION"]
+    fam_levels = stats.cat(T, "PRODUCT_FAMILY").levels
+    index = {lv: i for i, lv in enumerate(fam_levels)}
+    to_family = np.asarray([index.get(product_family(lv), -1) for lv in levels] + [-1], dtype=np.int64)
+    fam = {"PRODUCT_FAMILY": (to_family[np.where(codes < 0, len(levels), codes)], fam_levels)}
+    rare &= family.known(fam)
+    out = drawn[0].copy()
+    out[rare] = family.sample_codes(rng, fam, drawn[1])[rare]
+    return (out, drawn[1])
 
 
 def generate_previous(
@@ -171,13 +198,13 @@ def generate_previous(
         stats, rng, "PRODUCT_COMBINATION", {**ct, "NAME_PORTFOLIO": f["NAME_PORTFOLIO"]}
     )
     pc = {"PRODUCT_COMBINATION": f["PRODUCT_COMBINATION"]}
-    f["NAME_PRODUCT_TYPE"] = _cond_cat(stats, rng, "NAME_PRODUCT_TYPE", pc)
-    f["CHANNEL_TYPE"] = _cond_cat(stats, rng, "CHANNEL_TYPE", pc)
-    f["NAME_GOODS_CATEGORY"] = _cond_cat(stats, rng, "NAME_GOODS_CATEGORY", pc)
+    f["NAME_PRODUCT_TYPE"] = _by_product(stats, rng, "NAME_PRODUCT_TYPE", pc)
+    f["CHANNEL_TYPE"] = _by_product(stats, rng, "CHANNEL_TYPE", pc)
+    f["NAME_GOODS_CATEGORY"] = _by_product(stats, rng, "NAME_GOODS_CATEGORY", pc)
     f["NAME_SELLER_INDUSTRY"] = _cond_cat(
         stats, rng, "NAME_SELLER_INDUSTRY", {"NAME_GOODS_CATEGORY": f["NAME_GOODS_CATEGORY"]}
     )
-    f["NAME_YIELD_GROUP"] = _cond_cat(stats, rng, "NAME_YIELD_GROUP", pc)
+    f["NAME_YIELD_GROUP"] = _by_product(stats, rng, "NAME_YIELD_GROUP", pc)
     f["NAME_CASH_LOAN_PURPOSE"] = _cond_cat(stats, rng, "NAME_CASH_LOAN_PURPOSE", ct)
     f["NAME_PAYMENT_TYPE"] = _cond_cat(stats, rng, "NAME_PAYMENT_TYPE", cs)
     f["NAME_TYPE_SUITE"] = _cond_cat(stats, rng, "NAME_TYPE_SUITE", cs)
@@ -326,6 +353,7 @@ def _shape_loans(rng: np.random.Generator, stats: Stats, f: Frame, cs: dict) -> 
             (before[1] != credit) | ~np.isclose(np.nan_to_num(before[2], nan=-1), np.nan_to_num(term, nan=-1))
         )
         yearly = stats.cond(T, "YEARLY_RATE").sample(rng, {"NAME_YIELD_GROUP": f["NAME_YIELD_GROUP"]})
+        f["_yearly"] = yearly  # the loan's rate: its annuity follows a redrawn credit or term
         no_term = stats.cond(T, "ANNUITY_NO_TERM").sample(rng, {"NAME_CONTRACT_TYPE": f["NAME_CONTRACT_TYPE"]})
         by_term = _annuity(credit, term, yearly)
         annuity = np.where(changed & (term > 0) & (credit > 0), by_term, annuity)
