@@ -15,6 +15,7 @@ from synthetic.writer import OutputError
 
 MAX_SCALE = 2.0
 MAX_SEED = 2**32 - 1
+MAX_JOBS = 64
 
 
 def scale_arg(text: str) -> float:
@@ -43,6 +44,16 @@ def seed_arg(text: str) -> int:
     return value
 
 
+def jobs_arg(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"expected a whole number in [1, {MAX_JOBS}]; got {text!r}")
+    return value
+
+
 def build_parser(settings: SyntheticSettings) -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="python -m synthetic",
@@ -65,6 +76,13 @@ def build_parser(settings: SyntheticSettings) -> argparse.ArgumentParser:
         help=f"destination folder (default HC_RAW_DIR = {settings.raw_dir}); "
         "refuses a folder holding Kaggle CSVs that the generator did not write",
     )
+    ap.add_argument(
+        "--jobs",
+        type=jobs_arg,
+        default=settings.synthetic_jobs,
+        help=f"processes generating chunks in parallel (default HC_SYNTHETIC_JOBS = {settings.synthetic_jobs}); "
+        "the output does not depend on it",
+    )
     ap.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     return ap
 
@@ -77,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = Plan.for_scale(args.scale, args.seed)
     start = time.perf_counter()
     try:
-        summary = generate(args.out, plan, threads=settings.synthetic_threads)
+        summary = generate(args.out, plan, threads=settings.synthetic_threads, jobs=args.jobs)
     except OutputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

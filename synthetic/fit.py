@@ -24,8 +24,9 @@ from synthetic.gibbs import fit_gibbs
 from synthetic.joint import PRIVACY_MIN, fit_copula, frequent_combinations, pattern_codes
 from synthetic.previous import REDRAWN as PREVIOUS_REDRAWN
 from synthetic.previous import REDRAWN_LOAN as PREVIOUS_REDRAWN_LOAN
+from synthetic.previous import product_family
 from synthetic.schema import KEY_COLUMNS, TABLES, column_types, csv_name
-from synthetic.stats import STATS_PATH
+from synthetic.stats import STATS_PATH, monthly_annuity
 
 N_QUANTILES = 201
 MIN_GROUP = 150  # rows needed for a conditional group of its own (else the fallback marginal)
@@ -46,6 +47,8 @@ DERIVED: dict[str, dict[str, Any]] = {
         "NOT_EMPLOYED": lambda d: (d.DAYS_EMPLOYED == SENTINEL).astype(float),
         "AGE_FINE": lambda d: d.DAYS_BIRTH,  # the birth date cut in 20 bins
         "ID_PUBLISH_AGE": lambda d: d.DAYS_ID_PUBLISH - d.DAYS_BIRTH,
+        # a copula variable only (the identity document date is drawn by its renewal ages): dropping it
+        # from the calibrated correlation matrix measured +0.004 detection AUC on two seeds
         "ID_PUBLISH_SHARE": lambda d: (d.DAYS_ID_PUBLISH - d.DAYS_BIRTH) / -d.DAYS_BIRTH,
         "ID_RENEWAL_DELAY": lambda d: id_renewal_delay(d.DAYS_ID_PUBLISH, d.DAYS_BIRTH),
         "REGISTRATION_SHARE": lambda d: (d.DAYS_REGISTRATION - d.DAYS_BIRTH) / -d.DAYS_BIRTH,
@@ -64,11 +67,21 @@ DERIVED: dict[str, dict[str, Any]] = {
         "GOODS_OVER_APPLICATION": lambda d: (d.AMT_GOODS_PRICE / d.AMT_APPLICATION).where(
             d.AMT_APPLICATION > 0
         ),
+        # rounded: products share a handful of rates (frequent values of the marginal)
+        "YEARLY_RATE": lambda d: yearly_rate(d.AMT_ANNUITY, d.AMT_CREDIT, d.CNT_PAYMENT).round(3),
+        "NO_TERM_ANNUITY_SHARE": lambda d: (d.AMT_ANNUITY / d.AMT_CREDIT).where(
+            (d.CNT_PAYMENT == 0) & (d.AMT_CREDIT > 0)
+        ),
+        "DOWN_OVER_RATE": lambda d: (d.AMT_DOWN_PAYMENT / d.AMT_GOODS_PRICE / d.RATE_DOWN_PAYMENT).where(
+            (d.AMT_DOWN_PAYMENT > 0) & (d.AMT_GOODS_PRICE > 0) & (d.RATE_DOWN_PAYMENT > 0)
+        ),
         "TOTAL_OVER_CREDIT": lambda d: (d.AMT_ANNUITY * d.CNT_PAYMENT / d.AMT_CREDIT).where(
             (d.CNT_PAYMENT > 0) & (d.AMT_CREDIT > 0)
         ),
         "ANNUITY_NO_TERM": lambda d: d.AMT_ANNUITY.where((d.CNT_PAYMENT == 0) | (d.AMT_CREDIT == 0)),
         "SENTINEL_PATTERN": lambda d: _sentinel_pattern(d),
+        "LOAN_SHAPE": lambda d: _loan_shape(d),
+        "PRODUCT_FAMILY": lambda d: d.PRODUCT_COMBINATION.map(product_family, na_action="ignore"),
         "DRAWING_OFFSET": lambda d: _offset(d.DAYS_FIRST_DRAWING, d.DAYS_DECISION),
         "FIRST_DUE_OFFSET": lambda d: _offset(d.DAYS_FIRST_DUE, d.DAYS_DECISION),
         "LAST_DUE_OFFSET": lambda d: _offset(d.DAYS_LAST_DUE, d.DAYS_LAST_DUE_1ST_VERSION),
@@ -110,6 +123,9 @@ SUBSETS: dict[str, dict[str, Any]] = {
         "CREDIT_OVER_APPLICATION": lambda d: d.AMT_APPLICATION > 0,
         "GOODS_OVER_APPLICATION": lambda d: d.AMT_APPLICATION > 0,
         "TOTAL_OVER_CREDIT": lambda d: (d.CNT_PAYMENT > 0) & (d.AMT_CREDIT > 0),
+        "YEARLY_RATE": lambda d: (d.CNT_PAYMENT > 0) & (d.AMT_CREDIT > 0),
+        "NO_TERM_ANNUITY_SHARE": lambda d: (d.CNT_PAYMENT == 0) & (d.AMT_CREDIT > 0),
+        "DOWN_OVER_RATE": lambda d: (d.AMT_DOWN_PAYMENT > 0) & (d.AMT_GOODS_PRICE > 0) & (d.RATE_DOWN_PAYMENT > 0),
         "ANNUITY_NO_TERM": lambda d: d.CNT_PAYMENT.notna() & ((d.CNT_PAYMENT == 0) | (d.AMT_CREDIT == 0)),
         "SENTINEL_PATTERN": lambda d: d.NAME_CONTRACT_STATUS == "Approved",
         "DRAWING_OFFSET": lambda d: d.DAYS_FIRST_DRAWING.notna() & (d.DAYS_FIRST_DRAWING < SENTINEL),
@@ -139,7 +155,6 @@ CONDITIONALS: dict[str, dict[str, tuple[str, list[str]]]] = {
         "NAME_INCOME_TYPE": ("NAME_INCOME_TYPE", ["DAYS_EMPLOYED", "DAYS_BIRTH"]),
         "EMPLOYED_SHARE": ("EMPLOYED_SHARE", ["AGE_FINE"]),
         "NOT_EMPLOYED": ("NOT_EMPLOYED", ["AGE_FINE"]),
-        "ID_PUBLISH_SHARE": ("ID_PUBLISH_SHARE", ["AGE_FINE"]),
         "ID_RENEWAL_DELAY": ("ID_RENEWAL_DELAY", ["AGE_FINE"]),
         "REGISTRATION_SHARE": ("REGISTRATION_SHARE", ["AGE_FINE"]),
         "ORGANIZATION_TYPE": ("ORGANIZATION_TYPE", ["NAME_INCOME_TYPE"]),
@@ -184,6 +199,11 @@ CONDITIONALS: dict[str, dict[str, tuple[str, list[str]]]] = {
         "NAME_GOODS_CATEGORY": ("NAME_GOODS_CATEGORY", ["PRODUCT_COMBINATION"]),
         "NAME_SELLER_INDUSTRY": ("NAME_SELLER_INDUSTRY", ["NAME_GOODS_CATEGORY"]),
         "NAME_YIELD_GROUP": ("NAME_YIELD_GROUP", ["PRODUCT_COMBINATION"]),
+        # coarser groups for combinations seen too rarely (e.g. "Cash Street: low" -> "Cash Street")
+        **{
+            f"{c}_BY_FAMILY": (c, ["PRODUCT_FAMILY"])
+            for c in ("NAME_PRODUCT_TYPE", "CHANNEL_TYPE", "NAME_GOODS_CATEGORY", "NAME_YIELD_GROUP")
+        },
         "NAME_CASH_LOAN_PURPOSE": ("NAME_CASH_LOAN_PURPOSE", ["NAME_CONTRACT_TYPE"]),
         "NAME_PAYMENT_TYPE": ("NAME_PAYMENT_TYPE", ["NAME_CONTRACT_TYPE", "NAME_CONTRACT_STATUS"]),
         "NAME_TYPE_SUITE": ("NAME_TYPE_SUITE", ["NAME_CONTRACT_TYPE", "NAME_CONTRACT_STATUS"]),
@@ -197,10 +217,14 @@ CONDITIONALS: dict[str, dict[str, tuple[str, list[str]]]] = {
         "GOODS_OVER_APPLICATION": ("GOODS_OVER_APPLICATION", ["NAME_CONTRACT_TYPE", "NAME_CONTRACT_STATUS"]),
         "CNT_PAYMENT": ("CNT_PAYMENT", ["PRODUCT_COMBINATION", "NAME_CONTRACT_STATUS"]),
         "TOTAL_OVER_CREDIT": ("TOTAL_OVER_CREDIT", ["NAME_YIELD_GROUP"]),
+        "YEARLY_RATE": ("YEARLY_RATE", ["NAME_YIELD_GROUP"]),
+        "CREDIT_BY_TYPE": ("AMT_CREDIT", ["NAME_CONTRACT_TYPE", "NAME_CONTRACT_STATUS"]),
         "ANNUITY_NO_TERM": ("ANNUITY_NO_TERM", ["NAME_CONTRACT_TYPE"]),
         "RATE_DOWN_PAYMENT": ("RATE_DOWN_PAYMENT", ["NAME_CONTRACT_TYPE", "NAME_CONTRACT_STATUS"]),
         "DAYS_DECISION": ("DAYS_DECISION", ["NAME_CONTRACT_STATUS"]),
         "SENTINEL_PATTERN": ("SENTINEL_PATTERN", ["NAME_CONTRACT_TYPE", "NAME_CONTRACT_STATUS"]),
+        "LOAN_SHAPE": ("LOAN_SHAPE", ["NAME_CONTRACT_TYPE", "NAME_CONTRACT_STATUS"]),
+        "LOAN_SHAPE_BY_STATUS": ("LOAN_SHAPE", ["NAME_CONTRACT_STATUS"]),
         "SENTINEL_BY_DECISION": ("SENTINEL_PATTERN", ["NAME_CONTRACT_TYPE", "DAYS_DECISION"]),
         "DRAWING_OFFSET": ("DRAWING_OFFSET", ["NAME_CONTRACT_TYPE"]),
         "FIRST_DUE_OFFSET": ("FIRST_DUE_OFFSET", ["NAME_CONTRACT_TYPE"]),
@@ -311,6 +335,31 @@ N_BINS: dict[str, int] = {"AMT_GOODS_PRICE": 10, "AMT_CREDIT": 10, "AGE_FINE": 2
 
 def _offset(a: pd.Series, b: pd.Series) -> pd.Series:
     return (a - b).where((a < SENTINEL) & (b < SENTINEL))
+
+
+def yearly_rate(annuity: pd.Series, credit: pd.Series, term: pd.Series) -> pd.Series:
+    """The yearly interest rate of an annuity loan (monthly compounding) that repays ``credit`` in
+    ``term`` monthly ``annuity`` payments: Kaggle's annuities follow it closely per yield group.
+    Missing where there is no such rate (no term, no credit, payments not above the credit)."""
+    a, c, n = (pd.to_numeric(x, errors="coerce").to_numpy(float) for x in (annuity, credit, term))
+    ok = (a > 0) & (c > 0) & (n > 0) & (a * n > c * 1.000001)
+    a, c, n = np.where(ok, a, 2.0), np.where(ok, c, 1.0), np.where(ok, n, 1.0)
+    lo, hi = np.full(a.size, 1e-9), np.full(a.size, 1.0)  # monthly rate
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        low = monthly_annuity(c, n, mid) < a
+        lo, hi = np.where(low, mid, lo), np.where(low, hi, mid)
+    return pd.Series(np.where(ok, (1 + 0.5 * (lo + hi)) ** 12 - 1, np.nan), index=annuity.index)
+
+
+def _loan_shape(d: pd.DataFrame) -> pd.Series:
+    """Which amounts a previous application has: application amount (A) and credit (C) zero or not,
+    term (N) missing, zero or positive -- e.g. ``A0-C0-NNA`` for an empty (cancelled) application."""
+    app = np.where(d.AMT_APPLICATION == 0, "A0", "A")
+    credit = np.where(d.AMT_CREDIT == 0, "C0", "C")
+    term = np.where(d.CNT_PAYMENT.isna(), "NNA", np.where(d.CNT_PAYMENT == 0, "N0", "N"))
+    shape = pd.Series(app, index=d.index, dtype=object) + "-" + credit + "-" + term
+    return shape.where(d.AMT_APPLICATION.notna() & d.AMT_CREDIT.notna())
 
 
 def _sentinel_pattern(d: pd.DataFrame) -> pd.Series:

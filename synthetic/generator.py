@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pyarrow as pa
 
 from synthetic.application import Latents, generate_applicants
 from synthetic.bureau import generate_bureau
+from synthetic.chunks import ChunkData, ChunkJob, run_chunks, usable_jobs
 from synthetic.frame import Frame, to_arrow
 from synthetic.previous import generate_previous
 from synthetic.schema import GROUND_TRUTH_FILE, TABLES, csv_name, raw_columns
@@ -63,13 +65,16 @@ class Summary:
     intercept: float = 0.0
 
 
-def generate(out_dir: Path, plan: Plan, stats: Stats | None = None, threads: int = 2) -> Summary:
+def generate(
+    out_dir: Path, plan: Plan, stats: Stats | None = None, threads: int = 2, jobs: int = 1
+) -> Summary:
     """Write the eight CSVs, ``ground_truth.csv`` and the marker into ``out_dir`` (atomically);
-    ``threads``: DuckDB threads formatting the CSV."""
+    ``threads``: DuckDB threads formatting the CSV; ``jobs``: processes generating chunks in parallel
+    (the bytes do not depend on it)."""
     stats = stats or load_stats()
     writer = DatasetWriter(out_dir, threads=threads)
     try:
-        summary = _generate(writer, plan, stats)
+        summary = _generate(writer, plan, stats, jobs)
         writer.commit(
             {
                 "generator": "synthetic",
@@ -86,7 +91,18 @@ def generate(out_dir: Path, plan: Plan, stats: Stats | None = None, threads: int
     return summary
 
 
-def _generate(writer: DatasetWriter, plan: Plan, stats: Stats) -> Summary:
+#: the history tables, written chunk by chunk by the process that generated the chunk
+HISTORY_TABLES = (
+    "bureau",
+    "bureau_balance",
+    "previous_application",
+    "POS_CASH_balance",
+    "installments_payments",
+    "credit_card_balance",
+)
+
+
+def _generate(writer: DatasetWriter, plan: Plan, stats: Stats, jobs: int = 1) -> Summary:
     cols = raw_columns()
     for t in TABLES:
         writer.declare(csv_name(t), [c for c, _ in cols[t]])
@@ -96,44 +112,38 @@ def _generate(writer: DatasetWriter, plan: Plan, stats: Stats) -> Summary:
     is_test[split_rng.choice(plan.n_total, plan.n_test, replace=False)] = True
     ids = FIRST_CURR + np.arange(plan.n_total, dtype=np.int64)
     logits = np.empty(plan.n_total)
-    app_chunks: list[tuple[np.ndarray, Frame]] = []
-    next_prev, next_bureau = FIRST_PREV, FIRST_BUREAU
     rows = {t: 0 for t in TABLES}
     chunk_seeds = np.random.SeedSequence([plan.seed, GENERATOR_VERSION, 1])
     n_chunks = (plan.n_total + plan.chunk - 1) // plan.chunk
-    for ci, seq in enumerate(chunk_seeds.spawn(n_chunks)):
-        rng = np.random.default_rng(seq)
-        lo, hi = ci * plan.chunk, min((ci + 1) * plan.chunk, plan.n_total)
-        n = hi - lo
-        app, lat = _applicants(rng, stats, is_test[lo:hi])
-        behaviour = BEHAVIOUR_RISK * lat.risk + np.sqrt(1 - BEHAVIOUR_RISK**2) * rng.standard_normal(n)
-        bur = generate_bureau(rng, stats, behaviour, lat.wealth, 1.0, next_bureau)
-        prev = generate_previous(rng, stats, behaviour, np.asarray(app["DAYS_BIRTH"]), next_prev)
-        next_bureau += bur.n_ids
-        next_prev += prev.n_ids
-        logits[lo:hi] = ground_truth_logit(app, bur.features, prev.features)
-        chunk_ids = ids[lo:hi]
-        app["SK_ID_CURR"] = chunk_ids.astype(float)
-        app_chunks.append((np.arange(lo, hi), app))
+    seeds = chunk_seeds.spawn(n_chunks)
+    job = ChunkJob(
+        n_chunks=n_chunks,
+        n_counts=2,
+        make=lambda ci: _make_chunk(plan, stats, is_test, ci, seeds[ci]),
+        tables=_chunk_tables,
+        staging=writer.staging,
+        threads=writer.threads,
+    )
+    start = time.perf_counter()
+    results, cpu = run_chunks(job, jobs)
+    log.info("%d chunks generated and written in %.1f s wall (%d processes)", n_chunks,
+             time.perf_counter() - start, usable_jobs(jobs, n_chunks))  # fmt: skip
+    for res in results:
+        for step, sec in res.cpu.items():
+            cpu[step] = cpu.get(step, 0.0) + sec
+    app_chunks: list[tuple[np.ndarray, Frame]] = []
+    for res in results:  # in chunk order
+        lo, hi = res.index * plan.chunk, min((res.index + 1) * plan.chunk, plan.n_total)
+        logits[lo:hi] = res.logits
+        app_chunks.append((np.arange(lo, hi), res.app))
+        for table, n in res.rows.items():
+            rows[table] += n
+            if n:
+                writer.add_part(csv_name(table), res.parts[table])
+        log.info("chunk %d/%d: %d applicants", res.index + 1, n_chunks, hi - lo)
+    writer.assemble_early([csv_name(t) for t in HISTORY_TABLES])  # complete: join while applicants are written
 
-        bur.bureau["SK_ID_CURR"] = chunk_ids[bur.bureau["_owner"]].astype(float)
-        _emit(writer, "bureau", bur.bureau, rows)
-        _emit(writer, "bureau_balance", bur.balance, rows)
-        prev_owner = prev.previous["_owner"]
-        prev.previous["SK_ID_CURR"] = chunk_ids[prev_owner].astype(float)
-        _emit(writer, "previous_application", prev.previous, rows)
-        prev_ids = np.asarray(prev.previous["SK_ID_PREV"])
-        for table, frame in (
-            ("POS_CASH_balance", prev.pos),
-            ("installments_payments", prev.installments),
-            ("credit_card_balance", prev.cards),
-        ):
-            loan = frame["_loan"]
-            frame["SK_ID_PREV"] = prev_ids[loan].astype(float)
-            frame["SK_ID_CURR"] = chunk_ids[prev_owner[loan]].astype(float)
-            _emit(writer, table, frame, rows)
-        log.info("chunk %d/%d: %d applicants", ci + 1, n_chunks, n)
-
+    start = time.perf_counter()
     intercept = calibrate_intercept(logits[~is_test])
     prob = sigmoid(logits + intercept)
     target = (target_rng.random(plan.n_total) < prob).astype(float)
@@ -150,7 +160,73 @@ def _generate(writer: DatasetWriter, plan: Plan, stats: Stats) -> Summary:
         _emit(writer, "application_test", test_part, rows)
     gt = pa.table({"SK_ID_CURR": pa.array(ids), "DEFAULT_PROBABILITY": pa.array(np.round(prob, 8))})
     writer.write_chunk(GROUND_TRUTH_FILE, gt)
+    writer.flush()
+    for name, sec in writer.cpu.items():
+        cpu[f"CSV {name}"] = cpu.get(f"CSV {name}", 0.0) + sec
+    log.info("applicants and ground truth written in %.1f s wall", time.perf_counter() - start)
+    log.info("CPU seconds per step, all processes: %s",
+             ", ".join(f"{k} {v:.1f}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1])))  # fmt: skip
     return Summary(rows=rows, default_rate=float(target[~is_test].mean()), intercept=intercept)
+
+
+def _make_chunk(
+    plan: Plan, stats: Stats, is_test: np.ndarray, ci: int, seq: np.random.SeedSequence
+) -> ChunkData:
+    """Applicants ``ci * chunk ...`` and their histories, history ids counted from 0."""
+    rng = np.random.default_rng(seq)
+    lo, hi = ci * plan.chunk, min((ci + 1) * plan.chunk, plan.n_total)
+    n = hi - lo
+    t0 = time.thread_time()
+    app, lat = _applicants(rng, stats, is_test[lo:hi])
+    behaviour = BEHAVIOUR_RISK * lat.risk + np.sqrt(1 - BEHAVIOUR_RISK**2) * rng.standard_normal(n)
+    t1 = time.thread_time()
+    bur = generate_bureau(rng, stats, behaviour, lat.wealth, 1.0, 0)
+    t2 = time.thread_time()
+    prev = generate_previous(rng, stats, behaviour, np.asarray(app["DAYS_BIRTH"]), 0)
+    t3 = time.thread_time()
+    logits = ground_truth_logit(app, bur.features, prev.features)
+    chunk_ids = FIRST_CURR + np.arange(lo, hi, dtype=np.int64)
+    app["SK_ID_CURR"] = chunk_ids.astype(float)
+    bur.bureau["SK_ID_CURR"] = chunk_ids[bur.bureau["_owner"]].astype(float)
+    prev_owner = prev.previous["_owner"]
+    prev.previous["SK_ID_CURR"] = chunk_ids[prev_owner].astype(float)
+    prev_ids = np.asarray(prev.previous["SK_ID_PREV"])
+    tables: dict[str, Frame] = {
+        "bureau": bur.bureau,
+        "bureau_balance": bur.balance,
+        "previous_application": prev.previous,
+    }
+    for table, frame in (
+        ("POS_CASH_balance", prev.pos),
+        ("installments_payments", prev.installments),
+        ("credit_card_balance", prev.cards),
+    ):
+        loan = frame["_loan"]
+        frame["SK_ID_PREV"] = prev_ids[loan]
+        frame["SK_ID_CURR"] = chunk_ids[prev_owner[loan]].astype(float)
+        tables[table] = frame
+    cpu = {"applicants": t1 - t0, "bureau": t2 - t1, "previous": t3 - t2}
+    return ChunkData(app, logits, (bur.n_ids, prev.n_ids), tables, cpu)
+
+
+#: the id column of each history table, shifted by the ids of the earlier chunks (bureau, previous)
+_ID_SHIFT = {
+    "bureau": ("SK_ID_BUREAU", 0, FIRST_BUREAU),
+    "bureau_balance": ("SK_ID_BUREAU", 0, FIRST_BUREAU),
+    "previous_application": ("SK_ID_PREV", 1, FIRST_PREV),
+    "POS_CASH_balance": ("SK_ID_PREV", 1, FIRST_PREV),
+    "installments_payments": ("SK_ID_PREV", 1, FIRST_PREV),
+    "credit_card_balance": ("SK_ID_PREV", 1, FIRST_PREV),
+}
+
+
+def _chunk_tables(data: ChunkData, offsets: tuple[int, ...]) -> dict[str, pa.Table]:
+    out = {}
+    for table, frame in data.payload.items():
+        column, kind, first = _ID_SHIFT[table]
+        frame[column] = np.asarray(frame[column], dtype=np.int64) + (first + offsets[kind])
+        out[table] = to_arrow(frame, raw_columns()[table])
+    return out
 
 
 def _applicants(rng: np.random.Generator, stats: Stats, is_test: np.ndarray):

@@ -21,7 +21,7 @@ drawn; ``DAYS_EMPLOYED`` only for the employed): the tree is fitted on the same 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -64,21 +64,29 @@ class Encoder:
             out += [f"{c}={lv}" for lv in levels] + [f"{c}:missing"]
         return out
 
-    def transform(self, frame: dict[str, Any], n: int) -> np.ndarray:
-        """``frame``: column -> numeric array or (codes, levels)."""
-        cols = []
+    def transform(self, frame: dict[str, Any], n: int, compact: bool = False) -> np.ndarray:
+        """``frame``: column -> numeric array or (codes, levels). ``compact``: int8 codes with -1 for a
+        missing value (bin numbers and 0/1 flags are small whole numbers), a matrix small enough for
+        the CPU cache when rows are routed down the trees; else float with NaN (for fitting)."""
+        x = np.empty((n, len(self.names)), dtype=np.int8)
+        j = 0
         for c, e in self.numeric.items():
             v = np.asarray(frame[c], dtype=float)
-            b = np.searchsorted(e, v, side="right").astype(float)
-            b[np.isnan(v)] = np.nan
-            cols.append(b)
+            x[:, j] = np.where(np.isnan(v), -1, np.searchsorted(e, v, side="right"))
+            j += 1
         for c, levels in self.categorical.items():
             codes, have = frame[c]
             index = {lv: i for i, lv in enumerate(have)}
             for lv in levels:
-                cols.append((codes == index.get(lv, -2)).astype(float))
-            cols.append((codes < 0).astype(float))
-        return np.column_stack(cols) if cols else np.zeros((n, 0))
+                x[:, j] = codes == index.get(lv, -2)
+                j += 1
+            x[:, j] = codes < 0
+            j += 1
+        if compact:
+            return x
+        out = x.astype(np.float32)
+        out[x < 0] = np.nan
+        return out
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -113,19 +121,54 @@ class TreeConditional:
     leaf_of_node: np.ndarray  # node -> leaf index (-1 for inner nodes)
     leaves: list[dict[str, Any]]  # {"n": rows, "q": uniform quantiles[, "missing": share]} or {"n", "probs"}
     with_missing: bool = False  # missing values are redrawn too (a categorical child's last level)
+    _compact: tuple[np.ndarray, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
-    def leaf(self, x: np.ndarray) -> np.ndarray:
-        """Leaf index of every row of the encoded matrix ``x``."""
-        node = np.zeros(x.shape[0], dtype=np.int64)
-        while True:
-            inner = self.feature[node] >= 0
-            if not inner.any():
-                break
-            rows = np.flatnonzero(inner)
-            nd = node[rows]
-            v = x[rows, self.feature[nd]]
+    def leaf(self, x: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Leaf index of every row of the encoded matrix ``x`` (or of its ``rows``, without copying
+        them out): the rows still at an inner node move one level down per step."""
+        idx = np.arange(x.shape[0]) if rows is None else np.asarray(rows)
+        if x.dtype == np.int8 and x.flags.c_contiguous:
+            return self._leaf_compact(x, idx)
+        node = np.zeros(idx.size, dtype=np.int64)
+        active = np.arange(idx.size)
+        while active.size:
+            nd = node[active]
+            feat = self.feature[nd]
+            inner = feat >= 0
+            if not inner.all():
+                active, nd, feat = active[inner], nd[inner], feat[inner]
+                if not active.size:
+                    break
+            v = x[idx[active], feat]
             go_left = np.where(np.isnan(v), self.nan_left[nd], v <= self.threshold[nd])
-            node[rows] = np.where(go_left, self.left[nd], self.right[nd])
+            node[active] = np.where(go_left, self.left[nd], self.right[nd])
+        return self.leaf_of_node[node]
+
+    def _leaf_compact(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """:meth:`leaf` on int8 codes (-1 missing): a whole value goes left when it is at most the
+        threshold's floor, a missing one when the node sends missing values left -- two comparisons
+        with per-node bounds, one flat gather per level."""
+        if self._compact is None:
+            hi = np.clip(np.floor(self.threshold), -1, 127).astype(np.int8)
+            lo = np.where(self.nan_left, -1, 0).astype(np.int8)
+            child = np.column_stack([self.right, self.left]).ravel().astype(np.intp)  # [2 node + left]
+            self._compact = (self.feature.astype(np.intp), hi, lo, child)
+        feature, hi, lo, child = self._compact
+        flat = x.ravel()
+        node = np.zeros(idx.size, dtype=np.intp)
+        pos = np.arange(idx.size)
+        base = idx.astype(np.intp) * x.shape[1]
+        while pos.size:
+            nd = node[pos]
+            feat = feature[nd]
+            inner = feat >= 0
+            if not inner.all():
+                pos, nd, feat, base = pos[inner], nd[inner], feat[inner], base[inner]
+                if not pos.size:
+                    break
+            v = flat[base + feat]
+            go_left = (v <= hi[nd]) & (v >= lo[nd])
+            node[pos] = child[2 * nd + go_left]
         return self.leaf_of_node[node]
 
     def sample_u(
@@ -295,7 +338,7 @@ def redraw(
     ``copula_u``: a numeric child's copula uniforms of value and presence on these rows (or None)."""
     if rows.size == 0:
         return None
-    leaf = tree.leaf(x[rows])
+    leaf = tree.leaf(x, rows)
     if isinstance(marginal, CategoricalMarginal):
         return tree.sample_codes(rng, leaf)
     assert isinstance(marginal, NumericMarginal)
@@ -334,7 +377,7 @@ def sweep(
     a column's value kept within its structural limits (both on the redrawn ``rows``); ``copula_u``:
     a column's copula uniforms of value and presence (all rows, or None), re-ranked in each leaf."""
     enc: Encoder = fitted["encoder"]
-    x = enc.transform(f, n)
+    x = enc.transform(f, n, compact=True)
     names = enc.names
     for entry in entries:
         child, rows_fn = entry[0], entry[1]
@@ -369,7 +412,7 @@ def sweep(
                 {k: e for k, e in enc.numeric.items() if k == child},
                 {k: lv for k, lv in enc.categorical.items() if k == child},
             )
-            x[:, cols] = part.transform({child: sub}, n)
+            x[:, cols] = part.transform({child: sub}, n, compact=True)
 
 
 def to_frame(df: pd.DataFrame, categorical: dict[str, list[str]]) -> dict[str, Any]:

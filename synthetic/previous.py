@@ -6,6 +6,7 @@ lies before the application (MONTHS_BALANCE <= -1) and follows the loan's schedu
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +15,7 @@ from scipy.special import ndtri
 from synthetic.frame import Frame, cat, is_level
 from synthetic.gibbs import sweep
 from synthetic.seq import expand, group_count, group_max, group_mean, group_sum, negbin_counts
-from synthetic.stats import Stats, phi
+from synthetic.stats import NumericMarginal, Stats, annuity_at, phi
 
 T = "previous_application"
 SENTINEL = 365243.0
@@ -79,14 +80,13 @@ def _not_card(f: Frame) -> np.ndarray:
 
 
 #: The loan itself, redrawn before the schedule is built (the schedule, POS and instalment records follow
-#: the new term and amounts): application amount, credit and goods price as ratios to it, term, annuity
-#: as the total repaid over the credit (annuity x term / credit), down payment rate, decision date.
+#: the new term and amounts): application amount, credit and goods price as ratios to it, term, down
+#: payment rate, decision date. The annuity follows (the loan's yearly rate, drawn per yield group).
 REDRAWN_LOAN: list[tuple] = [
     ("AMT_APPLICATION", _applied),
     ("AMT_CREDIT", _applied, "CREDIT_OVER_APPLICATION"),
     ("AMT_GOODS_PRICE", _applied, "GOODS_OVER_APPLICATION"),
     ("CNT_PAYMENT", _with_term),
-    ("AMT_ANNUITY", _with_term, "TOTAL_OVER_CREDIT"),
     ("RATE_DOWN_PAYMENT", _all),
     ("DAYS_DECISION", _not_card),
 ]
@@ -105,25 +105,29 @@ def _redraw_loan(rng: np.random.Generator, stats: Stats, f: Frame, m: int, birth
         return False
 
     def back(target: str, v: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        if target == "TOTAL_OVER_CREDIT":
-            return np.round(
-                _num(f, "AMT_CREDIT")[rows] * np.maximum(v, 1.0) / _num(f, "CNT_PAYMENT")[rows], 3
-            )
         col, base = RATIO_OF[target]
         return stats.num(T, col).round(_num(f, base)[rows] * v)
 
     def bound(child: str, v: np.ndarray, rows: np.ndarray) -> np.ndarray:
         if child == "CNT_PAYMENT":
             return np.maximum(v, 1.0)
+        if child == "AMT_APPLICATION":
+            return on_grid(v, AMOUNT_GRID, 1)
         if child == "DAYS_DECISION":  # within the applicant's adult life, before the application
             return np.clip(v, birth[f["_owner"][rows]] + 18 * 365, -1.0)
         return v
 
     sweep(rng, fitted, f, m, REDRAWN_LOAN * SWEEPS, lambda c: stats.m(T, c), back, bound)
-    rate = _num(f, "RATE_DOWN_PAYMENT")
-    goods = _num(f, "AMT_GOODS_PRICE")
-    base = np.where(np.isnan(goods), _num(f, "AMT_APPLICATION"), goods)
-    f["AMT_DOWN_PAYMENT"] = np.where(np.isnan(rate), np.nan, np.round(np.nan_to_num(base) * rate, 1))
+    credit, term = _num(f, "AMT_CREDIT"), _num(f, "CNT_PAYMENT")
+    annuity = _num(f, "AMT_ANNUITY").copy()
+    if "_yearly" in f:  # the annuity of the redrawn credit and term at the loan's rate
+        paid = (term > 0) & (credit > 0)
+        annuity[paid] = _annuity(credit[paid], term[paid], f["_yearly"][paid])
+    if "_card_share" in f:  # a card's annuity follows its redrawn limit
+        card = (term == 0) & (credit > 0)
+        annuity[card] = on_grid(credit[card] * f["_card_share"][card], ANNUITY_GRID, 3)
+    f["AMT_ANNUITY"] = annuity
+    _down_payment(rng, stats, f)
     return True
 
 
@@ -136,6 +140,33 @@ def _redraw(rng: np.random.Generator, stats: Stats, f: Frame, m: int) -> None:
 def _cond_cat(stats: Stats, rng: np.random.Generator, name: str, parents: dict, u=None):
     levels = stats.cat(T, stats.cond(T, name).child).levels
     return cat(stats.cond(T, name).sample_codes(rng, parents, levels, u), levels)
+
+
+def product_family(combination: str) -> str:
+    """A product combination's family: ``POS`` for every point-of-sale loan, else the name before the
+    colon (``Cash Street: low`` -> ``Cash Street``)."""
+    return "POS" if combination.startswith("POS") else combination.split(":")[0].strip()
+
+
+def _by_product(stats: Stats, rng: np.random.Generator, name: str, pc: dict):
+    """``name`` given the product combination; combinations seen too rarely for their own group take
+    their family's (``PRODUCT_FAMILY``) instead of the whole column's frequencies."""
+    drawn = _cond_cat(stats, rng, name, pc)
+    family = stats.conditionals[T].get(f"{name}_BY_FAMILY")
+    if family is None:
+        return drawn
+    rare = ~stats.cond(T, name).known(pc)
+    if not rare.any():
+        return drawn
+    codes, levels = pc["PRODUCT_COMBINATION"]
+    fam_levels = stats.cat(T, "PRODUCT_FAMILY").levels
+    index = {lv: i for i, lv in enumerate(fam_levels)}
+    to_family = np.asarray([index.get(product_family(lv), -1) for lv in levels] + [-1], dtype=np.int64)
+    fam = {"PRODUCT_FAMILY": (to_family[np.where(codes < 0, len(levels), codes)], fam_levels)}
+    rare &= family.known(fam)
+    out = drawn[0].copy()
+    out[rare] = family.sample_codes(rng, fam, drawn[1])[rare]
+    return (out, drawn[1])
 
 
 def generate_previous(
@@ -167,13 +198,13 @@ def generate_previous(
         stats, rng, "PRODUCT_COMBINATION", {**ct, "NAME_PORTFOLIO": f["NAME_PORTFOLIO"]}
     )
     pc = {"PRODUCT_COMBINATION": f["PRODUCT_COMBINATION"]}
-    f["NAME_PRODUCT_TYPE"] = _cond_cat(stats, rng, "NAME_PRODUCT_TYPE", pc)
-    f["CHANNEL_TYPE"] = _cond_cat(stats, rng, "CHANNEL_TYPE", pc)
-    f["NAME_GOODS_CATEGORY"] = _cond_cat(stats, rng, "NAME_GOODS_CATEGORY", pc)
+    f["NAME_PRODUCT_TYPE"] = _by_product(stats, rng, "NAME_PRODUCT_TYPE", pc)
+    f["CHANNEL_TYPE"] = _by_product(stats, rng, "CHANNEL_TYPE", pc)
+    f["NAME_GOODS_CATEGORY"] = _by_product(stats, rng, "NAME_GOODS_CATEGORY", pc)
     f["NAME_SELLER_INDUSTRY"] = _cond_cat(
         stats, rng, "NAME_SELLER_INDUSTRY", {"NAME_GOODS_CATEGORY": f["NAME_GOODS_CATEGORY"]}
     )
-    f["NAME_YIELD_GROUP"] = _cond_cat(stats, rng, "NAME_YIELD_GROUP", pc)
+    f["NAME_YIELD_GROUP"] = _by_product(stats, rng, "NAME_YIELD_GROUP", pc)
     f["NAME_CASH_LOAN_PURPOSE"] = _cond_cat(stats, rng, "NAME_CASH_LOAN_PURPOSE", ct)
     f["NAME_PAYMENT_TYPE"] = _cond_cat(stats, rng, "NAME_PAYMENT_TYPE", cs)
     f["NAME_TYPE_SUITE"] = _cond_cat(stats, rng, "NAME_TYPE_SUITE", cs)
@@ -196,9 +227,7 @@ def generate_previous(
     c_ratio = stats.cond(T, "CREDIT_OVER_APPLICATION").sample(rng, cs)
     credit = np.where(application > 0, np.round(application * np.nan_to_num(c_ratio, nan=1.0), 1), 0.0)
     revolving = is_level(f["NAME_CONTRACT_TYPE"], "Revolving loans")
-    credit = np.where(
-        (application == 0) & approved & revolving, stats.num(T, "AMT_CREDIT").ppf(rng.random(m)), credit
-    )
+    credit = np.where((application == 0) & approved & revolving, _positive_credit(rng, stats, cs), credit)
     f["AMT_CREDIT"] = credit
     g_ratio = stats.cond(T, "GOODS_OVER_APPLICATION").sample(rng, cs)
     f["AMT_GOODS_PRICE"] = np.where(
@@ -206,18 +235,17 @@ def generate_previous(
     )
     term = stats.cond(T, "CNT_PAYMENT").sample(rng, {**pc, "NAME_CONTRACT_STATUS": f["NAME_CONTRACT_STATUS"]})
     f["CNT_PAYMENT"] = term
-    total = stats.cond(T, "TOTAL_OVER_CREDIT").sample(rng, {"NAME_YIELD_GROUP": f["NAME_YIELD_GROUP"]})
-    total = np.where(np.isnan(total), 1.2, np.maximum(total, 1.0))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        annuity = np.round(credit * total / term, 3)
+    yearly = stats.cond(T, "YEARLY_RATE").sample(rng, {"NAME_YIELD_GROUP": f["NAME_YIELD_GROUP"]})
+    annuity = _annuity(credit, term, yearly)
     no_term = (term == 0) | (credit == 0)
     annuity = np.where(no_term, stats.cond(T, "ANNUITY_NO_TERM").sample(rng, ct), annuity)
     annuity[np.isnan(term)] = np.nan
     f["AMT_ANNUITY"] = annuity
+    _shape_loans(rng, stats, f, cs)
+    application, term = _num(f, "AMT_APPLICATION"), _num(f, "CNT_PAYMENT")
     rate = stats.cond(T, "RATE_DOWN_PAYMENT").sample(rng, cs)
     f["RATE_DOWN_PAYMENT"] = rate
-    base = np.where(np.isnan(f["AMT_GOODS_PRICE"]), application, f["AMT_GOODS_PRICE"])
-    f["AMT_DOWN_PAYMENT"] = np.where(np.isnan(rate), np.nan, np.round(np.nan_to_num(base) * rate, 1))
+    _down_payment(rng, stats, f)
 
     # dates: decision within the applicant's adult life and within the 8-year window
     decision = stats.cond(T, "DAYS_DECISION").sample(rng, {"NAME_CONTRACT_STATUS": f["NAME_CONTRACT_STATUS"]})
@@ -260,6 +288,154 @@ def generate_previous(
         "card_max_dpd": group_max(card_owner, cards["SK_DPD"], n),
     }
     return PreviousResult(f, pos, installments, cards, feats, m)
+
+
+#: Kaggle's amounts are multiples of 4.5 (application amount, credit, goods price), its annuities of 0.045
+AMOUNT_GRID = 4.5
+ANNUITY_GRID = 0.045
+#: down payments near a multiple of 5% of the price are that multiple (as in the real rows)
+ROUND_SHARE = 0.05
+ROUND_SHARE_SNAP = 0.01
+
+
+def on_grid(x: np.ndarray, grid: float, decimals: int) -> np.ndarray:
+    return np.round(np.rint(np.asarray(x, dtype=float) / grid) * grid, decimals)
+
+
+def _shape_loans(rng: np.random.Generator, stats: Stats, f: Frame, cs: dict) -> None:
+    """Which amounts exist, as in the real applications of the same contract type and status (the
+    fitted ``LOAN_SHAPE``: application amount and credit zero or not, term missing, zero or positive;
+    e.g. every revolving loan has term 0 unless cancelled, a cancelled cash loan is empty). Amounts a
+    shape adds are drawn from their marginals, those it removes are cleared, the annuity follows the
+    new term. The goods price equals the application amount where there is one; amounts sit on
+    Kaggle's grids."""
+    app, credit = _num(f, "AMT_APPLICATION").copy(), _num(f, "AMT_CREDIT").copy()
+    term, annuity = _num(f, "CNT_PAYMENT").copy(), _num(f, "AMT_ANNUITY").copy()
+    shapes = stats.conditionals[T].get("LOAN_SHAPE")
+    if shapes is not None:
+        m = app.size
+        levels = stats.cat(T, "LOAN_SHAPE").levels
+        codes = np.full(m, -1, dtype=np.int64)
+        for cond in (stats.conditionals[T]["LOAN_SHAPE_BY_STATUS"], shapes):  # finer groups win
+            known = cond.known(cs)
+            codes[known] = cond.sample_codes(rng, cs, levels)[known]
+        idx = np.where(codes >= 0, codes, len(levels))
+        shaped = codes >= 0
+
+        def has(test: Callable[[str], bool]) -> np.ndarray:  # per level, then per row
+            return shaped & np.asarray([test(s) for s in levels] + [False])[idx]
+
+        app0 = has(lambda s: s.startswith("A0"))
+        credit0 = has(lambda s: "-C0-" in s)
+        na = has(lambda s: s.endswith("-NNA"))
+        zero = has(lambda s: s.endswith("-N0"))
+        pos = has(lambda s: s.endswith("-N"))
+
+        def positive(name: str, k: int) -> np.ndarray:
+            mg = stats.num(T, name)
+            lo = float(mg.atom_probs[mg.atoms <= 0].sum()) + 1e-9  # above the zero atom
+            return mg.ppf(lo + (1.0 - lo) * rng.random(k))
+
+        before = (app.copy(), credit.copy(), term.copy())
+        add = shaped & ~app0 & ~(app > 0)
+        app[add] = positive("AMT_APPLICATION", int(add.sum()))
+        app[app0] = 0.0
+        ratio = np.nan_to_num(stats.cond(T, "CREDIT_OVER_APPLICATION").sample(rng, cs), nan=1.0)
+        add = shaped & ~credit0 & ~(credit > 0)
+        credit[add] = np.where(app[add] > 0, app[add] * ratio[add], _positive_credit(rng, stats, cs)[add])
+        credit[credit0] = 0.0
+        term[na] = np.nan
+        term[zero] = 0.0
+        add = pos & ~(term > 0)
+        term[add] = np.maximum(positive("CNT_PAYMENT", int(add.sum())), 1.0)
+        _yield_group(rng, stats, f, term)
+        changed = shaped & (
+            (before[1] != credit) | ~np.isclose(np.nan_to_num(before[2], nan=-1), np.nan_to_num(term, nan=-1))
+        )
+        yearly = stats.cond(T, "YEARLY_RATE").sample(rng, {"NAME_YIELD_GROUP": f["NAME_YIELD_GROUP"]})
+        f["_yearly"] = yearly  # the loan's rate: its annuity follows a redrawn credit or term
+        no_term = stats.cond(T, "ANNUITY_NO_TERM").sample(rng, {"NAME_CONTRACT_TYPE": f["NAME_CONTRACT_TYPE"]})
+        by_term = _annuity(credit, term, yearly)
+        annuity = np.where(changed & (term > 0) & (credit > 0), by_term, annuity)
+        annuity = np.where(changed & ((term == 0) | (credit == 0)), no_term, annuity)
+    share = stats.marginals[T].get("NO_TERM_ANNUITY_SHARE")
+    if isinstance(share, NumericMarginal):  # a card's annuity: mostly 5% of its limit
+        f["_card_share"] = share.ppf(rng.random(app.size))
+        card = (term == 0) & (credit > 0)
+        annuity[card] = credit[card] * f["_card_share"][card]
+    annuity[np.isnan(term)] = np.nan
+    app = np.where(app > 0, on_grid(app, AMOUNT_GRID, 1), app)
+    credit = np.where(credit > 0, on_grid(credit, AMOUNT_GRID, 1), credit)
+    f["AMT_APPLICATION"], f["AMT_CREDIT"], f["CNT_PAYMENT"] = app, credit, term
+    f["AMT_ANNUITY"] = np.where(np.isnan(annuity), np.nan, on_grid(annuity, ANNUITY_GRID, 3))
+    f["AMT_GOODS_PRICE"] = np.where(app > 0, app, np.nan)
+
+
+def _positive_credit(rng: np.random.Generator, stats: Stats, cs: dict) -> np.ndarray:
+    """A credit above 0 for every row, from the credits of its contract type and status (card limits
+    are round amounts: 45,000, 135,000, ...)."""
+    cond = stats.conditionals[T].get("CREDIT_BY_TYPE")
+    m = _length_of(cs)
+    u = rng.random(m)
+    if cond is None:
+        mg = stats.num(T, "AMT_CREDIT")
+        lo = float(mg.atom_probs[mg.atoms <= 0].sum()) + 1e-9
+        return mg.ppf(lo + (1.0 - lo) * u)
+    out = np.empty(m)
+    for mg, idx in cond._groups_of(cs):
+        assert isinstance(mg, NumericMarginal)
+        lo = float(mg.atom_probs[mg.atoms <= 0].sum()) + 1e-9  # above the zero atom
+        out[idx] = mg.ppf(lo + (1.0 - lo) * u[idx])
+    return out
+
+
+def _length_of(parents: dict) -> int:
+    v = next(iter(parents.values()))
+    return int(v[0].size) if isinstance(v, tuple) else int(np.asarray(v).size)
+
+
+def _down_payment(rng: np.random.Generator, stats: Stats, f: Frame) -> None:
+    """AMT_DOWN_PAYMENT from the rate: goods price x rate x a fitted factor (Kaggle's rate is not the
+    plain share of the price: the factor is 0.918 for a quarter of the real rows, 0.92-1.2 otherwise),
+    on the 4.5 grid like the other amounts."""
+    rate = _num(f, "RATE_DOWN_PAYMENT")
+    goods = _num(f, "AMT_GOODS_PRICE")
+    base = np.nan_to_num(np.where(np.isnan(goods), _num(f, "AMT_APPLICATION"), goods))
+    factor = stats.marginals[T].get("DOWN_OVER_RATE")
+    k = factor.ppf(rng.random(rate.size)) if isinstance(factor, NumericMarginal) else np.ones(rate.size)
+    share = np.nan_to_num(rate) * k
+    # most real down payments are a round share of the price (10%, 20%, ...; 61% of the real rows)
+    nearest = np.round(share / ROUND_SHARE) * ROUND_SHARE
+    share = np.where((np.abs(share - nearest) < ROUND_SHARE_SNAP) & (nearest > 0), nearest, share)
+    down = on_grid(base * share, AMOUNT_GRID, 1)
+    f["AMT_DOWN_PAYMENT"] = np.where(np.isnan(rate), np.nan, np.where(rate > 0, down, 0.0))
+
+
+def _annuity(credit: np.ndarray, term: np.ndarray, yearly_rate: np.ndarray) -> np.ndarray:
+    """Kaggle's annuity: the monthly payment of ``credit`` over ``term`` months at a yearly rate
+    (a missing rate: 20%), on the 0.045 grid."""
+    rate = np.where(np.isnan(yearly_rate), 0.2, yearly_rate)
+    return on_grid(annuity_at(credit, term, rate), ANNUITY_GRID, 3)
+
+
+def _yield_group(rng: np.random.Generator, stats: Stats, f: Frame, term: np.ndarray) -> None:
+    """``NAME_YIELD_GROUP`` is ``XNA`` exactly for loans without a term and for revolving loans (as in
+    every real row): others get a level from the column's marginal without ``XNA``."""
+    codes, levels = f["NAME_YIELD_GROUP"]
+    if "XNA" not in levels:
+        return
+    xna = levels.index("XNA")
+    want = np.isnan(term) | is_level(f["NAME_CONTRACT_TYPE"], "Revolving loans")
+    codes = codes.copy()
+    codes[want] = xna
+    fix = np.flatnonzero(~want & (codes == xna))
+    mg = stats.cat(T, "NAME_YIELD_GROUP")
+    probs = np.asarray([p if lv != "XNA" else 0.0 for lv, p in zip(mg.levels, mg.probs, strict=True)])
+    if fix.size and probs.sum() > 0:
+        drawn = np.minimum(np.searchsorted(np.cumsum(probs) / probs.sum(), rng.random(fix.size), side="right"),
+                           probs.size - 1)  # fmt: skip
+        codes[fix] = np.asarray([levels.index(lv) for lv in mg.levels])[drawn]
+    f["NAME_YIELD_GROUP"] = (codes, levels)
 
 
 def _schedule(rng: np.random.Generator, stats: Stats, f: Frame, cs: dict, approved: np.ndarray) -> None:

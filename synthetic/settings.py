@@ -13,3 +13,10 @@ class SyntheticSettings(PlatformSettings):
     synthetic_threads: int = Field(
         default=2, ge=1, le=64, description="HC_SYNTHETIC_THREADS: CSV writer threads"
     )
+    synthetic_jobs: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="HC_SYNTHETIC_JOBS: processes generating chunks of applicants at once (same bytes "
+        "for any number; each holds one chunk in memory, ~1 GB)",
+    )

@@ -320,6 +320,18 @@ class Conditional:
         return out
 
 
+def monthly_annuity(credit: np.ndarray, term: np.ndarray, monthly_rate: np.ndarray) -> np.ndarray:
+    """The payment that repays ``credit`` in ``term`` monthly payments at ``monthly_rate``."""
+    r = np.maximum(np.asarray(monthly_rate, dtype=float), 1e-12)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        return np.asarray(credit, dtype=float) * r / (1.0 - (1.0 + r) ** -np.asarray(term, dtype=float))
+
+
+def annuity_at(credit: np.ndarray, term: np.ndarray, yearly_rate: np.ndarray) -> np.ndarray:
+    """:func:`monthly_annuity` for a yearly rate (monthly compounding)."""
+    return monthly_annuity(credit, term, (1.0 + np.maximum(yearly_rate, 0.0)) ** (1.0 / 12.0) - 1.0)
+
+
 def rerank(rng: np.random.Generator, u: np.ndarray) -> np.ndarray:
     """Uniforms in the same order as ``u`` but uniform on (0, 1) within this group: copula uniforms
     correlated with a conditional's parents are not uniform inside a parent group, and would distort

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -48,34 +49,21 @@ def check_destination(out_dir: Path) -> None:
         raise OutputError(f"--out {out_dir}: cannot write there ({exc.strerror or exc})") from exc
 
 
-class DatasetWriter:
-    """Streams table chunks to CSV part files in a staging folder; ``commit`` swaps them into place."""
+class PartWriter:
+    """Formats Arrow tables into headerless CSV part files with DuckDB, in one background thread
+    (outside the GIL, so it overlaps the generation of the next chunk; one thread keeps the order).
+    Each generating process has its own; the DuckDB connection opens at the first write."""
 
-    def __init__(self, out_dir: Path, threads: int = 2) -> None:
-        self.out_dir = out_dir
-        check_destination(out_dir)
-        for stale in out_dir.glob(f"{STAGING_PREFIX}*"):
-            shutil.rmtree(stale, ignore_errors=True)  # left by an interrupted run of ours
-        self.staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
-        self._parts: dict[str, list[Path]] = {}
-        self._headers: dict[str, str] = {}
-        self._con = duckdb.connect()
-        self._con.execute(f"SET threads = {int(threads)}")
-        self._con.execute("SET preserve_insertion_order = true")
-        self._con.execute("SET enable_progress_bar = false")
-        # one background writer: CSV formatting (DuckDB, outside the GIL) overlaps the next chunk's
-        # generation; a single worker keeps the parts in order
+    def __init__(self, threads: int = 2) -> None:
+        self.threads = threads
+        self._con: duckdb.DuckDBPyConnection | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hc-synthetic-writer")
         self._pending: list[Future[None]] = []
+        #: CPU seconds of the writer thread per kind of part (the part file's name before its suffix)
+        self.cpu: dict[str, float] = {}
 
-    def write_chunk(self, name: str, table: pa.Table) -> None:
-        """Append rows to the file ``name`` (e.g. ``bureau.csv``), asynchronously."""
-        self._headers.setdefault(name, ",".join(_quote_header(c) for c in table.column_names) + "\n")
-        parts = self._parts.setdefault(name, [])
-        if not table.num_rows:
-            return
-        part = self.staging / f"{name}.part{len(parts):05d}"
-        parts.append(part)
+    def write(self, table: pa.Table, part: Path) -> None:
+        """Write ``table`` into the new file ``part``, asynchronously."""
         still = []
         for f in self._pending:
             if f.done():
@@ -87,27 +75,92 @@ class DatasetWriter:
             self._pending.pop(0).result()
         self._pending.append(self._pool.submit(self._copy, table, part))
 
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            self._con = duckdb.connect()
+            self._con.execute(f"SET threads = {int(self.threads)}")
+            self._con.execute("SET preserve_insertion_order = true")
+            self._con.execute("SET enable_progress_bar = false")
+        return self._con
+
     def _copy(self, table: pa.Table, part: Path) -> None:
-        view = f"chunk_{part.suffix[5:]}_{abs(hash(part.name))}"
+        start = time.thread_time()
+        try:
+            self._format(table, part)
+        finally:
+            kind = part.name.split(".")[0]
+            self.cpu[kind] = self.cpu.get(kind, 0.0) + time.thread_time() - start
+
+    def _format(self, table: pa.Table, part: Path) -> None:
+        con = self._connection()
+        view = f"chunk_{abs(hash(part.name))}"
         meta = table.schema.metadata or {}
         integral = set(meta.get(INTEGRAL_KEY.encode(), b"").decode().split(",")) - {""}
         select = ", ".join(
             f'CAST("{c}" AS BIGINT)::VARCHAR || \'.0\' AS "{c}"' if c in integral else f'"{c}"'
             for c in table.column_names
         )
-        self._con.register(view, table)
+        con.register(view, table)
         try:
-            self._con.execute(
+            con.execute(
                 f"COPY (SELECT {select} FROM {view}) TO '{part.as_posix()}' (FORMAT csv, HEADER false, NULL '')"
             )
         finally:
-            self._con.unregister(view)
+            con.unregister(view)
 
     def flush(self) -> None:
-        """Wait for every queued chunk (re-raising a writer error)."""
+        """Wait for every queued table (re-raising a writer error)."""
         for f in self._pending:
             f.result()
         self._pending = []
+
+    def close(self, cancel: bool = False) -> None:
+        try:
+            if cancel:
+                self._pool.shutdown(wait=True, cancel_futures=True)
+            else:
+                self.flush()
+                self._pool.shutdown()
+        finally:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+
+
+class DatasetWriter:
+    """Streams table chunks to CSV part files in a staging folder; ``commit`` swaps them into place."""
+
+    def __init__(self, out_dir: Path, threads: int = 2) -> None:
+        self.out_dir = out_dir
+        check_destination(out_dir)
+        for stale in out_dir.glob(f"{STAGING_PREFIX}*"):
+            shutil.rmtree(stale, ignore_errors=True)  # left by an interrupted run of ours
+        self.staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
+        self._parts: dict[str, list[Path]] = {}
+        self._headers: dict[str, str] = {}
+        self.threads = threads
+        self._writer = PartWriter(threads)
+        self.cpu = self._writer.cpu
+        self._assembled: dict[str, Future[Path]] = {}
+        self._assembler: ThreadPoolExecutor | None = None
+
+    def write_chunk(self, name: str, table: pa.Table) -> None:
+        """Append rows to the file ``name`` (e.g. ``bureau.csv``), asynchronously."""
+        self._headers.setdefault(name, ",".join(_quote_header(c) for c in table.column_names) + "\n")
+        parts = self._parts.setdefault(name, [])
+        if not table.num_rows:
+            return
+        part = self.staging / f"{name}.part{len(parts):05d}"
+        parts.append(part)
+        self._writer.write(table, part)
+
+    def add_part(self, name: str, part: Path) -> None:
+        """Append a part file written by another process (headerless CSV in the staging folder)."""
+        self._parts[name].append(part)
+
+    def flush(self) -> None:
+        """Wait for every queued chunk (re-raising a writer error)."""
+        self._writer.flush()
 
     def declare(self, name: str, columns: list[str]) -> None:
         """Make sure ``name`` is written (header only) even if it never gets a row."""
@@ -125,12 +178,26 @@ class DatasetWriter:
                 part.unlink()
         return final
 
+    def assemble_early(self, names: list[str]) -> None:
+        """Start joining the parts of files that are complete (no more chunks will come) in a
+        background thread (a kernel copy), while other files are still being written."""
+        if self._assembler is None:
+            self._assembler = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hc-synthetic-assemble")
+        for name in names:
+            self._assembled[name] = self._assembler.submit(self._assemble, name)
+
+    def _stop_assembler(self) -> None:
+        if self._assembler is not None:
+            self._assembler.shutdown(wait=True, cancel_futures=True)
+
     def commit(self, marker: dict[str, Any]) -> None:
         """Assemble every file, then move them into the destination (marker first, completed last)."""
-        self.flush()
-        self._pool.shutdown()
-        self._con.close()
-        files = {name: self._assemble(name) for name in self._parts}
+        self._writer.close()
+        files = {
+            name: self._assembled[name].result() if name in self._assembled else self._assemble(name)
+            for name in self._parts
+        }
+        self._stop_assembler()
         marker_path = self.out_dir / MARKER_FILE
         _write_json_atomic(marker_path, {**marker, "complete": False})
         for name, path in files.items():
@@ -140,8 +207,8 @@ class DatasetWriter:
 
     def abort(self) -> None:
         try:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._con.close()
+            self._stop_assembler()
+            self._writer.close(cancel=True)
         finally:
             shutil.rmtree(self.staging, ignore_errors=True)
 
@@ -171,4 +238,4 @@ def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-__all__ = ["GROUND_TRUTH_FILE", "DatasetWriter", "OutputError", "check_destination"]
+__all__ = ["GROUND_TRUTH_FILE", "DatasetWriter", "OutputError", "PartWriter", "check_destination"]

@@ -163,3 +163,33 @@ def test_plan_sizes() -> None:
     tiny = Plan.for_scale(0.0001, 0)
     assert tiny.n_train >= 400 and tiny.n_test >= 100
     assert np.isclose(Plan.for_scale(2.0, 0).n_train, 615_022)
+
+
+def test_parallel_chunks_give_the_same_bytes(tmp_path: Path) -> None:
+    """Two processes making chunks at once write exactly what one process writes (ids included)."""
+    plan = Plan(scale=TINY, seed=7, n_train=700, n_test=150, chunk=300)
+    generate(tmp_path / "one", plan, jobs=1)
+    generate(tmp_path / "two", plan, jobs=2)
+    assert _digests(tmp_path / "one") == _digests(tmp_path / "two")
+
+
+def test_a_failing_chunk_process_is_reported_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(rng, stats, behaviour, *args, **kwargs):
+        if behaviour.size < 300:  # the last, smaller chunk fails; the other process is waiting or done
+            raise ValueError("chunk went wrong")
+        return real(rng, stats, behaviour, *args, **kwargs)
+
+    real = generator.generate_bureau
+    monkeypatch.setattr(generator, "generate_bureau", failing)
+    with pytest.raises(ValueError, match="chunk went wrong"):
+        generate(tmp_path / "raw", Plan(scale=TINY, seed=2, n_train=700, n_test=150, chunk=300), jobs=2)
+    assert list((tmp_path / "raw").iterdir()) == []
+
+
+def test_jobs_argument(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        cli.build_parser(cli.SyntheticSettings()).parse_args(["--jobs", "0"])
+    assert "expected a whole number in [1, 64]" in capsys.readouterr().err
+    assert cli.build_parser(cli.SyntheticSettings()).parse_args(["--jobs", "3"]).jobs == 3
