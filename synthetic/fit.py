@@ -404,15 +404,33 @@ def _decimals(x: np.ndarray) -> int | None:
     return None
 
 
+def _merge_rare(values: np.ndarray, counts: np.ndarray,
+                keep: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Only the values in ``keep`` (default: those seen on at least PRIVACY_MIN rows) are written; the rows
+    of every other value count with the nearest kept value (top/bottom coding of the extremes).
+    ``values`` sorted; at least one value kept."""
+    keep = counts >= PRIVACY_MIN if keep is None else keep
+    kept = np.flatnonzero(keep)
+    merged = counts[kept].astype(np.int64)
+    for k in np.flatnonzero(~keep):
+        merged[np.argmin(np.abs(values[kept] - values[k]))] += counts[k]
+    return values[kept], merged
+
+
 def fit_numeric(s: pd.Series, integer: bool) -> dict[str, Any]:
+    """Missing share, frequent values ("atoms") and quantiles of the rest (`_trimmed_quantiles`: never the
+    minimum, the maximum or another of the PRIVACY_MIN - 1 most extreme values). A column with fewer than
+    PRIVACY_MIN values is written as missing. Known gap (docs/synthetic.md): a column with at most
+    MAX_ALL_ATOMS distinct values still writes each value with its share, rare ones included."""
     x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
     n = x.size
     vals = x[~np.isnan(x)]
     missing = 1.0 - vals.size / n if n else 1.0
     out: dict[str, Any] = {"kind": "num", "missing": round(missing, 6), "integer": integer}
-    if vals.size == 0:
-        out.update(atoms=[0.0], atom_probs=[1.0], quantiles=[], decimals=0)
+    if vals.size < PRIVACY_MIN:  # too few values to describe without describing someone
+        out.update(missing=1.0, atoms=[0.0], atom_probs=[1.0], quantiles=[], decimals=0)  # no "n": nothing described
         return out
+    out["n"] = int(vals.size)
     out["decimals"] = 0 if integer else _decimals(vals)
     grid = None if integer else _grid(vals)
     if grid is not None:
@@ -423,15 +441,47 @@ def fit_numeric(s: pd.Series, integer: bool) -> dict[str, Any]:
     else:
         keep = (counts / vals.size >= ATOM_SHARE) & (counts >= ATOM_MIN_COUNT)
     rest = vals[~np.isin(vals, uniq[keep])]
-    if rest.size < 20:  # too few to describe a continuous part: everything becomes an atom
-        keep = np.ones(uniq.size, dtype=bool)
+    if keep.any() and rest.size < PRIVACY_MIN:
+        # too few other values for a continuous part: their rows count with the nearest atom
+        atoms, atom_counts = _merge_rare(uniq, counts, keep)
         rest = rest[:0]
-    out["atoms"] = [float(v) for v in uniq[keep]]
-    out["atom_probs"] = [round(float(c) / vals.size, 8) for c in counts[keep]]
-    out["quantiles"] = (
-        [float(v) for v in np.quantile(rest, np.linspace(0, 1, N_QUANTILES))] if rest.size else []
-    )
+    else:
+        atoms, atom_counts = uniq[keep], counts[keep]
+    out["atoms"] = [float(v) for v in atoms]
+    out["atom_probs"] = [round(float(c) / vals.size, 8) for c in atom_counts]
+    out["quantiles"] = _trimmed_quantiles(rest) if rest.size else []
+    if out["quantiles"]:
+        out["quantile_trim"] = PRIVACY_MIN
     return out
+
+
+def _trimmed_quantiles(rest: np.ndarray) -> list[float]:
+    """N_QUANTILES quantiles of ``rest`` in which no stored value is one of the PRIVACY_MIN - 1 most extreme
+    values at either end: the quantiles there (the minimum, the maximum, and those with fewer than
+    PRIVACY_MIN values beyond them) are replaced by a uniform tail of the same mean as the PRIVACY_MIN
+    most extreme values (a statistic of PRIVACY_MIN rows), ending at the PRIVACY_MIN-th value. A part of
+    fewer than 2 x PRIVACY_MIN values is described by its median alone (twice: the knots need two points)."""
+    k = PRIVACY_MIN
+    ordered = np.sort(rest)
+    m = ordered.size
+    if m < 2 * k:
+        median = float(np.median(ordered))
+        return [median, median]
+    p = np.linspace(0, 1, N_QUANTILES)
+    qs = np.quantile(ordered, p)
+    tail = k / m  # the share of the rows in each tail
+    b_lo, b_hi = ordered[k - 1], ordered[m - k]
+    a_lo = 2 * float(ordered[:k].mean()) - b_lo
+    if ordered[0] >= 0:  # a non-negative column stays so (0, not its minimum, as the floor)
+        a_lo = max(a_lo, 0.0)
+    a_hi = 2 * float(ordered[m - k:].mean()) - b_hi
+    a_lo = min(a_lo, b_lo)
+    low, high = p < tail, p > 1 - tail
+    qs[low] = a_lo + (b_lo - a_lo) * p[low] / tail
+    qs[high] = b_hi + (a_hi - b_hi) * (p[high] - (1 - tail)) / tail
+    qs = np.maximum.accumulate(qs)
+    return [float(v) for v in qs]
+
 
 
 def fit_categorical(s: pd.Series) -> dict[str, Any]:
@@ -447,7 +497,18 @@ def fit_categorical(s: pd.Series) -> dict[str, Any]:
         "missing": round(missing, 6),
         "levels": levels,
         "probs": [round(int(vc[lv]) / tot, 8) for lv in levels],
+        "n": tot,
     }
+
+
+def fit_extra_counts(counts: pd.Series) -> dict[str, Any]:
+    """Distribution of a per-applicant count (e.g. bureau credits): values on fewer than PRIVACY_MIN
+    applicants join the nearest value that has enough."""
+    vc = counts.value_counts().sort_index()
+    values, merged = _merge_rare(vc.index.to_numpy(dtype=float), vc.to_numpy())
+    total = float(merged.sum())
+    return {"values": [int(v) for v in values], "probs": [round(float(c) / total, 8) for c in merged],
+            "counts": [int(c) for c in merged]}
 
 
 def fit_column(s: pd.Series, kind: str) -> dict[str, Any]:
@@ -554,11 +615,7 @@ def fit_extra(sample_dir: Path | None) -> dict[str, Any]:
     app = pd.read_csv(sample_dir / "application_train.csv", usecols=["SK_ID_CURR"])
     bur = pd.read_csv(sample_dir / "bureau.csv", usecols=["SK_ID_CURR", "SK_ID_BUREAU", "DAYS_CREDIT"])
     cnt = bur.groupby("SK_ID_CURR").size().reindex(app.SK_ID_CURR, fill_value=0)
-    vc = cnt.value_counts(normalize=True).sort_index()
-    extra["bureau_per_applicant"] = {
-        "values": [int(v) for v in vc.index],
-        "probs": [round(float(p), 8) for p in vc],
-    }
+    extra["bureau_per_applicant"] = fit_extra_counts(cnt)
     cc = pd.read_csv(sample_dir / "credit_card_balance.csv", usecols=["SK_ID_PREV", "MONTHS_BALANCE"])
     by_card = cc.groupby("SK_ID_PREV").MONTHS_BALANCE
     extra["card_first_month"] = fit_numeric(by_card.min(), integer=True)
@@ -577,9 +634,17 @@ def fit_all(marginals_dir: Path, sample_dir: Path | None) -> dict[str, Any]:
         "patterns": {},
         "copulas": {},
     }
+    train_rows = None
     for table in TABLES:
         path = marginals_dir / csv_name(table)
         df = pd.read_csv(path, low_memory=False)
+        if table == "application_train":
+            train_rows = df
+        elif table == "application_test" and train_rows is not None:
+            # the few real test rows pooled with the train rows (same population, no TARGET): every level,
+            # value and quantile then stands for at least PRIVACY_MIN rows without losing the rare ones
+            df = pd.concat([train_rows[[c for c in df.columns if c in train_rows.columns]], df],
+                           ignore_index=True)
         fitted = fit_table(df, table, "application_train" if table == "application_test" else None)
         marg, conds = fitted["marginals"], fitted["conditionals"]
         out["marginals"][table] = marg
