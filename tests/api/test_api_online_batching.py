@@ -19,13 +19,15 @@ def applications(raw_data) -> list[NewApplication]:
     return [NewApplication.model_validate(raw_data.payload(i)) for i in raw_data.rich_ids(4)]
 
 
-def _concurrently(online: OnlineFeatures, requests: list[list[NewApplication]]) -> list[object]:
-    """Queue every request while the build lock is held, then let them run: they all wait together."""
+def _concurrently(online: OnlineFeatures, requests: list, build=None) -> list[object]:
+    """Queue every request while the build lock is held, then let them run: they all wait together.
+    ``build(request)`` runs one request (default: `online.build(request, 0)`)."""
     results: list[object] = [None] * len(requests)
+    build = build or (lambda request: online.build(request, 0))
 
     def call(k: int) -> None:
         try:
-            results[k] = online.build(requests[k], 0)
+            results[k] = build(requests[k])
         except Exception as exc:  # noqa: BLE001 - the test inspects it
             results[k] = exc
 
@@ -107,25 +109,7 @@ def served_model(api_env):
 
 
 def _scored_concurrently(online: OnlineFeatures, requests: list[tuple[list[NewApplication], object]]) -> list:
-    results: list[object] = [None] * len(requests)
-
-    def call(k: int) -> None:
-        apps, scorer = requests[k]
-        try:
-            results[k] = online.build_rows(apps, 0, scorer=scorer)
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
-            results[k] = exc
-
-    threads = [threading.Thread(target=call, args=(k,)) for k in range(len(requests))]
-    with online._build_lock:
-        for t in threads:
-            t.start()
-        deadline = time.monotonic() + 30
-        while len(online._queue) < len(requests) and time.monotonic() < deadline:
-            time.sleep(0.005)
-    for t in threads:
-        t.join(60)
-    return results
+    return _concurrently(online, requests, lambda request: online.build_rows(request[0], 0, scorer=request[1]))
 
 
 def test_the_batch_is_scored_by_one_model_call(api_env, applications, served_model):
