@@ -63,25 +63,17 @@ class ComparisonIndex:
         self._features: LRUCache[str, _FeatureData] = LRUCache(maxsize=max(1, cache_bytes),
                                                                  getsizeof=lambda data: data.nbytes)
         self._lock = threading.Lock()
+        self._ids: np.ndarray | None = None  # with dataset and target: held once, from the first column read
         self._dataset = np.empty(0, dtype=object)
         self._target = np.empty(0, dtype=np.float64)
         self._ids, self._space = self._neighbour_space()
-
-    def _shared(self, col: ColumnValues) -> None:
-        """Keep ids, dataset and target once (from the first column read); later columns must agree."""
-        if len(self._target) == len(col.ids) and len(self._dataset) == len(col.ids):
-            return
-        self._ids = col.ids
-        self._dataset = col.dataset
-        self._target = col.target
 
     # -- neighbours --------------------------------------------------------------------------------
     def _neighbour_space(self) -> tuple[np.ndarray, np.ndarray]:
         columns = []
         ids = np.empty(0, dtype=np.int64)
         for name in self.key_features:
-            col = self.store.column(name)
-            self._shared(col)
+            col = self._aligned(self.store.column(name))
             ids = col.ids
             x = col.values.astype(np.float64, copy=False)
             med = np.nanmedian(x) if np.isfinite(x).any() else 0.0
@@ -91,9 +83,7 @@ class ComparisonIndex:
             columns.append(np.where(np.isfinite(z), z, 0.0))
         if not columns:
             if "sk_id_curr" in self.store.types:
-                col = self.store.column("sk_id_curr")
-                self._shared(col)
-                ids = col.ids
+                ids = self._aligned(self.store.column("sk_id_curr")).ids
             return ids, np.zeros((len(ids), 0))
         return ids, np.column_stack(columns).astype(np.float32)
 
@@ -150,7 +140,7 @@ class ComparisonIndex:
     def _aligned(self, col: ColumnValues) -> ColumnValues:
         """`col` on the index's applicants (its ids, dataset, target): the same table gives the same ids;
         a column read after the warehouse was swapped is matched by id (missing where unknown)."""
-        if len(self._target) != len(self._ids):  # no key feature read yet
+        if self._ids is None:  # the first column read: the index's applicants
             self._ids, self._dataset, self._target = col.ids, col.dataset, col.target
         if len(col.ids) == len(self._ids) and np.array_equal(col.ids, self._ids):
             return col

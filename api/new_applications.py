@@ -84,6 +84,13 @@ def to_raw_tables(applications: Sequence[BaseModel]) -> dict[str, pa.Table]:
 MAX_BATCH = 64  # applications computed by one build
 
 
+def _rows_of(frame: pd.DataFrame, positions: list[int]) -> pd.DataFrame:
+    """The rows of ``frame`` at ``positions`` (``frame`` itself when they are all its rows, in order)."""
+    if positions == list(range(len(frame))):
+        return frame
+    return frame.iloc[positions].reset_index(drop=True)
+
+
 @dataclass(frozen=True)
 class OnlineRows:
     """The `applicant_features` rows of some applications (in their order): `frame` for the model, and
@@ -98,9 +105,7 @@ class OnlineRows:
 
     @cached_property
     def frame(self) -> pd.DataFrame:
-        if self.positions == list(range(len(self.batch_frame))):
-            return self.batch_frame
-        return self.batch_frame.iloc[self.positions].reset_index(drop=True)
+        return _rows_of(self.batch_frame, self.positions)
 
     @property
     def ids(self) -> list[int]:
@@ -126,6 +131,8 @@ class _Pending:
     scorer: Any = None  # the request's model (`predict_proba`), scored with the batch; None: rows only
     ids: frozenset[int] = field(init=False)
     done: bool = False
+    positions: list[int] = field(default_factory=list)  # its rows in the build's result
+    probabilities: np.ndarray | None = None
     rows: OnlineRows | None = None
     error: BaseException | None = None
 
@@ -254,39 +261,34 @@ class OnlineFeatures:
             return
         table, frame = built
         position = {sk_id: i for i, sk_id in enumerate(frame["sk_id_curr"].tolist())}
-        rows = {id(item): [position[app.SK_ID_CURR] for app in item.applications] for item in batch}
-        probabilities = self._score(batch, rows, frame)
         for item in batch:
-            if isinstance(probabilities.get(id(item)), BaseException):
-                item.error = probabilities[id(item)]
-            else:
-                item.rows = OnlineRows(frame, table, rows[id(item)], probabilities.get(id(item)))
+            item.positions = [position[app.SK_ID_CURR] for app in item.applications]
+        self._score(batch, frame)
+        for item in batch:
+            if item.error is None:
+                item.rows = OnlineRows(frame, table, item.positions, item.probabilities)
             item.done = True
 
     @staticmethod
-    def _score(batch: list[_Pending], rows: dict[int, list[int]], frame: pd.DataFrame) -> dict[int, Any]:
-        """Per request that handed a model: its probabilities, from one model call per distinct model over
-        the rows of all its requests (or the model's error, for each of them)."""
-        out: dict[int, Any] = {}
+    def _score(batch: list[_Pending], frame: pd.DataFrame) -> None:
+        """Each request that handed a model gets its `probabilities`, from one model call per distinct model
+        over the rows of all its requests (or, if that call fails, the model's error)."""
         by_model: dict[int, list[_Pending]] = {}
         for item in batch:
             if item.scorer is not None:
                 by_model.setdefault(id(item.scorer), []).append(item)
         for items in by_model.values():
-            at = [p for item in items for p in rows[id(item)]]
-            part = frame if at == list(range(len(frame))) else frame.iloc[at].reset_index(drop=True)
             try:
-                scored = np.asarray(items[0].scorer.predict_proba(part), dtype=float)
+                scored = np.asarray(items[0].scorer.predict_proba(
+                    _rows_of(frame, [p for item in items for p in item.positions])), dtype=float)
             except Exception as exc:  # noqa: BLE001 - handed to each request of this model
                 for item in items:
-                    out[id(item)] = exc
+                    item.error = exc
                 continue
             start = 0
             for item in items:
-                n = len(rows[id(item)])
-                out[id(item)] = scored[start:start + n]
-                start += n
-        return out
+                item.probabilities = scored[start:start + len(item.positions)]
+                start += len(item.positions)
 
     def _build_now(self, applications: Sequence[BaseModel], generation: int) -> tuple[pa.Table, pd.DataFrame]:
         """The batch's rows in the order of `applications`: the Arrow table DuckDB returned and its frame."""

@@ -11,6 +11,7 @@ import pandas as pd
 
 from api import metrics
 from api.features import FeatureStore
+from api.new_applications import OnlineRows
 from api.request_log import RequestLog
 from api.schemas.responses import Score
 from api.score_book import ScoreBooks
@@ -98,10 +99,15 @@ class ScoringService:
         sources = list(log_rows) if log_rows is not None else [(rows, i) for i in range(len(rows))]
         return self.scored(model, rows["sk_id_curr"].tolist(), probabilities, endpoint, sources)
 
+    def online(self, model: ScoringModel, built: OnlineRows, endpoint: str) -> list[Score]:
+        """Scores of rows computed online and scored with their build's batch (`OnlineFeatures.build_rows`
+        with ``scorer=model``), each logged."""
+        assert built.probabilities is not None, "build_rows was not handed the model"
+        return self.scored(model, built.ids, built.probabilities, endpoint, built.log_rows())
+
     def scored(self, model: ScoringModel, ids: Sequence[int], probabilities: Sequence[float], endpoint: str,
                log_rows: Sequence[tuple[Any, int]]) -> list[Score]:
-        """Scores of rows the model already scored (e.g. with their online build's batch), each logged;
-        `log_rows` as in `rows`."""
+        """Scores of rows the model already scored, each logged; `log_rows` as in `rows`."""
         results = []
         for sk_id, p, source in zip(ids, probabilities, log_rows, strict=True):
             result = score_of(model, sk_id, float(p))

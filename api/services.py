@@ -174,9 +174,7 @@ class Services:
         new = {}
         if valid:
             built = self.online.build_rows(valid, self.features.generation, scorer=model)
-            assert built.probabilities is not None
-            new = {s.sk_id_curr: s for s in self.scoring.scored(model, built.ids, built.probabilities, "batch",
-                                                                built.log_rows())}
+            new = {s.sk_id_curr: s for s in self.scoring.online(model, built, "batch")}
         for application in batch.applications:
             sk_id = application.SK_ID_CURR
             if sk_id in asked:

@@ -15,7 +15,7 @@ from synthetic.bureau import generate_bureau
 from synthetic.chunks import ChunkData, ChunkJob, run_chunks, usable_jobs
 from synthetic.frame import Frame, to_arrow
 from synthetic.previous import generate_previous
-from synthetic.schema import GROUND_TRUTH_FILE, TABLES, csv_name, raw_columns
+from synthetic.schema import GROUND_TRUTH_FILE, HISTORY_TABLES, TABLES, csv_name, raw_columns
 from synthetic.stats import Stats, load_stats
 from synthetic.target import calibrate_intercept, ground_truth_logit, sigmoid
 from synthetic.writer import DatasetWriter
@@ -91,17 +91,6 @@ def generate(
     return summary
 
 
-#: the history tables, written chunk by chunk by the process that generated the chunk
-HISTORY_TABLES = (
-    "bureau",
-    "bureau_balance",
-    "previous_application",
-    "POS_CASH_balance",
-    "installments_payments",
-    "credit_card_balance",
-)
-
-
 def _generate(writer: DatasetWriter, plan: Plan, stats: Stats, jobs: int = 1) -> Summary:
     cols = raw_columns()
     for t in TABLES:
@@ -141,7 +130,9 @@ def _generate(writer: DatasetWriter, plan: Plan, stats: Stats, jobs: int = 1) ->
             if n:
                 writer.add_part(csv_name(table), res.parts[table])
         log.info("chunk %d/%d: %d applicants", res.index + 1, n_chunks, hi - lo)
-    writer.assemble_early([csv_name(t) for t in HISTORY_TABLES])  # complete: join while applicants are written
+    # the history tables are written chunk by chunk by the processes that made the chunks: complete now,
+    # joined while the applicants are written
+    writer.assemble_early([csv_name(t) for t in HISTORY_TABLES])
 
     start = time.perf_counter()
     intercept = calibrate_intercept(logits[~is_test])

@@ -257,11 +257,6 @@ def fit_tree(
 
     assert min_leaf >= PRIVACY_MIN
     if categorical_levels is not None:
-        # rows of a level the marginal does not write (seen on fewer than PRIVACY_MIN rows) are left out
-        known = (child.isna() | child.astype(object).isin(categorical_levels)).to_numpy()
-        if not known.all():
-            x, child = x[known], child[known]
-            u = u[known] if u is not None else None
         index = {lv: i for i, lv in enumerate(categorical_levels)}
         y = child.astype(object).map(index).fillna(len(categorical_levels)).to_numpy(np.int64)
         if with_missing:

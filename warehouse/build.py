@@ -31,10 +31,10 @@ import duckdb
 
 from hc_contracts.raw_format import TABLES
 from warehouse.build_timings import DbtTimings, StepFigures, StepMeter, dbt_timings
-from warehouse.dbt_raw_gate import failed_file, ready_file, table_file
+from warehouse.dbt_raw_gate import failed_file, ready_file
 from warehouse.dbt_runner import DbtBuildError, DbtRun, start_dbt
 from warehouse.feature_sql import FEATURE_MART, feature_models, write_meta_tables
-from warehouse.raw_validation import RawDataError, validate_and_load_tables
+from warehouse.raw_validation import RawDataError, attach_table_files, validate_and_load_tables
 from warehouse.settings import WarehouseSettings
 
 SELF_CONTAINED_VIEWS = {"training_set"}  # views over tables of the same file, named without the catalog
@@ -234,12 +234,7 @@ def _failing_test_examples(warehouse_file: Path, gate: Path, failed: list[dict],
             con.execute(f"attach '{built}' as \"{warehouse_file.stem}\" (read_only)")
             con.execute(f'use "{warehouse_file.stem}"')
             con.execute(f"attach ':memory:' as {RAW_CATALOG}")
-            for table in TABLES:
-                if table_file(gate, table).exists():
-                    path = str(table_file(gate, table)).replace("'", "''")
-                    con.execute(f"attach '{path}' as \"raw_{table.lower()}\" (read_only)")
-                    con.execute(f'create view {RAW_CATALOG}.main."{table}" as '
-                                f'select * from "raw_{table.lower()}".main."{table}"')
+            attach_table_files(con, gate, TABLES, f"{RAW_CATALOG}.main")
             for result in tests:
                 name = result["unique_id"].split(".")[2]
                 try:

@@ -29,13 +29,9 @@ class RawGateClosed(RuntimeError):
     """The build gave up before the raw tables were ready (invalid raw data, or the build stopped)."""
 
 
-def table_file(gate: Path, table: str) -> Path:
-    """The DuckDB file holding the validated raw table ``table``."""
-    return gate / f"{table}.duckdb"
-
-
 def ready_file(gate: Path, table: str) -> Path:
-    """Created by the build once ``table_file(gate, table)`` is loaded, checked and closed."""
+    """Created by the build once ``<gate>/<table>.duckdb`` (``raw_validation.table_file``) is loaded, checked and
+    closed."""
     return gate / f"{table}.ready"
 
 

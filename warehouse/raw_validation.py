@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,19 +208,47 @@ def check_application_ids(connection: duckdb.DuckDBPyConnection) -> list[Problem
     return problems
 
 
-def validate_and_load(raw_dir: Path, raw_db: Path, *, threads: int = 2, memory_limit: str = "2GB",
-                      meter: StepMeter | None = None, on_headers_ok: Callable[[], None] | None = None) -> None:
-    """Check ``raw_dir`` and load it into the DuckDB file ``raw_db``; raise ``RawDataError`` listing problems.
-    ``meter`` (when given) records each step: headers, load (typed, every value checked), ids.
-    ``on_headers_ok`` is called once every file is present with the right header, before the load."""
-    meter = meter or StepMeter()
+def table_file(folder: Path, table: str) -> Path:
+    """The DuckDB file of the validated raw table ``table`` in a per-table load (`validate_and_load_tables`)."""
+    return folder / f"{table}.duckdb"
+
+
+def attach_table_files(connection: duckdb.DuckDBPyConnection, folder: Path, tables: Sequence[str],
+                       schema: str = "main") -> None:
+    """Views ``<schema>."<table>"`` in ``connection`` over the per-table files of ``folder`` (those present),
+    attached read-only."""
+    for table in tables:
+        path = table_file(folder, table)
+        if path.exists():
+            alias = f'"raw_{table.lower()}"'
+            quoted = str(path).replace("'", "''")
+            connection.execute(f"attach '{quoted}' as {alias} (read_only)")
+            connection.execute(f'create view {schema}."{table}" as select * from {alias}.main."{table}"')
+
+
+def _check_headers(raw_dir: Path, meter: StepMeter, on_headers_ok: Callable[[], None] | None) -> None:
+    """The first step of every load: files and headers (``RawDataError`` listing the problems), then
+    ``on_headers_ok()``."""
     with meter.step("check headers"):
         problems = check_files_and_headers(raw_dir)
     if problems:
         raise RawDataError(raw_dir, problems)
     if on_headers_ok is not None:
         on_headers_ok()
-    config = {"threads": threads, "memory_limit": memory_limit, "preserve_insertion_order": False}
+
+
+def _load_config(threads: int, memory_limit: str) -> dict[str, object]:
+    return {"threads": threads, "memory_limit": memory_limit, "preserve_insertion_order": False}
+
+
+def validate_and_load(raw_dir: Path, raw_db: Path, *, threads: int = 2, memory_limit: str = "2GB",
+                      meter: StepMeter | None = None, on_headers_ok: Callable[[], None] | None = None) -> None:
+    """Check ``raw_dir`` and load it into the DuckDB file ``raw_db``; raise ``RawDataError`` listing problems.
+    ``meter`` (when given) records each step: headers, load (typed, every value checked), ids.
+    ``on_headers_ok`` is called once every file is present with the right header, before the load."""
+    meter = meter or StepMeter()
+    _check_headers(raw_dir, meter, on_headers_ok)
+    config = _load_config(threads, memory_limit)
     with duckdb.connect(str(raw_db), config=config) as connection:
         with meter.step("load and check values"):
             problems = load_typed_tables(raw_dir, connection)
@@ -242,18 +270,14 @@ def validate_and_load_tables(raw_dir: Path, folder: Path, *, threads: int = 2, m
     is checked and closed; ``on_problem()`` as soon as a problem is found (the load still goes on over every file,
     so that the error lists them all). Raises ``RawDataError`` as :func:`validate_and_load`."""
     meter = meter or StepMeter()
-    with meter.step("check headers"):
-        problems = check_files_and_headers(raw_dir)
-    if problems:
-        raise RawDataError(raw_dir, problems)
-    if on_headers_ok is not None:
-        on_headers_ok()
+    _check_headers(raw_dir, meter, on_headers_ok)
+    config = _load_config(threads, memory_limit)
     folder.mkdir(parents=True, exist_ok=True)
-    config = {"threads": threads, "memory_limit": memory_limit, "preserve_insertion_order": False}
+    problems: list[Problem] = []
     signalled = False
     with meter.step("load and check values"):  # the application ids are checked once both files are loaded
         for table in TABLES:
-            with duckdb.connect(str(folder / f"{table}.duckdb"), config=config) as connection:
+            with duckdb.connect(str(table_file(folder, table)), config=config) as connection:
                 found = load_typed_table(raw_dir, table, connection)
                 connection.execute("checkpoint")
             if not found and table == APPLICATION_TABLES[-1] and not problems:
@@ -271,8 +295,5 @@ def validate_and_load_tables(raw_dir: Path, folder: Path, *, threads: int = 2, m
 def _check_application_ids_in(folder: Path) -> list[Problem]:
     """:func:`check_application_ids` over the application files of a per-table load."""
     with duckdb.connect() as connection:
-        for table in APPLICATION_TABLES:
-            path = str(folder / f"{table}.duckdb").replace("'", "''")
-            connection.execute(f"attach '{path}' as \"raw_{table}\" (read_only)")
-            connection.execute(f'create view main."{table}" as select * from "raw_{table}".main."{table}"')
+        attach_table_files(connection, folder, APPLICATION_TABLES)
         return check_application_ids(connection)

@@ -57,8 +57,7 @@ def score_new(
 ) -> Score:
     arrival = getattr(request.state, ARRIVAL_KEY, None)  # announced by api.arrivals: the gather window
     built = services.online.build_rows([application], services.features.generation, arrival, scorer=model)
-    assert built.probabilities is not None
-    return services.scoring.scored(model, built.ids, built.probabilities, "score", built.log_rows())[0]
+    return services.scoring.online(model, built, "score")[0]
 
 
 @router.post("/score/batch", response_model=BatchScores,
