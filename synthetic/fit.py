@@ -34,7 +34,6 @@ assert MIN_GROUP >= PRIVACY_MIN
 LEAF_MIN = 50  # rows in every leaf of a tree conditional
 assert LEAF_MIN >= PRIVACY_MIN
 ATOM_SHARE = 0.002
-ATOM_MIN_COUNT = 8
 MAX_ALL_ATOMS = 120  # numeric columns with at most this many distinct values are all atoms
 SENTINEL = 365243.0
 
@@ -417,11 +416,16 @@ def _merge_rare(values: np.ndarray, counts: np.ndarray,
     return values[kept], merged
 
 
-def fit_numeric(s: pd.Series, integer: bool) -> dict[str, Any]:
-    """Missing share, frequent values ("atoms") and quantiles of the rest (`_trimmed_quantiles`: never the
-    minimum, the maximum or another of the PRIVACY_MIN - 1 most extreme values). A column with fewer than
-    PRIVACY_MIN values is written as missing. Known gap (docs/synthetic.md): a column with at most
-    MAX_ALL_ATOMS distinct values still writes each value with its share, rare ones included."""
+def fit_numeric(s: pd.Series, integer: bool, reference: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Missing share, frequent values ("atoms": values seen on at least PRIVACY_MIN rows, and for a
+    column of many distinct values at least ATOM_SHARE of them) and quantiles of the rest
+    (`_trimmed_quantiles`: never the minimum, the maximum or another of the PRIVACY_MIN - 1 most extreme
+    values), so the rare values are drawn from the continuous part (rounded like the column), never
+    stored. A rest of fewer than PRIVACY_MIN values has no continuous part: its rows count with the
+    nearest atom, or -- inside a group of a conditional, given the column's marginal as ``reference`` --
+    the group's remaining share is spread over the reference's other atoms and continuous part in
+    proportion to their shares (listed in ``from_reference``). A column with fewer than PRIVACY_MIN
+    values is written as missing."""
     x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
     n = x.size
     vals = x[~np.isnan(x)]
@@ -436,23 +440,78 @@ def fit_numeric(s: pd.Series, integer: bool) -> dict[str, Any]:
     if grid is not None:
         out["grid"] = grid
     uniq, counts = np.unique(vals, return_counts=True)
-    if uniq.size <= MAX_ALL_ATOMS:
-        keep = np.ones(uniq.size, dtype=bool)
-    else:
-        keep = (counts / vals.size >= ATOM_SHARE) & (counts >= ATOM_MIN_COUNT)
+    keep = counts >= PRIVACY_MIN
+    if uniq.size > MAX_ALL_ATOMS:  # a continuous column: only the values with a visible share
+        keep &= counts / vals.size >= ATOM_SHARE
     rest = vals[~np.isin(vals, uniq[keep])]
-    if keep.any() and rest.size < PRIVACY_MIN:
-        # too few other values for a continuous part: their rows count with the nearest atom
-        atoms, atom_counts = _merge_rare(uniq, counts, keep)
-        rest = rest[:0]
-    else:
-        atoms, atom_counts = uniq[keep], counts[keep]
+    atoms, atom_probs = uniq[keep], counts[keep] / vals.size
+    spread: list[float] | None = None
+    with_rest = rest.size >= PRIVACY_MIN or not keep.any()
+    lattice = _lattice(atoms, out["decimals"], rest) if with_rest and not integer else None
+    if lattice is not None:
+        out["lattice"] = lattice
+    elif with_rest and keep.any() and uniq.size <= MAX_ALL_ATOMS and out["decimals"] != 0:
+        with_rest = False  # a few irregular values (e.g. regions' populations): no values between them
+    quantiles: list[float] = _trimmed_quantiles(rest) if with_rest else []
+    if rest.size and not quantiles:
+        spread_to = _reference_rest(reference, atoms) if reference is not None else None
+        if spread_to is None:  # the rest's rows count with the nearest atom
+            atoms, merged = _merge_rare(uniq, counts, keep)
+            atom_probs = merged / vals.size
+        else:
+            ref_atoms, ref_probs, quantiles = spread_to
+            share = rest.size / vals.size
+            spread = [float(v) for v in ref_atoms]
+            order = np.argsort(np.concatenate([atoms, ref_atoms]), kind="stable")
+            atoms = np.concatenate([atoms, ref_atoms])[order]
+            atom_probs = np.concatenate([atom_probs, share * ref_probs])[order]
     out["atoms"] = [float(v) for v in atoms]
-    out["atom_probs"] = [round(float(c) / vals.size, 8) for c in atom_counts]
-    out["quantiles"] = _trimmed_quantiles(rest) if rest.size else []
-    if out["quantiles"]:
+    out["atom_probs"] = [round(float(p), 8) for p in atom_probs]
+    out["quantiles"] = quantiles
+    if quantiles:
         out["quantile_trim"] = PRIVACY_MIN
+    if spread is not None:
+        out["from_reference"] = spread
     return out
+
+
+LATTICE_SHARE = 0.7  # share of the rare values a lattice of the frequent ones must hold
+
+
+def _lattice(atoms: np.ndarray, decimals: int | None, rest: np.ndarray) -> list[float] | None:
+    """``[start, step]`` when the frequent values lie on a lattice ``start + k * step`` coarser than the
+    column's rounding (e.g. a building's age coded in steps of 0.0068) that also holds most rare values:
+    the rare values drawn from the continuous part are put on it (no rare value is stored; the lattice
+    comes from the frequent ones)."""
+    if atoms.size < 3 or decimals is None or rest.size == 0:
+        return None
+    tol = 0.5 * 10.0**-decimals + 1e-9
+    for div in (1, 2, 3, 4):
+        h0 = float(np.diff(atoms).min()) / div
+        if h0 <= 3 * tol:
+            return None
+        k = np.round((atoms - atoms[0]) / h0)
+        (a, h), *_ = np.linalg.lstsq(np.column_stack([np.ones_like(k), k]), atoms, rcond=None)
+        if np.abs(atoms - (a + k * h)).max() <= tol:
+            on = np.abs(np.round(a + np.round((rest - a) / h) * h, decimals) - rest) < 1e-9
+            return [float(a), float(h)] if on.mean() >= LATTICE_SHARE else None
+    return None
+
+
+def _reference_rest(
+    reference: dict[str, Any], kept: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[float]] | None:
+    """The reference marginal outside the ``kept`` atoms, scaled to a total of 1: its other atoms with
+    their shares and its quantiles (when it has a continuous part); None when nothing is left."""
+    r_atoms = np.asarray(reference.get("atoms", []), dtype=float)
+    r_probs = np.asarray(reference.get("atom_probs", []), dtype=float)
+    r_q = list(reference.get("quantiles", []))
+    cont = max(0.0, 1.0 - float(r_probs.sum())) if len(r_q) >= 2 else 0.0
+    other = ~np.isin(r_atoms, kept) & (r_probs > 0)
+    total = float(r_probs[other].sum()) + cont
+    if total <= 1e-12:
+        return None
+    return r_atoms[other], r_probs[other] / total, (r_q if cont > 0 else [])
 
 
 def _trimmed_quantiles(rest: np.ndarray) -> list[float]:
@@ -484,21 +543,82 @@ def _trimmed_quantiles(rest: np.ndarray) -> list[float]:
 
 
 
-def fit_categorical(s: pd.Series) -> dict[str, Any]:
+def fit_categorical(s: pd.Series, reference: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Missing share, levels and their shares. A level seen on at least PRIVACY_MIN rows keeps its own
+    share. The rarer levels (`pool_levels`) are pooled into ``pools`` of at least PRIVACY_MIN rows (the
+    rarest together), each level sharing its pool's share evenly; when they make fewer than PRIVACY_MIN
+    rows in all they get share 0 (their rows count with the kept levels). Inside a group of a conditional
+    (``reference``: the column's marginal) a rare level gets the group's remaining share in proportion to
+    its share in the reference instead (listed in ``from_reference``): nothing about the group's rare
+    cells is stored beyond the remainder the kept cells imply."""
     n = len(s)
     vc = s.dropna().astype(str).value_counts()
     tot = int(vc.sum())
     missing = 1.0 - tot / n if n else 1.0
-    if tot == 0:
+    if tot < (1 if reference is not None else PRIVACY_MIN):  # nothing to describe without describing someone
         return {"kind": "cat", "missing": 1.0, "levels": [], "probs": []}
-    levels = sorted(vc.index.tolist())
+    out: dict[str, Any] = {"kind": "cat", "missing": round(missing, 6)}
+    if reference is not None:
+        shares = _reference_shares(vc, reference)
+        out["from_reference"] = sorted(lv for lv in shares if vc.get(lv, 0) < PRIVACY_MIN)
+    else:
+        shares, pools = pool_levels(vc)
+        if pools:
+            out["pools"] = pools
+    levels = sorted(shares)
     return {
-        "kind": "cat",
-        "missing": round(missing, 6),
+        **out,
         "levels": levels,
-        "probs": [round(int(vc[lv]) / tot, 8) for lv in levels],
+        "probs": [round(shares[lv], 8) for lv in levels],
         "n": tot,
     }
+
+
+def pool_levels(vc: pd.Series) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """Shares of the levels (``vc``: rows per level): a level with PRIVACY_MIN rows keeps its own; the
+    rarer ones, from the rarest up, are cut into pools of at least PRIVACY_MIN rows (a short last pool
+    joins the one before) whose share is split evenly over their levels; rare levels of fewer than
+    PRIVACY_MIN rows in all get share 0 (still listed: the column's domain) and the kept shares are scaled
+    to a total of 1."""
+    kept = {str(lv): int(c) for lv, c in vc.items() if c >= PRIVACY_MIN}
+    rare = sorted(((int(c), str(lv)) for lv, c in vc.items() if c < PRIVACY_MIN))
+    pools: list[list[tuple[int, str]]] = []
+    current: list[tuple[int, str]] = []
+    for item in rare:
+        current.append(item)
+        if sum(c for c, _ in current) >= PRIVACY_MIN:
+            pools.append(current)
+            current = []
+    if current and pools:
+        pools[-1] += current
+        current = []
+    total = sum(kept.values()) + sum(c for pool in pools for c, _ in pool)
+    shares = {lv: 0.0 for _, lv in current}  # dropped: listed (the column's domain), never drawn
+    shares.update({lv: c / total for lv, c in kept.items()})
+    out = []
+    for pool in pools:
+        rows = sum(c for c, _ in pool)
+        shares.update({lv: rows / len(pool) / total for _, lv in pool})
+        out.append({"levels": sorted(lv for _, lv in pool), "n": rows})
+    return shares, out
+
+
+def _reference_shares(vc: pd.Series, reference: dict[str, Any]) -> dict[str, float]:
+    """A group's level shares: its levels of PRIVACY_MIN rows keep their own, the remaining share goes to
+    the reference's other levels in proportion to their reference shares (scaled to the kept levels when
+    the reference has no other level)."""
+    tot = float(vc.sum())
+    kept = {str(lv): int(c) / tot for lv, c in vc.items() if c >= PRIVACY_MIN}
+    rest = 1.0 - sum(kept.values())
+    ref = {lv: float(p) for lv, p in zip(reference["levels"], reference["probs"], strict=True)
+           if lv not in kept and p > 0}  # fmt: skip
+    if rest > 1e-12 and ref:
+        ref_total = sum(ref.values())
+        kept.update({lv: rest * p / ref_total for lv, p in ref.items()})
+    elif kept:
+        scale = sum(kept.values())
+        kept = {lv: p / scale for lv, p in kept.items()}
+    return kept
 
 
 def fit_extra_counts(counts: pd.Series) -> dict[str, Any]:
@@ -511,10 +631,11 @@ def fit_extra_counts(counts: pd.Series) -> dict[str, Any]:
             "counts": [int(c) for c in merged]}
 
 
-def fit_column(s: pd.Series, kind: str) -> dict[str, Any]:
+def fit_column(s: pd.Series, kind: str, reference: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A column's marginal; ``reference``: the column's marginal when ``s`` is a group of its rows."""
     if kind == "VARCHAR":
-        return fit_categorical(s)
-    return fit_numeric(s, integer=kind == "BIGINT")
+        return fit_categorical(s, reference)
+    return fit_numeric(s, integer=kind == "BIGINT", reference=reference)
 
 
 def _kind_of(df: pd.DataFrame, types: dict[str, str], col: str) -> str:
@@ -545,14 +666,14 @@ def fit_conditional(
             b[np.isnan(v)] = "NA"
             part = pd.Series(b, index=df.index)
         key = part if i == 0 else key + "|" + part
+    fallback = fit_column(df[child], kind)
     groups: dict[str, Any] = {}
     for k, idx in key.groupby(key).groups.items():
         if len(idx) >= MIN_GROUP:
-            g = fit_column(df.loc[idx, child], kind)
+            g = fit_column(df.loc[idx, child], kind, reference=fallback)
             if kind == "VARCHAR" and levels is not None:
                 g = _align_levels(g, levels)
             groups[str(k)] = {**g, "n": len(idx)}
-    fallback = fit_column(df[child], kind)
     return {"child": child, "parents": parents, "bins": bins, "groups": groups, "fallback": fallback}
 
 
