@@ -1,9 +1,9 @@
 """Privacy rule of the fitted file (issue 17): no stored figure is one applicant's value. A column's
 quantiles used to run from its minimum to its maximum (e.g. the largest income of the sample was the top
 quantile), and the 1,500 real test rows were too few for their values to be pooled (test applicants'
-incomes were stored one by one, share 1/1,500). Known gap, written as strict xfails below: a column with
-at most 120 distinct values and a categorical column still store rare values / levels with their shares
-(enforcing it raised the detection AUC from 0.733 to 0.75-0.84: docs/synthetic.md)."""
+incomes were stored one by one, share 1/1,500). A column with at most 120 distinct values and a categorical
+column stored rare values / levels with their own shares (strict xfails until the fix): now no atom and no
+level share stands for fewer than PRIVACY_MIN rows, unless it is part of a pool that does."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthetic.fit import fit_categorical, fit_extra_counts, fit_numeric
+from synthetic.fit import fit_categorical, fit_conditional, fit_extra_counts, fit_numeric
 from synthetic.joint import PRIVACY_MIN
-from synthetic.stats import STATS_PATH
+from synthetic.stats import STATS_PATH, NumericMarginal
 
 RNG = np.random.default_rng(0)
 MARGINALS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "home-credit-marginals"
@@ -56,17 +56,76 @@ def test_rare_counts_per_applicant_are_not_written() -> None:
     assert min(fitted["counts"]) >= PRIVACY_MIN
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: discrete columns keep rare values (docs/synthetic.md)")
 def test_a_rare_value_of_a_discrete_column_is_not_written() -> None:
     x = pd.Series([0] * 5000 + [1] * 1500 + [2] * 700 + [3] * 90 + [7] * 3 + [19])
-    assert 19.0 not in _values(fit_numeric(x, integer=True))
+    fitted = fit_numeric(x, integer=True)
+    assert 19.0 not in _values(fitted) and 7.0 not in _values(fitted)
+    assert fitted["atoms"] == [0.0, 1.0, 2.0, 3.0]  # 4 rare rows: too few for a continuous part, merged
+    assert min(p * fitted["n"] for p in fitted["atom_probs"]) >= PRIVACY_MIN
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: rare category levels keep their shares (docs/synthetic.md)")
+def test_rare_discrete_values_are_drawn_from_the_continuous_part_not_copied() -> None:
+    """Rare values (4..7 on 40/30/20/13 rows, one 19) are no atoms: the continuous part (trimmed quantiles)
+    draws integers in their region, shares close to the real ones, and never the single largest value."""
+    x = pd.Series([0] * 5000 + [1] * 1500 + [2] * 700 + [3] * 90 + [4] * 40 + [5] * 30 + [6] * 20 + [7] * 13
+                  + [19])  # fmt: skip
+    fitted = fit_numeric(x, integer=True)
+    assert fitted["atoms"] == [0.0, 1.0, 2.0, 3.0] and 19.0 not in _values(fitted)
+    draws = NumericMarginal.from_json(fitted).ppf(np.random.default_rng(1).random(200_000))
+    assert np.all(draws == np.rint(draws)) and draws.max() < 19
+    share = pd.Series(draws).value_counts(normalize=True)
+    assert set(range(4, 8)) <= set(share.index.astype(int))
+    assert abs(share[4.0] + share[5.0] + share[6.0] + share[7.0] - 103 / len(x)) < 0.003
+
+
+def test_rare_values_on_a_lattice_are_drawn_on_it() -> None:
+    """A building's age coded in steps of 0.0068: the frequent values give the lattice, the rare ones are no
+    atoms (only the trimmed quantiles of their part) but drawn on the lattice, so the data keeps its steps."""
+    steps = np.round(0.6192 + 0.0068 * np.arange(40), 4)
+    x = pd.Series(np.r_[np.repeat(steps[:30], 60), np.repeat(steps[30:], 12)])
+    fitted = fit_numeric(x, integer=False)
+    assert not (set(steps[30:].tolist()) & set(fitted["atoms"])) and steps[-1] not in _values(fitted)
+    assert fitted["lattice"][1] == pytest.approx(0.0068, abs=1e-6)
+    draws = NumericMarginal.from_json(fitted).ppf(np.random.default_rng(2).random(50_000))
+    k = (draws - 0.6192) / 0.0068
+    assert np.abs(k - np.rint(k)).max() < 0.02  # on the lattice (4-decimal rounding aside)
+    assert np.mean(draws > steps[29]) > 0.05  # the rare region is drawn
+
+
 def test_a_rare_category_level_is_not_written_with_its_own_share() -> None:
+    """Every level share stands for PRIVACY_MIN rows: its own, a pool's (the rare levels share it evenly),
+    or none (share 0: too few rare rows in all for a pool)."""
     s = pd.Series(["Working"] * 4000 + ["Pensioner"] * 1300 + ["Businessman"] * 2)
     fitted = fit_categorical(s)
-    assert min(p * fitted["n"] for p in fitted["probs"]) >= PRIVACY_MIN
+    shares = dict(zip(fitted["levels"], fitted["probs"], strict=True))
+    assert min(p * fitted["n"] for p in shares.values() if p > 0) >= PRIVACY_MIN
+    assert shares["Businessman"] == 0 and "pools" not in fitted
+    s = pd.Series(["Working"] * 4000 + ["Pensioner"] * 1300 + ["Businessman"] * 2 + ["A"] * 30 + ["B"] * 45)
+    fitted = fit_categorical(s)
+    shares = dict(zip(fitted["levels"], fitted["probs"], strict=True))
+    assert fitted["pools"] == [{"levels": ["A", "B", "Businessman"], "n": 77}]
+    assert shares["A"] == shares["B"] == shares["Businessman"] == pytest.approx(77 / 3 / len(s), abs=1e-7)
+    assert shares["Working"] == pytest.approx(4000 / len(s), abs=1e-7)
+
+
+def test_a_group_keeps_its_frequent_cells_and_spreads_the_rest_over_the_marginal() -> None:
+    """Conditional groups: a cell of PRIVACY_MIN rows keeps its share; the group's remaining share goes to
+    the other levels / values in proportion to the column's marginal, nothing about its rare cells."""
+    parent = ["a"] * 200 + ["b"] * 400
+    child = ["X"] * 150 + ["Y"] * 40 + ["Z"] * 10 + ["X"] * 100 + ["Y"] * 200 + ["Z"] * 100
+    count = [0] * 160 + [1] * 30 + [2] * 10 + [0] * 100 + [1] * 200 + [2] * 100  # group a: 40 rare
+    df = pd.DataFrame({"P": parent, "C": child, "N": np.asarray(count, dtype=float)})
+    cat = fit_conditional(df, {"P": "VARCHAR", "C": "VARCHAR", "N": "BIGINT"}, "C", ["P"], ["X", "Y", "Z"])
+    g, fb = cat["groups"]["a"], cat["fallback"]
+    shares = dict(zip(g["levels"], g["probs"], strict=True))
+    ref = dict(zip(fb["levels"], fb["probs"], strict=True))
+    assert shares["X"] == pytest.approx(0.75) and g["from_reference"] == ["Y", "Z"]
+    assert shares["Y"] == pytest.approx(0.25 * ref["Y"] / (ref["Y"] + ref["Z"]), abs=1e-7)  # not 40/200
+    num = fit_conditional(df, {"P": "VARCHAR", "C": "VARCHAR", "N": "BIGINT"}, "N", ["P"], None)
+    g = num["groups"]["a"]
+    assert g["atoms"] == [0.0, 1.0, 2.0] and g["from_reference"] == [1.0, 2.0]
+    assert g["atom_probs"][1] == pytest.approx(0.2 * 230 / 340, abs=1e-7)  # not 30/200
+    assert num["groups"]["b"]["atom_probs"] == pytest.approx([0.25, 0.5, 0.25])  # all cells frequent
 
 
 def _marginals(node, path=()):
@@ -96,6 +155,55 @@ def test_the_committed_file_describes_no_column_on_fewer_than_the_minimum() -> N
             assert m["quantile_trim"] >= PRIVACY_MIN, path
     assert seen > 300
     assert min(fitted["extra"]["bureau_per_applicant"]["counts"]) >= PRIVACY_MIN
+
+
+def _check_shares(m: dict, values: float, reference: dict | None, where: tuple) -> None:
+    """Every atom / level share of ``m`` (describing ``values`` values) stands for PRIVACY_MIN of them, or
+    belongs to a pool that does (shared evenly), or is 0, or is the group's rest spread in proportion to the
+    ``reference`` marginal (``from_reference``)."""
+    keys, probs = (m["atoms"], m["atom_probs"]) if m["kind"] == "num" else (m["levels"], m["probs"])
+    shares = dict(zip(keys, probs, strict=True))
+    spread = set(m.get("from_reference", []))
+    pooled = {lv for pool in m.get("pools", []) for lv in pool["levels"]}
+    for pool in m.get("pools", []):
+        own = [shares[lv] for lv in pool["levels"]]
+        assert pool["n"] >= PRIVACY_MIN and max(own) - min(own) < 1e-7, where
+        assert abs(sum(own) * values - pool["n"]) < 0.01 * values, where
+    for key, share in shares.items():
+        if share == 0 or key in pooled:
+            continue
+        if key in spread:
+            assert reference is not None, where
+            ref = dict(zip(*((reference["atoms"], reference["atom_probs"]) if m["kind"] == "num"
+                             else (reference["levels"], reference["probs"])), strict=True))  # fmt: skip
+            factor = sum(shares[k] for k in spread) / sum(ref[k] for k in spread)
+            assert abs(share - factor * ref[key]) < 1e-7, (where, key)  # (8-decimal rounding)
+            continue
+        assert share * values >= PRIVACY_MIN - 0.01, (where, key, share * values)
+
+
+def test_every_stored_share_of_the_committed_file_stands_for_the_minimum() -> None:
+    """Marginals (tables, extras) and every group of every conditional: no atom or level share stands for
+    fewer than PRIVACY_MIN rows unless pooled or spread from the column's marginal (the rule above)."""
+    fitted = json.loads(STATS_PATH.read_text(encoding="utf-8"))
+    checked = 0
+    for table, columns in fitted["marginals"].items():
+        for column, m in columns.items():
+            if "n" in m:
+                _check_shares(m, m["n"], None, (table, column))
+                checked += 1
+    for name in ("card_first_month", "card_last_month"):
+        _check_shares(fitted["extra"][name], fitted["extra"][name]["n"], None, ("extra", name))
+    for table, conds in fitted["conditionals"].items():
+        for name, cond in conds.items():
+            fb = cond["fallback"]
+            if "n" in fb:
+                _check_shares(fb, fb["n"], None, (table, name, "fallback"))
+            for key, g in cond["groups"].items():
+                if g["missing"] < 1 and len(g["atoms"] if g["kind"] == "num" else g["levels"]):
+                    _check_shares(g, g["n"] * (1 - g["missing"]), fb, (table, name, key))
+                checked += 1
+    assert checked > 1000
 
 
 @pytest.mark.real_data
