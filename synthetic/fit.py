@@ -34,7 +34,8 @@ assert MIN_GROUP >= PRIVACY_MIN
 LEAF_MIN = 50  # rows in every leaf of a tree conditional
 assert LEAF_MIN >= PRIVACY_MIN
 ATOM_SHARE = 0.002
-MAX_ALL_ATOMS = 120  # numeric columns with at most this many distinct values are all atoms
+MAX_ALL_ATOMS = 120  # at most this many distinct values: a discrete column (rare values are no atoms either)
+MERGE_SHARE = 0.05  # a discrete column's rare values (no lattice) up to this share merge into the nearest atom
 SENTINEL = 365243.0
 
 # Derived columns computed on the real rows before fitting (name -> function of the frame).
@@ -416,16 +417,15 @@ def _merge_rare(values: np.ndarray, counts: np.ndarray,
     return values[kept], merged
 
 
-def fit_numeric(s: pd.Series, integer: bool, reference: dict[str, Any] | None = None) -> dict[str, Any]:
+def fit_numeric(s: pd.Series, integer: bool) -> dict[str, Any]:
     """Missing share, frequent values ("atoms": values seen on at least PRIVACY_MIN rows, and for a
     column of many distinct values at least ATOM_SHARE of them) and quantiles of the rest
     (`_trimmed_quantiles`: never the minimum, the maximum or another of the PRIVACY_MIN - 1 most extreme
-    values), so the rare values are drawn from the continuous part (rounded like the column), never
-    stored. A rest of fewer than PRIVACY_MIN values has no continuous part: its rows count with the
-    nearest atom, or -- inside a group of a conditional, given the column's marginal as ``reference`` --
-    the group's remaining share is spread over the reference's other atoms and continuous part in
-    proportion to their shares (listed in ``from_reference``). A column with fewer than PRIVACY_MIN
-    values is written as missing."""
+    values), so the rare values are drawn from the continuous part (rounded like the column, or put on the
+    lattice of the frequent values, `_lattice`), never stored. A rest of fewer than PRIVACY_MIN values, or
+    the rare values of a column of a few irregular values (e.g. regions' populations), has no continuous
+    part: their rows count with the nearest atom (inside a group of a conditional too: the group's own
+    values, never another group's). A column with fewer than PRIVACY_MIN values is written as missing."""
     x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
     n = x.size
     vals = x[~np.isnan(x)]
@@ -445,33 +445,22 @@ def fit_numeric(s: pd.Series, integer: bool, reference: dict[str, Any] | None = 
         keep &= counts / vals.size >= ATOM_SHARE
     rest = vals[~np.isin(vals, uniq[keep])]
     atoms, atom_probs = uniq[keep], counts[keep] / vals.size
-    spread: list[float] | None = None
     with_rest = rest.size >= PRIVACY_MIN or not keep.any()
     lattice = _lattice(atoms, out["decimals"], rest) if with_rest and not integer else None
     if lattice is not None:
         out["lattice"] = lattice
-    elif with_rest and keep.any() and uniq.size <= MAX_ALL_ATOMS and out["decimals"] != 0:
+    elif (with_rest and keep.any() and uniq.size <= MAX_ALL_ATOMS and out["decimals"] != 0
+          and rest.size <= MERGE_SHARE * vals.size):  # fmt: skip
         with_rest = False  # a few irregular values (e.g. regions' populations): no values between them
     quantiles: list[float] = _trimmed_quantiles(rest) if with_rest else []
-    if rest.size and not quantiles:
-        spread_to = _reference_rest(reference, atoms) if reference is not None else None
-        if spread_to is None:  # the rest's rows count with the nearest atom
-            atoms, merged = _merge_rare(uniq, counts, keep)
-            atom_probs = merged / vals.size
-        else:
-            ref_atoms, ref_probs, quantiles = spread_to
-            share = rest.size / vals.size
-            spread = [float(v) for v in ref_atoms]
-            order = np.argsort(np.concatenate([atoms, ref_atoms]), kind="stable")
-            atoms = np.concatenate([atoms, ref_atoms])[order]
-            atom_probs = np.concatenate([atom_probs, share * ref_probs])[order]
+    if rest.size and not quantiles:  # the rest's rows count with the nearest atom
+        atoms, merged = _merge_rare(uniq, counts, keep)
+        atom_probs = merged / vals.size
     out["atoms"] = [float(v) for v in atoms]
     out["atom_probs"] = [round(float(p), 8) for p in atom_probs]
     out["quantiles"] = quantiles
     if quantiles:
         out["quantile_trim"] = PRIVACY_MIN
-    if spread is not None:
-        out["from_reference"] = spread
     return out
 
 
@@ -496,22 +485,6 @@ def _lattice(atoms: np.ndarray, decimals: int | None, rest: np.ndarray) -> list[
             on = np.abs(np.round(a + np.round((rest - a) / h) * h, decimals) - rest) < 1e-9
             return [float(a), float(h)] if on.mean() >= LATTICE_SHARE else None
     return None
-
-
-def _reference_rest(
-    reference: dict[str, Any], kept: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, list[float]] | None:
-    """The reference marginal outside the ``kept`` atoms, scaled to a total of 1: its other atoms with
-    their shares and its quantiles (when it has a continuous part); None when nothing is left."""
-    r_atoms = np.asarray(reference.get("atoms", []), dtype=float)
-    r_probs = np.asarray(reference.get("atom_probs", []), dtype=float)
-    r_q = list(reference.get("quantiles", []))
-    cont = max(0.0, 1.0 - float(r_probs.sum())) if len(r_q) >= 2 else 0.0
-    other = ~np.isin(r_atoms, kept) & (r_probs > 0)
-    total = float(r_probs[other].sum()) + cont
-    if total <= 1e-12:
-        return None
-    return r_atoms[other], r_probs[other] / total, (r_q if cont > 0 else [])
 
 
 def _trimmed_quantiles(rest: np.ndarray) -> list[float]:
@@ -548,9 +521,8 @@ def fit_categorical(s: pd.Series, reference: dict[str, Any] | None = None) -> di
     share. The rarer levels (`pool_levels`) are pooled into ``pools`` of at least PRIVACY_MIN rows (the
     rarest together), each level sharing its pool's share evenly; when they make fewer than PRIVACY_MIN
     rows in all they get share 0 (their rows count with the kept levels). Inside a group of a conditional
-    (``reference``: the column's marginal) a rare level gets the group's remaining share in proportion to
-    its share in the reference instead (listed in ``from_reference``): nothing about the group's rare
-    cells is stored beyond the remainder the kept cells imply."""
+    (``reference``: the column's marginal, `_group_shares`) only the group's levels of PRIVACY_MIN rows are
+    kept; a group without any takes the reference's shares (listed in ``from_reference``)."""
     n = len(s)
     vc = s.dropna().astype(str).value_counts()
     tot = int(vc.sum())
@@ -559,7 +531,7 @@ def fit_categorical(s: pd.Series, reference: dict[str, Any] | None = None) -> di
         return {"kind": "cat", "missing": 1.0, "levels": [], "probs": []}
     out: dict[str, Any] = {"kind": "cat", "missing": round(missing, 6)}
     if reference is not None:
-        shares = _reference_shares(vc, reference)
+        shares = _group_shares(vc, reference)
         out["from_reference"] = sorted(lv for lv in shares if vc.get(lv, 0) < PRIVACY_MIN)
     else:
         shares, pools = pool_levels(vc)
@@ -603,22 +575,17 @@ def pool_levels(vc: pd.Series) -> tuple[dict[str, float], list[dict[str, Any]]]:
     return shares, out
 
 
-def _reference_shares(vc: pd.Series, reference: dict[str, Any]) -> dict[str, float]:
-    """A group's level shares: its levels of PRIVACY_MIN rows keep their own, the remaining share goes to
-    the reference's other levels in proportion to their reference shares (scaled to the kept levels when
-    the reference has no other level)."""
-    tot = float(vc.sum())
-    kept = {str(lv): int(c) / tot for lv, c in vc.items() if c >= PRIVACY_MIN}
-    rest = 1.0 - sum(kept.values())
-    ref = {lv: float(p) for lv, p in zip(reference["levels"], reference["probs"], strict=True)
-           if lv not in kept and p > 0}  # fmt: skip
-    if rest > 1e-12 and ref:
-        ref_total = sum(ref.values())
-        kept.update({lv: rest * p / ref_total for lv, p in ref.items()})
-    elif kept:
-        scale = sum(kept.values())
-        kept = {lv: p / scale for lv, p in kept.items()}
-    return kept
+def _group_shares(vc: pd.Series, reference: dict[str, Any]) -> dict[str, float]:
+    """A group's level shares: its levels of PRIVACY_MIN rows, scaled to a total of 1 (the rare cells
+    dropped: nothing about them is stored, and no level the group never has is made up); a group without
+    such a level takes the reference's shares."""
+    kept = {str(lv): int(c) for lv, c in vc.items() if c >= PRIVACY_MIN}
+    if kept:
+        total = sum(kept.values())
+        return {lv: c / total for lv, c in kept.items()}
+    ref = {lv: float(p) for lv, p in zip(reference["levels"], reference["probs"], strict=True) if p > 0}
+    total = sum(ref.values()) or 1.0
+    return {lv: p / total for lv, p in ref.items()}
 
 
 def fit_extra_counts(counts: pd.Series) -> dict[str, Any]:
@@ -632,10 +599,11 @@ def fit_extra_counts(counts: pd.Series) -> dict[str, Any]:
 
 
 def fit_column(s: pd.Series, kind: str, reference: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A column's marginal; ``reference``: the column's marginal when ``s`` is a group of its rows."""
+    """A column's marginal; ``reference``: the column's marginal when ``s`` is a group of its rows (a
+    categorical group's rare levels take their shares from it)."""
     if kind == "VARCHAR":
         return fit_categorical(s, reference)
-    return fit_numeric(s, integer=kind == "BIGINT", reference=reference)
+    return fit_numeric(s, integer=kind == "BIGINT")
 
 
 def _kind_of(df: pd.DataFrame, types: dict[str, str], col: str) -> str:

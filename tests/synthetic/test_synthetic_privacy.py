@@ -108,24 +108,27 @@ def test_a_rare_category_level_is_not_written_with_its_own_share() -> None:
     assert shares["Working"] == pytest.approx(4000 / len(s), abs=1e-7)
 
 
-def test_a_group_keeps_its_frequent_cells_and_spreads_the_rest_over_the_marginal() -> None:
-    """Conditional groups: a cell of PRIVACY_MIN rows keeps its share; the group's remaining share goes to
-    the other levels / values in proportion to the column's marginal, nothing about its rare cells."""
-    parent = ["a"] * 200 + ["b"] * 400
-    child = ["X"] * 150 + ["Y"] * 40 + ["Z"] * 10 + ["X"] * 100 + ["Y"] * 200 + ["Z"] * 100
-    count = [0] * 160 + [1] * 30 + [2] * 10 + [0] * 100 + [1] * 200 + [2] * 100  # group a: 40 rare
+def test_a_group_keeps_its_frequent_cells_only() -> None:
+    """Conditional groups: a cell of PRIVACY_MIN rows keeps its share (scaled over the kept cells), the
+    rare cells are dropped (a group's own values, never another group's: no rejection reason on an approved
+    loan); a group without any frequent cell takes the column's marginal (``from_reference``)."""
+    parent = ["a"] * 200 + ["b"] * 400 + ["c"] * 150
+    child = (["X"] * 150 + ["Y"] * 40 + ["Z"] * 10 + ["X"] * 100 + ["Y"] * 200 + ["Z"] * 100
+             + ["X"] * 45 + ["Y"] * 45 + ["Z"] * 45 + ["W"] * 15)  # fmt: skip
+    count = [0] * 160 + [1] * 30 + [2] * 10 + [0] * 100 + [1] * 200 + [2] * 100 + [0] * 50 + [1] * 100
     df = pd.DataFrame({"P": parent, "C": child, "N": np.asarray(count, dtype=float)})
-    cat = fit_conditional(df, {"P": "VARCHAR", "C": "VARCHAR", "N": "BIGINT"}, "C", ["P"], ["X", "Y", "Z"])
-    g, fb = cat["groups"]["a"], cat["fallback"]
-    shares = dict(zip(g["levels"], g["probs"], strict=True))
-    ref = dict(zip(fb["levels"], fb["probs"], strict=True))
-    assert shares["X"] == pytest.approx(0.75) and g["from_reference"] == ["Y", "Z"]
-    assert shares["Y"] == pytest.approx(0.25 * ref["Y"] / (ref["Y"] + ref["Z"]), abs=1e-7)  # not 40/200
-    num = fit_conditional(df, {"P": "VARCHAR", "C": "VARCHAR", "N": "BIGINT"}, "N", ["P"], None)
-    g = num["groups"]["a"]
-    assert g["atoms"] == [0.0, 1.0, 2.0] and g["from_reference"] == [1.0, 2.0]
-    assert g["atom_probs"][1] == pytest.approx(0.2 * 230 / 340, abs=1e-7)  # not 30/200
-    assert num["groups"]["b"]["atom_probs"] == pytest.approx([0.25, 0.5, 0.25])  # all cells frequent
+    types = {"P": "VARCHAR", "C": "VARCHAR", "N": "BIGINT"}
+    cat = fit_conditional(df, types, "C", ["P"], ["W", "X", "Y", "Z"])
+    shares = {k: dict(zip(g["levels"], g["probs"], strict=True)) for k, g in cat["groups"].items()}
+    assert shares["a"] == {"X": 1.0} and cat["groups"]["a"]["from_reference"] == []
+    assert shares["b"] == pytest.approx({"X": 0.25, "Y": 0.5, "Z": 0.25})
+    fb = cat["fallback"]
+    assert dict(zip(fb["levels"], fb["probs"], strict=True))["W"] == 0  # 15 rows in all: no pool
+    assert shares["c"] == pytest.approx({"X": 295 / 735, "Y": 285 / 735, "Z": 155 / 735}, abs=1e-7)
+    assert cat["groups"]["c"]["from_reference"] == ["X", "Y", "Z"]
+    num = fit_conditional(df, types, "N", ["P"], None)
+    assert num["groups"]["a"]["atoms"] == [0.0] and num["groups"]["a"]["atom_probs"] == [1.0]
+    assert num["groups"]["b"]["atom_probs"] == pytest.approx([0.25, 0.5, 0.25])
 
 
 def _marginals(node, path=()):
