@@ -641,6 +641,12 @@ def fit_conditional(
             g = fit_column(df.loc[idx, child], kind, reference=fallback)
             if kind == "VARCHAR" and levels is not None:
                 g = _align_levels(g, levels)
+            elif kind != "VARCHAR" and g.get("quantiles"):
+                # a group's values drawn between its atoms land on the column's grid / lattice (incomes
+                # in steps of 4,500), which a group's few frequent values may not show
+                for key in ("grid", "lattice"):
+                    if key in fallback and key not in g:
+                        g[key] = fallback[key]
             groups[str(k)] = {**g, "n": len(idx)}
     return {"child": child, "parents": parents, "bins": bins, "groups": groups, "fallback": fallback}
 
