@@ -35,6 +35,7 @@ LEAF_MIN = 50  # rows in every leaf of a tree conditional
 assert LEAF_MIN >= PRIVACY_MIN
 ATOM_SHARE = 0.002
 MAX_ALL_ATOMS = 120  # at most this many distinct values: a discrete column (rare values are no atoms either)
+GROUP_KEPT = 0.7  # a group's frequent levels holding this share: its rare cells are dropped, not spread
 MERGE_SHARE = 0.05  # a discrete column's rare values (no lattice) up to this share merge into the nearest atom
 SENTINEL = 365243.0
 
@@ -521,8 +522,9 @@ def fit_categorical(s: pd.Series, reference: dict[str, Any] | None = None) -> di
     share. The rarer levels (`pool_levels`) are pooled into ``pools`` of at least PRIVACY_MIN rows (the
     rarest together), each level sharing its pool's share evenly; when they make fewer than PRIVACY_MIN
     rows in all they get share 0 (their rows count with the kept levels). Inside a group of a conditional
-    (``reference``: the column's marginal, `_group_shares`) only the group's levels of PRIVACY_MIN rows are
-    kept; a group without any takes the reference's shares (listed in ``from_reference``)."""
+    (``reference``: the column's marginal) the group's levels of PRIVACY_MIN rows are kept and the rest is
+    spread by the reference (`_group_shares`; the levels given their share so listed in
+    ``from_reference``)."""
     n = len(s)
     vc = s.dropna().astype(str).value_counts()
     tot = int(vc.sum())
@@ -576,16 +578,28 @@ def pool_levels(vc: pd.Series) -> tuple[dict[str, float], list[dict[str, Any]]]:
 
 
 def _group_shares(vc: pd.Series, reference: dict[str, Any]) -> dict[str, float]:
-    """A group's level shares: its levels of PRIVACY_MIN rows, scaled to a total of 1 (the rare cells
-    dropped: nothing about them is stored, and no level the group never has is made up); a group without
-    such a level takes the reference's shares."""
-    kept = {str(lv): int(c) for lv, c in vc.items() if c >= PRIVACY_MIN}
-    if kept:
-        total = sum(kept.values())
-        return {lv: c / total for lv, c in kept.items()}
+    """A group's level shares: its levels of PRIVACY_MIN rows keep their own; the rest of the group's share
+    goes, in proportion to the reference's shares, to the levels the reference expects on fewer than
+    PRIVACY_MIN of the group's rows (group rows x reference share) -- whether the group has them or not,
+    so nothing about its rare cells is told. A level expected on PRIVACY_MIN rows but seen on fewer gets
+    nothing (no approved loan with a rejection reason). When the kept levels hold GROUP_KEPT of the group
+    (or no level can take the rest) they are scaled to a total of 1 instead: a small rest spread by a
+    larger group makes levels foreign to the group (refused revolving loans without a term). A group with
+    no kept level takes the reference's shares."""
+    tot = float(vc.sum())
+    kept = {str(lv): int(c) / tot for lv, c in vc.items() if c >= PRIVACY_MIN}
     ref = {lv: float(p) for lv, p in zip(reference["levels"], reference["probs"], strict=True) if p > 0}
-    total = sum(ref.values()) or 1.0
-    return {lv: p / total for lv, p in ref.items()}
+    if not kept:
+        total = sum(ref.values()) or 1.0
+        return {lv: p / total for lv, p in ref.items()}
+    rest = 1.0 - sum(kept.values())
+    small = {lv: p for lv, p in ref.items() if lv not in kept and tot * p < PRIVACY_MIN}
+    if rest > 1 - GROUP_KEPT and small:
+        total = sum(small.values())
+        kept.update({lv: rest * p / total for lv, p in small.items()})
+        return kept
+    scale = sum(kept.values())
+    return {lv: p / scale for lv, p in kept.items()}
 
 
 def fit_extra_counts(counts: pd.Series) -> dict[str, Any]:
@@ -635,10 +649,15 @@ def fit_conditional(
             part = pd.Series(b, index=df.index)
         key = part if i == 0 else key + "|" + part
     fallback = fit_column(df[child], kind)
+    # a group's rare levels take their shares from the group of its last parent alone (itself fitted by
+    # this rule), or from the column's marginal: the revolving loans' rest goes to revolving loans' shapes
+    coarse = (fit_conditional(df, types, child, parents[-1:], levels)["groups"]
+              if kind == "VARCHAR" and len(parents) > 1 else {})  # fmt: skip
     groups: dict[str, Any] = {}
     for k, idx in key.groupby(key).groups.items():
         if len(idx) >= MIN_GROUP:
-            g = fit_column(df.loc[idx, child], kind, reference=fallback)
+            reference = coarse.get(str(k).split("|")[-1], fallback)
+            g = fit_column(df.loc[idx, child], kind, reference=reference)
             if kind == "VARCHAR" and levels is not None:
                 g = _align_levels(g, levels)
             elif kind != "VARCHAR" and g.get("quantiles"):
