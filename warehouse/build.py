@@ -31,9 +31,9 @@ import duckdb
 
 from hc_contracts.raw_format import TABLES
 from warehouse.build_timings import DbtTimings, StepFigures, StepMeter, dbt_timings
-from warehouse.dbt_raw_gate import failed_file, ready_file
 from warehouse.dbt_runner import DbtBuildError, DbtRun, start_dbt
 from warehouse.feature_sql import FEATURE_MART, feature_models, write_meta_tables
+from warehouse.raw_gate import failed_file, ready_file
 from warehouse.raw_validation import RawDataError, attach_table_files, validate_and_load_tables
 from warehouse.settings import WarehouseSettings
 

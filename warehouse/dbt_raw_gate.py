@@ -7,6 +7,7 @@ one file per table). The plugin registers the SQL function ``hc_raw_gate(table)`
 created ``<gate>/<table>.ready`` and raises when ``<gate>/failed`` appears (the raw data did not pass validation)
 or the build process is gone. The staging models' pre-hook (macro ``open_raw_table``) calls it, then attaches the
 table's file and exposes it as ``raw.main.<table>``, the sources' relation.
+The gate's files and the wait are in ``warehouse/raw_gate.py`` (no dbt import: the build's own process uses them).
 
 The profile passes ``gate`` (HC_RAW_GATE, a path relative to dbt's working folder so that the rendered profile,
 and thus dbt's partial parsing, is the same for every build); empty (plain ``dbt build``): the plugin does nothing.
@@ -15,40 +16,14 @@ and thus dbt's partial parsing, is the same for every build); empty (plain ``dbt
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import Any
 
 from dbt.adapters.duckdb.plugins import BasePlugin
 
-POLL_SECONDS = 0.05
+from warehouse.raw_gate import wait_for_table
+
 GATE_FUNCTION = "hc_raw_gate"
-
-
-class RawGateClosed(RuntimeError):
-    """The build gave up before the raw tables were ready (invalid raw data, or the build stopped)."""
-
-
-def ready_file(gate: Path, table: str) -> Path:
-    """Created by the build once ``<gate>/<table>.duckdb`` (``raw_validation.table_file``) is loaded, checked and
-    closed."""
-    return gate / f"{table}.ready"
-
-
-def failed_file(gate: Path) -> Path:
-    return gate / "failed"
-
-
-def wait_for_table(gate: Path, table: str, parent: int | None = None, poll: float = POLL_SECONDS) -> None:
-    """Return once ``table`` is loaded; raise ``RawGateClosed`` on ``<gate>/failed`` or when ``parent`` (the build
-    process that started dbt) is gone."""
-    parent = os.getppid() if parent is None else parent
-    while not ready_file(gate, table).exists():
-        if failed_file(gate).exists():
-            raise RawGateClosed(f"the raw data did not pass validation ({failed_file(gate)}); dbt stops")
-        if os.getppid() != parent:
-            raise RawGateClosed("the build process that started dbt is gone; dbt stops")
-        time.sleep(poll)
 
 
 class Plugin(BasePlugin):
