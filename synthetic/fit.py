@@ -34,6 +34,7 @@ assert MIN_GROUP >= PRIVACY_MIN
 LEAF_MIN = 50  # rows in every leaf of a tree conditional
 assert LEAF_MIN >= PRIVACY_MIN
 ATOM_SHARE = 0.002
+ATOM_MIN_COUNT = 8  # a value inside the 50 most extreme rows at either end is an atom from this many rows
 MAX_ALL_ATOMS = 120  # at most this many distinct values: a discrete column (rare values are no atoms either)
 GROUP_KEPT = 0.7  # a group's frequent levels holding this share: its rare cells are dropped, not spread
 MERGE_SHARE = 0.05  # a discrete column's rare values (no lattice) up to this share merge into the nearest atom
@@ -418,7 +419,7 @@ def _merge_rare(values: np.ndarray, counts: np.ndarray,
     return values[kept], merged
 
 
-def fit_numeric(s: pd.Series, integer: bool) -> dict[str, Any]:
+def fit_numeric(s: pd.Series, integer: bool, inner: tuple[float, float] | None = None) -> dict[str, Any]:
     """Missing share, frequent values ("atoms": values seen on at least PRIVACY_MIN rows, and for a
     column of many distinct values at least ATOM_SHARE of them) and quantiles of the rest
     (`_trimmed_quantiles`: never the minimum, the maximum or another of the PRIVACY_MIN - 1 most extreme
@@ -441,7 +442,17 @@ def fit_numeric(s: pd.Series, integer: bool) -> dict[str, Any]:
     if grid is not None:
         out["grid"] = grid
     uniq, counts = np.unique(vals, return_counts=True)
-    keep = counts >= PRIVACY_MIN
+    lo, hi = inner if inner is not None else inner_range(s) or (np.inf, -np.inf)
+    inside = (uniq >= lo) & (uniq <= hi)
+    if uniq.size <= MAX_ALL_ATOMS:  # a discrete column: every value an atom, but no rare extreme one
+        keep = (counts >= PRIVACY_MIN) | inside
+        if keep.any():  # the rare extremes' rows count with the nearest kept value (top/bottom coding)
+            atoms, merged = _merge_rare(uniq, counts, keep)
+            out["atoms"] = [float(v) for v in atoms]
+            out["atom_probs"] = [round(float(c) / vals.size, 8) for c in merged]
+            out["quantiles"] = []
+            return out
+    keep = (counts >= PRIVACY_MIN) | (inside & (counts >= ATOM_MIN_COUNT))
     if uniq.size > MAX_ALL_ATOMS:  # a continuous column: only the values with a visible share
         keep &= counts / vals.size >= ATOM_SHARE
     rest = vals[~np.isin(vals, uniq[keep])]
@@ -612,12 +623,23 @@ def fit_extra_counts(counts: pd.Series) -> dict[str, Any]:
             "counts": [int(c) for c in merged]}
 
 
-def fit_column(s: pd.Series, kind: str, reference: dict[str, Any] | None = None) -> dict[str, Any]:
+def fit_column(s: pd.Series, kind: str, reference: dict[str, Any] | None = None,
+               inner: tuple[float, float] | None = None) -> dict[str, Any]:
     """A column's marginal; ``reference``: the column's marginal when ``s`` is a group of its rows (a
-    categorical group's rare levels take their shares from it)."""
+    categorical group's rare levels take their shares from it); ``inner``: the whole column's
+    `inner_range` when ``s`` is a group of its rows."""
     if kind == "VARCHAR":
         return fit_categorical(s, reference)
-    return fit_numeric(s, integer=kind == "BIGINT")
+    return fit_numeric(s, integer=kind == "BIGINT", inner=inner)
+
+
+def inner_range(s: pd.Series) -> tuple[float, float] | None:
+    """The PRIVACY_MIN-th smallest and largest value of a numeric column: a value outside them (one of the
+    PRIVACY_MIN - 1 most extreme at either end) is an atom nowhere unless seen on PRIVACY_MIN rows."""
+    x = np.sort(pd.to_numeric(s, errors="coerce").dropna().to_numpy(dtype=float))
+    if x.size < PRIVACY_MIN:
+        return None
+    return float(x[PRIVACY_MIN - 1]), float(x[-PRIVACY_MIN])
 
 
 def _kind_of(df: pd.DataFrame, types: dict[str, str], col: str) -> str:
@@ -649,6 +671,7 @@ def fit_conditional(
             part = pd.Series(b, index=df.index)
         key = part if i == 0 else key + "|" + part
     fallback = fit_column(df[child], kind)
+    inner = inner_range(df[child]) if kind != "VARCHAR" else None
     # a group's rare levels take their shares from the group of its last parent alone (itself fitted by
     # this rule), or from the column's marginal: the revolving loans' rest goes to revolving loans' shapes
     coarse = (fit_conditional(df, types, child, parents[-1:], levels)["groups"]
@@ -657,7 +680,7 @@ def fit_conditional(
     for k, idx in key.groupby(key).groups.items():
         if len(idx) >= MIN_GROUP:
             reference = coarse.get(str(k).split("|")[-1], fallback)
-            g = fit_column(df.loc[idx, child], kind, reference=reference)
+            g = fit_column(df.loc[idx, child], kind, reference=reference, inner=inner)
             if kind == "VARCHAR" and levels is not None:
                 g = _align_levels(g, levels)
             elif kind != "VARCHAR" and g.get("quantiles"):
