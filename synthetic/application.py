@@ -376,14 +376,8 @@ def _medi_mode(f: Frame, d: _Draw) -> None:
         avg = np.asarray(f[f"{b}_AVG"], dtype=float)
         for suffix in ("MEDI", "MODE"):
             c = f"{b}_{suffix}"
-            ratio = np.nan_to_num(d.stats.cond(d.C, f"{c}_RATIO").sample(d.rng, {f"{b}_AVG": avg}), nan=1.0)
-            m = d.stats.num(d.T, c)
-            v = m.snap(np.clip(avg * ratio, 0.0, 1.0))
-            if m.decimals is not None:  # a ratio other than 1 is a value other than the average (as in
-                # the real rows, where the ratio is the two values'): one rounding step away, not equal
-                off = (v == avg) & (ratio != 1.0) & (avg > 0)
-                v[off] = m.snap(np.clip(avg[off] + np.sign(ratio[off] - 1.0) * 10.0 ** -m.decimals, 0.0, 1.0))
-            f[c] = v
+            ratio = d.stats.cond(d.C, f"{c}_RATIO").sample(d.rng, {f"{b}_AVG": avg})
+            f[c] = d.stats.num(d.T, c).snap(np.clip(avg * np.nan_to_num(ratio, nan=1.0), 0.0, 1.0))
 
 
 def _redraw(f: Frame, d: _Draw) -> None:
