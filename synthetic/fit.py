@@ -34,8 +34,10 @@ assert MIN_GROUP >= PRIVACY_MIN
 LEAF_MIN = 50  # rows in every leaf of a tree conditional
 assert LEAF_MIN >= PRIVACY_MIN
 ATOM_SHARE = 0.002
-ATOM_MIN_COUNT = 8
-MAX_ALL_ATOMS = 120  # numeric columns with at most this many distinct values are all atoms
+ATOM_MIN_COUNT = 8  # a value inside the 50 most extreme rows at either end is an atom from this many rows
+MAX_ALL_ATOMS = 120  # at most this many distinct values: a discrete column (rare values are no atoms either)
+GROUP_KEPT = 0.7  # a group's frequent levels holding this share: its rare cells are dropped, not spread
+MERGE_SHARE = 0.05  # a discrete column's rare values (no lattice) up to this share merge into the nearest atom
 SENTINEL = 365243.0
 
 # Derived columns computed on the real rows before fitting (name -> function of the frame).
@@ -417,11 +419,15 @@ def _merge_rare(values: np.ndarray, counts: np.ndarray,
     return values[kept], merged
 
 
-def fit_numeric(s: pd.Series, integer: bool) -> dict[str, Any]:
-    """Missing share, frequent values ("atoms") and quantiles of the rest (`_trimmed_quantiles`: never the
-    minimum, the maximum or another of the PRIVACY_MIN - 1 most extreme values). A column with fewer than
-    PRIVACY_MIN values is written as missing. Known gap (docs/synthetic.md): a column with at most
-    MAX_ALL_ATOMS distinct values still writes each value with its share, rare ones included."""
+def fit_numeric(s: pd.Series, integer: bool, inner: tuple[float, float] | None = None) -> dict[str, Any]:
+    """Missing share, frequent values ("atoms": values seen on at least PRIVACY_MIN rows, and for a
+    column of many distinct values at least ATOM_SHARE of them) and quantiles of the rest
+    (`_trimmed_quantiles`: never the minimum, the maximum or another of the PRIVACY_MIN - 1 most extreme
+    values), so the rare values are drawn from the continuous part (rounded like the column, or put on the
+    lattice of the frequent values, `_lattice`), never stored. A rest of fewer than PRIVACY_MIN values, or
+    the rare values of a column of a few irregular values (e.g. regions' populations), has no continuous
+    part: their rows count with the nearest atom (inside a group of a conditional too: the group's own
+    values, never another group's). A column with fewer than PRIVACY_MIN values is written as missing."""
     x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
     n = x.size
     vals = x[~np.isnan(x)]
@@ -436,23 +442,61 @@ def fit_numeric(s: pd.Series, integer: bool) -> dict[str, Any]:
     if grid is not None:
         out["grid"] = grid
     uniq, counts = np.unique(vals, return_counts=True)
-    if uniq.size <= MAX_ALL_ATOMS:
-        keep = np.ones(uniq.size, dtype=bool)
-    else:
-        keep = (counts / vals.size >= ATOM_SHARE) & (counts >= ATOM_MIN_COUNT)
+    lo, hi = inner if inner is not None else inner_range(s) or (np.inf, -np.inf)
+    inside = (uniq >= lo) & (uniq <= hi)
+    if uniq.size <= MAX_ALL_ATOMS:  # a discrete column: every value an atom, but no rare extreme one
+        keep = (counts >= PRIVACY_MIN) | inside
+        if keep.any():  # the rare extremes' rows count with the nearest kept value (top/bottom coding)
+            atoms, merged = _merge_rare(uniq, counts, keep)
+            out["atoms"] = [float(v) for v in atoms]
+            out["atom_probs"] = [round(float(c) / vals.size, 8) for c in merged]
+            out["quantiles"] = []
+            return out
+    keep = (counts >= PRIVACY_MIN) | (inside & (counts >= ATOM_MIN_COUNT))
+    if uniq.size > MAX_ALL_ATOMS:  # a continuous column: only the values with a visible share
+        keep &= counts / vals.size >= ATOM_SHARE
     rest = vals[~np.isin(vals, uniq[keep])]
-    if keep.any() and rest.size < PRIVACY_MIN:
-        # too few other values for a continuous part: their rows count with the nearest atom
-        atoms, atom_counts = _merge_rare(uniq, counts, keep)
-        rest = rest[:0]
-    else:
-        atoms, atom_counts = uniq[keep], counts[keep]
+    atoms, atom_probs = uniq[keep], counts[keep] / vals.size
+    with_rest = rest.size >= PRIVACY_MIN or not keep.any()
+    lattice = _lattice(atoms, out["decimals"], rest) if with_rest and not integer else None
+    if lattice is not None:
+        out["lattice"] = lattice
+    elif (with_rest and keep.any() and uniq.size <= MAX_ALL_ATOMS and out["decimals"] != 0
+          and rest.size <= MERGE_SHARE * vals.size):  # fmt: skip
+        with_rest = False  # a few irregular values (e.g. regions' populations): no values between them
+    quantiles: list[float] = _trimmed_quantiles(rest) if with_rest else []
+    if rest.size and not quantiles:  # the rest's rows count with the nearest atom
+        atoms, merged = _merge_rare(uniq, counts, keep)
+        atom_probs = merged / vals.size
     out["atoms"] = [float(v) for v in atoms]
-    out["atom_probs"] = [round(float(c) / vals.size, 8) for c in atom_counts]
-    out["quantiles"] = _trimmed_quantiles(rest) if rest.size else []
-    if out["quantiles"]:
+    out["atom_probs"] = [round(float(p), 8) for p in atom_probs]
+    out["quantiles"] = quantiles
+    if quantiles:
         out["quantile_trim"] = PRIVACY_MIN
     return out
+
+
+LATTICE_SHARE = 0.7  # share of the rare values a lattice of the frequent ones must hold
+
+
+def _lattice(atoms: np.ndarray, decimals: int | None, rest: np.ndarray) -> list[float] | None:
+    """``[start, step]`` when the frequent values lie on a lattice ``start + k * step`` coarser than the
+    column's rounding (e.g. a building's age coded in steps of 0.0068) that also holds most rare values:
+    the rare values drawn from the continuous part are put on it (no rare value is stored; the lattice
+    comes from the frequent ones)."""
+    if atoms.size < 3 or decimals is None or rest.size == 0:
+        return None
+    tol = 0.5 * 10.0**-decimals + 1e-9
+    for div in (1, 2, 3, 4):
+        h0 = float(np.diff(atoms).min()) / div
+        if h0 <= 3 * tol:
+            return None
+        k = np.round((atoms - atoms[0]) / h0)
+        (a, h), *_ = np.linalg.lstsq(np.column_stack([np.ones_like(k), k]), atoms, rcond=None)
+        if np.abs(atoms - (a + k * h)).max() <= tol:
+            on = np.abs(np.round(a + np.round((rest - a) / h) * h, decimals) - rest) < 1e-9
+            return [float(a), float(h)] if on.mean() >= LATTICE_SHARE else None
+    return None
 
 
 def _trimmed_quantiles(rest: np.ndarray) -> list[float]:
@@ -484,21 +528,89 @@ def _trimmed_quantiles(rest: np.ndarray) -> list[float]:
 
 
 
-def fit_categorical(s: pd.Series) -> dict[str, Any]:
+def fit_categorical(s: pd.Series, reference: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Missing share, levels and their shares. A level seen on at least PRIVACY_MIN rows keeps its own
+    share. The rarer levels (`pool_levels`) are pooled into ``pools`` of at least PRIVACY_MIN rows (the
+    rarest together), each level sharing its pool's share evenly; when they make fewer than PRIVACY_MIN
+    rows in all they get share 0 (their rows count with the kept levels). Inside a group of a conditional
+    (``reference``: the column's marginal) the group's levels of PRIVACY_MIN rows are kept and the rest is
+    spread by the reference (`_group_shares`; the levels given their share so listed in
+    ``from_reference``)."""
     n = len(s)
     vc = s.dropna().astype(str).value_counts()
     tot = int(vc.sum())
     missing = 1.0 - tot / n if n else 1.0
-    if tot == 0:
+    if tot < (1 if reference is not None else PRIVACY_MIN):  # nothing to describe without describing someone
         return {"kind": "cat", "missing": 1.0, "levels": [], "probs": []}
-    levels = sorted(vc.index.tolist())
+    out: dict[str, Any] = {"kind": "cat", "missing": round(missing, 6)}
+    if reference is not None:
+        shares = _group_shares(vc, reference)
+        out["from_reference"] = sorted(lv for lv in shares if vc.get(lv, 0) < PRIVACY_MIN)
+    else:
+        shares, pools = pool_levels(vc)
+        if pools:
+            out["pools"] = pools
+    levels = sorted(shares)
     return {
-        "kind": "cat",
-        "missing": round(missing, 6),
+        **out,
         "levels": levels,
-        "probs": [round(int(vc[lv]) / tot, 8) for lv in levels],
+        "probs": [round(shares[lv], 8) for lv in levels],
         "n": tot,
     }
+
+
+def pool_levels(vc: pd.Series) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """Shares of the levels (``vc``: rows per level): a level with PRIVACY_MIN rows keeps its own; the
+    rarer ones, from the rarest up, are cut into pools of at least PRIVACY_MIN rows (a short last pool
+    joins the one before) whose share is split evenly over their levels; rare levels of fewer than
+    PRIVACY_MIN rows in all get share 0 (still listed: the column's domain) and the kept shares are scaled
+    to a total of 1."""
+    kept = {str(lv): int(c) for lv, c in vc.items() if c >= PRIVACY_MIN}
+    rare = sorted(((int(c), str(lv)) for lv, c in vc.items() if c < PRIVACY_MIN))
+    pools: list[list[tuple[int, str]]] = []
+    current: list[tuple[int, str]] = []
+    for item in rare:
+        current.append(item)
+        if sum(c for c, _ in current) >= PRIVACY_MIN:
+            pools.append(current)
+            current = []
+    if current and pools:
+        pools[-1] += current
+        current = []
+    total = sum(kept.values()) + sum(c for pool in pools for c, _ in pool)
+    shares = {lv: 0.0 for _, lv in current}  # dropped: listed (the column's domain), never drawn
+    shares.update({lv: c / total for lv, c in kept.items()})
+    out = []
+    for pool in pools:
+        rows = sum(c for c, _ in pool)
+        shares.update({lv: rows / len(pool) / total for _, lv in pool})
+        out.append({"levels": sorted(lv for _, lv in pool), "n": rows})
+    return shares, out
+
+
+def _group_shares(vc: pd.Series, reference: dict[str, Any]) -> dict[str, float]:
+    """A group's level shares: its levels of PRIVACY_MIN rows keep their own; the rest of the group's share
+    goes, in proportion to the reference's shares, to the levels the reference expects on fewer than
+    PRIVACY_MIN of the group's rows (group rows x reference share) -- whether the group has them or not,
+    so nothing about its rare cells is told. A level expected on PRIVACY_MIN rows but seen on fewer gets
+    nothing (no approved loan with a rejection reason). When the kept levels hold GROUP_KEPT of the group
+    (or no level can take the rest) they are scaled to a total of 1 instead: a small rest spread by a
+    larger group makes levels foreign to the group (refused revolving loans without a term). A group with
+    no kept level takes the reference's shares."""
+    tot = float(vc.sum())
+    kept = {str(lv): int(c) / tot for lv, c in vc.items() if c >= PRIVACY_MIN}
+    ref = {lv: float(p) for lv, p in zip(reference["levels"], reference["probs"], strict=True) if p > 0}
+    if not kept:
+        total = sum(ref.values()) or 1.0
+        return {lv: p / total for lv, p in ref.items()}
+    rest = 1.0 - sum(kept.values())
+    small = {lv: p for lv, p in ref.items() if lv not in kept and tot * p < PRIVACY_MIN}
+    if rest > 1 - GROUP_KEPT and small:
+        total = sum(small.values())
+        kept.update({lv: rest * p / total for lv, p in small.items()})
+        return kept
+    scale = sum(kept.values())
+    return {lv: p / scale for lv, p in kept.items()}
 
 
 def fit_extra_counts(counts: pd.Series) -> dict[str, Any]:
@@ -511,10 +623,23 @@ def fit_extra_counts(counts: pd.Series) -> dict[str, Any]:
             "counts": [int(c) for c in merged]}
 
 
-def fit_column(s: pd.Series, kind: str) -> dict[str, Any]:
+def fit_column(s: pd.Series, kind: str, reference: dict[str, Any] | None = None,
+               inner: tuple[float, float] | None = None) -> dict[str, Any]:
+    """A column's marginal; ``reference``: the column's marginal when ``s`` is a group of its rows (a
+    categorical group's rare levels take their shares from it); ``inner``: the whole column's
+    `inner_range` when ``s`` is a group of its rows."""
     if kind == "VARCHAR":
-        return fit_categorical(s)
-    return fit_numeric(s, integer=kind == "BIGINT")
+        return fit_categorical(s, reference)
+    return fit_numeric(s, integer=kind == "BIGINT", inner=inner)
+
+
+def inner_range(s: pd.Series) -> tuple[float, float] | None:
+    """The PRIVACY_MIN-th smallest and largest value of a numeric column: a value outside them (one of the
+    PRIVACY_MIN - 1 most extreme at either end) is an atom nowhere unless seen on PRIVACY_MIN rows."""
+    x = np.sort(pd.to_numeric(s, errors="coerce").dropna().to_numpy(dtype=float))
+    if x.size < PRIVACY_MIN:
+        return None
+    return float(x[PRIVACY_MIN - 1]), float(x[-PRIVACY_MIN])
 
 
 def _kind_of(df: pd.DataFrame, types: dict[str, str], col: str) -> str:
@@ -545,14 +670,26 @@ def fit_conditional(
             b[np.isnan(v)] = "NA"
             part = pd.Series(b, index=df.index)
         key = part if i == 0 else key + "|" + part
+    fallback = fit_column(df[child], kind)
+    inner = inner_range(df[child]) if kind != "VARCHAR" else None
+    # a group's rare levels take their shares from the group of its last parent alone (itself fitted by
+    # this rule), or from the column's marginal: the revolving loans' rest goes to revolving loans' shapes
+    coarse = (fit_conditional(df, types, child, parents[-1:], levels)["groups"]
+              if kind == "VARCHAR" and len(parents) > 1 else {})  # fmt: skip
     groups: dict[str, Any] = {}
     for k, idx in key.groupby(key).groups.items():
         if len(idx) >= MIN_GROUP:
-            g = fit_column(df.loc[idx, child], kind)
+            reference = coarse.get(str(k).split("|")[-1], fallback)
+            g = fit_column(df.loc[idx, child], kind, reference=reference, inner=inner)
             if kind == "VARCHAR" and levels is not None:
                 g = _align_levels(g, levels)
+            elif kind != "VARCHAR" and g.get("quantiles"):
+                # a group's values drawn between its atoms land on the column's grid / lattice (incomes
+                # in steps of 4,500), which a group's few frequent values may not show
+                for key in ("grid", "lattice"):
+                    if key in fallback and key not in g:
+                        g[key] = fallback[key]
             groups[str(k)] = {**g, "n": len(idx)}
-    fallback = fit_column(df[child], kind)
     return {"child": child, "parents": parents, "bins": bins, "groups": groups, "fallback": fallback}
 
 

@@ -34,6 +34,7 @@ class NumericMarginal:
     decimals: int | None
     integer: bool
     grid: float | None = None
+    lattice: tuple[float, float] | None = None  # (start, step): values drawn between atoms land on it
     _knots: tuple[np.ndarray, np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -49,6 +50,7 @@ class NumericMarginal:
             decimals=d.get("decimals"),
             integer=bool(d.get("integer", False)),
             grid=d.get("grid"),
+            lattice=tuple(d["lattice"]) if d.get("lattice") else None,
         )
 
     def _build_knots(self) -> tuple[np.ndarray, np.ndarray]:
@@ -115,6 +117,9 @@ class NumericMarginal:
     def round(self, x: np.ndarray) -> np.ndarray:
         if self.integer:
             return np.rint(x)
+        if self.lattice is not None:  # the fitted values kept, the others put on the lattice
+            start, step = self.lattice
+            x = np.where(np.isin(x, self.atoms), x, start + np.rint((x - start) / step) * step)
         if self.grid:
             return np.round(np.rint(x / self.grid) * self.grid, 6)
         if self.decimals is not None:
