@@ -686,9 +686,9 @@ def fit_conditional(
             elif kind != "VARCHAR" and g.get("quantiles"):
                 # a group's values drawn between its atoms land on the column's grid / lattice (incomes
                 # in steps of 4,500), which a group's few frequent values may not show
-                for key in ("grid", "lattice"):
-                    if key in fallback and key not in g:
-                        g[key] = fallback[key]
+                for field_name in ("grid", "lattice"):
+                    if field_name in fallback and field_name not in g:
+                        g[field_name] = fallback[field_name]
             groups[str(k)] = {**g, "n": len(idx)}
     return {"child": child, "parents": parents, "bins": bins, "groups": groups, "fallback": fallback}
 
