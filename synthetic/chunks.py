@@ -17,6 +17,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import queue as queue_mod
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,14 +162,13 @@ def usable_jobs(jobs: int, n_chunks: int) -> int:
     return max(1, min(jobs, n_chunks))
 
 
-def run_chunks(job: ChunkJob, jobs: int = 1) -> tuple[list[ChunkResult], dict[str, float]]:
+def run_chunks(job: ChunkJob, jobs: int = 1) -> tuple[list[ChunkResult], Counter[str]]:
     """Make every chunk (``jobs`` processes), written parts included: the results in chunk order and
     the CPU seconds of CSV formatting per table (all processes)."""
     jobs = usable_jobs(jobs, job.n_chunks)
     if jobs == 1:
         results: list[ChunkResult] = []
-        cpu = _work(job, 0, 1, _LocalSync(job.n_counts), results.append)
-        return results, cpu
+        return results, Counter(_work(job, 0, 1, _LocalSync(job.n_counts), results.append))
     ctx = mp.get_context("fork")
     sync = _SharedSync(ctx, job.n_chunks, job.n_counts)
     out = ctx.Queue()
@@ -179,7 +179,7 @@ def run_chunks(job: ChunkJob, jobs: int = 1) -> tuple[list[ChunkResult], dict[st
     for p in procs:
         p.start()
     got: dict[int, ChunkResult] = {}
-    cpu: dict[str, float] = {}
+    cpu: Counter[str] = Counter()
     done = 0
     peer_failed: BaseException | None = None
     try:
@@ -198,8 +198,7 @@ def run_chunks(job: ChunkJob, jobs: int = 1) -> tuple[list[ChunkResult], dict[st
                 got[payload.index] = payload
             elif kind == "done":
                 done += 1
-                for step, sec in payload.items():
-                    cpu[step] = cpu.get(step, 0.0) + sec
+                cpu.update(payload)
             elif isinstance(payload, PeerFailed):
                 peer_failed = payload
                 done += 1

@@ -32,26 +32,22 @@ def scale_arg(text: str) -> float:
     return value
 
 
-def seed_arg(text: str) -> int:
+def _whole_number(text: str, lo: int, hi: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a whole number in [0, {MAX_SEED}]; got {text!r}"
-        ) from None
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"expected a whole number in [0, {MAX_SEED}]; got {text!r}")
+        value = lo - 1
+    if not lo <= value <= hi:
+        raise argparse.ArgumentTypeError(f"expected a whole number in [{lo}, {hi}]; got {text!r}")
     return value
+
+
+def seed_arg(text: str) -> int:
+    return _whole_number(text, 0, MAX_SEED)
 
 
 def jobs_arg(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_JOBS:
-        raise argparse.ArgumentTypeError(f"expected a whole number in [1, {MAX_JOBS}]; got {text!r}")
-    return value
+    return _whole_number(text, 1, MAX_JOBS)
 
 
 def build_parser(settings: SyntheticSettings) -> argparse.ArgumentParser:

@@ -117,11 +117,9 @@ def _generate(writer: DatasetWriter, plan: Plan, stats: Stats, jobs: int = 1) ->
     results, cpu = run_chunks(job, jobs)
     log.info("%d chunks generated and written in %.1f s wall (%d processes)", n_chunks,
              time.perf_counter() - start, usable_jobs(jobs, n_chunks))  # fmt: skip
-    for res in results:
-        for step, sec in res.cpu.items():
-            cpu[step] = cpu.get(step, 0.0) + sec
     app_chunks: list[tuple[np.ndarray, Frame]] = []
     for res in results:  # in chunk order
+        cpu.update(res.cpu)
         lo, hi = res.index * plan.chunk, min((res.index + 1) * plan.chunk, plan.n_total)
         logits[lo:hi] = res.logits
         app_chunks.append((np.arange(lo, hi), res.app))
@@ -152,8 +150,7 @@ def _generate(writer: DatasetWriter, plan: Plan, stats: Stats, jobs: int = 1) ->
     gt = pa.table({"SK_ID_CURR": pa.array(ids), "DEFAULT_PROBABILITY": pa.array(np.round(prob, 8))})
     writer.write_chunk(GROUND_TRUTH_FILE, gt)
     writer.flush()
-    for name, sec in writer.cpu.items():
-        cpu[f"CSV {name}"] = cpu.get(f"CSV {name}", 0.0) + sec
+    cpu.update({f"CSV {name}": sec for name, sec in writer.cpu.items()})
     log.info("applicants and ground truth written in %.1f s wall", time.perf_counter() - start)
     log.info("CPU seconds per step, all processes: %s",
              ", ".join(f"{k} {v:.1f}" for k, v in sorted(cpu.items(), key=lambda kv: -kv[1])))  # fmt: skip

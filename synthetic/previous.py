@@ -332,9 +332,7 @@ def _shape_loans(rng: np.random.Generator, stats: Stats, f: Frame, cs: dict) -> 
         pos = has(lambda s: s.endswith("-N"))
 
         def positive(name: str, k: int) -> np.ndarray:
-            mg = stats.num(T, name)
-            lo = float(mg.atom_probs[mg.atoms <= 0].sum()) + 1e-9  # above the zero atom
-            return mg.ppf(lo + (1.0 - lo) * rng.random(k))
+            return _above_zero(stats.num(T, name), rng.random(k))
 
         before = (app.copy(), credit.copy(), term.copy())
         add = shaped & ~app0 & ~(app > 0)
@@ -378,15 +376,18 @@ def _positive_credit(rng: np.random.Generator, stats: Stats, cs: dict) -> np.nda
     m = _length_of(cs)
     u = rng.random(m)
     if cond is None:
-        mg = stats.num(T, "AMT_CREDIT")
-        lo = float(mg.atom_probs[mg.atoms <= 0].sum()) + 1e-9
-        return mg.ppf(lo + (1.0 - lo) * u)
+        return _above_zero(stats.num(T, "AMT_CREDIT"), u)
     out = np.empty(m)
     for mg, idx in cond._groups_of(cs):
         assert isinstance(mg, NumericMarginal)
-        lo = float(mg.atom_probs[mg.atoms <= 0].sum()) + 1e-9  # above the zero atom
-        out[idx] = mg.ppf(lo + (1.0 - lo) * u[idx])
+        out[idx] = _above_zero(mg, u[idx])
     return out
+
+
+def _above_zero(mg: NumericMarginal, u: np.ndarray) -> np.ndarray:
+    """Values of ``mg`` above its zero atom for the uniforms ``u``."""
+    lo = float(mg.atom_probs[mg.atoms <= 0].sum()) + 1e-9
+    return mg.ppf(lo + (1.0 - lo) * u)
 
 
 def _length_of(parents: dict) -> int:

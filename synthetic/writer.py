@@ -146,8 +146,8 @@ class DatasetWriter:
 
     def write_chunk(self, name: str, table: pa.Table) -> None:
         """Append rows to the file ``name`` (e.g. ``bureau.csv``), asynchronously."""
-        self._headers.setdefault(name, ",".join(_quote_header(c) for c in table.column_names) + "\n")
-        parts = self._parts.setdefault(name, [])
+        self.declare(name, table.column_names)
+        parts = self._parts[name]
         if not table.num_rows:
             return
         part = self.staging / f"{name}.part{len(parts):05d}"
