@@ -125,24 +125,13 @@ class TreeConditional:
 
     def leaf(self, x: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Leaf index of every row of the encoded matrix ``x`` (or of its ``rows``, without copying
-        them out): the rows still at an inner node move one level down per step."""
+        them out): the rows still at an inner node move one level down per step. ``x`` as
+        `Encoder.transform` gives it, compact (int8, -1 missing) or float (NaN missing): the same bin
+        numbers and flags, routed the same way."""
         idx = np.arange(x.shape[0]) if rows is None else np.asarray(rows)
-        if x.dtype == np.int8 and x.flags.c_contiguous:
-            return self._leaf_compact(x, idx)
-        node = np.zeros(idx.size, dtype=np.int64)
-        active = np.arange(idx.size)
-        while active.size:
-            nd = node[active]
-            feat = self.feature[nd]
-            inner = feat >= 0
-            if not inner.all():
-                active, nd, feat = active[inner], nd[inner], feat[inner]
-                if not active.size:
-                    break
-            v = x[idx[active], feat]
-            go_left = np.where(np.isnan(v), self.nan_left[nd], v <= self.threshold[nd])
-            node[active] = np.where(go_left, self.left[nd], self.right[nd])
-        return self.leaf_of_node[node]
+        if x.dtype != np.int8:
+            x = np.where(np.isnan(x), -1, x).astype(np.int8)
+        return self._leaf_compact(np.ascontiguousarray(x), idx)
 
     def _leaf_compact(self, x: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """:meth:`leaf` on int8 codes (-1 missing): a whole value goes left when it is at most the
