@@ -70,6 +70,7 @@ def _dbt_env(settings: WarehouseSettings, warehouse_file: Path, raw_dir: Path) -
         "HC_RAW_GATE": RAW_GATE,
         "HC_RAW_DIR": str(raw_dir),
         "HC_DUCKDB_THREADS": str(settings.dbt_duckdb_threads),
+        "HC_DUCKDB_LAST_THREADS": str(settings.duckdb_threads),  # applicant_features: the last model, run alone
         "HC_DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
         "HC_DBT_THREADS": str(settings.dbt_threads),
         "DBT_PROFILES_DIR": str(settings.project_dir),
@@ -85,7 +86,7 @@ class PartialParseCache:
 
     FILE = "partial_parse.msgpack"
     PROFILE_VARS = ("HC_WAREHOUSE", "HC_RAW_DB", "HC_RAW_GATE", "HC_DUCKDB_THREADS", "HC_DUCKDB_MEMORY_LIMIT",
-                    "HC_DBT_THREADS")
+                    "HC_DBT_THREADS", "HC_DUCKDB_LAST_THREADS")
 
     def __init__(self, folder: Path, env: dict[str, str] | None = None) -> None:
         if env is not None:

@@ -3,6 +3,11 @@
 -- per-applicant aggregates of every history table; an applicant without history gets NULL aggregates
 -- and 0 counts)
 
+-- the last model, joined while nothing else runs: on DuckDB every thread of the build (HC_DUCKDB_LAST_THREADS),
+-- then back to the thread count of the other nodes
+{{ config(pre_hook="{{ set_duckdb_threads('HC_DUCKDB_LAST_THREADS') }}",
+          post_hook="{{ set_duckdb_threads('HC_DUCKDB_THREADS') }}") }}
+
 {%- set history = [
     ['bureau', 'int_bureau_features'],
     ['previous', 'int_previous_application_features'],
