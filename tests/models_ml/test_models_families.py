@@ -167,3 +167,20 @@ def test_a_new_family_is_one_class_and_one_registration(data, tmp_path: Path, mo
     Predictor.from_fitted(model, schema, X).save(tmp_path)
     loaded = Predictor.load(tmp_path)
     assert loaded.family == "ridge_logistic" and np.array_equal(loaded.predict_raw(X), model.predict_raw(X))
+
+
+def test_the_native_matrix_of_a_large_frame_is_the_one_of_its_small_pieces(data) -> None:
+    """Above 256 rows the numeric columns are converted one by one (no copy of the frame's numeric block); below,
+    in one block (online scoring). Both give the same matrix, in float32 for training and float64 for scoring."""
+    from models_ml.preprocessing import NativeEncoder
+
+    schema, X, _ = data
+    X = X.copy()
+    X.iloc[::7, 0] = np.nan  # missing values go through both paths too
+    encoder = NativeEncoder(schema).fit(X)
+    for dtype in (np.float32, np.float64):
+        whole = encoder.transform(X, dtype=dtype)
+        pieces = np.vstack([encoder.transform(X.iloc[i:i + 100], dtype=dtype) for i in range(0, len(X), 100)])
+        assert len(X) > 256 and whole.dtype == dtype and whole.shape == (len(X), len(schema.features))
+        np.testing.assert_array_equal(whole, pieces)
+        assert np.isnan(whole[::7, 0]).all() and not np.isnan(whole[1::7, 0]).any()
