@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
+from models_ml import memory
 from models_ml.families import INNER_VALIDATION, Candidate, FitContext, FittedModel, fit_candidate, get_family
 
 REFIT_BELOW_ROWS = 30_000  # boosted models are refit on whole training folds below this many rows
@@ -74,6 +75,7 @@ def cross_validate(c: Candidate, X: pd.DataFrame, y: np.ndarray, folds: np.ndarr
     for k in np.unique(folds):
         test = folds == k
         models.append(fit_candidate(c, X.loc[~test], y[~test], ctx))
+        memory.release()  # the fold's frame and matrices are freed: do not let them add to the next fold's
         if on_fold is not None:
             on_fold(1)
     if get_family(c.family).pooled_early_stopping:

@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.logging import RichHandler
 
-from models_ml import steps, track
+from models_ml import memory, steps, track
 from models_ml.cost import RowCosts
 from models_ml.cv import cross_validate, make_folds
 from models_ml.data import data_fingerprint, load_training_set
@@ -100,6 +100,7 @@ def _run_training(settings: ModelSettings, run: track.TrainingRun, bar: Training
     # folds are not needed any more: free them, and do not cache the full-size folds (each is used once)
     if ctx.data_cache is not None:
         ctx.data_cache.clear()
+    memory.release()
     t0 = time.perf_counter()
     folds = make_folds(y, settings.n_folds, settings.seed)
     if sample.n_rows == n and tuned.result is not None and tuned.result.candidate == best:
@@ -119,6 +120,7 @@ def _run_training(settings: ModelSettings, run: track.TrainingRun, bar: Training
                 f"threshold {decision.threshold:.4f}, calibration {calibrated.calibrator.method}")
 
     # final fit on every row
+    memory.release()
     t0 = time.perf_counter()
     with bar.stage(f"fit {best.key} on {n:,} rows", 1) as advance:
         rounds = final_cv.mean_rounds
