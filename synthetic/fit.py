@@ -699,7 +699,9 @@ def _align_levels(g: dict[str, Any], levels: list[str]) -> dict[str, Any]:
     return {**g, "levels": [lv for lv, _ in keep], "probs": [p for _, p in keep]}
 
 
-def fit_table(df: pd.DataFrame, table: str, model: str | None = None) -> dict[str, Any]:
+def fit_table(
+    df: pd.DataFrame, table: str, model: str | None = None, pooled_leaves: bool = False
+) -> dict[str, Any]:
     """Marginals of every column and of the derived columns; conditionals; pattern blocks; the copula.
     ``model``: whose derived columns and conditionals to use (application_test reuses application_train's)."""
     types = column_types(table)
@@ -728,11 +730,13 @@ def fit_table(df: pd.DataFrame, table: str, model: str | None = None) -> dict[st
         conds[name] = fit_conditional(rows, types, child, parents, lv)
     spec = _copula_spec(df, table) if own_model else None
     copula = fit_copula(df, **spec) if spec else None
-    gibbs = _fit_gibbs(df, table, marg) if own_model else None
+    gibbs = _fit_gibbs(df, table, marg, pooled_leaves) if own_model else None
     return {"marginals": marg, "conditionals": conds, "patterns": patterns, "copula": copula, "gibbs": gibbs}
 
 
-def _fit_gibbs(df: pd.DataFrame, table: str, marg: dict[str, Any]) -> dict[str, Any] | None:
+def _fit_gibbs(
+    df: pd.DataFrame, table: str, marg: dict[str, Any], pooled_leaves: bool = False
+) -> dict[str, Any] | None:
     """Tree conditionals of the redrawn application columns given all the others (synthetic.gibbs)."""
     if table not in REDRAWN_BY_TABLE:
         return None
@@ -741,7 +745,7 @@ def _fit_gibbs(df: pd.DataFrame, table: str, marg: dict[str, Any]) -> dict[str, 
     cols = [c for c in types if c not in KEY_COLUMNS and c != "TARGET" and c not in derived]
     numeric = [c for c in cols if types[c] != "VARCHAR"]
     categorical = {c: marg[c]["levels"] for c in cols if types[c] == "VARCHAR"}
-    return fit_gibbs(df, REDRAWN_BY_TABLE[table], numeric, categorical, LEAF_MIN)
+    return fit_gibbs(df, REDRAWN_BY_TABLE[table], numeric, categorical, LEAF_MIN, pooled_leaves)
 
 
 def fit_extra(sample_dir: Path | None) -> dict[str, Any]:
@@ -760,7 +764,8 @@ def fit_extra(sample_dir: Path | None) -> dict[str, Any]:
     return extra
 
 
-def fit_all(marginals_dir: Path, sample_dir: Path | None) -> dict[str, Any]:
+def fit_all(marginals_dir: Path, sample_dir: Path | None, pooled_leaves: bool = False) -> dict[str, Any]:
+    """Every table's fitted statistics; ``pooled_leaves``: see `synthetic.gibbs.fit_tree`."""
     out: dict[str, Any] = {
         "about": "Summary statistics of the real Home Credit tables (levels, frequencies, missing rates, "
         "quantiles, frequent values, frequent patterns of column blocks, a correlation matrix of normal "
@@ -782,7 +787,7 @@ def fit_all(marginals_dir: Path, sample_dir: Path | None) -> dict[str, Any]:
             # value and quantile then stands for at least PRIVACY_MIN rows without losing the rare ones
             df = pd.concat([train_rows[[c for c in df.columns if c in train_rows.columns]], df],
                            ignore_index=True)
-        fitted = fit_table(df, table, "application_train" if table == "application_test" else None)
+        fitted = fit_table(df, table, "application_train" if table == "application_test" else None, pooled_leaves)
         marg, conds = fitted["marginals"], fitted["conditionals"]
         out["marginals"][table] = marg
         if conds:
@@ -809,10 +814,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--marginals", type=Path, default=shared / "home-credit-marginals")
     ap.add_argument("--sample", type=Path, default=shared / "home-credit-sample")
     ap.add_argument("--out", type=Path, default=STATS_PATH)
+    ap.add_argument(
+        "--pooled-leaves",
+        action="store_true",
+        help="tree leaves store no cell of fewer than PRIVACY_MIN rows (rare cells pooled and spread by the "
+        "ancestors; docs/synthetic.md: closes the leaf gap, costs detection)",
+    )
     args = ap.parse_args(argv)
     if not (args.marginals / "application_train.csv").exists():
         ap.error(f"--marginals {args.marginals}: no application_train.csv there")
-    stats = fit_all(args.marginals, args.sample)
+    stats = fit_all(args.marginals, args.sample, args.pooled_leaves)
     tmp = args.out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(stats, separators=(",", ":"), allow_nan=False), encoding="utf-8")
     tmp.replace(args.out)

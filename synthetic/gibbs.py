@@ -230,6 +230,46 @@ def uniform_ranks(x: np.ndarray) -> np.ndarray:
     return (rankdata(x, method="average") - 0.5) / x.size
 
 
+def leaf_shares(counts: np.ndarray, ancestors: list[np.ndarray]) -> tuple[np.ndarray, list[list[int]]]:
+    """A leaf's shares of its cells (``counts``: rows per level, or present / missing) where every share
+    stands for PRIVACY_MIN rows -- the rule of a column's marginal (`synthetic.fit.pool_levels`), with
+    the pools spread by the leaf's ancestors. A cell of PRIVACY_MIN rows keeps its own share; the rarer
+    cells (none included), from the rarest up, are cut into pools of PRIVACY_MIN rows (a short last
+    pool joins the one before), each keeping its own total share, spread over its cells in proportion to
+    each one's share among them in the nearest ancestor node where it has PRIVACY_MIN rows (``ancestors``:
+    rows per cell, parent first, root last; a cell without PRIVACY_MIN rows even at the root gets
+    nothing). Rare cells of fewer than PRIVACY_MIN rows in all, and a pool none of whose cells has
+    PRIVACY_MIN rows at the root, get share 0. Returns the shares and the pools (cell indices)."""
+    counts = np.asarray(counts, dtype=float)
+    chain = [np.asarray(a, dtype=float) for a in ancestors]
+    rare = sorted((int(c), j) for j, c in enumerate(counts) if c < PRIVACY_MIN)
+    pools: list[list[tuple[int, int]]] = []
+    current: list[tuple[int, int]] = []
+    for item in rare:
+        current.append(item)
+        if sum(c for c, _ in current) >= PRIVACY_MIN:
+            pools.append(current)
+            current = []
+    if current and pools:
+        pools[-1] += current
+    shares = np.where(counts >= PRIVACY_MIN, counts, 0.0)
+    out = []
+    for pool in pools:
+        cells = np.array(sorted(j for _, j in pool))
+        weights = np.zeros(cells.size)
+        for i, j in enumerate(cells):
+            group = next((c for c in chain if c[j] >= PRIVACY_MIN), None)
+            if group is not None:
+                weights[i] = group[j] / group[cells].sum()
+        if weights.sum() > 0:
+            shares[cells] = sum(c for c, _ in pool) * weights / weights.sum()
+            out.append(cells.tolist())
+    if shares.sum() <= 0:  # nothing of PRIVACY_MIN rows in the leaf: the root's frequent cells
+        root = chain[-1] if chain else counts
+        shares = np.where(root >= PRIVACY_MIN, root, 0.0)
+    return shares / shares.sum(), out
+
+
 def fit_tree(
     x: np.ndarray,
     names: list[str],
@@ -238,10 +278,13 @@ def fit_tree(
     min_leaf: int,
     u: np.ndarray | None = None,
     with_missing: bool = False,
+    pooled_leaves: bool = False,
 ) -> TreeConditional:
     """A tree predicting ``child`` (the rows to redraw) from the encoded ``x``; ``u``: a numeric child's
     uniforms within its whole column (default: ranks within these rows). ``with_missing``: the child's
-    missing values are part of what the tree predicts (else ``child`` has none)."""
+    missing values are part of what the tree predicts (else ``child`` has none). ``pooled_leaves``: a
+    leaf's rare cells (levels; present / missing) are pooled and spread by its ancestors
+    (`leaf_shares`); else each leaf stores its own shares of every cell."""
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
     assert min_leaf >= PRIVACY_MIN
@@ -271,34 +314,55 @@ def fit_tree(
     inner = np.flatnonzero(t.children_left >= 0)
     parent[t.children_left[inner]] = inner
     parent[t.children_right[inner]] = inner
-    paths = model.decision_path(x).tocsc() if categorical_levels is None else None
+    paths = model.decision_path(x).tocsc()
+    # rows per node and cell (a categorical child's levels; a numeric child's present / missing), for
+    # the shares of a leaf's rare cells taken from its ancestors
+    if categorical_levels is not None:
+        cells, n_cells = y, len(categorical_levels)
+    else:
+        cells, n_cells = np.isnan(y_num).astype(np.int64), 2
+    onehot = np.zeros((cells.size, n_cells))
+    onehot[np.arange(cells.size), cells] = 1.0
+    node_counts = np.asarray(paths.T @ onehot).round().astype(np.int64)
     leaves: list[dict[str, Any]] = []
     for node in leaf_nodes:
         rows = leaf_rows == node
         k = int(rows.sum())
         assert k >= min_leaf
+        chain = []
+        up = parent[node]
+        while up >= 0:
+            chain.append(node_counts[up])
+            up = parent[up]
         if categorical_levels is not None:
-            counts = np.bincount(y[rows], minlength=len(categorical_levels))
-            leaves.append({"n": k, "probs": [round(float(c) / k, 6) for c in counts]})
+            shares, pools = leaf_shares(node_counts[node], chain) if pooled_leaves else (node_counts[node] / k, [])
+            leaf_c: dict[str, Any] = {"n": k, "probs": [round(float(p), 6) for p in shares]}
+            if pools:
+                leaf_c["pools"] = pools
+            leaves.append(leaf_c)
         else:
             vals = y_num[rows]
             vals = vals[~np.isnan(vals)]
+            vals_here = vals.size
             leaf: dict[str, Any] = {"n": k}
-            present_share = vals.size / k
             # quantiles only of at least PRIVACY_MIN values: a leaf with fewer present values takes
             # those of its nearest ancestor with enough (its rows' values, not the whole column's)
             up = node
             while vals.size < PRIVACY_MIN and parent[up] >= 0:
                 up = parent[up]
-                assert paths is not None
                 anc = y_num[paths[:, up].nonzero()[0]]
                 vals = anc[~np.isnan(anc)]
             q = np.quantile(vals, np.linspace(0, 1, LEAF_QUANTILES)) if vals.size >= PRIVACY_MIN else []
             leaf["q"] = [round(float(v), 6) for v in q]
             if len(q):
                 leaf["q_n"] = int(vals.size)  # values behind the quantiles (>= PRIVACY_MIN)
-            if with_missing:
-                leaf["missing"] = round(1.0 - present_share, 6)
+            if with_missing and pooled_leaves:
+                shares, pools = leaf_shares(node_counts[node], chain)
+                leaf["missing"] = round(float(shares[1]), 6)
+                if pools:
+                    leaf["pools"] = pools
+            elif with_missing:
+                leaf["missing"] = round(1.0 - vals_here / k, 6)
             leaves.append(leaf)
     feature = np.where(t.children_left < 0, -1, t.feature).astype(np.int64)
     return TreeConditional(
@@ -423,10 +487,12 @@ def fit_gibbs(
     numeric: list[str],
     categorical: dict[str, list[str]],
     min_leaf: int,
+    pooled_leaves: bool = False,
 ) -> dict[str, Any]:
     """Trees for ``children`` ((column, rows function of the frame[, derived column drawn instead of the
     column itself, e.g. a ratio])), each given all the other
-    ``numeric`` and ``categorical`` columns (``categorical``: column -> the marginal's levels)."""
+    ``numeric`` and ``categorical`` columns (``categorical``: column -> the marginal's levels).
+    ``pooled_leaves``: see `fit_tree` (recorded in the result as ``"leaf_rule": "pooled"``)."""
     frame = to_frame(df[[*numeric, *categorical]], categorical)
     enc = Encoder.fit(df, numeric, list(categorical))
     x = enc.transform(frame, len(df))
@@ -454,6 +520,7 @@ def fit_gibbs(
                 categorical[target],
                 min_leaf,
                 with_missing=with_missing,
+                pooled_leaves=pooled_leaves,
             )
         else:
             v = pd.to_numeric(df[target], errors="coerce").to_numpy(float)
@@ -461,9 +528,10 @@ def fit_gibbs(
             u[~np.isnan(v)] = uniform_ranks(v[~np.isnan(v)])
             if not with_missing:
                 keep &= df[child].notna().to_numpy() & ~np.isnan(v)
-            tree = fit_tree(xs[keep], names, df.loc[keep, target], None, min_leaf, u[keep], with_missing)
+            tree = fit_tree(xs[keep], names, df.loc[keep, target], None, min_leaf, u[keep], with_missing, pooled_leaves)
         trees[tree_key(child, target)] = tree.to_json()
-    return {"encoder": enc.to_json(), "trees": trees}
+    out = {"encoder": enc.to_json(), "trees": trees}
+    return {**out, "leaf_rule": "pooled"} if pooled_leaves else out
 
 
 __all__ = ["Cat", "Encoder", "TreeConditional", "fit_gibbs", "fit_tree", "redraw", "sweep", "to_frame"]

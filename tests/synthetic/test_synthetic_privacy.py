@@ -291,3 +291,23 @@ def test_no_extreme_real_value_is_in_the_committed_file() -> None:
             assert lo <= atom <= hi, (column, atom)
             inside += 1
     assert inside > 100
+
+
+
+@pytest.mark.xfail(strict=True, reason="gap kept: writing a group's missing (present) cell of < 50 rows off (share 0 / 1; "
+                   "commit 5e2a7e9 of issue-17f) moved detection within noise "
+                   "(0.753/0.744, 0.800/0.798, 0.841/0.837) but zeroed e.g. 21 % missing occupations in a group of 191 "
+                   "rows and dropped the scale-0.005 fidelity test to 94.2 % (docs/synthetic.md)")
+def test_no_group_of_the_committed_file_stores_a_rare_missing_cell() -> None:
+    """A group's missing share is a cell too: its missing and its present values each stand for PRIVACY_MIN
+    rows, or for none."""
+    fitted = json.loads(STATS_PATH.read_text(encoding="utf-8"))
+    checked = 0
+    for table, conds in fitted["conditionals"].items():
+        for name, cond in conds.items():
+            for key, g in cond["groups"].items():
+                rows = g["missing"] * g["n"]
+                assert rows < 0.01 or rows > PRIVACY_MIN - 0.01, (table, name, key)
+                assert g["n"] - rows < 0.01 or g["n"] - rows > PRIVACY_MIN - 0.01, (table, name, key)
+                checked += 1
+    assert checked > 1000
