@@ -21,7 +21,7 @@ import pandas as pd
 from synthetic.application import BUILDING_BASES, BUILDING_OTHER, DOCUMENT_FLAGS, REDRAWN, id_renewal_delay
 from synthetic.bureau import REDRAWN as BUREAU_REDRAWN
 from synthetic.gibbs import fit_gibbs
-from synthetic.joint import PRIVACY_MIN, fit_copula, frequent_combinations, pattern_codes
+from synthetic.joint import PRIVACY_MIN, fit_copula, frequent_combinations, pattern_codes, rare_pools
 from synthetic.previous import REDRAWN as PREVIOUS_REDRAWN
 from synthetic.previous import REDRAWN_LOAN as PREVIOUS_REDRAWN_LOAN
 from synthetic.previous import product_family
@@ -567,16 +567,7 @@ def pool_levels(vc: pd.Series) -> tuple[dict[str, float], list[dict[str, Any]]]:
     to a total of 1."""
     kept = {str(lv): int(c) for lv, c in vc.items() if c >= PRIVACY_MIN}
     rare = sorted(((int(c), str(lv)) for lv, c in vc.items() if c < PRIVACY_MIN))
-    pools: list[list[tuple[int, str]]] = []
-    current: list[tuple[int, str]] = []
-    for item in rare:
-        current.append(item)
-        if sum(c for c, _ in current) >= PRIVACY_MIN:
-            pools.append(current)
-            current = []
-    if current and pools:
-        pools[-1] += current
-        current = []
+    pools, current = rare_pools(rare)
     total = sum(kept.values()) + sum(c for pool in pools for c, _ in pool)
     shares = {lv: 0.0 for _, lv in current}  # dropped: listed (the column's domain), never drawn
     shares.update({lv: c / total for lv, c in kept.items()})

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthetic.joint import PRIVACY_MIN
+from synthetic.joint import PRIVACY_MIN, rare_pools
 from synthetic.stats import Cat, CategoricalMarginal, Marginal, NumericMarginal, rerank
 
 N_BINS = 24
@@ -243,15 +243,7 @@ def leaf_shares(counts: np.ndarray, ancestors: list[np.ndarray]) -> tuple[np.nda
     counts = np.asarray(counts, dtype=float)
     chain = [np.asarray(a, dtype=float) for a in ancestors]
     rare = sorted((int(c), j) for j, c in enumerate(counts) if c < PRIVACY_MIN)
-    pools: list[list[tuple[int, int]]] = []
-    current: list[tuple[int, int]] = []
-    for item in rare:
-        current.append(item)
-        if sum(c for c, _ in current) >= PRIVACY_MIN:
-            pools.append(current)
-            current = []
-    if current and pools:
-        pools[-1] += current
+    pools, _ = rare_pools(rare)
     shares = np.where(counts >= PRIVACY_MIN, counts, 0.0)
     out = []
     for pool in pools:
@@ -314,16 +306,18 @@ def fit_tree(
     inner = np.flatnonzero(t.children_left >= 0)
     parent[t.children_left[inner]] = inner
     parent[t.children_right[inner]] = inner
-    paths = model.decision_path(x).tocsc()
-    # rows per node and cell (a categorical child's levels; a numeric child's present / missing), for
-    # the shares of a leaf's rare cells taken from its ancestors
-    if categorical_levels is not None:
-        cells, n_cells = y, len(categorical_levels)
-    else:
-        cells, n_cells = np.isnan(y_num).astype(np.int64), 2
-    onehot = np.zeros((cells.size, n_cells))
-    onehot[np.arange(cells.size), cells] = 1.0
-    node_counts = np.asarray(paths.T @ onehot).round().astype(np.int64)
+    # the rows of each node: a numeric leaf's ancestors' quantiles, and the pooled leaves' ancestors' cells
+    paths = model.decision_path(x).tocsc() if categorical_levels is None or pooled_leaves else None
+    node_counts = None
+    if pooled_leaves:  # rows per node and cell (a categorical child's levels; a numeric child's present / missing)
+        if categorical_levels is not None:
+            cells, n_cells = y, len(categorical_levels)
+        else:
+            cells, n_cells = np.isnan(y_num).astype(np.int64), 2
+        onehot = np.zeros((cells.size, n_cells))
+        onehot[np.arange(cells.size), cells] = 1.0
+        assert paths is not None
+        node_counts = np.asarray(paths.T @ onehot).round().astype(np.int64)
     leaves: list[dict[str, Any]] = []
     for node in leaf_nodes:
         rows = leaf_rows == node
@@ -331,11 +325,14 @@ def fit_tree(
         assert k >= min_leaf
         chain = []
         up = parent[node]
-        while up >= 0:
+        while node_counts is not None and up >= 0:
             chain.append(node_counts[up])
             up = parent[up]
         if categorical_levels is not None:
-            shares, pools = leaf_shares(node_counts[node], chain) if pooled_leaves else (node_counts[node] / k, [])
+            if node_counts is not None:
+                shares, pools = leaf_shares(node_counts[node], chain)
+            else:
+                shares, pools = np.bincount(y[rows], minlength=len(categorical_levels)) / k, []
             leaf_c: dict[str, Any] = {"n": k, "probs": [round(float(p), 6) for p in shares]}
             if pools:
                 leaf_c["pools"] = pools
@@ -350,13 +347,14 @@ def fit_tree(
             up = node
             while vals.size < PRIVACY_MIN and parent[up] >= 0:
                 up = parent[up]
+                assert paths is not None
                 anc = y_num[paths[:, up].nonzero()[0]]
                 vals = anc[~np.isnan(anc)]
             q = np.quantile(vals, np.linspace(0, 1, LEAF_QUANTILES)) if vals.size >= PRIVACY_MIN else []
             leaf["q"] = [round(float(v), 6) for v in q]
             if len(q):
                 leaf["q_n"] = int(vals.size)  # values behind the quantiles (>= PRIVACY_MIN)
-            if with_missing and pooled_leaves:
+            if with_missing and node_counts is not None:
                 shares, pools = leaf_shares(node_counts[node], chain)
                 leaf["missing"] = round(float(shares[1]), 6)
                 if pools:

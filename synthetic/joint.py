@@ -30,6 +30,23 @@ MISSING_SUFFIX = ":missing"
 CORR_DECIMALS = 4
 
 
+def rare_pools(rare: list[tuple[int, Any]]) -> tuple[list[list[tuple[int, Any]]], list[tuple[int, Any]]]:
+    """``rare`` ((rows, key) of the cells under PRIVACY_MIN rows, rarest first) cut into pools of at least
+    PRIVACY_MIN rows, a short last pool joining the one before; returns the pools and the cells left in no pool
+    (all of them when they make fewer than PRIVACY_MIN rows in all, else none)."""
+    pools: list[list[tuple[int, Any]]] = []
+    current: list[tuple[int, Any]] = []
+    for item in rare:
+        current.append(item)
+        if sum(c for c, _ in current) >= PRIVACY_MIN:
+            pools.append(current)
+            current = []
+    if current and pools:
+        pools[-1] += current
+        current = []
+    return pools, current
+
+
 def pattern_codes(df: pd.DataFrame, columns: list[str], on: str) -> tuple[pd.Series, dict[str, Any]]:
     """Bit strings over ``columns`` (``on``: ``"present"`` = not missing, ``"one"`` = value 1), rare
     patterns (fewer than PRIVACY_MIN rows) replaced by ``other``; and the pooled per-column rates of
