@@ -46,7 +46,7 @@ endif
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-# Where PYTHONDONTWRITEBYTECODE is set (this project's CI machines, many containers), every process compiles what
+# Where PYTHONDONTWRITEBYTECODE is set (the development machines here, many containers), every process compiles what
 # it imports from source each time: ~4.5 CPU s per warehouse build (its process and dbt's). `make setup` compiles
 # the packages those two import once (~2,300 files, ~6 CPU s; not the whole venv: ~60 CPU s). Elsewhere Python
 # writes the same files at the first import anyway. A failure to compile one file only costs that file's speed.
