@@ -125,6 +125,8 @@ class FeatureStore:
                     return gen
                 raise WarehouseUnavailable(f"the warehouse {self.path} does not exist: build it with `make warehouse`")
             self._gen = self._open(identity, 0 if gen is None else gen.number + 1)
+            if gen is not None:  # a swapped file; the first open is settled with the rest of start-up
+                heap.settle()
             return self._gen
 
     def current_if_open(self) -> Generation | None:
@@ -168,9 +170,8 @@ class FeatureStore:
                 gen.positions = dict(zip(ids.tolist(), range(len(ids)), strict=True))
         except duckdb.Error as exc:
             raise WarehouseUnavailable(f"the warehouse {self.path} cannot be read: {exc}") from exc
-        opened = time.perf_counter() - started
-        log.info("opened warehouse %s: %d applicants, %d columns%s (%.1fs; heap settled in %.2fs)", self.path, n,
-                 len(rows), ", in memory" if gen.frame is not None else "", opened, heap.settle())
+        log.info("opened warehouse %s: %d applicants, %d columns%s (%.1fs)", self.path, n, len(rows),
+                 ", in memory" if gen.frame is not None else "", time.perf_counter() - started)
         return gen
 
     def _cursor(self, gen: Generation) -> duckdb.DuckDBPyConnection:

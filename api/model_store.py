@@ -113,8 +113,10 @@ class ModelStore:
                 self._last_error = f"model version at {target.name} could not be loaded ({type(exc).__name__})"
                 log.error("%s: %s", self._last_error, exc)
                 return False
+            swapped = self._model is not None
             self._model, self._target, self._failed_target, self._last_error = model, target, None, None
-            loaded = time.perf_counter() - started
-            log.info("serving model %s (loaded in %.2fs; heap settled in %.2fs)", getattr(model, "version", target.name),
-                     loaded, heap.settle())
+            log.info("serving model %s (loaded in %.2fs)", getattr(model, "version", target.name),
+                     time.perf_counter() - started)
+            if swapped:  # the first load is settled with the rest of start-up (Services.start)
+                heap.settle()
             return True
