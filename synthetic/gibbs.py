@@ -262,6 +262,88 @@ def leaf_shares(counts: np.ndarray, ancestors: list[np.ndarray]) -> tuple[np.nda
     return shares / shares.sum(), out
 
 
+LEAF_RULES = ("exact", "pooled", "pruned")
+
+
+def cells_ok(counts: np.ndarray) -> bool:
+    """A leaf's cells follow the privacy rule with their exact shares: every cell has 0 or PRIVACY_MIN
+    rows, except a rest of rarer cells (1 to PRIVACY_MIN - 1 rows each) of PRIVACY_MIN rows in all."""
+    rare = counts[(counts > 0) & (counts < PRIVACY_MIN)]
+    return rare.sum() == 0 or rare.sum() >= PRIVACY_MIN
+
+
+def written_off(root: np.ndarray) -> np.ndarray:
+    """Cells rare at the root whose rows make fewer than PRIVACY_MIN in all: no group of the tree can
+    stand for them (the rule of a column's marginal: such levels are never drawn)."""
+    rare = (root > 0) & (root < PRIVACY_MIN)
+    return rare if root[rare].sum() < PRIVACY_MIN else np.zeros(root.size, dtype=bool)
+
+
+def prune(left: np.ndarray, right: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Collapse the tree bottom-up until every leaf's cells (``counts``: rows per node and cell) pass
+    `cells_ok`: a leaf that fails is merged with its sibling into their parent (the parent becomes a
+    leaf, its rows the sum), repeatedly upwards. Returns new child arrays (collapsed subtrees are left
+    unreachable; `fit_tree` keeps the `reachable` ones)."""
+    left, right = left.copy(), right.copy()
+    order, stack = [], [0]
+    while stack:  # pre-order: a node before its children
+        node = stack.pop()
+        order.append(node)
+        if left[node] >= 0:
+            stack += [int(right[node]), int(left[node])]
+    ok = np.zeros(left.size, dtype=bool)
+    for node in reversed(order):  # children before their parent
+        if left[node] >= 0 and ok[left[node]] and ok[right[node]]:
+            ok[node] = True
+            continue
+        left[node] = right[node] = -1
+        ok[node] = cells_ok(counts[node])
+    return left, right
+
+
+def reachable(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """The nodes reachable from the root (node 0), in pre-order."""
+    order, stack = [], [0]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        if left[node] >= 0:
+            stack += [int(right[node]), int(left[node])]
+    return np.asarray(order, dtype=np.int64)
+
+
+def pruned_shares(
+    counts: np.ndarray, ancestors: list[np.ndarray], root_ref: np.ndarray
+) -> tuple[np.ndarray, list[list[int]]]:
+    """A pruned leaf's shares (``counts`` pass `cells_ok`): cells of 0 or PRIVACY_MIN rows keep their
+    exact share; the rest of rarer cells (one pool of PRIVACY_MIN rows) keeps its exact total share,
+    spread over its cells in proportion to each one's share in the nearest ancestor (parent first, root
+    last) where it has PRIVACY_MIN rows, else to ``root_ref`` (the root's pooled shares)."""
+    counts = np.asarray(counts, dtype=float)
+    shares = np.where(counts >= PRIVACY_MIN, counts, 0.0)
+    pool = np.flatnonzero((counts > 0) & (counts < PRIVACY_MIN))
+    if pool.size:
+        ref = np.empty(pool.size)
+        for i, j in enumerate(pool):
+            group = next((a for a in ancestors if a[j] >= PRIVACY_MIN), None)
+            ref[i] = group[j] / group.sum() if group is not None else root_ref[j]
+        ref = ref if ref.sum() > 0 else np.ones(pool.size)
+        shares[pool] = counts[pool].sum() * ref / ref.sum()
+    return shares / shares.sum(), [pool.tolist()] if pool.size else []
+
+
+def root_shares(root: np.ndarray) -> np.ndarray:
+    """The root's shares with its rare cells pooled as in a column's marginal (pools of PRIVACY_MIN rows
+    sharing their total evenly): the reference of a level rare in every node."""
+    root = np.asarray(root, dtype=float)
+    ref = np.where(root >= PRIVACY_MIN, root, 0.0)
+    pools, _ = rare_pools(sorted((int(c), j) for j, c in enumerate(root) if 0 < c < PRIVACY_MIN))
+    for pool in pools:
+        for _, j in pool:
+            ref[j] = sum(c for c, _ in pool) / len(pool)
+    return ref / max(ref.sum(), 1.0)
+
+
 def fit_tree(
     x: np.ndarray,
     names: list[str],
@@ -270,16 +352,19 @@ def fit_tree(
     min_leaf: int,
     u: np.ndarray | None = None,
     with_missing: bool = False,
-    pooled_leaves: bool = False,
+    leaf_rule: str = "exact",
 ) -> TreeConditional:
     """A tree predicting ``child`` (the rows to redraw) from the encoded ``x``; ``u``: a numeric child's
     uniforms within its whole column (default: ranks within these rows). ``with_missing``: the child's
-    missing values are part of what the tree predicts (else ``child`` has none). ``pooled_leaves``: a
-    leaf's rare cells (levels; present / missing) are pooled and spread by its ancestors
-    (`leaf_shares`); else each leaf stores its own shares of every cell."""
+    missing values are part of what the tree predicts (else ``child`` has none). ``leaf_rule`` for a
+    leaf's cells (levels; present / missing): ``"exact"`` each leaf stores its own shares of every cell;
+    ``"pooled"`` a leaf's rare cells are pooled and spread by its ancestors (`leaf_shares`);
+    ``"pruned"`` the tree is collapsed until every leaf passes `cells_ok` (`prune`), whose exact shares
+    are stored, a rest pool spread by the ancestors (`pruned_shares`)."""
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
     assert min_leaf >= PRIVACY_MIN
+    assert leaf_rule in LEAF_RULES, leaf_rule
     if categorical_levels is not None:
         index = {lv: i for i, lv in enumerate(categorical_levels)}
         y = child.astype(object).map(index).fillna(len(categorical_levels)).to_numpy(np.int64)
@@ -298,18 +383,13 @@ def fit_tree(
     else:
         model.fit(x, y_num)
     t = model.tree_
-    leaf_rows = model.apply(x)
-    leaf_nodes = np.flatnonzero(t.children_left < 0)
-    leaf_of_node = np.full(t.node_count, -1, dtype=np.int64)
-    leaf_of_node[leaf_nodes] = np.arange(leaf_nodes.size)
-    parent = np.full(t.node_count, -1, dtype=np.int64)
-    inner = np.flatnonzero(t.children_left >= 0)
-    parent[t.children_left[inner]] = inner
-    parent[t.children_right[inner]] = inner
-    # the rows of each node: a numeric leaf's ancestors' quantiles, and the pooled leaves' ancestors' cells
-    paths = model.decision_path(x).tocsc() if categorical_levels is None or pooled_leaves else None
+    left, right = t.children_left.astype(np.int64), t.children_right.astype(np.int64)
+    has_cells = categorical_levels is not None or with_missing
+    # the rows of each node: a numeric leaf's ancestors' quantiles, and the ancestors' cells
+    need_counts = has_cells and leaf_rule != "exact"
+    paths = model.decision_path(x).tocsc() if categorical_levels is None or need_counts else None
     node_counts = None
-    if pooled_leaves:  # rows per node and cell (a categorical child's levels; a numeric child's present / missing)
+    if need_counts:  # rows per node and cell (a categorical child's levels; a numeric child's present / missing)
         if categorical_levels is not None:
             cells, n_cells = y, len(categorical_levels)
         else:
@@ -318,6 +398,31 @@ def fit_tree(
         onehot[np.arange(cells.size), cells] = 1.0
         assert paths is not None
         node_counts = np.asarray(paths.T @ onehot).round().astype(np.int64)
+    root_ref = None
+    if leaf_rule == "pruned" and node_counts is not None:
+        node_counts[:, written_off(node_counts[0])] = 0  # a rare rest of the whole tree: never drawn
+        root_ref = root_shares(node_counts[0])
+        left, right = prune(left, right, node_counts)
+    keep = np.sort(reachable(left, right))  # old node numbers in their order (all of them unless pruned)
+    new_of = np.full(left.size, -1, dtype=np.int64)
+    new_of[keep] = np.arange(keep.size)
+    left = np.where(left[keep] >= 0, new_of[np.maximum(left[keep], 0)], -1)
+    right = np.where(right[keep] >= 0, new_of[np.maximum(right[keep], 0)], -1)
+    parent = np.full(keep.size, -1, dtype=np.int64)
+    inner = np.flatnonzero(left >= 0)
+    parent[left[inner]] = inner
+    parent[right[inner]] = inner
+    leaf_nodes = np.flatnonzero(left < 0)
+    leaf_of_node = np.full(keep.size, -1, dtype=np.int64)
+    leaf_of_node[leaf_nodes] = np.arange(leaf_nodes.size)
+    if paths is None:  # exact leaves of the grown tree: sklearn's leaf of each row
+        leaf_rows_old = model.apply(x)
+        leaf_rows = new_of[leaf_rows_old]
+    else:
+        leaf_rows = np.full(x.shape[0], -1, dtype=np.int64)
+        for node in leaf_nodes:
+            leaf_rows[paths[:, keep[node]].nonzero()[0]] = node
+    counts_of = None if node_counts is None else node_counts[keep]
     leaves: list[dict[str, Any]] = []
     for node in leaf_nodes:
         rows = leaf_rows == node
@@ -325,13 +430,16 @@ def fit_tree(
         assert k >= min_leaf
         chain = []
         up = parent[node]
-        while node_counts is not None and up >= 0:
-            chain.append(node_counts[up])
+        while counts_of is not None and up >= 0:
+            chain.append(counts_of[up])
             up = parent[up]
+        shares = pools = None
+        if counts_of is not None and root_ref is not None:
+            shares, pools = pruned_shares(counts_of[node], chain, root_ref)
+        elif counts_of is not None:
+            shares, pools = leaf_shares(counts_of[node], chain)
         if categorical_levels is not None:
-            if node_counts is not None:
-                shares, pools = leaf_shares(node_counts[node], chain)
-            else:
+            if shares is None:
                 shares, pools = np.bincount(y[rows], minlength=len(categorical_levels)) / k, []
             leaf_c: dict[str, Any] = {"n": k, "probs": [round(float(p), 6) for p in shares]}
             if pools:
@@ -348,29 +456,28 @@ def fit_tree(
             while vals.size < PRIVACY_MIN and parent[up] >= 0:
                 up = parent[up]
                 assert paths is not None
-                anc = y_num[paths[:, up].nonzero()[0]]
+                anc = y_num[paths[:, keep[up]].nonzero()[0]]
                 vals = anc[~np.isnan(anc)]
             q = np.quantile(vals, np.linspace(0, 1, LEAF_QUANTILES)) if vals.size >= PRIVACY_MIN else []
             leaf["q"] = [round(float(v), 6) for v in q]
             if len(q):
                 leaf["q_n"] = int(vals.size)  # values behind the quantiles (>= PRIVACY_MIN)
-            if with_missing and node_counts is not None:
-                shares, pools = leaf_shares(node_counts[node], chain)
+            if with_missing and shares is not None:
                 leaf["missing"] = round(float(shares[1]), 6)
                 if pools:
                     leaf["pools"] = pools
             elif with_missing:
                 leaf["missing"] = round(1.0 - vals_here / k, 6)
             leaves.append(leaf)
-    feature = np.where(t.children_left < 0, -1, t.feature).astype(np.int64)
+    feature = np.where(left < 0, -1, t.feature[keep]).astype(np.int64)
     return TreeConditional(
         child=str(child.name),
         predictors=names,
         feature=feature,
-        threshold=np.round(t.threshold, 6),
-        left=t.children_left.astype(np.int64),
-        right=t.children_right.astype(np.int64),
-        nan_left=np.asarray(t.missing_go_to_left, dtype=bool),
+        threshold=np.where(left < 0, -2.0, np.round(t.threshold[keep], 6)),
+        left=left,
+        right=right,
+        nan_left=np.asarray(t.missing_go_to_left, dtype=bool)[keep],
         leaf_of_node=leaf_of_node,
         leaves=leaves,
         with_missing=with_missing,
@@ -485,12 +592,12 @@ def fit_gibbs(
     numeric: list[str],
     categorical: dict[str, list[str]],
     min_leaf: int,
-    pooled_leaves: bool = False,
+    leaf_rule: str = "exact",
 ) -> dict[str, Any]:
     """Trees for ``children`` ((column, rows function of the frame[, derived column drawn instead of the
     column itself, e.g. a ratio])), each given all the other
     ``numeric`` and ``categorical`` columns (``categorical``: column -> the marginal's levels).
-    ``pooled_leaves``: see `fit_tree` (recorded in the result as ``"leaf_rule": "pooled"``)."""
+    ``leaf_rule``: see `fit_tree` (recorded in the result unless ``"exact"``)."""
     frame = to_frame(df[[*numeric, *categorical]], categorical)
     enc = Encoder.fit(df, numeric, list(categorical))
     x = enc.transform(frame, len(df))
@@ -518,7 +625,7 @@ def fit_gibbs(
                 categorical[target],
                 min_leaf,
                 with_missing=with_missing,
-                pooled_leaves=pooled_leaves,
+                leaf_rule=leaf_rule,
             )
         else:
             v = pd.to_numeric(df[target], errors="coerce").to_numpy(float)
@@ -526,10 +633,10 @@ def fit_gibbs(
             u[~np.isnan(v)] = uniform_ranks(v[~np.isnan(v)])
             if not with_missing:
                 keep &= df[child].notna().to_numpy() & ~np.isnan(v)
-            tree = fit_tree(xs[keep], names, df.loc[keep, target], None, min_leaf, u[keep], with_missing, pooled_leaves)
+            tree = fit_tree(xs[keep], names, df.loc[keep, target], None, min_leaf, u[keep], with_missing, leaf_rule)
         trees[tree_key(child, target)] = tree.to_json()
     out = {"encoder": enc.to_json(), "trees": trees}
-    return {**out, "leaf_rule": "pooled"} if pooled_leaves else out
+    return {**out, "leaf_rule": leaf_rule} if leaf_rule != "exact" else out
 
 
 __all__ = ["Cat", "Encoder", "TreeConditional", "fit_gibbs", "fit_tree", "redraw", "sweep", "to_frame"]

@@ -178,7 +178,7 @@ def test_no_leaf_share_stands_for_a_rare_cell_of_real_rows() -> None:
     df = pd.DataFrame({"X": x, "Y": y, "Z": z})
     levels = ["a", "b", "c", "d", "e"]
     every = lambda f: np.ones(n, dtype=bool)  # noqa: E731
-    fitted = fit_gibbs(df, [("Y", every), ("Z", every, None, True)], ["X", "Z"], {"Y": levels}, 150, pooled_leaves=True)
+    fitted = fit_gibbs(df, [("Y", every), ("Z", every, None, True)], ["X", "Z"], {"Y": levels}, 150, leaf_rule="pooled")
     from synthetic.gibbs import Encoder, to_frame
 
     mat = Encoder.from_json(fitted["encoder"]).transform(to_frame(df, {"Y": levels}), n)
