@@ -262,14 +262,20 @@ def leaf_shares(counts: np.ndarray, ancestors: list[np.ndarray]) -> tuple[np.nda
     return shares / shares.sum(), out
 
 
-LEAF_RULES = ("exact", "pooled", "pruned")
+LEAF_RULES = ("exact", "pooled", "pruned", "grown")
+
+
+#: The largest share of a leaf's rows a rest of rarer cells of fewer than PRIVACY_MIN rows in all may hold
+#: and be written off (share 0) instead of the leaf being merged with its sibling.
+REST_OFF = 0.0
 
 
 def cells_ok(counts: np.ndarray) -> bool:
     """A leaf's cells follow the privacy rule with their exact shares: every cell has 0 or PRIVACY_MIN
-    rows, except a rest of rarer cells (1 to PRIVACY_MIN - 1 rows each) of PRIVACY_MIN rows in all."""
-    rare = counts[(counts > 0) & (counts < PRIVACY_MIN)]
-    return rare.sum() == 0 or rare.sum() >= PRIVACY_MIN
+    rows, except a rest of rarer cells (1 to PRIVACY_MIN - 1 rows each) of PRIVACY_MIN rows in all, or
+    of at most REST_OFF of the leaf's rows (written off)."""
+    rare = counts[(counts > 0) & (counts < PRIVACY_MIN)].sum()
+    return rare == 0 or rare >= PRIVACY_MIN or rare <= REST_OFF * counts.sum()
 
 
 def written_off(root: np.ndarray) -> np.ndarray:
@@ -322,6 +328,8 @@ def pruned_shares(
     counts = np.asarray(counts, dtype=float)
     shares = np.where(counts >= PRIVACY_MIN, counts, 0.0)
     pool = np.flatnonzero((counts > 0) & (counts < PRIVACY_MIN))
+    if counts[pool].sum() < PRIVACY_MIN:  # a small rest (REST_OFF): written off
+        pool = pool[:0]
     if pool.size:
         ref = np.empty(pool.size)
         for i, j in enumerate(pool):
@@ -344,6 +352,37 @@ def root_shares(root: np.ndarray) -> np.ndarray:
     return ref / max(ref.sum(), 1.0)
 
 
+def cells_ok_many(c: np.ndarray) -> np.ndarray:
+    """`cells_ok` over the last axis of cell counts of any leading shape."""
+    rare = np.where((c > 0.5) & (c < PRIVACY_MIN - 0.5), c, 0.0).sum(-1)
+    return (rare < 0.5) | (rare > PRIVACY_MIN - 0.5) | (rare <= REST_OFF * c.sum(-1) + 1e-9)
+
+
+def _grow(x: np.ndarray, y: np.ndarray, n_cells: int, categorical: bool, min_leaf: int) -> Any:
+    """`synthetic.grow.grow` for a categorical child's codes ``y`` (Gini over its levels; the levels
+    written off at the root do not count as cells) or a numeric child's uniforms with NaN (squared
+    error of presence and value, as sklearn's two outputs; cells present / missing)."""
+    from synthetic.grow import grow
+
+    if categorical:
+        w = np.zeros((y.size, 1 + n_cells))
+        w[:, 0] = 1.0
+        w[np.arange(y.size), 1 + y] = 1.0
+        off = written_off(w[:, 1:].sum(axis=0))
+
+        def cells(s: np.ndarray) -> np.ndarray:
+            return np.where(off, 0.0, s[..., 1:])
+    else:
+        miss = np.isnan(y)
+        w = np.column_stack([np.ones(y.size), miss, np.nan_to_num(y, nan=0.5)])
+        off = written_off(np.array([(~miss).sum(), miss.sum()], dtype=float))
+
+        def cells(s: np.ndarray) -> np.ndarray:
+            return np.where(off, 0.0, np.stack([s[..., 0] - s[..., 1], s[..., 1]], axis=-1))
+
+    return grow(x, w, cells, cells_ok_many, min_leaf, MAX_LEAVES)
+
+
 def fit_tree(
     x: np.ndarray,
     names: list[str],
@@ -360,7 +399,8 @@ def fit_tree(
     leaf's cells (levels; present / missing): ``"exact"`` each leaf stores its own shares of every cell;
     ``"pooled"`` a leaf's rare cells are pooled and spread by its ancestors (`leaf_shares`);
     ``"pruned"`` the tree is collapsed until every leaf passes `cells_ok` (`prune`), whose exact shares
-    are stored, a rest pool spread by the ancestors (`pruned_shares`)."""
+    are stored, a rest pool spread by the ancestors (`pruned_shares`); ``"grown"`` the same leaves, the
+    tree grown with only splits whose both children pass `cells_ok` (`synthetic.grow`)."""
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
     assert min_leaf >= PRIVACY_MIN
@@ -376,33 +416,38 @@ def fit_tree(
     else:
         y_num = uniform_ranks(pd.to_numeric(child).to_numpy(float)) if u is None else u
         model = DecisionTreeRegressor(min_samples_leaf=min_leaf, max_leaf_nodes=MAX_LEAVES, random_state=0)
-    if categorical_levels is not None:
-        model.fit(x, y)
-    elif with_missing:  # two outputs: presence and the value's uniform (0.5 where missing)
-        model.fit(x, np.column_stack([np.isnan(y_num), np.nan_to_num(y_num, nan=0.5)]).astype(float))
+    n_cells = len(categorical_levels) if categorical_levels is not None else 2
+    if leaf_rule == "grown" and (categorical_levels is not None or with_missing):
+        g = _grow(x, y if categorical_levels is not None else y_num, n_cells, categorical_levels is not None,
+                  min_leaf)
+        feature_all, threshold_all, nan_all = g.feature, g.threshold, g.nan_left
+        left, right, paths = g.left, g.right, g.paths
     else:
-        model.fit(x, y_num)
-    t = model.tree_
-    left, right = t.children_left.astype(np.int64), t.children_right.astype(np.int64)
-    has_cells = categorical_levels is not None or with_missing
-    # the rows of each node: a numeric leaf's ancestors' quantiles, and the ancestors' cells
-    need_counts = has_cells and leaf_rule != "exact"
-    paths = model.decision_path(x).tocsc() if categorical_levels is None or need_counts else None
-    node_counts = None
-    if need_counts:  # rows per node and cell (a categorical child's levels; a numeric child's present / missing)
         if categorical_levels is not None:
-            cells, n_cells = y, len(categorical_levels)
+            model.fit(x, y)
+        elif with_missing:  # two outputs: presence and the value's uniform (0.5 where missing)
+            model.fit(x, np.column_stack([np.isnan(y_num), np.nan_to_num(y_num, nan=0.5)]).astype(float))
         else:
-            cells, n_cells = np.isnan(y_num).astype(np.int64), 2
+            model.fit(x, y_num)
+        t = model.tree_
+        feature_all, threshold_all = t.feature, np.round(t.threshold, 6)
+        nan_all = np.asarray(t.missing_go_to_left, dtype=bool)
+        left, right = t.children_left.astype(np.int64), t.children_right.astype(np.int64)
+        has_cells = categorical_levels is not None or with_missing
+        # the rows of each node: a numeric leaf's ancestors' quantiles, and the ancestors' cells
+        paths = model.decision_path(x).tocsc() if categorical_levels is None or has_cells and leaf_rule != "exact" else None
+    node_counts = None
+    if paths is not None and leaf_rule != "exact" and (categorical_levels is not None or with_missing):
+        # rows per node and cell (a categorical child's levels; a numeric child's present / missing)
+        cells = y if categorical_levels is not None else np.isnan(y_num).astype(np.int64)
         onehot = np.zeros((cells.size, n_cells))
         onehot[np.arange(cells.size), cells] = 1.0
-        assert paths is not None
         node_counts = np.asarray(paths.T @ onehot).round().astype(np.int64)
     root_ref = None
-    if leaf_rule == "pruned" and node_counts is not None:
+    if leaf_rule in ("pruned", "grown") and node_counts is not None:
         node_counts[:, written_off(node_counts[0])] = 0  # a rare rest of the whole tree: never drawn
         root_ref = root_shares(node_counts[0])
-        left, right = prune(left, right, node_counts)
+        left, right = prune(left, right, node_counts)  # a grown tree passes already
     keep = np.sort(reachable(left, right))  # old node numbers in their order (all of them unless pruned)
     new_of = np.full(left.size, -1, dtype=np.int64)
     new_of[keep] = np.arange(keep.size)
@@ -415,9 +460,8 @@ def fit_tree(
     leaf_nodes = np.flatnonzero(left < 0)
     leaf_of_node = np.full(keep.size, -1, dtype=np.int64)
     leaf_of_node[leaf_nodes] = np.arange(leaf_nodes.size)
-    if paths is None:  # exact leaves of the grown tree: sklearn's leaf of each row
-        leaf_rows_old = model.apply(x)
-        leaf_rows = new_of[leaf_rows_old]
+    if paths is None:  # exact leaves of sklearn's tree: its leaf of each row
+        leaf_rows = new_of[model.apply(x)]
     else:
         leaf_rows = np.full(x.shape[0], -1, dtype=np.int64)
         for node in leaf_nodes:
@@ -469,15 +513,15 @@ def fit_tree(
             elif with_missing:
                 leaf["missing"] = round(1.0 - vals_here / k, 6)
             leaves.append(leaf)
-    feature = np.where(left < 0, -1, t.feature[keep]).astype(np.int64)
+    feature = np.where(left < 0, -1, feature_all[keep]).astype(np.int64)
     return TreeConditional(
         child=str(child.name),
         predictors=names,
         feature=feature,
-        threshold=np.where(left < 0, -2.0, np.round(t.threshold[keep], 6)),
+        threshold=np.where(left < 0, -2.0, threshold_all[keep]),
         left=left,
         right=right,
-        nan_left=np.asarray(t.missing_go_to_left, dtype=bool)[keep],
+        nan_left=nan_all[keep],
         leaf_of_node=leaf_of_node,
         leaves=leaves,
         with_missing=with_missing,
