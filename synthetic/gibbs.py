@@ -230,39 +230,7 @@ def uniform_ranks(x: np.ndarray) -> np.ndarray:
     return (rankdata(x, method="average") - 0.5) / x.size
 
 
-def leaf_shares(counts: np.ndarray, ancestors: list[np.ndarray]) -> tuple[np.ndarray, list[list[int]]]:
-    """A leaf's shares of its cells (``counts``: rows per level, or present / missing) where every share
-    stands for PRIVACY_MIN rows -- the rule of a column's marginal (`synthetic.fit.pool_levels`), with
-    the pools spread by the leaf's ancestors. A cell of PRIVACY_MIN rows keeps its own share; the rarer
-    cells (none included), from the rarest up, are cut into pools of PRIVACY_MIN rows (a short last
-    pool joins the one before), each keeping its own total share, spread over its cells in proportion to
-    each one's share among them in the nearest ancestor node where it has PRIVACY_MIN rows (``ancestors``:
-    rows per cell, parent first, root last; a cell without PRIVACY_MIN rows even at the root gets
-    nothing). Rare cells of fewer than PRIVACY_MIN rows in all, and a pool none of whose cells has
-    PRIVACY_MIN rows at the root, get share 0. Returns the shares and the pools (cell indices)."""
-    counts = np.asarray(counts, dtype=float)
-    chain = [np.asarray(a, dtype=float) for a in ancestors]
-    rare = sorted((int(c), j) for j, c in enumerate(counts) if c < PRIVACY_MIN)
-    pools, _ = rare_pools(rare)
-    shares = np.where(counts >= PRIVACY_MIN, counts, 0.0)
-    out = []
-    for pool in pools:
-        cells = np.array(sorted(j for _, j in pool))
-        weights = np.zeros(cells.size)
-        for i, j in enumerate(cells):
-            group = next((c for c in chain if c[j] >= PRIVACY_MIN), None)
-            if group is not None:
-                weights[i] = group[j] / group[cells].sum()
-        if weights.sum() > 0:
-            shares[cells] = sum(c for c, _ in pool) * weights / weights.sum()
-            out.append(cells.tolist())
-    if shares.sum() <= 0:  # nothing of PRIVACY_MIN rows in the leaf: the root's frequent cells
-        root = chain[-1] if chain else counts
-        shares = np.where(root >= PRIVACY_MIN, root, 0.0)
-    return shares / shares.sum(), out
-
-
-LEAF_RULES = ("exact", "pooled", "pruned", "grown")
+LEAF_RULES = ("exact", "pruned", "grown")
 
 
 #: The largest share of a leaf's rows a rest of rarer cells of fewer than PRIVACY_MIN rows in all may hold
@@ -396,11 +364,11 @@ def fit_tree(
     """A tree predicting ``child`` (the rows to redraw) from the encoded ``x``; ``u``: a numeric child's
     uniforms within its whole column (default: ranks within these rows). ``with_missing``: the child's
     missing values are part of what the tree predicts (else ``child`` has none). ``leaf_rule`` for a
-    leaf's cells (levels; present / missing): ``"exact"`` each leaf stores its own shares of every cell;
-    ``"pooled"`` a leaf's rare cells are pooled and spread by its ancestors (`leaf_shares`);
-    ``"pruned"`` the tree is collapsed until every leaf passes `cells_ok` (`prune`), whose exact shares
-    are stored, a rest pool spread by the ancestors (`pruned_shares`); ``"grown"`` the same leaves, the
-    tree grown with only splits whose both children pass `cells_ok` (`synthetic.grow`)."""
+    leaf's cells (levels; present / missing): ``"exact"`` each leaf stores its own shares of every cell
+    (sklearn's tree); ``"pruned"`` sklearn's tree collapsed until every leaf passes `cells_ok` (`prune`);
+    ``"grown"`` a tree grown with only splits whose both children pass `cells_ok` (`synthetic.grow`).
+    With both rules a leaf stores its exact shares, its rest pool (if any) spread by the ancestors
+    (`pruned_shares`); cells rare in the whole tree (`written_off`) get share 0."""
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
     assert min_leaf >= PRIVACY_MIN
@@ -417,7 +385,8 @@ def fit_tree(
         y_num = uniform_ranks(pd.to_numeric(child).to_numpy(float)) if u is None else u
         model = DecisionTreeRegressor(min_samples_leaf=min_leaf, max_leaf_nodes=MAX_LEAVES, random_state=0)
     n_cells = len(categorical_levels) if categorical_levels is not None else 2
-    if leaf_rule == "grown" and (categorical_levels is not None or with_missing):
+    ruled = leaf_rule != "exact" and (categorical_levels is not None or with_missing)  # cells under the rule
+    if ruled and leaf_rule == "grown":
         g = _grow(x, y if categorical_levels is not None else y_num, n_cells, categorical_levels is not None,
                   min_leaf)
         feature_all, threshold_all, nan_all = g.feature, g.threshold, g.nan_left
@@ -433,18 +402,18 @@ def fit_tree(
         feature_all, threshold_all = t.feature, np.round(t.threshold, 6)
         nan_all = np.asarray(t.missing_go_to_left, dtype=bool)
         left, right = t.children_left.astype(np.int64), t.children_right.astype(np.int64)
-        has_cells = categorical_levels is not None or with_missing
         # the rows of each node: a numeric leaf's ancestors' quantiles, and the ancestors' cells
-        paths = model.decision_path(x).tocsc() if categorical_levels is None or has_cells and leaf_rule != "exact" else None
+        paths = model.decision_path(x).tocsc() if categorical_levels is None or ruled else None
     node_counts = None
-    if paths is not None and leaf_rule != "exact" and (categorical_levels is not None or with_missing):
+    if ruled:
+        assert paths is not None
         # rows per node and cell (a categorical child's levels; a numeric child's present / missing)
         cells = y if categorical_levels is not None else np.isnan(y_num).astype(np.int64)
         onehot = np.zeros((cells.size, n_cells))
         onehot[np.arange(cells.size), cells] = 1.0
         node_counts = np.asarray(paths.T @ onehot).round().astype(np.int64)
     root_ref = None
-    if leaf_rule in ("pruned", "grown") and node_counts is not None:
+    if node_counts is not None:
         node_counts[:, written_off(node_counts[0])] = 0  # a rare rest of the whole tree: never drawn
         root_ref = root_shares(node_counts[0])
         left, right = prune(left, right, node_counts)  # a grown tree passes already
@@ -478,10 +447,8 @@ def fit_tree(
             chain.append(counts_of[up])
             up = parent[up]
         shares = pools = None
-        if counts_of is not None and root_ref is not None:
+        if counts_of is not None and root_ref is not None:  # the rule's leaves
             shares, pools = pruned_shares(counts_of[node], chain, root_ref)
-        elif counts_of is not None:
-            shares, pools = leaf_shares(counts_of[node], chain)
         if categorical_levels is not None:
             if shares is None:
                 shares, pools = np.bincount(y[rows], minlength=len(categorical_levels)) / k, []
