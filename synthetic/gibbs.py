@@ -234,8 +234,9 @@ LEAF_RULES = ("exact", "pruned", "grown")
 
 
 #: The largest share of a leaf's rows a rest of rarer cells of fewer than PRIVACY_MIN rows in all may hold
-#: and be written off (share 0) instead of the leaf being merged with its sibling.
-REST_OFF = 0.0
+#: and be written off (share 0, like a column's rare levels) instead of the leaf being merged with its
+#: sibling (docs/synthetic.md: 0.05 against 0 keeps bureau's detection AUC at 0.802 instead of 0.821).
+REST_OFF = 0.05
 
 
 def cells_ok(counts: np.ndarray) -> bool:
@@ -292,7 +293,8 @@ def pruned_shares(
     """A pruned leaf's shares (``counts`` pass `cells_ok`): cells of 0 or PRIVACY_MIN rows keep their
     exact share; the rest of rarer cells (one pool of PRIVACY_MIN rows) keeps its exact total share,
     spread over its cells in proportion to each one's share in the nearest ancestor (parent first, root
-    last) where it has PRIVACY_MIN rows, else to ``root_ref`` (the root's pooled shares)."""
+    last) where it has PRIVACY_MIN rows, else to ``root_ref`` (the root's pooled shares); a rest of fewer
+    rows (at most REST_OFF of the leaf) is written off."""
     counts = np.asarray(counts, dtype=float)
     shares = np.where(counts >= PRIVACY_MIN, counts, 0.0)
     pool = np.flatnonzero((counts > 0) & (counts < PRIVACY_MIN))
