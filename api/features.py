@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from api import heap
 from warehouse.online import arrow_to_frame, fetch_frame
 
 log = logging.getLogger("api.features")
@@ -167,8 +168,9 @@ class FeatureStore:
                 gen.positions = dict(zip(ids.tolist(), range(len(ids)), strict=True))
         except duckdb.Error as exc:
             raise WarehouseUnavailable(f"the warehouse {self.path} cannot be read: {exc}") from exc
-        log.info("opened warehouse %s: %d applicants, %d columns%s (%.1fs)", self.path, n, len(rows),
-                 ", in memory" if gen.frame is not None else "", time.perf_counter() - started)
+        opened = time.perf_counter() - started
+        log.info("opened warehouse %s: %d applicants, %d columns%s (%.1fs; heap settled in %.2fs)", self.path, n,
+                 len(rows), ", in memory" if gen.frame is not None else "", opened, heap.settle())
         return gen
 
     def _cursor(self, gen: Generation) -> duckdb.DuckDBPyConnection:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from api import heap
 from models_ml.registry import load_version
 
 log = logging.getLogger("api.model")
@@ -113,6 +114,7 @@ class ModelStore:
                 log.error("%s: %s", self._last_error, exc)
                 return False
             self._model, self._target, self._failed_target, self._last_error = model, target, None, None
-            log.info("serving model %s (loaded in %.2fs)", getattr(model, "version", target.name),
-                     time.perf_counter() - started)
+            loaded = time.perf_counter() - started
+            log.info("serving model %s (loaded in %.2fs; heap settled in %.2fs)", getattr(model, "version", target.name),
+                     loaded, heap.settle())
             return True

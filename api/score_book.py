@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from api import metrics
+from api import heap, metrics
 from api.book_file import Built, shared_book
 from api.features import FeatureStore, Generation
 from api.scoring_model import ScoringModel
@@ -129,8 +129,8 @@ class ScoreBooks:
             metrics.observe_startup(f"bulk_scores_{step}", value)
         metrics.observe_startup("bulk_scores_write", max(0.0, total - sum(seconds.values())))
         metrics.observe_startup("bulk_scores", total)
-        log.info("scored %d known applicants with model %s in %.1f s (%s)", len(probabilities), model.version,
-                 total, "shared memory-mapped book" if shared else "private copy")
+        log.info("scored %d known applicants with model %s in %.1f s (%s; heap settled in %.2f s)", len(probabilities),
+                 model.version, total, "shared memory-mapped book" if shared else "private copy", heap.settle())
 
 
 def logged_names(feature_types: dict[str, str]) -> list[str]:

@@ -9,7 +9,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from api import metrics
+from api import heap, metrics
 from api.comparison import ComparisonIndex
 from api.errors import unprocessable
 from api.explanations import ExplanationService
@@ -114,6 +114,7 @@ class Services:
         except Exception as exc:  # comparison precomputation is best-effort at startup
             log.warning("comparison index not precomputed (%s: %s)", type(exc).__name__, exc)
         self.request_log.start()
+        heap.settle()  # what start-up imported and built (api/heap.py)
 
     def close(self) -> None:
         self.request_log.close()

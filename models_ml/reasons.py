@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -209,14 +210,13 @@ def reason_codes(explanation: Explanation, row: int = 0, top_k: int = 5,
     if explanation.output_scale == "points":
         return points_reason_codes(explanation, row, top_k, labeler)
     values = explanation.values[row]
-    order = sorted(range(len(values)), key=lambda j: (-abs(values[j]), explanation.feature_names[j]))
     out = []
-    for j in order[:top_k]:
+    for j in _largest(values, explanation.feature_names, top_k):
         shap_value = float(values[j])
         if shap_value == 0.0:
             break
         feature = explanation.feature_names[j]
-        raw = explanation.data.iloc[row, j]
+        raw = explanation.data.iat[row, j]
         value = None if raw is None or (isinstance(raw, float) and math.isnan(raw)) else raw
         if isinstance(value, np.generic):
             value = value.item()
@@ -233,8 +233,21 @@ def reason_codes(explanation: Explanation, row: int = 0, top_k: int = 5,
     return out
 
 
+def _largest(values: Any, names: Sequence[str], k: int) -> list[int]:
+    """The positions of the ``k`` largest |values|, largest first, ties by name: the first ``k`` of
+    ``sorted(range(n), key=lambda j: (-abs(values[j]), names[j]))``, without sorting all n (~480) in Python."""
+    magnitude = np.abs(np.asarray(values, dtype=float))
+    if k <= 0 or magnitude.size == 0:
+        return []
+    if k < magnitude.size:  # every position tied with the k-th largest takes part in the ordering
+        candidates = np.flatnonzero(magnitude >= np.partition(magnitude, magnitude.size - k)[magnitude.size - k])
+    else:
+        candidates = np.arange(magnitude.size)
+    return sorted(candidates.tolist(), key=lambda j: (-magnitude[j], names[j]))[:k]
+
+
 def _row_value(explanation: Explanation, row: int, j: int) -> Any:
-    raw = explanation.data.iloc[row, j]
+    raw = explanation.data.iat[row, j]
     value = None if raw is None or (isinstance(raw, float) and math.isnan(raw)) else raw
     return value.item() if isinstance(value, np.generic) else value
 

@@ -115,10 +115,13 @@ def test_failing_data_test_names_the_test_column_and_value(raw_dir, previous_war
     train = fixture_tables["application_train"].copy()
     train.loc[4, "EXT_SOURCE_2"] = 1.75
     train.to_csv(raw_dir / "application_train.csv", index=False, na_rep="")
-    # composite keys repeated: one monthly balance twice, one POS month three times (with a NULL month)
+    # composite keys repeated: monthly balances twice (a month of the fixture's, one in the low half of the months
+    # counted as bits, one older than the bits' range), one POS month three times (with a NULL month)
     balance = fixture_tables["bureau_balance"]
-    pd.concat([balance, balance.iloc[[3]]]).to_csv(raw_dir / "bureau_balance.csv", index=False, na_rep="")
     bb_id, bb_month = (int(v) for v in balance.iloc[3][["SK_ID_BUREAU", "MONTHS_BALANCE"]])
+    old = balance.iloc[[5, 5, 6, 6]].assign(MONTHS_BALANCE=[-100, -100, -200, -200])
+    pd.concat([balance, balance.iloc[[3]], old]).to_csv(raw_dir / "bureau_balance.csv", index=False, na_rep="")
+    old_ids = [int(v) for v in balance.SK_ID_BUREAU.iloc[[5, 6]]]
     pos = fixture_tables["POS_CASH_balance"].copy()
     pos.loc[pos.index[:3], ["SK_ID_PREV", "MONTHS_BALANCE"]] = [int(pos.SK_ID_PREV.iloc[0]), None]
     pos.to_csv(raw_dir / "POS_CASH_balance.csv", index=False, na_rep="")
@@ -126,8 +129,10 @@ def test_failing_data_test_names_the_test_column_and_value(raw_dir, previous_war
     assert "dbt build failed" in message and "columns_between_stg_application_train" in message
     assert "'column_name': 'ext_source_2', 'offending_value': 1.75" in message
     assert f"{{'sk_id_bureau': {bb_id}, 'months_balance': {bb_month}, 'n_rows': 2}}" in message
+    assert f"{{'sk_id_bureau': {old_ids[0]}, 'months_balance': -100, 'n_rows': 2}}" in message
+    assert f"{{'sk_id_bureau': {old_ids[1]}, 'months_balance': -200, 'n_rows': 2}}" in message
     assert f"{{'sk_id_prev': {int(pos.SK_ID_PREV.iloc[0])}, 'months_balance': None, 'n_rows': 3}}" in message
-    assert message.count("offending row of unique_combination_of_columns_") == 2  # no false duplicate
+    assert message.count("offending row of unique_combination_of_columns_") == 4  # no false duplicate
     _assert_intact(previous_warehouse, digest)
 
 

@@ -63,7 +63,7 @@ from (
 where null_rows > 0
 {% endmacro %}
 
-{% macro default__test_unique_combination_of_columns(model, combination_of_columns) %}
+{% macro default__test_unique_combination_of_columns(model, combination_of_columns, last_column_range=none) %}
 {%- set leading, last = combination_of_columns[:-1], combination_of_columns[-1] %}
 with
 
@@ -84,7 +84,66 @@ where has_next = 1 and next_value is not distinct from {{ last }}
 group by {{ combination_of_columns | join(', ') }}
 {% endmacro %}
 
-{% macro spark__test_unique_combination_of_columns(model, combination_of_columns) %}
+{% macro duckdb__test_unique_combination_of_columns(model, combination_of_columns, last_column_range=none) %}
+{%- if last_column_range is none or combination_of_columns | length < 2 %}
+{{ default__test_unique_combination_of_columns(model, combination_of_columns) }}
+{%- else %}
+{#- The rows whose last column is an integer in [low, low + 127] (e.g. a month of a monthly history): per value of
+    the leading columns, count(*) against the number of distinct values, counted as the bits set in two 64-bit masks
+    (one pass of a hash aggregation over the leading columns only: ~4x less CPU than sorting 27M rows). Only the
+    groups whose counts differ, and the rows outside the range (NULL included), go through the exact GROUP BY that
+    names each repeated combination. -#}
+{%- set leading, last = combination_of_columns[:-1], combination_of_columns[-1] %}
+{%- set low, high = last_column_range[0] | int, last_column_range[1] | int %}
+{%- if high < low or high - low > 127 %}
+    {{ exceptions.raise_compiler_error("unique_combination_of_columns on " ~ model ~ ": last_column_range must be [low, high] with 0 <= high - low <= 127, got " ~ last_column_range) }}
+{%- endif %}
+{%- set offset = "(" ~ last ~ " - (" ~ low ~ "))" %}
+with
+
+in_range as (
+
+    select
+        {{ leading | join(', ') }},
+        count(*) as n_rows,
+        coalesce(bit_count(bit_or(case when {{ offset }} < 64 then 1::ubigint << cast({{ offset }} as ubigint) end)), 0)
+        + coalesce(bit_count(bit_or(case when {{ offset }} >= 64 then 1::ubigint << cast({{ offset }} - 64 as ubigint) end)), 0)
+            as n_values
+    from {{ model }}
+    where {{ last }} between {{ low }} and {{ high }}
+    group by {{ leading | join(', ') }}
+
+),
+
+repeated as (
+
+    select {{ leading | join(', ') }} from in_range where n_rows <> n_values
+
+),
+
+suspect as (
+
+    select {{ combination_of_columns | join(', ') }}
+    from {{ model }}
+    where {{ last }} is null or {{ last }} not between {{ low }} and {{ high }}
+
+    union all
+
+    select {% for column in combination_of_columns %}checked.{{ column }}{{ ', ' if not loop.last }}{% endfor %}
+    from {{ model }} as checked
+    semi join repeated on {% for column in leading %}checked.{{ column }} is not distinct from repeated.{{ column }}{{ ' and ' if not loop.last }}{% endfor %}
+    where checked.{{ last }} between {{ low }} and {{ high }}
+
+)
+
+select {{ combination_of_columns | join(', ') }}, count(*) as n_rows
+from suspect
+group by {{ combination_of_columns | join(', ') }}
+having count(*) > 1
+{%- endif %}
+{% endmacro %}
+
+{% macro spark__test_unique_combination_of_columns(model, combination_of_columns, last_column_range=none) %}
 select {{ combination_of_columns | join(', ') }}, count(*) as n_rows
 from {{ model }}
 group by {{ combination_of_columns | join(', ') }}
