@@ -20,7 +20,7 @@ import pandas as pd
 
 from synthetic.application import BUILDING_BASES, BUILDING_OTHER, DOCUMENT_FLAGS, REDRAWN, id_renewal_delay
 from synthetic.bureau import REDRAWN as BUREAU_REDRAWN
-from synthetic.gibbs import fit_gibbs
+from synthetic.gibbs import LEAF_RULES, fit_gibbs
 from synthetic.joint import PRIVACY_MIN, fit_copula, frequent_combinations, pattern_codes, rare_pools
 from synthetic.previous import REDRAWN as PREVIOUS_REDRAWN
 from synthetic.previous import REDRAWN_LOAN as PREVIOUS_REDRAWN_LOAN
@@ -691,7 +691,7 @@ def _align_levels(g: dict[str, Any], levels: list[str]) -> dict[str, Any]:
 
 
 def fit_table(
-    df: pd.DataFrame, table: str, model: str | None = None, pooled_leaves: bool = False
+    df: pd.DataFrame, table: str, model: str | None = None, leaf_rule: str = "exact"
 ) -> dict[str, Any]:
     """Marginals of every column and of the derived columns; conditionals; pattern blocks; the copula.
     ``model``: whose derived columns and conditionals to use (application_test reuses application_train's)."""
@@ -721,12 +721,12 @@ def fit_table(
         conds[name] = fit_conditional(rows, types, child, parents, lv)
     spec = _copula_spec(df, table) if own_model else None
     copula = fit_copula(df, **spec) if spec else None
-    gibbs = _fit_gibbs(df, table, marg, pooled_leaves) if own_model else None
+    gibbs = _fit_gibbs(df, table, marg, leaf_rule) if own_model else None
     return {"marginals": marg, "conditionals": conds, "patterns": patterns, "copula": copula, "gibbs": gibbs}
 
 
 def _fit_gibbs(
-    df: pd.DataFrame, table: str, marg: dict[str, Any], pooled_leaves: bool = False
+    df: pd.DataFrame, table: str, marg: dict[str, Any], leaf_rule: str = "exact"
 ) -> dict[str, Any] | None:
     """Tree conditionals of the redrawn application columns given all the others (synthetic.gibbs)."""
     if table not in REDRAWN_BY_TABLE:
@@ -736,7 +736,7 @@ def _fit_gibbs(
     cols = [c for c in types if c not in KEY_COLUMNS and c != "TARGET" and c not in derived]
     numeric = [c for c in cols if types[c] != "VARCHAR"]
     categorical = {c: marg[c]["levels"] for c in cols if types[c] == "VARCHAR"}
-    return fit_gibbs(df, REDRAWN_BY_TABLE[table], numeric, categorical, LEAF_MIN, pooled_leaves)
+    return fit_gibbs(df, REDRAWN_BY_TABLE[table], numeric, categorical, LEAF_MIN, leaf_rule)
 
 
 def fit_extra(sample_dir: Path | None) -> dict[str, Any]:
@@ -755,8 +755,8 @@ def fit_extra(sample_dir: Path | None) -> dict[str, Any]:
     return extra
 
 
-def fit_all(marginals_dir: Path, sample_dir: Path | None, pooled_leaves: bool = False) -> dict[str, Any]:
-    """Every table's fitted statistics; ``pooled_leaves``: see `synthetic.gibbs.fit_tree`."""
+def fit_all(marginals_dir: Path, sample_dir: Path | None, leaf_rule: str = "exact") -> dict[str, Any]:
+    """Every table's fitted statistics; ``leaf_rule``: see `synthetic.gibbs.fit_tree`."""
     out: dict[str, Any] = {
         "about": "Summary statistics of the real Home Credit tables (levels, frequencies, missing rates, "
         "quantiles, frequent values, frequent patterns of column blocks, a correlation matrix of normal "
@@ -778,7 +778,7 @@ def fit_all(marginals_dir: Path, sample_dir: Path | None, pooled_leaves: bool = 
             # value and quantile then stands for at least PRIVACY_MIN rows without losing the rare ones
             df = pd.concat([train_rows[[c for c in df.columns if c in train_rows.columns]], df],
                            ignore_index=True)
-        fitted = fit_table(df, table, "application_train" if table == "application_test" else None, pooled_leaves)
+        fitted = fit_table(df, table, "application_train" if table == "application_test" else None, leaf_rule)
         marg, conds = fitted["marginals"], fitted["conditionals"]
         out["marginals"][table] = marg
         if conds:
@@ -806,15 +806,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sample", type=Path, default=shared / "home-credit-sample")
     ap.add_argument("--out", type=Path, default=STATS_PATH)
     ap.add_argument(
-        "--pooled-leaves",
-        action="store_true",
-        help="tree leaves store no cell of fewer than PRIVACY_MIN rows (rare cells pooled and spread by the "
-        "ancestors; docs/synthetic.md: closes the leaf gap, costs detection)",
+        "--leaf-rule",
+        choices=LEAF_RULES,
+        default="exact",
+        help="tree leaves: 'exact' every leaf stores its own share of every cell (level; missing), the "
+        f"committed file; 'grown' / 'pruned' every leaf's cell has 0 or {PRIVACY_MIN} rows or is in its one "
+        f"rest pool of {PRIVACY_MIN} rows, trees grown under that rule / sklearn's trees collapsed until they "
+        "follow it (docs/synthetic.md: closes the leaf gap, costs detection)",
     )
+    ap.add_argument("--pooled-leaves", action="store_const", const="grown", dest="leaf_rule",
+                    help="the same as --leaf-rule grown")
     args = ap.parse_args(argv)
     if not (args.marginals / "application_train.csv").exists():
         ap.error(f"--marginals {args.marginals}: no application_train.csv there")
-    stats = fit_all(args.marginals, args.sample, args.pooled_leaves)
+    stats = fit_all(args.marginals, args.sample, args.leaf_rule)
     tmp = args.out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(stats, separators=(",", ":"), allow_nan=False), encoding="utf-8")
     tmp.replace(args.out)

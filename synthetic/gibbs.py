@@ -230,36 +230,127 @@ def uniform_ranks(x: np.ndarray) -> np.ndarray:
     return (rankdata(x, method="average") - 0.5) / x.size
 
 
-def leaf_shares(counts: np.ndarray, ancestors: list[np.ndarray]) -> tuple[np.ndarray, list[list[int]]]:
-    """A leaf's shares of its cells (``counts``: rows per level, or present / missing) where every share
-    stands for PRIVACY_MIN rows -- the rule of a column's marginal (`synthetic.fit.pool_levels`), with
-    the pools spread by the leaf's ancestors. A cell of PRIVACY_MIN rows keeps its own share; the rarer
-    cells (none included), from the rarest up, are cut into pools of PRIVACY_MIN rows (a short last
-    pool joins the one before), each keeping its own total share, spread over its cells in proportion to
-    each one's share among them in the nearest ancestor node where it has PRIVACY_MIN rows (``ancestors``:
-    rows per cell, parent first, root last; a cell without PRIVACY_MIN rows even at the root gets
-    nothing). Rare cells of fewer than PRIVACY_MIN rows in all, and a pool none of whose cells has
-    PRIVACY_MIN rows at the root, get share 0. Returns the shares and the pools (cell indices)."""
+LEAF_RULES = ("exact", "pruned", "grown")
+
+
+#: The largest share of a leaf's rows a rest of rarer cells of fewer than PRIVACY_MIN rows in all may hold
+#: and be written off (share 0, like a column's rare levels) instead of the leaf being merged with its
+#: sibling (docs/synthetic.md: 0.05 against 0 keeps bureau's detection AUC at 0.802 instead of 0.821).
+REST_OFF = 0.05
+
+
+def cells_ok(counts: np.ndarray) -> bool:
+    """A leaf's cells follow the privacy rule with their exact shares: every cell has 0 or PRIVACY_MIN
+    rows, except a rest of rarer cells (1 to PRIVACY_MIN - 1 rows each) of PRIVACY_MIN rows in all, or
+    of at most REST_OFF of the leaf's rows (written off)."""
+    rare = counts[(counts > 0) & (counts < PRIVACY_MIN)].sum()
+    return rare == 0 or rare >= PRIVACY_MIN or rare <= REST_OFF * counts.sum()
+
+
+def written_off(root: np.ndarray) -> np.ndarray:
+    """Cells rare at the root whose rows make fewer than PRIVACY_MIN in all: no group of the tree can
+    stand for them (the rule of a column's marginal: such levels are never drawn)."""
+    rare = (root > 0) & (root < PRIVACY_MIN)
+    return rare if root[rare].sum() < PRIVACY_MIN else np.zeros(root.size, dtype=bool)
+
+
+def prune(left: np.ndarray, right: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Collapse the tree bottom-up until every leaf's cells (``counts``: rows per node and cell) pass
+    `cells_ok`: a leaf that fails is merged with its sibling into their parent (the parent becomes a
+    leaf, its rows the sum), repeatedly upwards. Returns new child arrays (collapsed subtrees are left
+    unreachable; `fit_tree` keeps the `reachable` ones)."""
+    left, right = left.copy(), right.copy()
+    order, stack = [], [0]
+    while stack:  # pre-order: a node before its children
+        node = stack.pop()
+        order.append(node)
+        if left[node] >= 0:
+            stack += [int(right[node]), int(left[node])]
+    ok = np.zeros(left.size, dtype=bool)
+    for node in reversed(order):  # children before their parent
+        if left[node] >= 0 and ok[left[node]] and ok[right[node]]:
+            ok[node] = True
+            continue
+        left[node] = right[node] = -1
+        ok[node] = cells_ok(counts[node])
+    return left, right
+
+
+def reachable(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """The nodes reachable from the root (node 0), in pre-order."""
+    order, stack = [], [0]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        if left[node] >= 0:
+            stack += [int(right[node]), int(left[node])]
+    return np.asarray(order, dtype=np.int64)
+
+
+def pruned_shares(
+    counts: np.ndarray, ancestors: list[np.ndarray], root_ref: np.ndarray
+) -> tuple[np.ndarray, list[list[int]]]:
+    """A pruned leaf's shares (``counts`` pass `cells_ok`): cells of 0 or PRIVACY_MIN rows keep their
+    exact share; the rest of rarer cells (one pool of PRIVACY_MIN rows) keeps its exact total share,
+    spread over its cells in proportion to each one's share in the nearest ancestor (parent first, root
+    last) where it has PRIVACY_MIN rows, else to ``root_ref`` (the root's pooled shares); a rest of fewer
+    rows (at most REST_OFF of the leaf) is written off."""
     counts = np.asarray(counts, dtype=float)
-    chain = [np.asarray(a, dtype=float) for a in ancestors]
-    rare = sorted((int(c), j) for j, c in enumerate(counts) if c < PRIVACY_MIN)
-    pools, _ = rare_pools(rare)
     shares = np.where(counts >= PRIVACY_MIN, counts, 0.0)
-    out = []
+    pool = np.flatnonzero((counts > 0) & (counts < PRIVACY_MIN))
+    if counts[pool].sum() < PRIVACY_MIN:  # a small rest (REST_OFF): written off
+        pool = pool[:0]
+    if pool.size:
+        ref = np.empty(pool.size)
+        for i, j in enumerate(pool):
+            group = next((a for a in ancestors if a[j] >= PRIVACY_MIN), None)
+            ref[i] = group[j] / group.sum() if group is not None else root_ref[j]
+        ref = ref if ref.sum() > 0 else np.ones(pool.size)
+        shares[pool] = counts[pool].sum() * ref / ref.sum()
+    return shares / shares.sum(), [pool.tolist()] if pool.size else []
+
+
+def root_shares(root: np.ndarray) -> np.ndarray:
+    """The root's shares with its rare cells pooled as in a column's marginal (pools of PRIVACY_MIN rows
+    sharing their total evenly): the reference of a level rare in every node."""
+    root = np.asarray(root, dtype=float)
+    ref = np.where(root >= PRIVACY_MIN, root, 0.0)
+    pools, _ = rare_pools(sorted((int(c), j) for j, c in enumerate(root) if 0 < c < PRIVACY_MIN))
     for pool in pools:
-        cells = np.array(sorted(j for _, j in pool))
-        weights = np.zeros(cells.size)
-        for i, j in enumerate(cells):
-            group = next((c for c in chain if c[j] >= PRIVACY_MIN), None)
-            if group is not None:
-                weights[i] = group[j] / group[cells].sum()
-        if weights.sum() > 0:
-            shares[cells] = sum(c for c, _ in pool) * weights / weights.sum()
-            out.append(cells.tolist())
-    if shares.sum() <= 0:  # nothing of PRIVACY_MIN rows in the leaf: the root's frequent cells
-        root = chain[-1] if chain else counts
-        shares = np.where(root >= PRIVACY_MIN, root, 0.0)
-    return shares / shares.sum(), out
+        for _, j in pool:
+            ref[j] = sum(c for c, _ in pool) / len(pool)
+    return ref / max(ref.sum(), 1.0)
+
+
+def cells_ok_many(c: np.ndarray) -> np.ndarray:
+    """`cells_ok` over the last axis of cell counts of any leading shape."""
+    rare = np.where((c > 0.5) & (c < PRIVACY_MIN - 0.5), c, 0.0).sum(-1)
+    return (rare < 0.5) | (rare > PRIVACY_MIN - 0.5) | (rare <= REST_OFF * c.sum(-1) + 1e-9)
+
+
+def _grow(x: np.ndarray, y: np.ndarray, n_cells: int, categorical: bool, min_leaf: int) -> Any:
+    """`synthetic.grow.grow` for a categorical child's codes ``y`` (Gini over its levels; the levels
+    written off at the root do not count as cells) or a numeric child's uniforms with NaN (squared
+    error of presence and value, as sklearn's two outputs; cells present / missing)."""
+    from synthetic.grow import grow
+
+    if categorical:
+        w = np.zeros((y.size, 1 + n_cells))
+        w[:, 0] = 1.0
+        w[np.arange(y.size), 1 + y] = 1.0
+        off = written_off(w[:, 1:].sum(axis=0))
+
+        def cells(s: np.ndarray) -> np.ndarray:
+            return np.where(off, 0.0, s[..., 1:])
+    else:
+        miss = np.isnan(y)
+        w = np.column_stack([np.ones(y.size), miss, np.nan_to_num(y, nan=0.5)])
+        off = written_off(np.array([(~miss).sum(), miss.sum()], dtype=float))
+
+        def cells(s: np.ndarray) -> np.ndarray:
+            return np.where(off, 0.0, np.stack([s[..., 0] - s[..., 1], s[..., 1]], axis=-1))
+
+    return grow(x, w, cells, cells_ok_many, min_leaf, MAX_LEAVES)
 
 
 def fit_tree(
@@ -270,16 +361,20 @@ def fit_tree(
     min_leaf: int,
     u: np.ndarray | None = None,
     with_missing: bool = False,
-    pooled_leaves: bool = False,
+    leaf_rule: str = "exact",
 ) -> TreeConditional:
     """A tree predicting ``child`` (the rows to redraw) from the encoded ``x``; ``u``: a numeric child's
     uniforms within its whole column (default: ranks within these rows). ``with_missing``: the child's
-    missing values are part of what the tree predicts (else ``child`` has none). ``pooled_leaves``: a
-    leaf's rare cells (levels; present / missing) are pooled and spread by its ancestors
-    (`leaf_shares`); else each leaf stores its own shares of every cell."""
+    missing values are part of what the tree predicts (else ``child`` has none). ``leaf_rule`` for a
+    leaf's cells (levels; present / missing): ``"exact"`` each leaf stores its own shares of every cell
+    (sklearn's tree); ``"pruned"`` sklearn's tree collapsed until every leaf passes `cells_ok` (`prune`);
+    ``"grown"`` a tree grown with only splits whose both children pass `cells_ok` (`synthetic.grow`).
+    With both rules a leaf stores its exact shares, its rest pool (if any) spread by the ancestors
+    (`pruned_shares`); cells rare in the whole tree (`written_off`) get share 0."""
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
     assert min_leaf >= PRIVACY_MIN
+    assert leaf_rule in LEAF_RULES, leaf_rule
     if categorical_levels is not None:
         index = {lv: i for i, lv in enumerate(categorical_levels)}
         y = child.astype(object).map(index).fillna(len(categorical_levels)).to_numpy(np.int64)
@@ -291,33 +386,58 @@ def fit_tree(
     else:
         y_num = uniform_ranks(pd.to_numeric(child).to_numpy(float)) if u is None else u
         model = DecisionTreeRegressor(min_samples_leaf=min_leaf, max_leaf_nodes=MAX_LEAVES, random_state=0)
-    if categorical_levels is not None:
-        model.fit(x, y)
-    elif with_missing:  # two outputs: presence and the value's uniform (0.5 where missing)
-        model.fit(x, np.column_stack([np.isnan(y_num), np.nan_to_num(y_num, nan=0.5)]).astype(float))
+    n_cells = len(categorical_levels) if categorical_levels is not None else 2
+    ruled = leaf_rule != "exact" and (categorical_levels is not None or with_missing)  # cells under the rule
+    if ruled and leaf_rule == "grown":
+        g = _grow(x, y if categorical_levels is not None else y_num, n_cells, categorical_levels is not None,
+                  min_leaf)
+        feature_all, threshold_all, nan_all = g.feature, g.threshold, g.nan_left
+        left, right, paths = g.left, g.right, g.paths
     else:
-        model.fit(x, y_num)
-    t = model.tree_
-    leaf_rows = model.apply(x)
-    leaf_nodes = np.flatnonzero(t.children_left < 0)
-    leaf_of_node = np.full(t.node_count, -1, dtype=np.int64)
-    leaf_of_node[leaf_nodes] = np.arange(leaf_nodes.size)
-    parent = np.full(t.node_count, -1, dtype=np.int64)
-    inner = np.flatnonzero(t.children_left >= 0)
-    parent[t.children_left[inner]] = inner
-    parent[t.children_right[inner]] = inner
-    # the rows of each node: a numeric leaf's ancestors' quantiles, and the pooled leaves' ancestors' cells
-    paths = model.decision_path(x).tocsc() if categorical_levels is None or pooled_leaves else None
-    node_counts = None
-    if pooled_leaves:  # rows per node and cell (a categorical child's levels; a numeric child's present / missing)
         if categorical_levels is not None:
-            cells, n_cells = y, len(categorical_levels)
+            model.fit(x, y)
+        elif with_missing:  # two outputs: presence and the value's uniform (0.5 where missing)
+            model.fit(x, np.column_stack([np.isnan(y_num), np.nan_to_num(y_num, nan=0.5)]).astype(float))
         else:
-            cells, n_cells = np.isnan(y_num).astype(np.int64), 2
+            model.fit(x, y_num)
+        t = model.tree_
+        feature_all, threshold_all = t.feature, np.round(t.threshold, 6)
+        nan_all = np.asarray(t.missing_go_to_left, dtype=bool)
+        left, right = t.children_left.astype(np.int64), t.children_right.astype(np.int64)
+        # the rows of each node: a numeric leaf's ancestors' quantiles, and the ancestors' cells
+        paths = model.decision_path(x).tocsc() if categorical_levels is None or ruled else None
+    node_counts = None
+    if ruled:
+        assert paths is not None
+        # rows per node and cell (a categorical child's levels; a numeric child's present / missing)
+        cells = y if categorical_levels is not None else np.isnan(y_num).astype(np.int64)
         onehot = np.zeros((cells.size, n_cells))
         onehot[np.arange(cells.size), cells] = 1.0
-        assert paths is not None
         node_counts = np.asarray(paths.T @ onehot).round().astype(np.int64)
+    root_ref = None
+    if node_counts is not None:
+        node_counts[:, written_off(node_counts[0])] = 0  # a rare rest of the whole tree: never drawn
+        root_ref = root_shares(node_counts[0])
+        left, right = prune(left, right, node_counts)  # a grown tree passes already
+    keep = np.sort(reachable(left, right))  # old node numbers in their order (all of them unless pruned)
+    new_of = np.full(left.size, -1, dtype=np.int64)
+    new_of[keep] = np.arange(keep.size)
+    left = np.where(left[keep] >= 0, new_of[np.maximum(left[keep], 0)], -1)
+    right = np.where(right[keep] >= 0, new_of[np.maximum(right[keep], 0)], -1)
+    parent = np.full(keep.size, -1, dtype=np.int64)
+    inner = np.flatnonzero(left >= 0)
+    parent[left[inner]] = inner
+    parent[right[inner]] = inner
+    leaf_nodes = np.flatnonzero(left < 0)
+    leaf_of_node = np.full(keep.size, -1, dtype=np.int64)
+    leaf_of_node[leaf_nodes] = np.arange(leaf_nodes.size)
+    if paths is None:  # exact leaves of sklearn's tree: its leaf of each row
+        leaf_rows = new_of[model.apply(x)]
+    else:
+        leaf_rows = np.full(x.shape[0], -1, dtype=np.int64)
+        for node in leaf_nodes:
+            leaf_rows[paths[:, keep[node]].nonzero()[0]] = node
+    counts_of = None if node_counts is None else node_counts[keep]
     leaves: list[dict[str, Any]] = []
     for node in leaf_nodes:
         rows = leaf_rows == node
@@ -325,13 +445,14 @@ def fit_tree(
         assert k >= min_leaf
         chain = []
         up = parent[node]
-        while node_counts is not None and up >= 0:
-            chain.append(node_counts[up])
+        while counts_of is not None and up >= 0:
+            chain.append(counts_of[up])
             up = parent[up]
+        shares = pools = None
+        if counts_of is not None and root_ref is not None:  # the rule's leaves
+            shares, pools = pruned_shares(counts_of[node], chain, root_ref)
         if categorical_levels is not None:
-            if node_counts is not None:
-                shares, pools = leaf_shares(node_counts[node], chain)
-            else:
+            if shares is None:
                 shares, pools = np.bincount(y[rows], minlength=len(categorical_levels)) / k, []
             leaf_c: dict[str, Any] = {"n": k, "probs": [round(float(p), 6) for p in shares]}
             if pools:
@@ -348,29 +469,28 @@ def fit_tree(
             while vals.size < PRIVACY_MIN and parent[up] >= 0:
                 up = parent[up]
                 assert paths is not None
-                anc = y_num[paths[:, up].nonzero()[0]]
+                anc = y_num[paths[:, keep[up]].nonzero()[0]]
                 vals = anc[~np.isnan(anc)]
             q = np.quantile(vals, np.linspace(0, 1, LEAF_QUANTILES)) if vals.size >= PRIVACY_MIN else []
             leaf["q"] = [round(float(v), 6) for v in q]
             if len(q):
                 leaf["q_n"] = int(vals.size)  # values behind the quantiles (>= PRIVACY_MIN)
-            if with_missing and node_counts is not None:
-                shares, pools = leaf_shares(node_counts[node], chain)
+            if with_missing and shares is not None:
                 leaf["missing"] = round(float(shares[1]), 6)
                 if pools:
                     leaf["pools"] = pools
             elif with_missing:
                 leaf["missing"] = round(1.0 - vals_here / k, 6)
             leaves.append(leaf)
-    feature = np.where(t.children_left < 0, -1, t.feature).astype(np.int64)
+    feature = np.where(left < 0, -1, feature_all[keep]).astype(np.int64)
     return TreeConditional(
         child=str(child.name),
         predictors=names,
         feature=feature,
-        threshold=np.round(t.threshold, 6),
-        left=t.children_left.astype(np.int64),
-        right=t.children_right.astype(np.int64),
-        nan_left=np.asarray(t.missing_go_to_left, dtype=bool),
+        threshold=np.where(left < 0, -2.0, threshold_all[keep]),
+        left=left,
+        right=right,
+        nan_left=nan_all[keep],
         leaf_of_node=leaf_of_node,
         leaves=leaves,
         with_missing=with_missing,
@@ -485,12 +605,12 @@ def fit_gibbs(
     numeric: list[str],
     categorical: dict[str, list[str]],
     min_leaf: int,
-    pooled_leaves: bool = False,
+    leaf_rule: str = "exact",
 ) -> dict[str, Any]:
     """Trees for ``children`` ((column, rows function of the frame[, derived column drawn instead of the
     column itself, e.g. a ratio])), each given all the other
     ``numeric`` and ``categorical`` columns (``categorical``: column -> the marginal's levels).
-    ``pooled_leaves``: see `fit_tree` (recorded in the result as ``"leaf_rule": "pooled"``)."""
+    ``leaf_rule``: see `fit_tree` (recorded in the result unless ``"exact"``)."""
     frame = to_frame(df[[*numeric, *categorical]], categorical)
     enc = Encoder.fit(df, numeric, list(categorical))
     x = enc.transform(frame, len(df))
@@ -518,7 +638,7 @@ def fit_gibbs(
                 categorical[target],
                 min_leaf,
                 with_missing=with_missing,
-                pooled_leaves=pooled_leaves,
+                leaf_rule=leaf_rule,
             )
         else:
             v = pd.to_numeric(df[target], errors="coerce").to_numpy(float)
@@ -526,10 +646,10 @@ def fit_gibbs(
             u[~np.isnan(v)] = uniform_ranks(v[~np.isnan(v)])
             if not with_missing:
                 keep &= df[child].notna().to_numpy() & ~np.isnan(v)
-            tree = fit_tree(xs[keep], names, df.loc[keep, target], None, min_leaf, u[keep], with_missing, pooled_leaves)
+            tree = fit_tree(xs[keep], names, df.loc[keep, target], None, min_leaf, u[keep], with_missing, leaf_rule)
         trees[tree_key(child, target)] = tree.to_json()
     out = {"encoder": enc.to_json(), "trees": trees}
-    return {**out, "leaf_rule": "pooled"} if pooled_leaves else out
+    return {**out, "leaf_rule": leaf_rule} if leaf_rule != "exact" else out
 
 
 __all__ = ["Cat", "Encoder", "TreeConditional", "fit_gibbs", "fit_tree", "redraw", "sweep", "to_frame"]

@@ -11,7 +11,7 @@ import pytest
 
 from synthetic.application import BUILDING_BASES, generate_applicants
 from synthetic.fit import LEAF_MIN
-from synthetic.gibbs import N_BINS, TreeConditional, fit_gibbs, leaf_shares
+from synthetic.gibbs import N_BINS, TreeConditional, fit_gibbs
 from synthetic.joint import PRIVACY_MIN
 from synthetic.stats import STATS_PATH, load_stats
 
@@ -144,70 +144,10 @@ def test_conditional_frequencies_within_tolerance(gen: pd.DataFrame, real: pd.Da
         assert diff.max() < 0.03, (pair, diff.idxmax(), diff.max())
 
 
-def test_a_leafs_rare_levels_are_pooled_and_spread_by_its_ancestors() -> None:
-    """A level of PRIVACY_MIN rows keeps its share; the rare ones (none included) make one pool of their
-    65 rows, spread in proportion to each one's share among them in the nearest ancestor where it has
-    PRIVACY_MIN rows (level 3: the root; the others: the parent) -- not their own 30 / 25 / 10 / 0 rows."""
-    parent = np.array([900, 200, 60, 40, 100])
-    root = np.array([2000, 400, 300, 120, 300])
-    shares, pools = leaf_shares(np.array([300, 30, 25, 10, 0]), [parent, root])
-    assert pools == [[1, 2, 3, 4]]
-    w = np.array([200 / 400, 60 / 400, 120 / 1120, 100 / 400])
-    assert shares[0] == pytest.approx(300 / 365)
-    assert shares[1:] == pytest.approx(65 / 365 * w / w.sum())
-    shares, pools = leaf_shares(np.array([300, 20, 10]), [np.array([900, 80, 70])])
-    assert pools == [] and shares.tolist() == [1.0, 0.0, 0.0]  # 30 rare rows in all: written off
-
-
-def _leaf_counts(tree: TreeConditional, x: np.ndarray, cells: np.ndarray, n_cells: int) -> np.ndarray:
-    leaf = tree.leaf(x)
-    return np.array([np.bincount(cells[leaf == k], minlength=n_cells) for k in range(len(tree.leaves))])
-
-
-def test_no_leaf_share_stands_for_a_rare_cell_of_real_rows() -> None:
-    """Fitted trees on a small frame: a categorical leaf's level seen on fewer than PRIVACY_MIN of its rows
-    has share 0 or belongs to a pool of PRIVACY_MIN rows (its own count is told nowhere); a numeric leaf's
-    missing share is 0 / 1 where missing / present values are rare, else pooled or both frequent."""
-    rng = np.random.default_rng(4)
-    n = 3000
-    x = rng.uniform(0, 1, n)
-    u = rng.random(n)
-    y = np.where(u < 0.02, "b", np.where(u < 0.035, "c", np.where(u < 0.04, "d", "a")))
-    y = np.where((x > 0.8) & (u > 0.9), "e", y)  # e: a level tied to the band x > 0.8
-    z = np.where(rng.random(n) < np.where(x < 0.5, 0.01, 0.3), np.nan, x + rng.normal(0, 0.1, n))
-    df = pd.DataFrame({"X": x, "Y": y, "Z": z})
-    levels = ["a", "b", "c", "d", "e"]
-    every = lambda f: np.ones(n, dtype=bool)  # noqa: E731
-    fitted = fit_gibbs(df, [("Y", every), ("Z", every, None, True)], ["X", "Z"], {"Y": levels}, 150, pooled_leaves=True)
-    from synthetic.gibbs import Encoder, to_frame
-
-    mat = Encoder.from_json(fitted["encoder"]).transform(to_frame(df, {"Y": levels}), n)
-    tree = TreeConditional.from_json(fitted["trees"]["Y"])
-    real = _leaf_counts(tree, mat, pd.Series(y).map({lv: i for i, lv in enumerate(levels)}).to_numpy(), 5)
-    rare_seen = 0
-    for leaf, counts in zip(tree.leaves, real, strict=True):
-        pooled = {j for pool in leaf.get("pools", []) for j in pool}
-        for pool in leaf.get("pools", []):
-            assert counts[pool].sum() >= PRIVACY_MIN
-        for j, (p, c) in enumerate(zip(leaf["probs"], counts, strict=True)):
-            if c < PRIVACY_MIN:
-                rare_seen += c > 0
-                assert p == 0 or j in pooled, (leaf, j)
-                assert p == 0 or abs(p * leaf["n"] - c) > 0.5, (leaf, j)  # not its own count
-    assert rare_seen >= 3
-    tree = TreeConditional.from_json(fitted["trees"]["Z"])
-    real = _leaf_counts(tree, mat, np.isnan(z).astype(int), 2)
-    assert len(tree.leaves) >= 3
-    for leaf, (present, missing) in zip(tree.leaves, real, strict=True):
-        if min(present, missing) >= PRIVACY_MIN:
-            assert leaf["missing"] == pytest.approx(missing / leaf["n"], abs=1e-6)
-        elif "pools" not in leaf:
-            assert leaf["missing"] == (0.0 if missing < PRIVACY_MIN else 1.0), leaf
-
-
-@pytest.mark.xfail(strict=True, reason="gap kept: the committed file is fitted without --pooled-leaves; with "
-                   "it, detection AUC application 0.816 / 0.811, bureau 0.829 / 0.830, previous 0.893 / 0.895, "
-                   "fidelity 308/326 (seeds 0 / 1; docs/synthetic.md)")
+@pytest.mark.xfail(strict=True, reason="gap kept: the committed file is fitted with --leaf-rule exact; with "
+                   "--pooled-leaves (trees grown under the rule; this test passes on that file) detection AUC "
+                   "application 0.783 / 0.781, bureau 0.802 / 0.803, previous 0.858 / 0.862, fidelity 319/326 "
+                   "(seeds 0 / 1; docs/synthetic.md)")
 def test_every_leaf_share_of_the_committed_file_stands_for_the_minimum() -> None:
     """All tree conditionals of the committed file: a level share or a missing share stands for
     PRIVACY_MIN of the leaf's rows, or belongs to a pool of PRIVACY_MIN rows (spread by the ancestors:
@@ -231,5 +171,5 @@ def test_every_leaf_share_of_the_committed_file_stands_for_the_minimum() -> None
                         whole += p * n > 0.5 and abs(p * n - round(p * n)) < 0.01
                     else:
                         assert p == 0 or p * n >= PRIVACY_MIN - 0.01, (table, child, j, leaf)
-    assert leaves > 3000 and pooled_shares > 1000
+    assert leaves > 2000 and pooled_shares > 1000
     assert whole < 0.1 * pooled_shares  # the leaf's own counts of its rare levels would all be whole

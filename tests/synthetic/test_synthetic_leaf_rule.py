@@ -1,0 +1,126 @@
+"""Tree leaves that obey the privacy rule with exact shares (synthetic.gibbs leaf_rule "pruned" / "grown")."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthetic.gibbs import (
+    Encoder,
+    TreeConditional,
+    cells_ok,
+    fit_gibbs,
+    prune,
+    pruned_shares,
+    to_frame,
+    written_off,
+)
+from synthetic.joint import PRIVACY_MIN
+
+
+def test_a_leaf_with_a_rare_cell_is_merged_with_its_sibling_upwards() -> None:
+    """Root 0 -> (1, 2); 2 -> (3, 4); 4 -> (5, 6). Leaf 6 has a missing cell of 15 rows: 4 becomes a leaf,
+    whose 30 rare rows still fail, so 2 becomes a leaf too (dropping 3's fine leaf); 1 and 2 pass and stay."""
+    left = np.array([1, -1, 3, -1, 5, -1, -1])
+    right = np.array([2, -1, 4, -1, 6, -1, -1])
+    counts = np.array([[600, 130], [300, 60], [300, 70], [100, 40], [200, 30], [140, 15], [60, 15]])
+    counts[4] = counts[5] + counts[6]
+    counts[2] = counts[3] + counts[4]
+    counts[0] = counts[1] + counts[2]
+    new_left, new_right = prune(left, right, counts)
+    assert new_left[0] == 1 and new_right[0] == 2  # the root's split stays
+    assert new_left[2] == -1 and new_right[2] == -1  # merged twice upwards
+    # without the rare cell nothing is merged
+    ok = counts.copy()
+    ok[:, 1] = np.where(ok[:, 1] < PRIVACY_MIN, 0, ok[:, 1])
+    assert not cells_ok(counts[6]) and cells_ok(ok[6])
+    same_left, _ = prune(left, right, np.array([[700, 0], [300, 0], [400, 0], [100, 0], [300, 0], [150, 0], [150, 0]]))
+    assert same_left.tolist() == left.tolist()
+
+
+def test_cells_ok_allows_zero_frequent_cells_and_one_rest_pool_of_the_minimum() -> None:
+    assert cells_ok(np.array([300, 0, 60]))  # a true 0 is no statistic of a small group
+    assert not cells_ok(np.array([300, 30, 60]))
+    assert cells_ok(np.array([300, 10, 60]))  # 10 rows, at most REST_OFF of the leaf: written off
+    assert cells_ok(np.array([300, 30, 25, 60]))  # a rest of 55 rows: one pool
+    assert not cells_ok(np.array([60, 15]))  # a flag's 15 rows
+    assert cells_ok(np.array([45, 15]))  # the whole leaf one pool (spread by the ancestors)
+    assert written_off(np.array([5000.0, 20.0, 10.0])).tolist() == [False, True, True]
+    assert not written_off(np.array([5000.0, 30.0, 25.0])).any()  # 55 rows: pooled at the root, not written off
+
+
+def test_pruned_shares_are_exact_and_the_rest_pool_is_spread_by_the_ancestors() -> None:
+    """Frequent cells and the pool's total keep their exact shares; the pool is spread over its cells by
+    each one's share in the nearest ancestor where it has PRIVACY_MIN rows (level 3: the root reference)."""
+    counts = np.array([300, 30, 25, 0, 10])
+    parent = np.array([900, 200, 60, 0, 40])
+    root = np.array([2000, 400, 300, 100, 45])
+    root_ref = np.array([0.7, 0.1, 0.1, 0.05, 0.05])
+    shares, pools = pruned_shares(counts, [parent, root], root_ref)
+    assert pools == [[1, 2, 4]]
+    assert shares[0] == pytest.approx(300 / 365) and shares[3] == 0.0
+    assert shares[[1, 2, 4]].sum() == pytest.approx(65 / 365)
+    w = np.array([200 / 1200, 60 / 1200, 0.05])  # parent, parent, the root's reference (45 < 50 rows)
+    assert shares[[1, 2, 4]] == pytest.approx(65 / 365 * w / w.sum())
+    assert abs(shares[1] * 365 - 30) > 1  # not the leaf's own 30 rows
+    shares, pools = pruned_shares(np.array([300, 10, 60]), [parent[:3], root[:3]], root_ref[:3])
+    assert pools == [] and shares.tolist() == pytest.approx([300 / 360, 0.0, 60 / 360])  # written off
+
+
+def _leaf_cells(tree: TreeConditional, x: np.ndarray, cells: np.ndarray, n_cells: int) -> np.ndarray:
+    leaf = tree.leaf(x)
+    return np.array([np.bincount(cells[leaf == k], minlength=n_cells) for k in range(len(tree.leaves))])
+
+
+@pytest.mark.parametrize("rule", ["pruned", "grown"])
+def test_fitted_leaves_follow_the_rule_with_exact_shares(rule: str) -> None:
+    """Small frame: a flag-like child whose minority is tied to a band of X, a rare level, a numeric child
+    missing mostly in one band. With the rule every leaf's real cells (rows routed down the stored tree)
+    pass cells_ok, frequent cells keep their exact shares, the tree still learns the band; the exact rule
+    breaks it on the same frame (so the check can fail)."""
+    rng = np.random.default_rng(4)
+    n = 3000
+    x = rng.uniform(0, 1, n)
+    u = rng.random(n)
+    y = np.where(x < 0.3, np.where(u < 0.8, "a", "b"), np.where(u < 0.03, "b", "a"))
+    y = np.where(rng.random(n) < 0.004, "c", y)  # 12 rows in all: written off
+    z = np.where(rng.random(n) < np.where(x < 0.5, 0.05, 0.4), np.nan, x + rng.normal(0, 0.1, n))
+    df = pd.DataFrame({"X": x, "Y": y, "Z": z})
+    levels = ["a", "b", "c"]
+    every = lambda f: np.ones(n, dtype=bool)  # noqa: E731
+    entries = [("Y", every), ("Z", every, None, True)]
+    codes = pd.Series(y).map({lv: i for i, lv in enumerate(levels)}).to_numpy()
+    broken = 0
+    for leaf_rule in (rule, "exact"):
+        fitted = fit_gibbs(df, entries, ["X", "Z"], {"Y": levels}, 50, leaf_rule=leaf_rule)
+        mat = Encoder.from_json(fitted["encoder"]).transform(to_frame(df, {"Y": levels}), n)
+        tree = TreeConditional.from_json(fitted["trees"]["Y"])
+        real = _leaf_cells(tree, mat, codes, 3)
+        assert [leaf["n"] for leaf in tree.leaves] == real.sum(axis=1).tolist()  # routing = fitted rows
+        ztree = TreeConditional.from_json(fitted["trees"]["Z"])
+        zreal = _leaf_cells(ztree, mat, np.isnan(z).astype(int), 2)
+        if leaf_rule == "exact":
+            broken = sum(not cells_ok(c) for c in real) + sum(not cells_ok(c) for c in zreal)
+            continue
+        assert fitted["leaf_rule"] == rule
+        assert len(tree.leaves) >= 2 and len(ztree.leaves) >= 2  # the bands are still learnt
+        for leaf, c in zip(tree.leaves, real, strict=True):
+            c = c.copy()
+            c[2] = 0  # level c: 12 rows in the whole tree, written off
+            assert cells_ok(c), (leaf, c)
+            assert leaf["probs"][2] == 0.0
+            rest = c[(c > 0) & (c < PRIVACY_MIN)].sum()
+            kept = c.sum() - (rest if rest < PRIVACY_MIN else 0)  # a small rest is written off
+            for j in (0, 1):
+                if c[j] >= PRIVACY_MIN or c[j] == 0:
+                    assert leaf["probs"][j] == pytest.approx(c[j] / kept, abs=1e-6)
+        for leaf, c in zip(ztree.leaves, zreal, strict=True):
+            assert cells_ok(c), (leaf, c)
+            if "pools" not in leaf and min(c) >= PRIVACY_MIN:
+                assert leaf["missing"] == pytest.approx(c[1] / c.sum(), abs=1e-6)
+            elif "pools" not in leaf:  # a rare cell of at most REST_OFF of the leaf: written off
+                assert leaf["missing"] == (0.0 if c[1] < PRIVACY_MIN else 1.0)
+        low = np.array([np.mean(x[tree.leaf(mat) == k] < 0.3) for k in range(len(tree.leaves))])
+        assert {0.0, 1.0} <= set(np.round(low, 1))  # leaves of the band and leaves without it
+    assert broken >= 3
