@@ -15,17 +15,20 @@ background, is NumPy and Arrow arrays: nothing for the collector.
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 import time
 
+log = logging.getLogger("api.heap")
 _lock = threading.Lock()
 
 
-def settle() -> float:
-    """Collect, then freeze every object alive now; returns the seconds it took (one full collection)."""
+def settle() -> None:
+    """Collect, then freeze every object alive now (one full collection, logged with its duration)."""
     started = time.perf_counter()
     with _lock:
         gc.unfreeze()
         gc.collect()
         gc.freeze()
-    return time.perf_counter() - started
+        frozen = gc.get_freeze_count()
+    log.info("heap settled: %d objects out of the collector's reach (%.2fs)", frozen, time.perf_counter() - started)
