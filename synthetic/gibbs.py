@@ -121,6 +121,7 @@ class TreeConditional:
     leaf_of_node: np.ndarray  # node -> leaf index (-1 for inner nodes)
     leaves: list[dict[str, Any]]  # {"n": rows, "q": uniform quantiles[, "missing": share]} or {"n", "probs"}
     with_missing: bool = False  # missing values are redrawn too (a categorical child's last level)
+    group: list[int] | None = None  # grown on level groups (`level_groups`): level -> group
     _compact: tuple[np.ndarray, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     def leaf(self, x: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
@@ -205,6 +206,7 @@ class TreeConditional:
             "leaf_of_node": self.leaf_of_node.tolist(),
             "leaves": self.leaves,
             "with_missing": self.with_missing,
+            **({"group": self.group} if self.group is not None else {}),
         }
 
     @classmethod
@@ -220,6 +222,7 @@ class TreeConditional:
             leaf_of_node=np.asarray(d["leaf_of_node"], dtype=np.int64),
             leaves=list(d["leaves"]),
             with_missing=bool(d.get("with_missing", False)),
+            group=list(d["group"]) if "group" in d else None,
         )
 
 
@@ -571,6 +574,7 @@ def fit_tree(
         leaf_of_node=leaf_of_node,
         leaves=leaves,
         with_missing=with_missing,
+        group=None if group is None else group.tolist(),
     )
 
 
