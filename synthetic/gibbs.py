@@ -121,6 +121,7 @@ class TreeConditional:
     leaf_of_node: np.ndarray  # node -> leaf index (-1 for inner nodes)
     leaves: list[dict[str, Any]]  # {"n": rows, "q": uniform quantiles[, "missing": share]} or {"n", "probs"}
     with_missing: bool = False  # missing values are redrawn too (a categorical child's last level)
+    group: list[int] | None = None  # grown on level groups (`level_groups`): level -> group
     _compact: tuple[np.ndarray, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     def leaf(self, x: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
@@ -205,6 +206,7 @@ class TreeConditional:
             "leaf_of_node": self.leaf_of_node.tolist(),
             "leaves": self.leaves,
             "with_missing": self.with_missing,
+            **({"group": self.group} if self.group is not None else {}),
         }
 
     @classmethod
@@ -220,6 +222,7 @@ class TreeConditional:
             leaf_of_node=np.asarray(d["leaf_of_node"], dtype=np.int64),
             leaves=list(d["leaves"]),
             with_missing=bool(d.get("with_missing", False)),
+            group=list(d["group"]) if "group" in d else None,
         )
 
 
@@ -322,6 +325,71 @@ def root_shares(root: np.ndarray) -> np.ndarray:
     return ref / max(ref.sum(), 1.0)
 
 
+#: Many-level categorical children grown (``leaf_rule="grown"``) on a GROUP of levels instead of the level:
+#: child -> number of groups (`level_groups`). Their leaves then hold large group cells with exact shares;
+#: the level is drawn within its group from the nearest node where the group's levels follow the rule
+#: (`grouped_shares`). docs/synthetic.md: the ORGANIZATION_TYPE tree lost its ties under the rule.
+LEVEL_GROUPS: dict[str, int] = {"ORGANIZATION_TYPE": 8}
+
+
+def level_groups(x: np.ndarray, y: np.ndarray, n_levels: int, n_groups: int) -> np.ndarray:
+    """Group of every level (array level -> group 0..G-1): the levels with PRIVACY_MIN rows clustered
+    (k-means, seeded, weighted by rows) by their profile -- the mean of each encoded predictor over the
+    level's rows, in units of the predictor's spread: a statistic of >= PRIVACY_MIN rows only. The rarer
+    levels form one group of their own (its cells follow the rule like any other; written off when it
+    has fewer than PRIVACY_MIN rows in all)."""
+    from sklearn.cluster import KMeans
+
+    counts = np.bincount(y, minlength=n_levels)
+    big = np.flatnonzero(counts >= PRIVACY_MIN)
+    group = np.full(n_levels, -1, dtype=np.int64)
+    if big.size:
+        xf = np.where(np.isnan(x), -1.0, x).astype(float)
+        sd = xf.std(axis=0)
+        sd[sd == 0] = 1.0
+        sums = np.zeros((n_levels, xf.shape[1]))
+        np.add.at(sums, y, xf)
+        prof = sums[big] / counts[big, None] / sd
+        k = min(n_groups, big.size)
+        km = KMeans(n_clusters=k, n_init=10, random_state=0).fit(prof, sample_weight=counts[big])
+        group[big] = km.labels_
+    group[group < 0] = group.max() + 1  # the rare levels (and levels without rows): one group
+    _, group = np.unique(group, return_inverse=True)
+    return group.astype(np.int64)
+
+
+def grouped_shares(
+    counts: np.ndarray, ancestors: list[np.ndarray], root_ref: np.ndarray, group: np.ndarray
+) -> tuple[np.ndarray, list[list[int]]]:
+    """A leaf's level shares when the tree was grown on groups of levels (``group``: level -> group):
+    the groups' shares are `pruned_shares` of the group cells (exact; a rest pool spread by the
+    ancestors); within a group the levels are spread by the nearest node -- the leaf, else its parent,
+    ... the root -- where the group has PRIVACY_MIN rows and its level cells pass `cells_ok`, with that
+    node's `pruned_shares`. Pools: every drawn group's levels (its share stands for PRIVACY_MIN rows of
+    the leaf), the groups of the rest pool together."""
+    n_groups = int(group.max()) + 1
+    member = np.zeros((group.size, n_groups))
+    member[np.arange(group.size), group] = 1.0
+    gshares, gpools = pruned_shares(counts @ member, [a @ member for a in ancestors], root_ref @ member)
+    nodes = [np.asarray(counts, dtype=float), *[np.asarray(a, dtype=float) for a in ancestors]]
+    probs = np.zeros(group.size)
+    for g in np.flatnonzero(gshares > 0):
+        lv = np.flatnonzero(group == g)
+        ref = root_ref[lv] if root_ref[lv].sum() > 0 else np.ones(lv.size)
+        within = ref / ref.sum()
+        for i, c in enumerate(nodes):
+            if c[lv].sum() >= PRIVACY_MIN and cells_ok(c[lv]):
+                within, _ = pruned_shares(c[lv], [a[lv] for a in nodes[i + 1:]], within)
+                break
+        probs[lv] = gshares[g] * within
+    rest = {int(g) for pool in gpools for g in pool}
+    pools = [[int(j) for j in np.flatnonzero((group == g) & (probs > 0))] for g in range(n_groups)
+             if gshares[g] > 0 and g not in rest]  # fmt: skip
+    if rest:
+        pools.append([int(j) for j in np.flatnonzero(np.isin(group, list(rest)) & (probs > 0))])
+    return probs / probs.sum(), [p for p in pools if p]
+
+
 def cells_ok_many(c: np.ndarray) -> np.ndarray:
     """`cells_ok` over the last axis of cell counts of any leading shape."""
     rare = np.where((c > 0.5) & (c < PRIVACY_MIN - 0.5), c, 0.0).sum(-1)
@@ -362,6 +430,7 @@ def fit_tree(
     u: np.ndarray | None = None,
     with_missing: bool = False,
     leaf_rule: str = "exact",
+    n_groups: int = 0,
 ) -> TreeConditional:
     """A tree predicting ``child`` (the rows to redraw) from the encoded ``x``; ``u``: a numeric child's
     uniforms within its whole column (default: ranks within these rows). ``with_missing``: the child's
@@ -370,7 +439,9 @@ def fit_tree(
     (sklearn's tree); ``"pruned"`` sklearn's tree collapsed until every leaf passes `cells_ok` (`prune`);
     ``"grown"`` a tree grown with only splits whose both children pass `cells_ok` (`synthetic.grow`).
     With both rules a leaf stores its exact shares, its rest pool (if any) spread by the ancestors
-    (`pruned_shares`); cells rare in the whole tree (`written_off`) get share 0."""
+    (`pruned_shares`); cells rare in the whole tree (`written_off`) get share 0. ``n_groups`` (a
+    categorical child under ``"grown"``): the tree is grown on `level_groups` of its levels, a leaf's
+    level shares are `grouped_shares`."""
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
     assert min_leaf >= PRIVACY_MIN
@@ -388,7 +459,13 @@ def fit_tree(
         model = DecisionTreeRegressor(min_samples_leaf=min_leaf, max_leaf_nodes=MAX_LEAVES, random_state=0)
     n_cells = len(categorical_levels) if categorical_levels is not None else 2
     ruled = leaf_rule != "exact" and (categorical_levels is not None or with_missing)  # cells under the rule
-    if ruled and leaf_rule == "grown":
+    group = None
+    if ruled and leaf_rule == "grown" and categorical_levels is not None and n_groups > 0:
+        group = level_groups(x, y, n_cells, n_groups)
+        g = _grow(x, group[y], int(group.max()) + 1, True, min_leaf)
+        feature_all, threshold_all, nan_all = g.feature, g.threshold, g.nan_left
+        left, right, paths = g.left, g.right, g.paths
+    elif ruled and leaf_rule == "grown":
         g = _grow(x, y if categorical_levels is not None else y_num, n_cells, categorical_levels is not None,
                   min_leaf)
         feature_all, threshold_all, nan_all = g.feature, g.threshold, g.nan_left
@@ -418,7 +495,8 @@ def fit_tree(
     if node_counts is not None:
         node_counts[:, written_off(node_counts[0])] = 0  # a rare rest of the whole tree: never drawn
         root_ref = root_shares(node_counts[0])
-        left, right = prune(left, right, node_counts)  # a grown tree passes already
+        if group is None:
+            left, right = prune(left, right, node_counts)  # a grown tree passes already
     keep = np.sort(reachable(left, right))  # old node numbers in their order (all of them unless pruned)
     new_of = np.full(left.size, -1, dtype=np.int64)
     new_of[keep] = np.arange(keep.size)
@@ -449,7 +527,9 @@ def fit_tree(
             chain.append(counts_of[up])
             up = parent[up]
         shares = pools = None
-        if counts_of is not None and root_ref is not None:  # the rule's leaves
+        if counts_of is not None and root_ref is not None and group is not None:  # grown on groups
+            shares, pools = grouped_shares(counts_of[node], chain, root_ref, group)
+        elif counts_of is not None and root_ref is not None:  # the rule's leaves
             shares, pools = pruned_shares(counts_of[node], chain, root_ref)
         if categorical_levels is not None:
             if shares is None:
@@ -494,6 +574,7 @@ def fit_tree(
         leaf_of_node=leaf_of_node,
         leaves=leaves,
         with_missing=with_missing,
+        group=None if group is None else group.tolist(),
     )
 
 
@@ -639,6 +720,7 @@ def fit_gibbs(
                 min_leaf,
                 with_missing=with_missing,
                 leaf_rule=leaf_rule,
+                n_groups=LEVEL_GROUPS.get(child, 0) if target == child else 0,
             )
         else:
             v = pd.to_numeric(df[target], errors="coerce").to_numpy(float)

@@ -11,6 +11,8 @@ from synthetic.gibbs import (
     TreeConditional,
     cells_ok,
     fit_gibbs,
+    grouped_shares,
+    level_groups,
     prune,
     pruned_shares,
     to_frame,
@@ -124,3 +126,85 @@ def test_fitted_leaves_follow_the_rule_with_exact_shares(rule: str) -> None:
         low = np.array([np.mean(x[tree.leaf(mat) == k] < 0.3) for k in range(len(tree.leaves))])
         assert {0.0, 1.0} <= set(np.round(low, 1))  # leaves of the band and leaves without it
     assert broken >= 3
+
+
+def test_level_groups_are_built_from_levels_of_the_minimum_rows_only() -> None:
+    """Six frequent levels with two profiles (X low / high) fall into two groups by profile; the rare
+    levels (< PRIVACY_MIN rows each) form one group of their own whatever their rows look like, so
+    moving a rare level's rows changes no group."""
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(8), [200, 200, 200, 200, 200, 200, 30, 20])
+    x = np.where(y < 3, rng.uniform(0, 0.3, y.size), rng.uniform(0.7, 1.0, y.size))[:, None]
+    group = level_groups(x, y, 9, 2)  # level 8: no rows
+    assert group[0] == group[1] == group[2] != group[3] == group[4] == group[5]
+    assert group[6] == group[7] == group[8] not in {group[0], group[3]}
+    x2 = x.copy()
+    x2[y == 6] = 0.1  # a rare level's rows look like the low levels now: no group moves
+    assert level_groups(x2, y, 9, 2).tolist() == group.tolist()
+    x3 = x.copy()
+    x3[y == 3] = 0.1  # a frequent level's profile moves: it joins the low levels
+    moved = level_groups(x3, y, 9, 2)
+    assert moved[3] == moved[0] != moved[4]
+
+
+def test_grouped_shares_keep_exact_group_shares_and_spread_a_group_by_a_node_that_follows_the_rule() -> None:
+    """Levels 0-2 group 0, 3-4 group 1. In the leaf group 0 has 120 rows (90 / 20 / 10: its level cells
+    fail the rule), group 1 60 rows (60 / 0). Group shares are exact (120 / 180); group 0 is spread by the
+    parent, where its cells 300 / 150 / 60 all have 50 rows; group 1 by the leaf itself."""
+    group = np.array([0, 0, 0, 1, 1])
+    leaf = np.array([90, 20, 10, 60, 0])
+    parent = np.array([300, 150, 60, 200, 100])
+    root = np.array([900, 400, 200, 600, 300])
+    shares, pools = grouped_shares(leaf, [parent, root], root / root.sum(), group)
+    assert shares[:3].sum() == pytest.approx(120 / 180) and shares[3] == pytest.approx(60 / 180)
+    assert shares[:3] == pytest.approx(120 / 180 * parent[:3] / 510)
+    assert shares[4] == 0.0
+    assert sorted(map(sorted, pools)) == [[0, 1, 2], [3]]
+    for pool in pools:
+        assert shares[pool].sum() * 180 >= PRIVACY_MIN - 1e-9
+
+
+def test_a_many_level_child_grown_on_level_groups_follows_the_rule_and_keeps_its_tie() -> None:
+    """24 levels of 125 rows each, tied to a band of X (levels 0-11 low, 12-23 high), spread thinly: the
+    tree grown on level groups has leaves whose GROUP cells pass cells_ok with exact shares, whose level
+    shares stand for PRIVACY_MIN rows (a pool per group), and which still know the band; grown on the
+    levels themselves the same leaves could hold no such tie per level."""
+    rng = np.random.default_rng(1)
+    n = 3000
+    y = np.repeat(np.arange(24), 125)
+    x = np.where(y < 12, rng.uniform(0, 0.5, n), rng.uniform(0.5, 1.0, n))
+    x = np.where(rng.random(n) < 0.1, rng.uniform(0, 1, n), x)  # some noise across the band
+    levels = [f"L{j:02d}" for j in range(24)]
+    df = pd.DataFrame({"X": x, "Y": [levels[j] for j in y]})
+    every = lambda f: np.ones(n, dtype=bool)  # noqa: E731
+    fitted = fit_gibbs(df, [("Y", every)], ["X"], {"Y": levels}, 50, leaf_rule="grown")
+    assert "group" not in fitted["trees"]["Y"]  # only the children named in LEVEL_GROUPS
+    import synthetic.gibbs as gibbs
+
+    old = dict(gibbs.LEVEL_GROUPS)
+    gibbs.LEVEL_GROUPS["Y"] = 4
+    try:
+        fitted = fit_gibbs(df, [("Y", every)], ["X"], {"Y": levels}, 50, leaf_rule="grown")
+    finally:
+        gibbs.LEVEL_GROUPS.clear()
+        gibbs.LEVEL_GROUPS.update(old)
+    tree = TreeConditional.from_json(fitted["trees"]["Y"])
+    group = np.asarray(tree.group)
+    assert len(set(group[:12]) & set(group[12:])) == 0  # the groups follow the band
+    mat = Encoder.from_json(fitted["encoder"]).transform(to_frame(df, {"Y": levels}), n)
+    real = _leaf_cells(tree, mat, group[y], int(group.max()) + 1)
+    assert len(tree.leaves) >= 2
+    low = []
+    for leaf, c in zip(tree.leaves, real, strict=True):
+        assert cells_ok(c), c
+        probs = np.asarray(leaf["probs"])
+        rest = c[(c > 0) & (c < PRIVACY_MIN)].sum()
+        kept = c.sum() - (rest if rest < PRIVACY_MIN else 0)  # a small rest is written off
+        for g in np.flatnonzero(c >= PRIVACY_MIN):
+            assert probs[group == g].sum() == pytest.approx(c[g] / kept, abs=1e-5)  # exact group share
+        pooled = {j for pool in leaf["pools"] for j in pool}
+        for pool in leaf["pools"]:
+            assert probs[pool].sum() * leaf["n"] >= PRIVACY_MIN - 0.01
+        assert all(p == 0 or j in pooled or p * leaf["n"] >= PRIVACY_MIN - 0.01 for j, p in enumerate(probs))
+        low.append(probs[:12].sum())
+    assert min(low) < 0.2 and max(low) > 0.8  # leaves of each band
