@@ -263,14 +263,8 @@ def prune(left: np.ndarray, right: np.ndarray, counts: np.ndarray) -> tuple[np.n
     leaf, its rows the sum), repeatedly upwards. Returns new child arrays (collapsed subtrees are left
     unreachable; `fit_tree` keeps the `reachable` ones)."""
     left, right = left.copy(), right.copy()
-    order, stack = [], [0]
-    while stack:  # pre-order: a node before its children
-        node = stack.pop()
-        order.append(node)
-        if left[node] >= 0:
-            stack += [int(right[node]), int(left[node])]
     ok = np.zeros(left.size, dtype=bool)
-    for node in reversed(order):  # children before their parent
+    for node in reversed(reachable(left, right).tolist()):  # children before their parent (pre-order reversed)
         if left[node] >= 0 and ok[left[node]] and ok[right[node]]:
             ok[node] = True
             continue
