@@ -15,7 +15,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from models_ml.data import FeatureSchema
+from models_ml.data import SMALL_BATCH, FeatureSchema
 
 MISSING_LEVEL = "__missing__"
 
@@ -41,7 +41,7 @@ class NativeEncoder(TransformerMixin, BaseEstimator):
         assert self.schema is not None
         out = np.empty((len(X), len(self.schema.features)), dtype=dtype)
         num_idx = [j for j, f in enumerate(self.schema.features) if f.type != "categorical"]
-        if len(X) <= 256:  # online scoring: one block conversion beats a call per column
+        if len(X) <= SMALL_BATCH:  # online scoring: one block conversion beats a call per column
             out[:, num_idx] = X[[self.schema.features[j].name for j in num_idx]].to_numpy(dtype=dtype,
                                                                                         na_value=np.nan)
         else:  # column by column: no transient copy of the frame's numeric block (~0.4 GiB per fold at full size)
@@ -49,7 +49,7 @@ class NativeEncoder(TransformerMixin, BaseEstimator):
                 out[:, j] = X[self.schema.features[j].name].to_numpy(dtype=dtype, na_value=np.nan)
         for j in self.categorical_indices:
             name = self.schema.features[j].name
-            if len(X) <= 256:  # online scoring: a dictionary lookup beats building a Categorical
+            if len(X) <= SMALL_BATCH:  # online scoring: a dictionary lookup beats building a Categorical
                 index = self._level_index(name)
                 out[:, j] = [index.get(v, np.nan) for v in X[name].tolist()]
                 continue

@@ -246,8 +246,7 @@ def cells_ok(counts: np.ndarray) -> bool:
     """A leaf's cells follow the privacy rule with their exact shares: every cell has 0 or PRIVACY_MIN
     rows, except a rest of rarer cells (1 to PRIVACY_MIN - 1 rows each) of PRIVACY_MIN rows in all, or
     of at most REST_OFF of the leaf's rows (written off)."""
-    rare = counts[(counts > 0) & (counts < PRIVACY_MIN)].sum()
-    return rare == 0 or rare >= PRIVACY_MIN or rare <= REST_OFF * counts.sum()
+    return bool(cells_ok_many(np.asarray(counts, dtype=float)))
 
 
 def written_off(root: np.ndarray) -> np.ndarray:
@@ -454,14 +453,13 @@ def fit_tree(
     n_cells = len(categorical_levels) if categorical_levels is not None else 2
     ruled = leaf_rule != "exact" and (categorical_levels is not None or with_missing)  # cells under the rule
     group = None
-    if ruled and leaf_rule == "grown" and categorical_levels is not None and n_groups > 0:
-        group = level_groups(x, y, n_cells, n_groups)
-        g = _grow(x, group[y], int(group.max()) + 1, True, min_leaf)
-        feature_all, threshold_all, nan_all = g.feature, g.threshold, g.nan_left
-        left, right, paths = g.left, g.right, g.paths
-    elif ruled and leaf_rule == "grown":
-        g = _grow(x, y if categorical_levels is not None else y_num, n_cells, categorical_levels is not None,
-                  min_leaf)
+    if ruled and leaf_rule == "grown":
+        if categorical_levels is not None and n_groups > 0:
+            group = level_groups(x, y, n_cells, n_groups)
+            g = _grow(x, group[y], int(group.max()) + 1, True, min_leaf)
+        else:
+            g = _grow(x, y if categorical_levels is not None else y_num, n_cells, categorical_levels is not None,
+                      min_leaf)
         feature_all, threshold_all, nan_all = g.feature, g.threshold, g.nan_left
         left, right, paths = g.left, g.right, g.paths
     else:
@@ -521,10 +519,12 @@ def fit_tree(
             chain.append(counts_of[up])
             up = parent[up]
         shares = pools = None
-        if counts_of is not None and root_ref is not None and group is not None:  # grown on groups
-            shares, pools = grouped_shares(counts_of[node], chain, root_ref, group)
-        elif counts_of is not None and root_ref is not None:  # the rule's leaves
-            shares, pools = pruned_shares(counts_of[node], chain, root_ref)
+        if counts_of is not None:  # the rule's leaves (root_ref is set with the counts)
+            assert root_ref is not None
+            if group is not None:  # grown on groups
+                shares, pools = grouped_shares(counts_of[node], chain, root_ref, group)
+            else:
+                shares, pools = pruned_shares(counts_of[node], chain, root_ref)
         if categorical_levels is not None:
             if shares is None:
                 shares, pools = np.bincount(y[rows], minlength=len(categorical_levels)) / k, []
