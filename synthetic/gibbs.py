@@ -334,9 +334,15 @@ def root_shares(root: np.ndarray) -> np.ndarray:
 #: (`grouped_shares`). docs/synthetic.md: the ORGANIZATION_TYPE tree lost its ties under the rule.
 LEVEL_GROUPS: dict[str, int] = {"ORGANIZATION_TYPE": 8}
 
-#: Children of LEVEL_GROUPS whose level within its group is drawn from a softmax of the level given the
-#: predictors, fitted on all the rows (`synthetic.levels.LevelModel`) instead of a node's level shares.
-LEVEL_MODELS: set[str] = {"ORGANIZATION_TYPE"}
+#: Categorical children (``"*"``: all of them) whose level is drawn, under ``leaf_rule="grown"``, from a
+#: softmax of the level given the predictors fitted on all the rows (`synthetic.levels.LevelModel`), within
+#: the group of levels a tree leaf draws (LEVEL_GROUPS groups; 1 when not listed there: the frequent
+#: levels one group, the rare ones another), instead of a node's level shares.
+LEVEL_MODELS: set[str] = {"*"}
+
+
+def has_level_model(child: str) -> bool:
+    return child in LEVEL_MODELS or "*" in LEVEL_MODELS
 
 
 def level_groups(x: np.ndarray, y: np.ndarray, n_levels: int, n_groups: int) -> np.ndarray:
@@ -350,7 +356,9 @@ def level_groups(x: np.ndarray, y: np.ndarray, n_levels: int, n_groups: int) -> 
     counts = np.bincount(y, minlength=n_levels)
     big = np.flatnonzero(counts >= PRIVACY_MIN)
     group = np.full(n_levels, -1, dtype=np.int64)
-    if big.size:
+    if big.size and n_groups == 1:
+        group[big] = 0
+    elif big.size:
         xf = np.where(np.isnan(x), -1.0, x).astype(float)
         sd = xf.std(axis=0)
         sd[sd == 0] = 1.0
@@ -737,8 +745,8 @@ def fit_gibbs(
                 min_leaf,
                 with_missing=with_missing,
                 leaf_rule=leaf_rule,
-                n_groups=LEVEL_GROUPS.get(child, 0) if target == child else 0,
-                level_model=child in LEVEL_MODELS and target == child,
+                n_groups=LEVEL_GROUPS.get(child, int(has_level_model(child))) if target == child else 0,
+                level_model=has_level_model(child) and target == child,
             )
         else:
             v = pd.to_numeric(df[target], errors="coerce").to_numpy(float)
