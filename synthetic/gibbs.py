@@ -169,26 +169,18 @@ class TreeConditional:
         leaf: np.ndarray,
         u: np.ndarray | None = None,
         miss_u: np.ndarray | None = None,
-        x: np.ndarray | None = None,
     ) -> np.ndarray:
         """Numeric child: uniforms of the column's marginal, drawn from each row's leaf. ``u`` /
         ``miss_u`` (optional): the rows' copula uniforms of the value / presence, re-ranked inside each
-        leaf, so the leaf's distribution holds and the copula's dependence inside the leaf stays. With a
-        ``level_model`` (present / missing) a row's missing share comes from the model given its encoded
-        predictors ``x`` instead of its leaf."""
+        leaf, so the leaf's distribution holds and the copula's dependence inside the leaf stays."""
         out = np.empty(leaf.size)
-        p_miss = None
-        if self.level_model is not None:
-            assert x is not None, f"{self.child}: the presence model needs the rows' predictors"
-            p_miss = self.level_model.probs(x, np.zeros(leaf.size, dtype=np.int64))[:, 1]
         for k, idx in _groups(leaf):
             q = np.asarray(self.leaves[k]["q"], dtype=float)
             r = rng.random(idx.size) if u is None else rerank(rng, u[idx])
             out[idx] = np.interp(r, np.linspace(0.0, 1.0, q.size), q) if q.size else r
-            share = self.leaves[k].get("missing") if p_miss is None else p_miss[idx]
-            if share is not None and np.any(share):
+            if self.leaves[k].get("missing"):
                 m = rng.random(idx.size) if miss_u is None else rerank(rng, miss_u[idx])
-                out[idx[m < share]] = np.nan
+                out[idx[m < self.leaves[k]["missing"]]] = np.nan
         return out
 
     def sample_codes(self, rng: np.random.Generator, leaf: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
@@ -541,11 +533,6 @@ def fit_tree(
         for node in leaf_nodes:
             leaf_rows[paths[:, keep[node]].nonzero()[0]] = node
     counts_of = None if node_counts is None else node_counts[keep]
-    presence = None  # a numeric child's present / missing from a model of all the rows (both >= PRIVACY_MIN)
-    if level_model and categorical_levels is None and with_missing and ruled and leaf_rule == "grown":
-        miss = np.isnan(y_num).astype(np.int64)
-        if min(miss.sum(), miss.size - miss.sum()) >= PRIVACY_MIN:
-            presence = fit_level_model(x, names, miss, np.zeros(2, dtype=np.int64), np.full(2, 0.5))
     leaves: list[dict[str, Any]] = []
     for node in leaf_nodes:
         rows = leaf_rows == node
@@ -591,9 +578,7 @@ def fit_tree(
             leaf["q"] = [round(float(v), 6) for v in q]
             if len(q):
                 leaf["q_n"] = int(vals.size)  # values behind the quantiles (>= PRIVACY_MIN)
-            if presence is not None:  # the missing share comes from the presence model
-                pass
-            elif with_missing and shares is not None:
+            if with_missing and shares is not None:
                 leaf["missing"] = round(float(shares[1]), 6)
                 if pools:
                     leaf["pools"] = pools
@@ -613,7 +598,7 @@ def fit_tree(
         leaves=leaves,
         with_missing=with_missing,
         group=None if group is None else group.tolist(),
-        level_model=presence if group is None or not level_model or root_ref is None
+        level_model=None if group is None or not level_model or root_ref is None
         else fit_level_model(x, names, y, group, root_ref),
     )
 
@@ -634,7 +619,7 @@ def redraw(
     if isinstance(marginal, CategoricalMarginal):
         return tree.sample_codes(rng, leaf, None if tree.level_model is None else x[rows])
     assert isinstance(marginal, NumericMarginal)
-    u = tree.sample_u(rng, leaf, *copula_u, x=None if tree.level_model is None else x[rows])
+    u = tree.sample_u(rng, leaf, *copula_u)
     out = np.full(u.size, np.nan)
     ok = ~np.isnan(u)
     out[ok] = marginal.ppf(np.clip(u[ok], 0.0, 1.0))
@@ -769,8 +754,7 @@ def fit_gibbs(
             u[~np.isnan(v)] = uniform_ranks(v[~np.isnan(v)])
             if not with_missing:
                 keep &= df[child].notna().to_numpy() & ~np.isnan(v)
-            tree = fit_tree(xs[keep], names, df.loc[keep, target], None, min_leaf, u[keep], with_missing, leaf_rule,
-                            level_model=has_level_model(child) and target == child)
+            tree = fit_tree(xs[keep], names, df.loc[keep, target], None, min_leaf, u[keep], with_missing, leaf_rule)
         trees[tree_key(child, target)] = tree.to_json()
     out = {"encoder": enc.to_json(), "trees": trees}
     return {**out, "leaf_rule": leaf_rule} if leaf_rule != "exact" else out

@@ -149,28 +149,3 @@ def test_only_the_children_named_get_a_model(monkeypatch: pytest.MonkeyPatch) ->
     assert "level_model" not in fit_gibbs(df, [("Y", every)], ["X"], cats, 50, "grown")["trees"]["Y"]
     monkeypatch.setattr(gibbs, "LEVEL_MODELS", {"Y"})
     assert "level_model" in fit_gibbs(df, [("Y", every)], ["X"], cats, 50, "grown")["trees"]["Y"]
-
-
-def test_a_numeric_child_draws_its_presence_from_a_model_under_the_grown_rule() -> None:
-    """A numeric child redrawn with its missing values: its leaves keep their value quantiles but store no
-    missing share; the presence comes from a two-level model (both cells of >= PRIVACY_MIN rows) and keeps
-    its tie (missing mostly below X = 0.5); the values stay as the leaves have them."""
-    df = _frame(n=3000)
-    n = len(df)
-    rng = np.random.default_rng(3)
-    x = df["X"].to_numpy()
-    df["Z"] = np.where(rng.random(n) < np.where(x < 0.5, 0.5, 0.05), np.nan, x + rng.normal(0, 0.05, n))
-    every = lambda f: np.ones(n, dtype=bool)  # noqa: E731
-    fitted = fit_gibbs(df, [("Z", every, None, True)], ["X", "Z"], CATS, 50, leaf_rule="grown")
-    tree = TreeConditional.from_json(fitted["trees"]["Z"])
-    assert tree.level_model is not None and tree.level_model.levels == [0, 1]
-    assert all("missing" not in leaf for leaf in tree.leaves)
-    mat = Encoder.from_json(fitted["encoder"]).transform(to_frame(df, CATS), n, compact=True)
-    u = tree.sample_u(np.random.default_rng(0), tree.leaf(mat), x=mat)
-    below = x < 0.5
-    assert np.isnan(u[below]).mean() == pytest.approx(0.5, abs=0.08)
-    assert np.isnan(u[~below]).mean() == pytest.approx(0.05, abs=0.04)
-    low = ~np.isnan(u) & (x < 0.2)
-    assert np.nanmean(u[low]) < 0.3  # the value's uniform still follows X (the leaves' quantiles)
-    exact = TreeConditional.from_json(fit_gibbs(df, [("Z", every, None, True)], ["X", "Z"], CATS, 50)["trees"]["Z"])
-    assert exact.level_model is None and any("missing" in leaf for leaf in exact.leaves)
