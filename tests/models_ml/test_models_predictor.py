@@ -151,18 +151,20 @@ def _awkward(frame: pd.DataFrame) -> pd.DataFrame:
 
 @pytest.mark.parametrize("family", ["lightgbm", "xgboost"])
 def test_rows_of_an_encoded_table_explain_like_the_rows_themselves(family: str) -> None:
-    """`encode_rows` once, then `explain_rows` by position (the API's in-memory warehouse): exactly the values
-    and data of `explain` on the same rows, whichever chunk (frame or small-batch conversion) a row was in."""
+    """`encode_rows` once, then `explain_rows` / `predict_rows` by position (the API's warehouse): exactly the
+    values, data and probabilities of `explain` / `predict_proba` on the same rows, whichever chunk (frame or
+    small-batch conversion) a row was in."""
     df = make_features(600, seed=7)
     model, schema = _scoring_model(family, df)
     table = _awkward(df.sample(frac=1.0, random_state=3).reset_index(drop=True))
     table.loc[[0, 1, 2, 590, 599], "code_gender"] = ["XNA", None, "F", "XNA", None]
     encoded = model.encode_rows(table, chunk=250)  # chunks of 250, 250 and 100 rows (the small-batch path)
-    assert encoded.matrix.shape == (600, len(schema.names))
+    assert encoded.values.shape == (600, len(schema.names))
     for positions in ([0], [1, 2, 599], [590, 3, 0, 250, 251, 499, 500, 598]):
         got = model.explain_rows(encoded, positions)
         want = model.explain(table.iloc[positions])
         assert np.array_equal(got.values, want.values) and got.base_value == want.base_value
+        assert np.array_equal(model.predict_rows(encoded, positions), model.predict_proba(table.iloc[positions]))
         assert got.data.columns.tolist() == schema.names and len(got.data) == len(positions)
         for name in schema.names:
             for a, b in zip(got.data[name], want.data[name], strict=True):
