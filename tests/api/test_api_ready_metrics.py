@@ -13,6 +13,7 @@ import uuid
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from api_helpers import API_KEY, api_settings, private_artifacts
 from fastapi.testclient import TestClient
 
@@ -189,31 +190,16 @@ def test_gunicorn_configuration_reads_the_settings(monkeypatch, tmp_path):
             os.environ.pop(name, None)
 
 
-def test_a_failed_bulk_scoring_is_reported_not_retried_and_rows_are_still_scored(api_env, monkeypatch):
-    import api.score_book
-
-    calls = []
-
-    def failing(*args, **kwargs):
-        calls.append(1)
-        raise ValueError("the model cannot score the warehouse's features")
-
-    monkeypatch.setattr(api.score_book, "shared_book", failing)
-    with TestClient(create_app(api_settings(api_env))) as c:
-        deadline = time.monotonic() + 60
-        while (body := c.get("/ready").json())["score_book"] == "computing" and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert body["score_book"] == "failed" and body["ready"] is False
-        assert body["missing"][0]["component"] == "score_book" and "failed" in body["missing"][0]["reason"]
-        known = int(api_env_known_id(api_env))
-        for _ in range(3):
-            assert c.get("/ready").status_code == 503
-            assert c.get(f"/v1/applicants/{known}/score", headers=H).status_code == 200
-        assert calls == [1]  # not retried by every probe and request
-
-
-def test_a_failed_encoding_of_explanation_rows_is_reported_and_explanations_still_work(api_env, monkeypatch):
-    import api.explanations
+@pytest.mark.parametrize("module,builder,field,route", [
+    ("api.score_book", "shared_book", "score_book", "score"),
+    ("api.explanations", "shared_rows", "explanation_rows", "explanation"),
+], ids=["bulk scores", "explanation rows"])
+def test_a_failed_background_build_is_reported_not_retried_and_requests_still_answered(
+        api_env, monkeypatch, module, builder, field, route):
+    """The bulk scores and the rows encoded for explanations: a build that fails makes `/ready` 503 with the
+    component and its reason, is not retried by every probe or request, and the route still answers (from the
+    applicant's own row)."""
+    import importlib
 
     calls = []
 
@@ -221,17 +207,18 @@ def test_a_failed_encoding_of_explanation_rows_is_reported_and_explanations_stil
         calls.append(1)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(api.explanations, "shared_rows", failing)
+    monkeypatch.setattr(importlib.import_module(module), builder, failing)
     with TestClient(create_app(api_settings(api_env))) as c:
         deadline = time.monotonic() + 60
-        while (body := c.get("/ready").json())["explanation_rows"] == "computing" and time.monotonic() < deadline:
+        while (body := c.get("/ready").json())[field] in ("computing", "unknown") and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert body["explanation_rows"] == "failed" and body["ready"] is False
-        assert [m["component"] for m in body["missing"] if "encoding" in m["reason"]] == ["explanation_rows"]
+        assert body[field] == "failed" and body["ready"] is False
+        reasons = [m["reason"] for m in body["missing"] if m["component"] == field]
+        assert len(reasons) == 1 and "failed" in reasons[0]
         known = int(api_env_known_id(api_env))
         for _ in range(3):
             assert c.get("/ready").status_code == 503
-            r = c.get(f"/v1/applicants/{known}/explanation", headers=H)
+            r = c.get(f"/v1/applicants/{known}/{route}", headers=H)
             assert r.status_code == 200 and r.json()["sk_id_curr"] == known
         assert calls == [1]  # not retried by every probe and request
 
