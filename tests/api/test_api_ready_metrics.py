@@ -13,6 +13,7 @@ import uuid
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from api_helpers import API_KEY, api_settings, private_artifacts
 from fastapi.testclient import TestClient
 
@@ -53,11 +54,13 @@ def test_ready_turns_200_when_the_bulk_scores_are_computed(api_env):
     with TestClient(create_app(api_settings(api_env))) as c:
         deadline = time.monotonic() + 120
         while (r := c.get("/ready")).status_code == 503 and time.monotonic() < deadline:
-            assert [m["component"] for m in r.json()["missing"]] == ["score_book"]
+            assert {m["component"] for m in r.json()["missing"]} <= {"score_book", "explanation_rows"}
             time.sleep(0.2)
-        assert r.status_code == 200 and r.json()["score_book"] == "ready"
+        assert r.status_code == 200 and r.json()["score_book"] == "ready" and r.json()["explanation_rows"] == "ready"
     books = list((api_env.artifacts / "cache" / "score_books").glob("book-*.arrow"))
     assert len(books) == 1 and (books[0].stat().st_mode & 0o777) == 0o600
+    rows = list((api_env.artifacts / "cache" / "score_books").glob("rows-*.npy"))
+    assert len(rows) == 1 and (rows[0].stat().st_mode & 0o777) == 0o600
 
 
 def test_a_warehouse_too_large_to_preload_still_gets_its_bulk_scores(api_env, tmp_path, monkeypatch):
@@ -187,26 +190,36 @@ def test_gunicorn_configuration_reads_the_settings(monkeypatch, tmp_path):
             os.environ.pop(name, None)
 
 
-def test_a_failed_bulk_scoring_is_reported_not_retried_and_rows_are_still_scored(api_env, monkeypatch):
-    import api.score_book
+@pytest.mark.parametrize("module,builder,field,route", [
+    ("api.score_book", "shared_book", "score_book", "score"),
+    ("api.explanations", "shared_rows", "explanation_rows", "explanation"),
+], ids=["bulk scores", "explanation rows"])
+def test_a_failed_background_build_is_reported_not_retried_and_requests_still_answered(
+        api_env, monkeypatch, module, builder, field, route):
+    """The bulk scores and the rows encoded for explanations: a build that fails makes `/ready` 503 with the
+    component and its reason, is not retried by every probe or request, and the route still answers (from the
+    applicant's own row)."""
+    import importlib
 
     calls = []
 
     def failing(*args, **kwargs):
         calls.append(1)
-        raise ValueError("the model cannot score the warehouse's features")
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(api.score_book, "shared_book", failing)
+    monkeypatch.setattr(importlib.import_module(module), builder, failing)
     with TestClient(create_app(api_settings(api_env))) as c:
         deadline = time.monotonic() + 60
-        while (body := c.get("/ready").json())["score_book"] == "computing" and time.monotonic() < deadline:
+        while (body := c.get("/ready").json())[field] in ("computing", "unknown") and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert body["score_book"] == "failed" and body["ready"] is False
-        assert body["missing"][0]["component"] == "score_book" and "failed" in body["missing"][0]["reason"]
+        assert body[field] == "failed" and body["ready"] is False
+        reasons = [m["reason"] for m in body["missing"] if m["component"] == field]
+        assert len(reasons) == 1 and "failed" in reasons[0]
         known = int(api_env_known_id(api_env))
         for _ in range(3):
             assert c.get("/ready").status_code == 503
-            assert c.get(f"/v1/applicants/{known}/score", headers=H).status_code == 200
+            r = c.get(f"/v1/applicants/{known}/{route}", headers=H)
+            assert r.status_code == 200 and r.json()["sk_id_curr"] == known
         assert calls == [1]  # not retried by every probe and request
 
 
