@@ -22,7 +22,7 @@ real value), the rows behind the fit ``n`` -- summary statistics of the whole ta
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -70,35 +70,35 @@ def feature_spec(x: np.ndarray, names: list[str], min_rows: int = PRIVACY_MIN) -
     return {"score": score, "eq": eq}
 
 
-def features(x: np.ndarray, spec: dict[str, list[list[int]]]) -> sparse.csr_matrix:
-    """The design matrix (rows x features, sparse) of ``spec`` on the encoded rows ``x``: the normal
-    scores first, then the indicators (one lookup per predictor column, not a comparison per feature)."""
+def _parts(x: np.ndarray, spec: dict[str, list[list[int]]]) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """The normal scores (rows x scores, dense) and the indicators (rows x indicators, sparse: at most one
+    per predictor column and row, built straight as CSR) of ``spec`` on the encoded rows ``x``."""
     c = _codes(x)
     n = c.shape[0]
-    n_score = len(spec["score"])
-    blocks = []
-    if n_score:
+    if spec["score"]:
         j = np.asarray([s[0] for s in spec["score"]], dtype=np.int64)
         bins = np.asarray([s[1] for s in spec["score"]], dtype=float)
         v = c[:, j].astype(float)
-        blocks.append(sparse.csr_matrix(np.where(v >= 0, ndtri((v + 0.5) / bins), 0.0)))
-    rows_all, cols_all = [], []
-    by_col: dict[int, np.ndarray] = {}
+        score = np.where(v >= 0, ndtri((v + 0.5) / bins), 0.0)
+    else:
+        score = np.zeros((n, 0))
+    cols = sorted({j for j, _ in spec["eq"]})
+    lookup = np.full((len(cols), N_CODES), -1, dtype=np.int64)  # predictor column, value -> indicator
+    at = {j: i for i, j in enumerate(cols)}
     for k, (j, v) in enumerate(spec["eq"]):
-        lookup = by_col.setdefault(j, np.full(N_CODES, -1, dtype=np.int64))
-        lookup[v + 1] = k
-    for j, lookup in by_col.items():
-        k = lookup[c[:, j].astype(np.int64) + 1]
-        hit = np.flatnonzero(k >= 0)
-        rows_all.append(hit)
-        cols_all.append(k[hit])
-    if spec["eq"]:
-        r = np.concatenate(rows_all) if rows_all else np.zeros(0, dtype=np.int64)
-        k = np.concatenate(cols_all) if cols_all else np.zeros(0, dtype=np.int64)
-        blocks.append(sparse.csr_matrix((np.ones(r.size), (r, k)), shape=(n, len(spec["eq"]))))
-    if not blocks:
-        return sparse.csr_matrix((n, 0))
-    return sparse.hstack(blocks, format="csr")
+        lookup[at[j], v + 1] = k
+    hit = lookup[np.arange(len(cols))[None, :], c[:, cols].astype(np.int64) + 1] if cols else np.zeros((n, 0), int)
+    on = hit >= 0
+    indptr = np.concatenate([[0], np.cumsum(on.sum(axis=1))])
+    eq = sparse.csr_matrix((np.ones(int(indptr[-1])), hit[on], indptr), shape=(n, len(spec["eq"])))
+    return score, eq
+
+
+def features(x: np.ndarray, spec: dict[str, list[list[int]]]) -> sparse.csr_matrix:
+    """The design matrix (rows x features, sparse) of ``spec`` on the encoded rows ``x``: the normal
+    scores first, then the indicators."""
+    score, eq = _parts(x, spec)
+    return sparse.hstack([sparse.csr_matrix(score), eq], format="csr")
 
 
 @dataclass
@@ -115,9 +115,35 @@ class LevelModel:
     rest: dict[int, float]
     n: int
     l2: float
+    _tables: list[tuple[int, np.ndarray]] | None = field(default=None, init=False, repr=False, compare=False)
 
     def logits(self, x: np.ndarray) -> np.ndarray:
-        return np.asarray(features(x, self.spec) @ self.coef.T) + self.intercept
+        """Rows x classes: every feature is a function of one predictor column's code, so a column's whole
+        contribution is one row of a table per code (`_tables`, built once) -- a gather and an add per
+        predictor column, no design matrix."""
+        if self._tables is None:
+            self._tables = self._build_tables()
+        c = _codes(x)
+        z = np.broadcast_to(self.intercept, (c.shape[0], self.intercept.size)).copy()
+        codes = c[:, [j for j, _ in self._tables]].T.astype(np.intp) + 1  # one gather: a row per column
+        for (_, table), code in zip(self._tables, codes, strict=True):
+            z += table[code]
+        return z
+
+    def _build_tables(self) -> list[tuple[int, np.ndarray]]:
+        """(predictor column, table code + 1 -> contribution to the logits) for every column used."""
+        tables: dict[int, np.ndarray] = {}
+        k = len(self.spec["score"])
+
+        def table(j: int) -> np.ndarray:
+            return tables.setdefault(j, np.zeros((N_CODES, len(self.levels))))
+
+        for i, (j, bins) in enumerate(self.spec["score"]):
+            v = np.arange(bins)
+            table(j)[v + 1] += np.outer(ndtri((v + 0.5) / bins), self.coef[:, i])  # missing (row 0): score 0
+        for i, (j, v) in enumerate(self.spec["eq"]):
+            table(j)[v + 1] += self.coef[:, k + i]
+        return sorted(tables.items())
 
     def probs(self, x: np.ndarray, groups: np.ndarray) -> np.ndarray:
         """Rows x all levels: each row's level probabilities within its group ``groups``."""
