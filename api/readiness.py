@@ -1,4 +1,5 @@
-"""Readiness of one worker: a model, the warehouse and the bulk scores of the known applicants.
+"""Readiness of one worker: a model, the warehouse, the bulk scores of the known applicants and (boosted
+models) their rows encoded for explanations.
 
 `/health` says the process is alive (always 200); `/ready` answers 200 only when this worker can
 answer every scoring route at full speed, else 503 with what is missing, so that an orchestrator sends
@@ -52,11 +53,22 @@ def readiness(services: Services) -> Readiness:
                     "reason": "the bulk scores of the known applicants are being computed",
                 }
             )
+    rows = "unknown"
+    if model is not None and gen is not None:
+        rows = services.explanations.rows_status(model, gen)  # starts the encoding when needed
+        if rows == "computing":
+            missing.append({"component": "explanation_rows",
+                            "reason": "the known applicants' rows are being encoded for explanations"})
+        elif rows == "failed":
+            missing.append({"component": "explanation_rows",
+                            "reason": "encoding the known applicants' rows for explanations failed with this model "
+                            "and warehouse (see the server log); each explanation converts its own rows"})
     body: dict[str, Any] = {
         "ready": not missing,
         "model_version": getattr(model, "version", None),
         "warehouse_generation": getattr(gen, "number", None),
         "score_book": book,
+        "explanation_rows": rows,
         "missing": missing,
     }
     refused = services.models.refused

@@ -63,6 +63,11 @@ class ScoreBooks:
         # (model, warehouse generation) whose bulk scoring failed: not retried on every request / probe
         self._failed: tuple[ScoringModel, int] | None = None
 
+    @property
+    def directory(self) -> Path:
+        """The folder of the shared book files (0700)."""
+        return self._directory
+
     def ready(self, model: ScoringModel, gen: Generation | None) -> ScoreBook | None:
         """The book of `model` and `gen` when it is ready (never starts work: safe on the event loop)."""
         book = self._book

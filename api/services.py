@@ -106,6 +106,7 @@ class Services:
             metrics.observe_startup("warehouse", time.perf_counter() - started)
             if self.models.loaded is not None:
                 self.books.get(self.models.loaded, gen)  # bulk scores, in the background
+                self.explanations.encoded(self.models.loaded, gen)  # the rows explanations take, likewise
             started = time.perf_counter()
             self.comparison()
             metrics.observe_startup("comparison_index", time.perf_counter() - started)

@@ -11,7 +11,8 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,16 @@ from models_ml.predictor import Predictor
 from models_ml.reasons import FeatureLabeler, reason_codes
 
 CALIBRATION_FILE = "calibration.json"
+
+
+@dataclass(frozen=True)
+class EncodedRows:
+    """Rows of a table as a boosted model explains them (`ScoringModel.encode_rows` / `encoded_rows`)."""
+
+    values: np.ndarray               # rows x features, float64: numeric values as they are; a categorical
+                                     # feature's level as its index in `levels` (NaN: missing)
+    levels: dict[str, np.ndarray]    # each categorical feature's levels (str objects), as first met in the table
+    codes: dict[str, np.ndarray]     # the booster's code of each of those levels (NaN: not seen in training)
 
 
 class ScoringModel:
@@ -106,6 +117,99 @@ class ScoringModel:
         vals, matrix = fast
         # dtype=object: no per-column type inference (8 ms for one row of ~480 columns)
         return self._predictor.explain_matrix(matrix, pd.DataFrame(vals, columns=self.schema.names, dtype=object))
+
+    @property
+    def encodes_rows(self) -> bool:
+        """Whether `encode_into` / `explain_rows` apply (boosted families)."""
+        return isinstance(self._predictor.model, BoostedModel)
+
+    def encode_chunks(self, frames: Iterable[pd.DataFrame], levels: dict[str, list[str]]) -> Iterator[np.ndarray]:
+        """Each frame's rows as one float64 block (rows x features) in the form `explain_rows` takes, for a caller
+        that explains rows of one fixed table many times (the API's warehouse); ``levels`` gets each categorical
+        feature's levels as they are met. A row then costs a position lookup instead of its conversion from the
+        table (~5 ms of the ~7 ms of a batch of 8 before SHAP; bench/bench_api.py). Boosted models only
+        (`encodes_rows`)."""
+        assert self.encodes_rows
+        _, cat_pos, _ = self.schema.positions
+        names = self.schema.names
+        index: dict[str, dict[str, float]] = {names[j]: {} for j in cat_pos}
+        for frame in frames:
+            X = self.prepare(frame)
+            block = np.empty((len(X), len(names)), dtype=np.float64)
+            for j, name in enumerate(names):
+                column = X[name].to_numpy()
+                if name not in index:
+                    block[:, j] = column
+                    continue
+                seen = index[name]
+                local, met = pd.factorize(column, use_na_sentinel=True)  # levels in order of appearance, NaN -> -1
+                table = np.array([seen.setdefault(str(v), float(len(seen))) for v in met] + [np.nan])
+                block[:, j] = table[local]  # -1: the NaN at the end
+            levels.update({name: list(seen) for name, seen in index.items()})
+            yield block
+        levels.update({name: list(seen) for name, seen in index.items()})
+
+    def encoded_rows(self, values: np.ndarray, levels: dict[str, list[str]]) -> EncodedRows:
+        """The rows `encode_chunks` gave (an array, or anything whose ``values[positions]`` gives those rows as
+        an array: `api.explanation_rows.RowFile`), with their levels, ready for `explain_rows`."""
+        model = self._predictor.model
+        assert isinstance(model, BoostedModel)
+        objects, codes = {}, {}
+        for name, lv in levels.items():
+            objects[name] = np.empty(len(lv), dtype=object)
+            objects[name][:] = [str(v) for v in lv]
+            booster = model.encoder._level_index(name)
+            codes[name] = np.array([booster.get(v, np.nan) for v in lv], dtype=np.float64)
+        return EncodedRows(values, objects, codes)
+
+    def encode_rows(self, df: pd.DataFrame, chunk: int = 20_000) -> EncodedRows | None:
+        """`encode_chunks` + `encoded_rows` in this process's memory (a float64 copy of the features); None
+        for other families."""
+        if not self.encodes_rows:
+            return None
+        levels: dict[str, list[str]] = {}
+        values = np.empty((len(df), len(self.schema.names)), dtype=np.float64)
+        for start, block in zip(range(0, len(df), chunk),
+                                self.encode_chunks((df.iloc[s : s + chunk] for s in range(0, len(df), chunk)), levels),
+                                strict=True):
+            values[start : start + len(block)] = block
+        return self.encoded_rows(values, levels)
+
+    def explain_rows(self, encoded: EncodedRows, positions: Sequence[int]) -> Explanation:
+        """`explain` of the rows at ``positions`` of the table ``encoded`` was made from: the same values
+        and data as `explain` of those rows."""
+        matrix, vals = self._encoded_matrix(encoded, positions, shown=True)
+        assert vals is not None
+        return self._predictor.explain_matrix(matrix, pd.DataFrame(vals, columns=self.schema.names, dtype=object))
+
+    def predict_rows(self, encoded: EncodedRows, positions: Sequence[int]) -> np.ndarray:
+        """`predict_proba` of the rows at ``positions`` of the table ``encoded`` was made from."""
+        matrix, _ = self._encoded_matrix(encoded, positions, shown=False)
+        return np.clip(self._calibrator.transform(self._predictor.model.predict_matrix(matrix)), 0.0, 1.0)
+
+    def _encoded_matrix(self, encoded: EncodedRows, positions: Sequence[int],
+                        shown: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """The booster's matrix of the rows at ``positions`` and, when ``shown``, their canonical values (the
+        object matrix `FeatureSchema.small_values` gives: floats, level strings, NaN)."""
+        num_pos, cat_pos, _ = self.schema.positions
+        matrix = np.array(encoded.values[np.asarray(positions, dtype=np.intp)], dtype=np.float64, ndmin=2)
+        vals = None
+        if shown:
+            vals = np.empty(matrix.shape, dtype=object)
+            vals[:, num_pos] = matrix[:, num_pos]
+        for j in cat_pos:
+            name = self.schema.names[j]
+            at = matrix[:, j]
+            present = ~np.isnan(at)
+            level = at[present].astype(np.intp)
+            if vals is not None:
+                text = np.full(len(at), np.nan, dtype=object)
+                text[present] = encoded.levels[name][level]
+                vals[:, j] = text
+            code = np.full(len(at), np.nan)
+            code[present] = encoded.codes[name][level]
+            matrix[:, j] = code
+        return matrix, vals
 
     def reasons(self, explanation: Explanation, row: int = 0, top_k: int = 5) -> list[dict[str, Any]]:
         return reason_codes(explanation, row=row, top_k=top_k, labeler=self._labeler)

@@ -16,7 +16,7 @@ class Health(BaseModel):
 
 
 class Missing(BaseModel):
-    component: Literal["model", "warehouse", "score_book"]
+    component: Literal["model", "warehouse", "score_book", "explanation_rows"]
     reason: str
 
 
@@ -29,6 +29,9 @@ class Readiness(BaseModel):
     score_book: Literal["ready", "computing", "failed", "per_request", "unknown"] = Field(
         description="bulk scores of the known applicants: ready, being computed, failed (not retried until the "
         "model or warehouse changes), not used (large warehouse)")
+    explanation_rows: Literal["ready", "computing", "failed", "not_used", "unknown"] = Field(
+        "unknown", description="the known applicants' rows encoded once for explanations (boosted models): ready, "
+        "being encoded, failed (not retried until the model or warehouse changes), not used (other families)")
     missing: list[Missing] = Field(description="what keeps the worker from being ready, with the reason")
     refused_model: str | None = Field(
         None, description="a newer promoted version that failed to load (the previous one keeps serving)")

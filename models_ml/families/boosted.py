@@ -123,6 +123,9 @@ class BoostedFamily(ModelFamily):
     def thread_boosters(self, booster: Any) -> dict[int, Any]:
         return {}
 
+    def check_booster(self, booster: Any, encoder: NativeEncoder, path: Path) -> None:
+        """Raise `ArtifactError` when the loaded booster at ``path`` does not take the encoder's columns."""
+
     @abstractmethod
     def save_booster(self, booster: Any, n_rounds: int | None, path: Path) -> None: ...
 
@@ -222,7 +225,9 @@ class BoostedFamily(ModelFamily):
         except (KeyError, TypeError, ValueError) as exc:
             raise ArtifactError(f"{Path(directory) / 'preprocessing.json'}: the encoder or n_rounds of the "
                                 f"{self.name} model is missing or malformed ({exc})") from exc
-        return BoostedModel(self.name, encoder, self.load_booster(path), n_rounds)
+        booster = self.load_booster(path)
+        self.check_booster(booster, encoder, path)
+        return BoostedModel(self.name, encoder, booster, n_rounds)
 
 
 def undersampled_positions(y: np.ndarray, ctx: FitContext) -> np.ndarray:

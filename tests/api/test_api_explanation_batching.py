@@ -8,6 +8,7 @@ import asyncio
 import numpy as np
 import pytest
 
+from api.explanation_rows import RowFile
 from api.explanations import ExplanationService
 from api.features import FeatureStore
 from api.score_book import ScoreBooks
@@ -45,3 +46,114 @@ def test_concurrent_explanations_share_one_computation(setup):
     again = asyncio.run(ask_all(ids))  # from the cache: no new computation
     assert service.computations == 1
     assert [p for p, _ in again] == [p for p, _ in got[:-1]]
+
+
+def _explain_all(service, model, ids):
+    async def ask_all():
+        return await asyncio.gather(*(service.explained(model, i) for i in ids), return_exceptions=True)
+
+    return asyncio.run(ask_all())
+
+
+def _same_as_alone(model, features, ids, got):
+    for sk_id, (probability, expl) in zip(ids, got, strict=True):
+        row = features.get(sk_id)
+        alone = model.explain(row)
+        assert np.array_equal(expl.values, alone.values) and expl.base_value == alone.base_value
+        assert [str(v) for v in expl.data.iloc[0]] == [str(v) for v in alone.data.iloc[0]]
+        assert probability == pytest.approx(float(model.predict_proba(row)[0]), rel=1e-12)
+
+
+@pytest.mark.parametrize("preload", [True, False], ids=["in-memory warehouse", "warehouse read per id"])
+def test_explanations_from_the_encoded_rows_equal_those_from_the_rows(setup, api_env, tmp_path, preload):
+    """Once the known applicants' rows are encoded for the model (in the background, into a shared file),
+    batches take their rows from it: the same explanations and probabilities, whether the warehouse is held in
+    memory or read per id (full volume), and the encoding is done once per model and file."""
+    from api.explanations import RowEncoder
+
+    model, memory_features, _ = setup
+    assert isinstance(model, RowEncoder) and model.encodes_rows
+    features = memory_features if preload else FeatureStore(api_env.warehouse, reload_seconds=3600, preload_rows=0)
+    service = ExplanationService(features, ScoreBooks(tmp_path / "books", features))
+    gen = features.current()
+    assert (gen.frame is not None) == preload
+    ids = [int(i) for i in memory_features.current().frame["sk_id_curr"].iloc[[0, 9, 444, 1001, -1]]]
+    assert service.encoded(model, gen) is None  # started, not ready
+    service.wait_encoded(120)
+    encoded = service.encoded(model, gen)
+    assert encoded is not None and encoded.values.shape == (len(gen.positions), len(model.feature_types))
+    assert service.encoded(model, gen) is encoded  # kept, not rebuilt
+
+    calls = []
+    original = model.explain_rows
+    try:
+        model.explain_rows = lambda enc, positions: calls.append(list(positions)) or original(enc, positions)
+        got = _explain_all(service, model, [*ids, 1])  # 1: not an applicant
+    finally:
+        del model.explain_rows
+    assert calls == [[gen.positions[i] for i in ids]]  # one batch, from the encoded rows
+    assert isinstance(got[-1], UnknownApplicants)
+    _same_as_alone(model, features, ids, got[:-1])
+    if not preload:
+        features.close()
+
+
+def test_workers_share_one_encoded_rows_file(setup, tmp_path):
+    """The first worker encodes the rows into a 0600 file of a 0700 folder; the next one maps that file
+    instead of encoding again; a folder that cannot be written leaves each worker its own copy."""
+    model, features, _ = setup
+    gen = features.current()
+    built = []
+    original = model.encode_chunks
+    try:
+        model.encode_chunks = lambda frames, levels: built.append(1) or original(frames, levels)
+        first = ExplanationService(features, ScoreBooks(tmp_path / "books", features))
+        second = ExplanationService(features, ScoreBooks(tmp_path / "books", features))
+        for service in (first, second):
+            service.encoded(model, gen)
+            service.wait_encoded(120)
+        (tmp_path / "file").write_text("not a folder")
+        private = ExplanationService(features, ScoreBooks(tmp_path / "file" / "books", features))
+        private.encoded(model, gen)
+        private.wait_encoded(120)
+    finally:
+        del model.encode_chunks
+    assert built == [1, 1]  # the first worker's file, the private copy
+    a, b, c = (s.encoded(model, gen) for s in (first, second, private))
+    assert isinstance(a.values, RowFile) and isinstance(b.values, RowFile) and isinstance(c.values, np.ndarray)
+    assert np.array_equal(a.values[np.arange(len(c.values))], c.values, equal_nan=True)
+    assert {k: v.tolist() for k, v in a.levels.items()} == {k: v.tolist() for k, v in c.levels.items()}
+    files = sorted(p.name.split("-")[0] + p.suffix for p in (tmp_path / "books").iterdir() if p.name.startswith("rows-"))
+    assert files == ["rows.json", "rows.lock", "rows.npy"]
+    assert (tmp_path / "books").stat().st_mode & 0o777 == 0o700
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in (tmp_path / "books").glob("rows-*"))
+    ids = [int(i) for i in gen.frame["sk_id_curr"].iloc[[7, 70]]]
+    _same_as_alone(model, features, ids, _explain_all(private, model, ids))
+
+
+def test_a_failed_encoding_leaves_explanations_working_and_is_not_retried(setup, caplog, tmp_path):
+    model, features, _ = setup
+    service = ExplanationService(features, ScoreBooks(tmp_path / "books", features))
+    gen = features.current()
+    attempts = []
+
+    def broken(frames, levels):
+        attempts.append(1)
+        raise MemoryError("no room for the copy")
+
+    model.encode_chunks = broken
+    try:
+        with caplog.at_level("WARNING", logger="api"):
+            assert service.encoded(model, gen) is None
+            service.wait_encoded(60)
+            assert service.encoded(model, gen) is None
+            service.wait_encoded(60)
+        sk_id = int(gen.frame["sk_id_curr"].iloc[5])
+        probability, expl = asyncio.run(service.explained(model, sk_id))
+    finally:
+        del model.encode_chunks
+    assert attempts == [1]  # tried once for this model and file
+    left = sorted(p.suffix for p in (tmp_path / "books").iterdir())
+    assert left == [".lock"]  # nothing half-written left (no temporary, no .npy, no .json)
+    assert "MemoryError: no room for the copy" in caplog.text and str(sk_id) not in caplog.text
+    np.testing.assert_array_equal(expl.values, model.explain(features.get(sk_id)).values)

@@ -53,11 +53,13 @@ def test_ready_turns_200_when_the_bulk_scores_are_computed(api_env):
     with TestClient(create_app(api_settings(api_env))) as c:
         deadline = time.monotonic() + 120
         while (r := c.get("/ready")).status_code == 503 and time.monotonic() < deadline:
-            assert [m["component"] for m in r.json()["missing"]] == ["score_book"]
+            assert {m["component"] for m in r.json()["missing"]} <= {"score_book", "explanation_rows"}
             time.sleep(0.2)
-        assert r.status_code == 200 and r.json()["score_book"] == "ready"
+        assert r.status_code == 200 and r.json()["score_book"] == "ready" and r.json()["explanation_rows"] == "ready"
     books = list((api_env.artifacts / "cache" / "score_books").glob("book-*.arrow"))
     assert len(books) == 1 and (books[0].stat().st_mode & 0o777) == 0o600
+    rows = list((api_env.artifacts / "cache" / "score_books").glob("rows-*.npy"))
+    assert len(rows) == 1 and (rows[0].stat().st_mode & 0o777) == 0o600
 
 
 def test_a_warehouse_too_large_to_preload_still_gets_its_bulk_scores(api_env, tmp_path, monkeypatch):
@@ -207,6 +209,30 @@ def test_a_failed_bulk_scoring_is_reported_not_retried_and_rows_are_still_scored
         for _ in range(3):
             assert c.get("/ready").status_code == 503
             assert c.get(f"/v1/applicants/{known}/score", headers=H).status_code == 200
+        assert calls == [1]  # not retried by every probe and request
+
+
+def test_a_failed_encoding_of_explanation_rows_is_reported_and_explanations_still_work(api_env, monkeypatch):
+    import api.explanations
+
+    calls = []
+
+    def failing(*args, **kwargs):
+        calls.append(1)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(api.explanations, "shared_rows", failing)
+    with TestClient(create_app(api_settings(api_env))) as c:
+        deadline = time.monotonic() + 60
+        while (body := c.get("/ready").json())["explanation_rows"] == "computing" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert body["explanation_rows"] == "failed" and body["ready"] is False
+        assert [m["component"] for m in body["missing"] if "encoding" in m["reason"]] == ["explanation_rows"]
+        known = int(api_env_known_id(api_env))
+        for _ in range(3):
+            assert c.get("/ready").status_code == 503
+            r = c.get(f"/v1/applicants/{known}/explanation", headers=H)
+            assert r.status_code == 200 and r.json()["sk_id_curr"] == known
         assert calls == [1]  # not retried by every probe and request
 
 

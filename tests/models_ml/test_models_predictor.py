@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -100,25 +101,10 @@ def test_loading_an_incomplete_directory_is_a_clear_error(tmp_path: Path) -> Non
 def test_one_applicant_fast_path_equals_the_frame_path(family: str) -> None:
     """Boosted models score and explain a few rows without a typed DataFrame: same numbers as the frame
     path, including missing and unseen categories, booleans, pandas nullable types and extra columns."""
-    from models_ml.calibration import Calibrator
-    from models_ml.registry import ScoringModel
 
     df = make_features(600, seed=7)
-    schema = FeatureSchema(tuple(FeatureSpec(c, TYPES.get(c, "numeric"))  # type: ignore[arg-type]
-                                 for c in df.columns if c not in ("sk_id_curr", "target")))
-    X, y = schema.prepare(df), df["target"].to_numpy()
-    ctx = FitContext(schema, PROFILES["fast"], seed=0, n_jobs=1, undersample_ratio=0.5)
-    fitted = fit_candidate(Candidate(family, "none", default_params(family, len(y), PROFILES["fast"])), X, y, ctx)
-    meta = build_metadata({"version": "v", "threshold": 0.1, "features": schema.to_list()})
-    model = ScoringModel(Path("."), meta, Predictor.from_fitted(fitted, schema, X),
-                         Calibrator("sigmoid").fit(fitted.predict_raw(X), y))
-    rows = df.head(12).copy()
-    rows["cnt_children"] = rows["cnt_children"].astype("Int64")
-    rows["flag_own_car"] = rows["flag_own_car"].astype("boolean")
-    rows.loc[rows.index[0], "flag_own_car"] = pd.NA
-    rows.loc[rows.index[1], "code_gender"] = "XNA"  # never seen in training
-    rows.loc[rows.index[2], ["name_education_type", "ext_source_2"]] = [None, np.inf]
-    rows["extra"] = "ignored"
+    model, schema = _scoring_model(family, df)
+    rows = _awkward(df.head(12))
     assert model._small_matrix(rows) is not None  # the fast path is taken
     for i in range(len(rows)):
         one = rows.iloc[i : i + 1]
@@ -134,3 +120,89 @@ def test_one_applicant_fast_path_equals_the_frame_path(family: str) -> None:
     assert np.array_equal(model.predict_proba(rows), np.concatenate([model.predict_proba(rows.iloc[[i]])
                                                                       for i in range(len(rows))]))
     assert model.predict_proba(rows.iloc[:0]).shape == (0,)
+
+
+def _scoring_model(family: str, df: pd.DataFrame) -> tuple[Any, FeatureSchema]:
+    from models_ml.calibration import Calibrator
+    from models_ml.registry import ScoringModel
+
+    schema = FeatureSchema(tuple(FeatureSpec(c, TYPES.get(c, "numeric"))  # type: ignore[arg-type]
+                                 for c in df.columns if c not in ("sk_id_curr", "target")))
+    X, y = schema.prepare(df), df["target"].to_numpy()
+    ctx = FitContext(schema, PROFILES["fast"], seed=0, n_jobs=1, undersample_ratio=0.5)
+    fitted = fit_candidate(Candidate(family, "none", default_params(family, len(y), PROFILES["fast"])), X, y, ctx)
+    meta = build_metadata({"version": "v", "threshold": 0.1, "features": schema.to_list()})
+    return ScoringModel(Path("."), meta, Predictor.from_fitted(fitted, schema, X),
+                        Calibrator("sigmoid").fit(fitted.predict_raw(X), y)), schema
+
+
+def _awkward(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows as a warehouse table may hold them: nullable types, a missing flag, an unseen and a missing
+    level, an infinite number, a column the model does not use."""
+    rows = frame.copy()
+    rows["cnt_children"] = rows["cnt_children"].astype("Int64")
+    rows["flag_own_car"] = rows["flag_own_car"].astype("boolean")
+    rows.loc[rows.index[0], "flag_own_car"] = pd.NA
+    rows.loc[rows.index[1], "code_gender"] = "XNA"  # never seen in training
+    rows.loc[rows.index[2], ["name_education_type", "ext_source_2"]] = [None, np.inf]
+    rows["extra"] = "ignored"
+    return rows
+
+
+@pytest.mark.parametrize("family", ["lightgbm", "xgboost"])
+def test_rows_of_an_encoded_table_explain_like_the_rows_themselves(family: str) -> None:
+    """`encode_rows` once, then `explain_rows` / `predict_rows` by position (the API's warehouse): exactly the
+    values, data and probabilities of `explain` / `predict_proba` on the same rows, whichever chunk (frame or
+    small-batch conversion) a row was in."""
+    df = make_features(600, seed=7)
+    model, schema = _scoring_model(family, df)
+    table = _awkward(df.sample(frac=1.0, random_state=3).reset_index(drop=True))
+    table.loc[[0, 1, 2, 590, 599], "code_gender"] = ["XNA", None, "F", "XNA", None]
+    encoded = model.encode_rows(table, chunk=250)  # chunks of 250, 250 and 100 rows (the small-batch path)
+    assert encoded.values.shape == (600, len(schema.names))
+    for positions in ([0], [1, 2, 599], [590, 3, 0, 250, 251, 499, 500, 598]):
+        got = model.explain_rows(encoded, positions)
+        want = model.explain(table.iloc[positions])
+        assert np.array_equal(got.values, want.values) and got.base_value == want.base_value
+        assert np.array_equal(model.predict_rows(encoded, positions), model.predict_proba(table.iloc[positions]))
+        assert got.data.columns.tolist() == schema.names and len(got.data) == len(positions)
+        for name in schema.names:
+            for a, b in zip(got.data[name], want.data[name], strict=True):
+                assert (pd.isna(a) and pd.isna(b)) or (a == b and type(a) is type(b)), (name, a, b)
+
+
+def test_only_boosted_models_encode_a_table() -> None:
+    df = make_features(300, seed=2)
+    model, _ = _scoring_model("logistic_regression", df)
+    assert model.encode_rows(df) is None
+
+
+def test_xgboost_predictions_without_names_equal_the_checked_ones(tmp_path: Path) -> None:
+    """Predictions skip XGBoost's per-call feature-name check: same numbers as the checked call, and a saved
+    booster whose columns are not the encoder's is refused once, at loading, naming the file and column."""
+    import json
+
+    import xgboost as xgb
+
+    from models_ml.families.xgboost import feature_types
+
+    df = make_features(400, seed=4)
+    model, schema = _scoring_model("xgboost", df)
+    fitted = model._predictor.model
+    M = fitted.encoder.transform(schema.prepare(_awkward(df.head(40))))
+    checked = xgb.DMatrix(M, feature_names=fitted.encoder.feature_names, enable_categorical=True, missing=np.nan,
+                          feature_types=feature_types(fitted.encoder, M.shape[1]))
+    rounds = (0, fitted.n_rounds)
+    assert np.array_equal(fitted.predict_matrix(M), fitted.booster.predict(checked, iteration_range=rounds))
+    assert np.array_equal(fitted.predict_matrix(M, contributions=True),
+                          fitted.booster.predict(checked, iteration_range=rounds, pred_contribs=True))
+
+    model._predictor.save(tmp_path)
+    assert Predictor.load(tmp_path).model.n_rounds == fitted.n_rounds  # the saved version loads
+    prep = json.loads((tmp_path / "preprocessing.json").read_text())
+    features = prep["encoder"]["features"]
+    features[3], features[4] = features[4], features[3]  # two columns swapped: every prediction would be wrong
+    (tmp_path / "preprocessing.json").write_text(json.dumps(prep))
+    with pytest.raises(ArtifactError, match=rf"model\.json.*column 3 is '{features[4]['name']}', "
+                                            rf"expected '{features[3]['name']}'"):
+        Predictor.load(tmp_path)
