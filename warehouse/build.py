@@ -68,6 +68,7 @@ def _dbt_env(settings: WarehouseSettings, warehouse_file: Path, raw_dir: Path) -
         "HC_WAREHOUSE": warehouse_file.name,
         "HC_RAW_DB": ":memory:",  # the catalog `raw`: views over <workdir>/raw/<table>.duckdb (macro open_raw_table)
         "HC_RAW_GATE": RAW_GATE,
+        "HC_RAW_LAST_TABLE": TABLES[-1],  # loaded last: once there, dbt's queries take every thread (open_raw_table)
         "HC_RAW_DIR": str(raw_dir),
         "HC_DUCKDB_THREADS": str(settings.dbt_duckdb_threads),
         "HC_DUCKDB_LAST_THREADS": str(settings.duckdb_threads),  # applicant_features: the last model, run alone

@@ -73,6 +73,9 @@
     one DuckDB file per table while dbt already runs: wait until the model's raw table is validated and loaded
     (`hc_raw_gate`, registered by warehouse/dbt_raw_gate.py), then attach its file read-only and expose it as the
     source relation `raw.main.<table>`. Otherwise (plain `dbt build`, Spark) nothing.
+    Once the last table the build loads (HC_RAW_LAST_TABLE) is there, the CSV load is over and its core is free:
+    from then on dbt's DuckDB runs each query on HC_DUCKDB_LAST_THREADS (the models and tests of that table, which the
+    mart waits for, and whatever else is still running), instead of one thread per query beside the load.
 #}
 {% macro open_raw_table() %}
     {%- set gate = env_var('HC_RAW_GATE', '') -%}
@@ -86,6 +89,9 @@
         {%- do statements.append("attach if not exists '" ~ gate ~ "/" ~ table ~ ".duckdb' as " ~ alias ~ " (read_only)") -%}
         {%- do statements.append('create or replace view ' ~ source_node.database ~ '.' ~ source_node.schema ~ '."'
                                  ~ table ~ '" as select * from ' ~ alias ~ '.main."' ~ table ~ '"') -%}
+        {%- if table == env_var('HC_RAW_LAST_TABLE', '') -%}
+            {%- do statements.append(set_duckdb_threads('HC_DUCKDB_LAST_THREADS')) -%}
+        {%- endif -%}
     {%- endfor -%}
     {{ return(statements | join(';\n')) }}
 {% endmacro %}
