@@ -812,7 +812,8 @@ def main(argv: list[str] | None = None) -> int:
         help="tree leaves: 'exact' every leaf stores its own share of every cell (level; missing), the "
         f"committed file; 'grown' / 'pruned' every leaf's cell has 0 or {PRIVACY_MIN} rows or is in its one "
         f"rest pool of {PRIVACY_MIN} rows, trees grown under that rule / sklearn's trees collapsed until they "
-        "follow it (docs/synthetic.md: closes the leaf gap, costs detection)",
+        "follow it; 'grown' draws a categorical child's level from a level model "
+        "of all the rows (docs/synthetic.md: closes the leaf gap; detection at the committed file's)",
     )
     ap.add_argument("--pooled-leaves", action="store_const", const="grown", dest="leaf_rule",
                     help="the same as --leaf-rule grown")

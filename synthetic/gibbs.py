@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from synthetic.joint import PRIVACY_MIN, rare_pools
+from synthetic.levels import LevelModel, fit_level_model
 from synthetic.stats import Cat, CategoricalMarginal, Marginal, NumericMarginal, rerank
 
 N_BINS = 24
@@ -122,6 +123,7 @@ class TreeConditional:
     leaves: list[dict[str, Any]]  # {"n": rows, "q": uniform quantiles[, "missing": share]} or {"n", "probs"}
     with_missing: bool = False  # missing values are redrawn too (a categorical child's last level)
     group: list[int] | None = None  # grown on level groups (`level_groups`): level -> group
+    level_model: LevelModel | None = None  # the level within its group (leaves then hold group shares)
     _compact: tuple[np.ndarray, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     def leaf(self, x: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
@@ -181,17 +183,23 @@ class TreeConditional:
                 out[idx[m < self.leaves[k]["missing"]]] = np.nan
         return out
 
-    def sample_codes(self, rng: np.random.Generator, leaf: np.ndarray) -> np.ndarray:
+    def sample_codes(self, rng: np.random.Generator, leaf: np.ndarray, x: np.ndarray | None = None) -> np.ndarray:
         """Categorical child: level indices of the column's marginal (-1: missing, the extra level of
-        a tree fitted with missing values)."""
+        a tree fitted with missing values). With a ``level_model`` the leaves draw a group of levels and
+        the model the level within it, given the rows' encoded predictors ``x``."""
         out = np.empty(leaf.size, dtype=np.int64)
         for k, idx in _groups(leaf):
             cum = np.cumsum(np.asarray(self.leaves[k]["probs"], dtype=float))
             out[idx] = np.minimum(
                 np.searchsorted(cum / cum[-1], rng.random(idx.size), side="right"), cum.size - 1
             )
+        n_levels = len(self.leaves[0]["probs"])
+        if self.level_model is not None:
+            assert x is not None, f"{self.child}: the level model needs the rows' predictors"
+            out = self.level_model.sample(rng, x, out)
+            n_levels = len(self.level_model.group)
         if self.with_missing:
-            out[out == len(self.leaves[0]["probs"]) - 1] = -1
+            out[out == n_levels - 1] = -1
         return out
 
     def to_json(self) -> dict[str, Any]:
@@ -207,6 +215,7 @@ class TreeConditional:
             "leaves": self.leaves,
             "with_missing": self.with_missing,
             **({"group": self.group} if self.group is not None else {}),
+            **({"level_model": self.level_model.to_json()} if self.level_model is not None else {}),
         }
 
     @classmethod
@@ -223,6 +232,7 @@ class TreeConditional:
             leaves=list(d["leaves"]),
             with_missing=bool(d.get("with_missing", False)),
             group=list(d["group"]) if "group" in d else None,
+            level_model=LevelModel.from_json(d["level_model"]) if "level_model" in d else None,
         )
 
 
@@ -324,6 +334,16 @@ def root_shares(root: np.ndarray) -> np.ndarray:
 #: (`grouped_shares`). docs/synthetic.md: the ORGANIZATION_TYPE tree lost its ties under the rule.
 LEVEL_GROUPS: dict[str, int] = {"ORGANIZATION_TYPE": 8}
 
+#: Categorical children (``"*"``: all of them) whose level is drawn, under ``leaf_rule="grown"``, from a
+#: softmax of the level given the predictors fitted on all the rows (`synthetic.levels.LevelModel`), within
+#: the group of levels a tree leaf draws (LEVEL_GROUPS groups; 1 when not listed there: the frequent
+#: levels one group, the rare ones another), instead of a node's level shares.
+LEVEL_MODELS: set[str] = {"*"}
+
+
+def has_level_model(child: str) -> bool:
+    return child in LEVEL_MODELS or "*" in LEVEL_MODELS
+
 
 def level_groups(x: np.ndarray, y: np.ndarray, n_levels: int, n_groups: int) -> np.ndarray:
     """Group of every level (array level -> group 0..G-1): the levels with PRIVACY_MIN rows clustered
@@ -336,7 +356,9 @@ def level_groups(x: np.ndarray, y: np.ndarray, n_levels: int, n_groups: int) -> 
     counts = np.bincount(y, minlength=n_levels)
     big = np.flatnonzero(counts >= PRIVACY_MIN)
     group = np.full(n_levels, -1, dtype=np.int64)
-    if big.size:
+    if big.size and n_groups == 1:
+        group[big] = 0
+    elif big.size:
         xf = np.where(np.isnan(x), -1.0, x).astype(float)
         sd = xf.std(axis=0)
         sd[sd == 0] = 1.0
@@ -424,6 +446,7 @@ def fit_tree(
     with_missing: bool = False,
     leaf_rule: str = "exact",
     n_groups: int = 0,
+    level_model: bool = False,
 ) -> TreeConditional:
     """A tree predicting ``child`` (the rows to redraw) from the encoded ``x``; ``u``: a numeric child's
     uniforms within its whole column (default: ranks within these rows). ``with_missing``: the child's
@@ -434,7 +457,9 @@ def fit_tree(
     With both rules a leaf stores its exact shares, its rest pool (if any) spread by the ancestors
     (`pruned_shares`); cells rare in the whole tree (`written_off`) get share 0. ``n_groups`` (a
     categorical child under ``"grown"``): the tree is grown on `level_groups` of its levels, a leaf's
-    level shares are `grouped_shares`."""
+    level shares are `grouped_shares`; with ``level_model`` a leaf stores its group shares only (exact, by
+    `pruned_shares` of the group cells) and the level within its group is drawn from a softmax fitted on
+    all the rows (`synthetic.levels`)."""
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
     assert min_leaf >= PRIVACY_MIN
@@ -521,7 +546,11 @@ def fit_tree(
         shares = pools = None
         if counts_of is not None:  # the rule's leaves (root_ref is set with the counts)
             assert root_ref is not None
-            if group is not None:  # grown on groups
+            if group is not None and level_model:  # group shares; the level from the model
+                member = np.eye(int(group.max()) + 1)[group]
+                shares, pools = pruned_shares(counts_of[node] @ member, [a @ member for a in chain],
+                                              root_ref @ member)
+            elif group is not None:  # grown on groups
                 shares, pools = grouped_shares(counts_of[node], chain, root_ref, group)
             else:
                 shares, pools = pruned_shares(counts_of[node], chain, root_ref)
@@ -569,6 +598,8 @@ def fit_tree(
         leaves=leaves,
         with_missing=with_missing,
         group=None if group is None else group.tolist(),
+        level_model=None if group is None or not level_model or root_ref is None
+        else fit_level_model(x, names, y, group, root_ref),
     )
 
 
@@ -586,7 +617,7 @@ def redraw(
         return None
     leaf = tree.leaf(x, rows)
     if isinstance(marginal, CategoricalMarginal):
-        return tree.sample_codes(rng, leaf)
+        return tree.sample_codes(rng, leaf, None if tree.level_model is None else x[rows])
     assert isinstance(marginal, NumericMarginal)
     u = tree.sample_u(rng, leaf, *copula_u)
     out = np.full(u.size, np.nan)
@@ -714,7 +745,8 @@ def fit_gibbs(
                 min_leaf,
                 with_missing=with_missing,
                 leaf_rule=leaf_rule,
-                n_groups=LEVEL_GROUPS.get(child, 0) if target == child else 0,
+                n_groups=LEVEL_GROUPS.get(child, int(has_level_model(child))) if target == child else 0,
+                level_model=has_level_model(child) and target == child,
             )
         else:
             v = pd.to_numeric(df[target], errors="coerce").to_numpy(float)

@@ -75,7 +75,17 @@ def _leaf_cells(tree: TreeConditional, x: np.ndarray, cells: np.ndarray, n_cells
     return np.array([np.bincount(cells[leaf == k], minlength=n_cells) for k in range(len(tree.leaves))])
 
 
+@pytest.fixture
+def no_level_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Leaves store level shares (the rule's own leaves), not group shares for a level model
+    (tests/synthetic/test_synthetic_level_model.py covers those)."""
+    import synthetic.gibbs as gibbs
+
+    monkeypatch.setattr(gibbs, "LEVEL_MODELS", set())
+
+
 @pytest.mark.parametrize("rule", ["pruned", "grown"])
+@pytest.mark.usefixtures("no_level_models")
 def test_fitted_leaves_follow_the_rule_with_exact_shares(rule: str) -> None:
     """Small frame: a flag-like child whose minority is tied to a band of X, a rare level, a numeric child
     missing mostly in one band. With the rule every leaf's real cells (rows routed down the stored tree)
@@ -164,6 +174,7 @@ def test_grouped_shares_keep_exact_group_shares_and_spread_a_group_by_a_node_tha
         assert shares[pool].sum() * 180 >= PRIVACY_MIN - 1e-9
 
 
+@pytest.mark.usefixtures("no_level_models")
 def test_a_many_level_child_grown_on_level_groups_follows_the_rule_and_keeps_its_tie() -> None:
     """24 levels of 125 rows each, tied to a band of X (levels 0-11 low, 12-23 high), spread thinly: the
     tree grown on level groups has leaves whose GROUP cells pass cells_ok with exact shares, whose level
