@@ -164,7 +164,7 @@ class ExplanationService:
         metrics.observe_startup("explanation_rows", time.perf_counter() - started)
         log.info("explanation rows of %d known applicants for model %s ready in %.1f s (%s)", len(gen.positions),
                  model.version, time.perf_counter() - started,
-                 "shared memory-mapped file" if shared else "private copy")
+                 "shared file" if shared else "private copy")
 
     # -- the response ------------------------------------------------------------------------------
     async def explain(self, model: ScoringModel, sk_id: int, top: int = 20, reasons: int = 5) -> ExplanationOut:

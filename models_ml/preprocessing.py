@@ -50,7 +50,7 @@ class NativeEncoder(TransformerMixin, BaseEstimator):
         for j in self.categorical_indices:
             name = self.schema.features[j].name
             if len(X) <= SMALL_BATCH:  # online scoring: a dictionary lookup beats building a Categorical
-                index = self._level_index(name)
+                index = self.level_index(name)
                 out[:, j] = [index.get(v, np.nan) for v in X[name].tolist()]
                 continue
             codes = pd.Categorical(X[name], categories=self.levels_[name]).codes.astype(np.float64)
@@ -66,11 +66,12 @@ class NativeEncoder(TransformerMixin, BaseEstimator):
         out = np.empty(vals.shape, dtype=np.float64)
         out[:, num_pos] = vals[:, num_pos].astype(np.float64)
         for j in cat_pos:
-            index = self._level_index(self.schema.features[j].name)
+            index = self.level_index(self.schema.features[j].name)
             out[:, j] = [index.get(v, np.nan) for v in vals[:, j].tolist()]
         return out
 
-    def _level_index(self, name: str) -> dict[str, float]:
+    def level_index(self, name: str) -> dict[str, float]:
+        """The code of each level of categorical feature ``name`` (levels not seen in training have none)."""
         cache = self.__dict__.setdefault("_level_cache", {})
         if name not in cache:
             cache[name] = {lvl: float(i) for i, lvl in enumerate(self.levels_[name])}

@@ -120,7 +120,7 @@ class ScoringModel:
 
     @property
     def encodes_rows(self) -> bool:
-        """Whether `encode_into` / `explain_rows` apply (boosted families)."""
+        """Whether `encode_chunks` / `explain_rows` / `predict_rows` apply (boosted families)."""
         return isinstance(self._predictor.model, BoostedModel)
 
     def encode_chunks(self, frames: Iterable[pd.DataFrame], levels: dict[str, list[str]]) -> Iterator[np.ndarray]:
@@ -145,9 +145,9 @@ class ScoringModel:
                 local, met = pd.factorize(column, use_na_sentinel=True)  # levels in order of appearance, NaN -> -1
                 table = np.array([seen.setdefault(str(v), float(len(seen))) for v in met] + [np.nan])
                 block[:, j] = table[local]  # -1: the NaN at the end
-            levels.update({name: list(seen) for name, seen in index.items()})
+            levels.update({name: list(seen) for name, seen in index.items()})  # complete for the rows given so far
             yield block
-        levels.update({name: list(seen) for name, seen in index.items()})
+        levels.update({name: list(seen) for name, seen in index.items()})  # every categorical feature, even for no rows
 
     def encoded_rows(self, values: np.ndarray, levels: dict[str, list[str]]) -> EncodedRows:
         """The rows `encode_chunks` gave (an array, or anything whose ``values[positions]`` gives those rows as
@@ -158,7 +158,7 @@ class ScoringModel:
         for name, lv in levels.items():
             objects[name] = np.empty(len(lv), dtype=object)
             objects[name][:] = [str(v) for v in lv]
-            booster = model.encoder._level_index(name)
+            booster = model.encoder.level_index(name)
             codes[name] = np.array([booster.get(v, np.nan) for v in lv], dtype=np.float64)
         return EncodedRows(values, objects, codes)
 
