@@ -6,6 +6,11 @@ answer every scoring route at full speed, else 503 with what is missing, so that
 traffic to ready containers only. Inside one container gunicorn's workers share the listening socket and
 the kernel hands connections to any of them: a worker whose bulk scores are still being computed scores
 each request's row itself (slower, same answer); one without a model answers 503 with the reason.
+
+Computing counts as missing only until the worker's first ready answer. After a model or warehouse swap the
+worker recomputes both in the background and stays ready (the body says `computing`), answering from each
+request's own row meanwhile: replicas pick up a promoted model together, and an orchestrator routing by
+`/ready` must never find all of them unready at once (at full volume the recomputation takes ~25 s).
 """
 
 from __future__ import annotations
@@ -47,22 +52,25 @@ def readiness(services: Services) -> Readiness:
             )
         else:
             book = "computing"
-            missing.append(
-                {
-                    "component": "score_book",
-                    "reason": "the bulk scores of the known applicants are being computed",
-                }
-            )
+            if not services.was_ready:
+                missing.append(
+                    {
+                        "component": "score_book",
+                        "reason": "the bulk scores of the known applicants are being computed",
+                    }
+                )
     rows = "unknown"
     if model is not None and gen is not None:
         rows = services.explanations.rows_status(model, gen)  # starts the encoding when needed
-        if rows == "computing":
+        if rows == "computing" and not services.was_ready:
             missing.append({"component": "explanation_rows",
                             "reason": "the known applicants' rows are being encoded for explanations"})
         elif rows == "failed":
             missing.append({"component": "explanation_rows",
                             "reason": "encoding the known applicants' rows for explanations failed with this model "
                             "and warehouse (see the server log); each explanation converts its own rows"})
+    if not missing:
+        services.was_ready = True
     body: dict[str, Any] = {
         "ready": not missing,
         "model_version": getattr(model, "version", None),

@@ -55,6 +55,9 @@ class Services:
     scoring: ScoringService = field(init=False)
     explanations: ExplanationService = field(init=False)
     what_if: WhatIfService = field(init=False)
+    # set by `/ready` the first time this worker is ready: after that, recomputing the bulk scores or the explanation
+    # rows (a model or warehouse swap) no longer makes it unready (api/readiness.py)
+    was_ready: bool = field(default=False, init=False)
     _comparison: ComparisonIndex | None = field(default=None, init=False)
     _comparison_key: tuple[int, str | None] | None = field(default=None, init=False)
     _comparison_lock: threading.Lock = field(default_factory=threading.Lock, init=False)

@@ -223,6 +223,54 @@ def test_a_failed_background_build_is_reported_not_retried_and_requests_still_an
         assert calls == [1]  # not retried by every probe and request
 
 
+def test_a_ready_worker_stays_ready_while_it_recomputes_after_a_model_swap(api_env, monkeypatch):
+    """Replicas pick up a promoted model together: if each turned unready while its bulk scores and explanation
+    rows are recomputed (~25 s at full volume), an orchestrator routing by `/ready` would have no replica left.
+    A worker that has been ready stays ready (the body says what is being computed) and keeps answering."""
+    import api.score_book
+
+    models = api_env.artifacts / "models"
+    current = (models / "current").resolve()
+    new = models / f"{current.name}-swap"
+    shutil.copytree(current, new)
+    meta = json.loads((new / "metadata.json").read_text())
+    meta["version"] = new.name
+    (new / "metadata.json").write_text(json.dumps(meta))
+    known = int(api_env_known_id(api_env))
+    with TestClient(create_app(api_settings(api_env))) as c:
+        deadline = time.monotonic() + 120
+        while (r := c.get("/ready")).status_code == 503 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert r.status_code == 200
+        original = api.score_book.shared_book
+
+        def slow(*args, **kwargs):  # the new model's bulk scores take a while, as at full volume
+            time.sleep(1.5)
+            return original(*args, **kwargs)
+
+        monkeypatch.setattr(api.score_book, "shared_book", slow)
+        tmp = models / ".current-swap"
+        tmp.symlink_to(new.name)
+        os.replace(tmp, models / "current")
+        seen = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            r = c.get("/ready")
+            body = r.json()
+            seen.append((r.status_code, body["model_version"], body["score_book"]))
+            assert c.get(f"/v1/applicants/{known}/score", headers=H).status_code == 200
+            if body["model_version"] == new.name and body["score_book"] == "ready" \
+                    and body["explanation_rows"] in ("ready", "not_used"):
+                break
+            time.sleep(0.05)
+    tmp = models / ".current-swap"
+    tmp.symlink_to(current.name)
+    os.replace(tmp, models / "current")
+    assert (new.name, "computing") in {(v, b) for _, v, b in seen}  # the swap was seen while computing
+    assert {status for status, _, _ in seen} == {200}
+    assert seen[-1][1:] == (new.name, "ready")
+
+
 def api_env_known_id(api_env) -> int:
     import duckdb
 
