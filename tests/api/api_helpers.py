@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,3 +86,21 @@ class RawData:
                 part = frame[frame["SK_ID_CURR"] == sk_id]
             body[name] = records(part)
         return body
+
+
+def copy_version(models: Path, suffix: str) -> tuple[Path, Path]:
+    """(the promoted version's folder, a copy of it saved as a new version ``<name><suffix>``, not promoted)."""
+    current = (models / "current").resolve()
+    new = models / f"{current.name}{suffix}"
+    shutil.copytree(current, new)
+    meta = json.loads((new / "metadata.json").read_text())
+    meta["version"] = new.name
+    (new / "metadata.json").write_text(json.dumps(meta))
+    return current, new
+
+
+def promote(models: Path, folder: Path) -> None:
+    """Point ``models/current`` at ``folder`` atomically (what `make train` does)."""
+    tmp = models / ".current-swap"
+    tmp.symlink_to(folder.name)
+    os.replace(tmp, models / "current")

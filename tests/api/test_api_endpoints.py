@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
 import shutil
 import threading
 import time
@@ -15,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from api_helpers import API_KEY, api_settings
+from api_helpers import API_KEY, api_settings, copy_version, promote
 from fastapi.testclient import TestClient
 
 from api.log_privacy import DROPPED, coarsen_column
@@ -494,12 +493,7 @@ def test_request_log_rows_hold_the_model_features_and_no_raw_id(api_env, model, 
 # -- hot reload ------------------------------------------------------------------------------------
 def test_new_model_version_is_served_without_restart_or_failed_requests(api_env, known_id):
     models = api_env.artifacts / "models"
-    current = (models / "current").resolve()
-    new = models / f"{current.name}-next"
-    shutil.copytree(current, new)
-    meta = json.loads((new / "metadata.json").read_text())
-    meta["version"] = new.name
-    (new / "metadata.json").write_text(json.dumps(meta))
+    current, new = copy_version(models, "-next")
 
     app = create_app(api_settings(api_env))
     statuses: list[int] = []
@@ -517,9 +511,7 @@ def test_new_model_version_is_served_without_restart_or_failed_requests(api_env,
         thread.start()
         try:
             time.sleep(0.3)
-            tmp = models / ".current-swap"
-            tmp.symlink_to(new.name)
-            os.replace(tmp, models / "current")
+            promote(models, new)
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and new.name not in versions:
                 time.sleep(0.1)
@@ -530,10 +522,7 @@ def test_new_model_version_is_served_without_restart_or_failed_requests(api_env,
         assert c.get(f"/v1/applicants/{known_id}/score", headers=H).json()["model_version"] == new.name
     assert statuses and set(statuses) == {200}
     assert versions == {current.name, new.name}
-    # put the original version back for the other tests of this module
-    tmp = models / ".current-swap"
-    tmp.symlink_to(current.name)
-    os.replace(tmp, models / "current")
+    promote(models, current)  # the original version back for the other tests of this module
 
 
 # -- the dashboard's client-side schemas -----------------------------------------------------------

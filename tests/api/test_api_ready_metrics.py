@@ -14,7 +14,7 @@ import uuid
 import numpy as np
 import pyarrow as pa
 import pytest
-from api_helpers import API_KEY, api_settings, private_artifacts
+from api_helpers import API_KEY, api_settings, copy_version, private_artifacts, promote
 from fastapi.testclient import TestClient
 
 from api import book_file
@@ -230,12 +230,7 @@ def test_a_ready_worker_stays_ready_while_it_recomputes_after_a_model_swap(api_e
     import api.score_book
 
     models = api_env.artifacts / "models"
-    current = (models / "current").resolve()
-    new = models / f"{current.name}-swap"
-    shutil.copytree(current, new)
-    meta = json.loads((new / "metadata.json").read_text())
-    meta["version"] = new.name
-    (new / "metadata.json").write_text(json.dumps(meta))
+    current, new = copy_version(models, "-swap")
     known = int(api_env_known_id(api_env))
     with TestClient(create_app(api_settings(api_env))) as c:
         deadline = time.monotonic() + 120
@@ -249,9 +244,7 @@ def test_a_ready_worker_stays_ready_while_it_recomputes_after_a_model_swap(api_e
             return original(*args, **kwargs)
 
         monkeypatch.setattr(api.score_book, "shared_book", slow)
-        tmp = models / ".current-swap"
-        tmp.symlink_to(new.name)
-        os.replace(tmp, models / "current")
+        promote(models, new)
         seen = []
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -263,9 +256,7 @@ def test_a_ready_worker_stays_ready_while_it_recomputes_after_a_model_swap(api_e
                     and body["explanation_rows"] in ("ready", "not_used"):
                 break
             time.sleep(0.05)
-    tmp = models / ".current-swap"
-    tmp.symlink_to(current.name)
-    os.replace(tmp, models / "current")
+    promote(models, current)
     assert (new.name, "computing") in {(v, b) for _, v, b in seen}  # the swap was seen while computing
     assert {status for status, _, _ in seen} == {200}
     assert seen[-1][1:] == (new.name, "ready")
