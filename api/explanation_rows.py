@@ -75,9 +75,6 @@ class RowFile:
                 raise OSError(f"{self.path}: short read at row {position}")
         return out
 
-    def __len__(self) -> int:
-        return self.shape[0]
-
     def close(self) -> None:
         fd, self._fd = self._fd, -1
         if fd >= 0:

@@ -25,7 +25,6 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -75,7 +74,14 @@ class EncodedTable:
 
     key: RowsKey
     rows: Any
-    shared: bool
+
+
+def rows_key(model: ScoringModel, gen: Generation) -> RowsKey | None:
+    """What the encoded rows of ``gen`` under ``model`` are keyed by; None when there are none to encode (not a
+    boosted model, or no known applicant)."""
+    if not isinstance(model, RowEncoder) or not model.encodes_rows or not gen.positions:
+        return None
+    return (str(model.path), model.version, gen.identity)
 
 
 @dataclass(eq=False)
@@ -91,11 +97,9 @@ def cache_key(model: ScoringModel, gen: Generation, sk_id: int) -> CacheKey:
 
 
 class ExplanationService:
-    def __init__(self, features: FeatureStore, books: ScoreBooks, cache_size: int = 1024,
-                 directory: Path | None = None) -> None:
+    def __init__(self, features: FeatureStore, books: ScoreBooks, cache_size: int = 1024) -> None:
         self.features = features
         self.books = books
-        self.directory = directory if directory is not None else books.directory  # of the shared rows files
         self._cache: LRUCache[CacheKey, Explained] = LRUCache(maxsize=max(1, cache_size))
         self._cache_lock = threading.Lock()
         self._pending: list[_Ask] = []
@@ -104,15 +108,15 @@ class ExplanationService:
         self._encoded: EncodedTable | None = None
         self._encoding: threading.Thread | None = None
         self._encode_lock = threading.Lock()
-        self._encode_failed: tuple[str, str, tuple[int, int]] | None = None
+        self._encode_failed: RowsKey | None = None
 
     # -- the encoded table -------------------------------------------------------------------------
     def encoded(self, model: ScoringModel, gen: Generation) -> Any:
         """The encoded rows of `gen` under `model` when ready; otherwise None, and their encoding is started
         in the background (once per model and warehouse file: a failure is logged and not retried)."""
-        if not isinstance(model, RowEncoder) or not model.encodes_rows or not gen.positions:
+        key = rows_key(model, gen)
+        if key is None:
             return None
-        key = (str(model.path), model.version, gen.identity)
         table = self._encoded
         if table is not None and table.key == key:
             return table.rows
@@ -126,11 +130,12 @@ class ExplanationService:
     def rows_status(self, model: ScoringModel, gen: Generation) -> str:
         """ready, computing (started here when needed), failed (not retried until the model or warehouse
         changes) or not_used (not a boosted model, or no known applicant) -- for `/ready`."""
-        if not isinstance(model, RowEncoder) or not model.encodes_rows or not gen.positions:
+        key = rows_key(model, gen)
+        if key is None:
             return "not_used"
         if self.encoded(model, gen) is not None:
             return "ready"
-        return "failed" if self._encode_failed == (str(model.path), model.version, gen.identity) else "computing"
+        return "failed" if self._encode_failed == key else "computing"
 
     def wait_encoded(self, timeout: float | None = None) -> None:
         """Wait for the background encoding (start-up, benches and tests that want it ready)."""
@@ -152,15 +157,15 @@ class ExplanationService:
             return model.encode_chunks(self.features.chunks(gen, ROWS_CHUNK), levels)
 
         try:
-            values, levels, shared = shared_rows(self.directory, gen.identity, model.version, len(gen.positions),
-                                                 names, build)
+            values, levels, shared = shared_rows(self.books.directory, gen.identity, model.version,
+                                                 len(gen.positions), names, build)
             rows = model.encoded_rows(values, levels)
         except Exception as exc:  # noqa: BLE001 - explanations still work, converting rows per batch
             log.warning("explanations convert rows per request: encoding the warehouse's rows for model %s "
                         "failed (%s: %s)", model.version, type(exc).__name__, exc)
             self._encode_failed = key
             return
-        self._encoded = EncodedTable(key, rows, shared)
+        self._encoded = EncodedTable(key, rows)
         metrics.observe_startup("explanation_rows", time.perf_counter() - started)
         log.info("explanation rows of %d known applicants for model %s ready in %.1f s (%s)", len(gen.positions),
                  model.version, time.perf_counter() - started,
@@ -210,12 +215,11 @@ class ExplanationService:
         for members in groups.values():
             model, gen = asks[members[0]].model, asks[members[0]].gen
             encoded = self.encoded(model, gen)
-            if encoded is not None:  # the rows by position (`api.explanation_rows`)
+            rows: pd.DataFrame | None = None
+            if encoded is not None or gen.frame is not None:  # every known id has a position
                 found = [k for k in members if asks[k].sk_id in gen.positions]
-                rows = None
-            elif gen.frame is not None:  # one take of the in-memory table (a concat of rows costs ~2 ms each)
-                found = [k for k in members if asks[k].sk_id in gen.positions]
-                rows = gen.frame.iloc[[gen.positions[asks[k].sk_id] for k in found]]
+                if encoded is None:  # one take of the in-memory table (a concat of rows costs ~2 ms each)
+                    rows = gen.frame.iloc[[gen.positions[asks[k].sk_id] for k in found]]
             else:
                 frames = {k: self.features.get(asks[k].sk_id, gen) for k in members}
                 found = [k for k in members if frames[k] is not None]
