@@ -35,6 +35,9 @@ class NumericMarginal:
     integer: bool
     grid: float | None = None
     lattice: tuple[float, float] | None = None  # (start, step): values drawn between atoms land on it
+    #: ``(k, 3)`` rows ``[lo, hi, share]``: a pool of rare values drawn uniformly on ``[lo, hi]`` (then rounded
+    #: like the column), for a column without a continuous part (``fit --rare-values bins``)
+    bins: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
     _knots: tuple[np.ndarray, np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -51,9 +54,12 @@ class NumericMarginal:
             integer=bool(d.get("integer", False)),
             grid=d.get("grid"),
             lattice=tuple(d["lattice"]) if d.get("lattice") else None,
+            bins=np.asarray(d.get("bins", []), dtype=float).reshape(-1, 3),
         )
 
     def _build_knots(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.bins.size:
+            return self._binned_knots()
         atom_mass = float(self.atom_probs.sum())
         cont_mass = max(0.0, 1.0 - atom_mass)
         if self.quantiles.size < 2 or cont_mass <= 1e-12:
@@ -95,23 +101,48 @@ class NumericMarginal:
         u_arr = np.maximum.accumulate(np.asarray(us))
         return u_arr / u_arr[-1], np.asarray(xs)
 
+    def _binned_knots(self) -> tuple[np.ndarray, np.ndarray]:
+        """Atoms (steps) and bins (ramps from ``lo`` to ``hi``) in the order of their values; a bin that
+        spans atoms is cut at them, each part taking the share of its length, so the inverse CDF rises."""
+        pieces: list[tuple[float, float, float]] = [
+            (float(v), float(v), float(m)) for v, m in zip(self.atoms, self.atom_probs, strict=True)
+        ]
+        for lo, hi, w in self.bins.tolist():
+            cuts = [lo, *sorted(float(a) for a in self.atoms if lo < a < hi), hi]
+            for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+                pieces.append((a, b, w * (b - a) / (hi - lo) if hi > lo else w / (len(cuts) - 1)))
+        pieces.sort(key=lambda p: (p[0], p[1]))
+        us, xs, u = [], [], 0.0
+        for a, b, w in pieces:
+            us += [u, u + w]
+            xs += [a, b]
+            u += w
+        u_arr = np.maximum.accumulate(np.asarray(us))
+        return u_arr / u_arr[-1], np.asarray(xs)
+
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Values (never missing) for uniforms ``u``."""
         us, xs = self._knots
         out = np.interp(u, us, xs)
+        if self.bins.size:  # the atoms exactly as fitted, a bin's draws rounded like the column
+            return np.where(np.isin(out, self.atoms), out, self.round(out))
         if self.quantiles.size < 2:
             return out  # atoms only: exactly the fitted values (Kaggle's float spellings included)
         return self.round(out)
 
     def snap(self, x: np.ndarray) -> np.ndarray:
         """``x`` as a value of this column: the nearest fitted value when the column has only a few
-        (e.g. a building's age coded in ~100 steps), else rounded like :meth:`round`."""
+        (e.g. a building's age coded in ~100 steps) unless it falls in a bin of rare values, else rounded
+        like :meth:`round`."""
         if self.quantiles.size >= 2 or self.atoms.size == 0:
             return self.round(x)
         vals = np.sort(self.atoms)
         i = np.clip(np.searchsorted(vals, x), 1, max(vals.size - 1, 1))
         lo, hi = vals[i - 1], vals[np.minimum(i, vals.size - 1)]
         out = np.where(np.abs(x - lo) <= np.abs(hi - x), lo, hi)
+        if self.bins.size:
+            in_bin = ((x[:, None] > self.bins[:, 0]) & (x[:, None] < self.bins[:, 1])).any(axis=1)
+            out = np.where(in_bin, self.round(x), out)
         return np.where(np.isnan(x), np.nan, out)
 
     def round(self, x: np.ndarray) -> np.ndarray:
