@@ -40,7 +40,7 @@ MAX_ALL_ATOMS = 120  # at most this many distinct values: a discrete column (rar
 GROUP_KEPT = 0.7  # a group's frequent levels holding this share: its rare cells are dropped, not spread
 MERGE_SHARE = 0.05  # a discrete column's rare values (no lattice) up to this share merge into the nearest atom
 SENTINEL = 365243.0
-RARE_VALUES = ("atoms", "bins")  # --rare-values
+RARE_VALUES = ("atoms", "bins", "all-bins")  # --rare-values
 GROUP_MISSING = ("exact", "pooled")  # --group-missing
 MISSING_OFF = 0.05  # a group's rare missing (present) cell of at most this share with no pool to join: written off
 
@@ -49,10 +49,13 @@ MISSING_OFF = 0.05  # a group's rare missing (present) cell of at most this shar
 class PrivacyRules:
     """How the fit treats the two cells the committed file may still store for fewer than PRIVACY_MIN rows.
 
-    ``rare_values``: ``"atoms"`` (the committed file) a discrete column's (or group's) value seen on fewer
-    than PRIVACY_MIN rows between its extremes is an atom with its own share, and a many-valued column's
-    value on ATOM_MIN_COUNT rows too; ``"bins"`` only values of PRIVACY_MIN rows are atoms, the rare ones
-    are pooled in value order into bins of at least PRIVACY_MIN rows drawn uniformly inside (`_rare_bins`).
+    ``rare_values``: ``"atoms"`` (the committed file) a discrete column's (or group's: at most
+    MAX_ALL_ATOMS distinct values) value seen on fewer than PRIVACY_MIN rows between its extremes is an
+    atom with its own share; ``"bins"`` such a column's atoms need PRIVACY_MIN rows, the rare values are
+    pooled in value order into bins of at least PRIVACY_MIN rows (`_rare_bins`), a column's drawn uniformly
+    on its steps, a conditional group's in proportion to its column's marginal (``bins_from``);
+    ``"all-bins"`` in addition a many-valued column's atoms need PRIVACY_MIN rows (not ATOM_MIN_COUNT
+    inside its extremes).
     ``group_missing``: ``"exact"`` (the committed file) a conditional group stores its own missing share;
     ``"pooled"`` a group whose missing or present cell has 1 to PRIVACY_MIN - 1 rows takes the share of a
     pool of groups with at least PRIVACY_MIN missing and present rows (`pool_group_missing`)."""
@@ -459,8 +462,9 @@ def fit_numeric(
     the rare values of a column of a few irregular values (e.g. regions' populations), has no continuous
     part: their rows count with the nearest atom (inside a group of a conditional too: the group's own
     values, never another group's). A column with fewer than PRIVACY_MIN values is written as missing.
-    ``rare_values="bins"`` (`PrivacyRules`): atoms need PRIVACY_MIN rows everywhere; a discrete column's
-    (or a rest of fewer than 2 x PRIVACY_MIN values') rare values are pooled into `_rare_bins`."""
+    ``rare_values="bins"`` (`PrivacyRules`): a discrete column's atoms need PRIVACY_MIN rows, its rare
+    values (and a rest of fewer than 2 x PRIVACY_MIN values) are pooled into `_rare_bins`; ``"all-bins"``:
+    every atom needs PRIVACY_MIN rows."""
     x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
     n = x.size
     vals = x[~np.isnan(x)]
@@ -477,10 +481,20 @@ def fit_numeric(
     uniq, counts = np.unique(vals, return_counts=True)
     lo, hi = inner if inner is not None else inner_range(s) or (np.inf, -np.inf)
     inside = (uniq >= lo) & (uniq <= hi)
-    bins = rare_values == "bins"
+    bins = rare_values != "atoms"
     if bins and uniq.size <= MAX_ALL_ATOMS:  # a discrete column: frequent values and bins of rare ones
-        binned = _rare_bins(uniq, counts, counts >= PRIVACY_MIN, inside, _step(out, integer))
+        keep = counts >= PRIVACY_MIN
+        rare = np.repeat(uniq[~keep], counts[~keep])
+        lattice = _lattice(uniq[keep], out["decimals"], rare) if not integer else None
+        step = lattice[1] if lattice is not None else _step(out, integer)
+        binnable = inside
+        if (lattice is None and not integer and out["decimals"] != 0 and keep.any()
+                and rare.size <= MERGE_SHARE * vals.size):  # fmt: skip
+            binnable = np.zeros_like(inside)  # a few irregular values: no values between them, merged
+        binned = _rare_bins(uniq, counts, keep, binnable, step)
         if binned is not None:
+            if lattice is not None and "bins" in binned:
+                out["lattice"] = lattice
             return {**out, **binned}
     elif uniq.size <= MAX_ALL_ATOMS:  # a discrete column: every value an atom, but no rare extreme one
         keep = (counts >= PRIVACY_MIN) | inside
@@ -490,7 +504,7 @@ def fit_numeric(
             out["atom_probs"] = [round(float(c) / vals.size, 8) for c in merged]
             out["quantiles"] = []
             return out
-    keep = (counts >= PRIVACY_MIN) | (inside & (counts >= ATOM_MIN_COUNT) & (not bins))
+    keep = (counts >= PRIVACY_MIN) | (inside & (counts >= ATOM_MIN_COUNT) & (rare_values != "all-bins"))
     if uniq.size > MAX_ALL_ATOMS:  # a continuous column: only the values with a visible share
         keep &= counts / vals.size >= ATOM_SHARE
     rest = vals[~np.isin(vals, uniq[keep])]
@@ -782,6 +796,8 @@ def fit_conditional(
                         g[field_name] = fallback[field_name]
             groups[str(k)] = {**g, "n": len(idx)}
     out = {"child": child, "parents": parents, "bins": bins, "groups": groups, "fallback": fallback}
+    if rules.rare_values != "atoms" and kind != "VARCHAR":  # a group's bins drawn like its column inside them
+        out["bins_from"] = "fallback"
     if rules.group_missing == "pooled":
         shares, pools = pool_group_missing(cells)
         for k, share in shares.items():
@@ -989,7 +1005,9 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"'atoms' (the committed file) a discrete column's value seen on fewer than {PRIVACY_MIN} "
                     "rows between its extremes keeps its own share; 'bins' only values of "
                     f"{PRIVACY_MIN} rows are atoms, rarer ones are pooled in value order into bins of "
-                    f">= {PRIVACY_MIN} rows drawn uniformly on the column's steps (docs/synthetic.md)")
+                    f">= {PRIVACY_MIN} rows, drawn uniformly on the column's steps (a conditional group's: "
+                    "like its column's marginal inside the bin); 'all-bins' also a column of more than "
+                    f"{MAX_ALL_ATOMS} values has atoms of {PRIVACY_MIN} rows only (docs/synthetic.md)")
     ap.add_argument("--group-missing", choices=GROUP_MISSING, default="exact",
                     help="'exact' (the committed file) every conditional group stores its own missing share; "
                     f"'pooled' a group whose missing or present cell has fewer than {PRIVACY_MIN} rows takes "

@@ -144,3 +144,29 @@ def test_the_rules_refuse_an_unknown_name() -> None:
         PrivacyRules(rare_values="all")
     with pytest.raises(ValueError, match="group_missing"):
         PrivacyRules(group_missing="zero")
+
+
+def test_a_groups_bins_are_drawn_on_the_values_its_column_has() -> None:
+    """Incomes mostly on multiples of 22,500 (the column's frequent values): a group's bins of rare incomes are
+    drawn in proportion to the column's marginal inside each bin (``bins_from``), so the group keeps the round
+    values, and its own frequent value keeps exactly its share; drawn uniformly on the 4,500 grid (the bins
+    without their reference) only a fifth of the draws in a bin would be round."""
+    rng = np.random.default_rng(3)
+    column = np.r_[22500.0 * rng.integers(2, 12, 3000), 4500.0 * rng.integers(10, 60, 300)]
+    group = np.r_[np.full(60, 135000.0), 22500.0 * rng.integers(3, 9, 120), 4500.0 * rng.integers(15, 45, 20)]
+    df = pd.DataFrame({"P": ["b"] * column.size + ["a"] * group.size, "X": np.r_[column, group]})
+    cond = fit_conditional(df, {"P": "VARCHAR", "X": "DOUBLE"}, "X", ["P"], None, BINS)
+    assert cond["bins_from"] == "fallback"
+    assert cond["groups"]["a"]["atoms"] == [135000.0] and len(cond["groups"]["a"]["bins"]) == 2
+    like_column = Conditional.from_json(cond).groups["a"]
+    uniform = NumericMarginal.from_json(cond["groups"]["a"])
+    assert isinstance(like_column, NumericMarginal) and like_column.reference is not None
+    u = np.random.default_rng(0).random(20_000)
+    rounds = {}
+    for name, marginal, tol in (("like column", like_column, 0.01), ("uniform", uniform, 0.03)):
+        draws = marginal.ppf(u)
+        assert np.mean(draws == 135000.0) == pytest.approx(np.mean(group == 135000.0), abs=tol)
+        assert np.all(draws % 4500 == 0) and group.min() - 22500 < draws.min() and draws.max() < group.max() + 22500
+        rounds[name] = np.mean(draws[draws != 135000.0] % 22500 == 0)
+    real = np.mean(group[group != 135000.0] % 22500 == 0)
+    assert real > 0.8 and rounds["like column"] > 0.8 and rounds["uniform"] < 0.4
