@@ -56,12 +56,12 @@ class PrivacyRules:
     on its steps, a conditional group's in proportion to its column's marginal (``bins_from``);
     ``"all-bins"`` in addition a many-valued column's atoms need PRIVACY_MIN rows (not ATOM_MIN_COUNT
     inside its extremes).
-    ``group_missing``: ``"exact"`` (the committed file) a conditional group stores its own missing share;
-    ``"pooled"`` a group whose missing or present cell has 1 to PRIVACY_MIN - 1 rows takes the share of a
-    pool of groups with at least PRIVACY_MIN missing and present rows (`pool_group_missing`)."""
+    ``group_missing``: ``"pooled"`` (the committed file) a group whose missing or present cell has 1 to
+    PRIVACY_MIN - 1 rows takes the share of a pool of groups with at least PRIVACY_MIN missing and present
+    rows (`pool_group_missing`); ``"exact"`` (before) every conditional group stores its own missing share."""
 
     rare_values: str = "atoms"
-    group_missing: str = "exact"
+    group_missing: str = "pooled"
 
     def __post_init__(self) -> None:
         if self.rare_values not in RARE_VALUES:
@@ -487,11 +487,9 @@ def fit_numeric(
         rare = np.repeat(uniq[~keep], counts[~keep])
         lattice = _lattice(uniq[keep], out["decimals"], rare) if not integer else None
         step = lattice[1] if lattice is not None else _step(out, integer)
-        binnable = inside
-        if (lattice is None and not integer and out["decimals"] != 0 and keep.any()
-                and rare.size <= MERGE_SHARE * vals.size):  # fmt: skip
-            binnable = np.zeros_like(inside)  # a few irregular values: no values between them, merged
-        binned = _rare_bins(uniq, counts, keep, binnable, step)
+        # (a few irregular values, e.g. regions' populations, are binned too: merged into the nearest atom,
+        # their real rows would be the only ones with their values -- measured worse, docs/synthetic.md)
+        binned = _rare_bins(uniq, counts, keep, inside, step)
         if binned is not None:
             if lattice is not None and "bins" in binned:
                 out["lattice"] = lattice
@@ -1008,10 +1006,10 @@ def main(argv: list[str] | None = None) -> int:
                     f">= {PRIVACY_MIN} rows, drawn uniformly on the column's steps (a conditional group's: "
                     "like its column's marginal inside the bin); 'all-bins' also a column of more than "
                     f"{MAX_ALL_ATOMS} values has atoms of {PRIVACY_MIN} rows only (docs/synthetic.md)")
-    ap.add_argument("--group-missing", choices=GROUP_MISSING, default="exact",
-                    help="'exact' (the committed file) every conditional group stores its own missing share; "
-                    f"'pooled' a group whose missing or present cell has fewer than {PRIVACY_MIN} rows takes "
-                    f"the share of a pool of groups with >= {PRIVACY_MIN} of both (docs/synthetic.md)")
+    ap.add_argument("--group-missing", choices=GROUP_MISSING, default="pooled",
+                    help=f"'pooled' (the committed file) a group whose missing or present cell has fewer than {PRIVACY_MIN} "
+                    f"rows takes the share of a pool of groups with >= {PRIVACY_MIN} of both; 'exact' every "
+                    "conditional group stores its own missing share (before; docs/synthetic.md)")
     args = ap.parse_args(argv)
     if not (args.marginals / "application_train.csv").exists():
         ap.error(f"--marginals {args.marginals}: no application_train.csv there")

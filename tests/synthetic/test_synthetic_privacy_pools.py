@@ -19,7 +19,8 @@ from synthetic.joint import PRIVACY_MIN
 from synthetic.stats import Conditional, NumericMarginal
 
 BINS = PrivacyRules(rare_values="bins")
-POOLED = PrivacyRules(group_missing="pooled")
+POOLED = PrivacyRules(group_missing="pooled")  # (the default)
+EXACT = PrivacyRules(group_missing="exact")
 
 
 def _stored_rows(fitted: dict) -> list[float]:
@@ -115,8 +116,9 @@ def test_a_pooled_conditional_stores_no_missing_cell_of_few_rows_and_draws_the_p
     child = ["X"] * 190 + [None] * 10 + ["Y"] * 255 + [None] * 45 + ["X"] * 200 + [None] * 200
     df = pd.DataFrame({"P": parent, "C": child})
     types = {"P": "VARCHAR", "C": "VARCHAR"}
-    exact = fit_conditional(df, types, "C", ["P"], ["X", "Y"])
-    assert exact["groups"]["a"]["missing"] == pytest.approx(0.05)  # the committed rule: 10 rows
+    exact = fit_conditional(df, types, "C", ["P"], ["X", "Y"], EXACT)
+    assert exact["groups"]["a"]["missing"] == pytest.approx(0.05)  # the rule before: 10 rows
+    assert fit_conditional(df, types, "C", ["P"], ["X", "Y"]) == fit_conditional(df, types, "C", ["P"], ["X", "Y"], POOLED)
     cond = fit_conditional(df, types, "C", ["P"], ["X", "Y"], POOLED)
     assert cond["missing_pools"] == [{"groups": ["a", "b"], "n": 500}]
     pooled = {k: cond["groups"][k]["missing"] for k in cond["groups"]}
