@@ -16,12 +16,12 @@ from api.scoring import UnknownApplicants
 
 
 @pytest.fixture(scope="module")
-def setup(api_env, tmp_path_factory):
+def setup(boosted_env, tmp_path_factory):
     from models_ml.registry import load_current
 
-    features = FeatureStore(api_env.warehouse, reload_seconds=3600)
+    features = FeatureStore(boosted_env.warehouse, reload_seconds=3600)
     books = ScoreBooks(tmp_path_factory.mktemp("books"), features)
-    yield load_current(api_env.artifacts), features, books
+    yield load_current(boosted_env.artifacts), features, books
     features.close()
 
 
@@ -65,7 +65,7 @@ def _same_as_alone(model, features, ids, got):
 
 
 @pytest.mark.parametrize("preload", [True, False], ids=["in-memory warehouse", "warehouse read per id"])
-def test_explanations_from_the_encoded_rows_equal_those_from_the_rows(setup, api_env, tmp_path, preload):
+def test_explanations_from_the_encoded_rows_equal_those_from_the_rows(setup, boosted_env, tmp_path, preload):
     """Once the known applicants' rows are encoded for the model (in the background, into a shared file),
     batches take their rows from it: the same explanations and probabilities, whether the warehouse is held in
     memory or read per id (full volume), and the encoding is done once per model and file."""
@@ -73,7 +73,7 @@ def test_explanations_from_the_encoded_rows_equal_those_from_the_rows(setup, api
 
     model, memory_features, _ = setup
     assert isinstance(model, RowEncoder) and model.encodes_rows
-    features = memory_features if preload else FeatureStore(api_env.warehouse, reload_seconds=3600, preload_rows=0)
+    features = memory_features if preload else FeatureStore(boosted_env.warehouse, reload_seconds=3600, preload_rows=0)
     service = ExplanationService(features, ScoreBooks(tmp_path / "books", features))
     gen = features.current()
     assert (gen.frame is not None) == preload
@@ -170,7 +170,7 @@ def _counted_chunks(features, reads):
 
 
 @pytest.mark.parametrize("preload", [True, False], ids=["in-memory warehouse", "warehouse read per id"])
-def test_the_bulk_scores_write_the_explanation_rows_in_the_same_pass(setup, api_env, tmp_path, preload, monkeypatch):
+def test_the_bulk_scores_write_the_explanation_rows_in_the_same_pass(setup, boosted_env, tmp_path, preload, monkeypatch):
     """A boosted model's bulk scores and explanation rows come from ONE read of the warehouse (each read of every
     row costs ~2.6 s and its conversion ~3-5 s at full volume, and start-up waits for both): the book's pass writes
     the rows file beside the book, the explanation service then opens it. Probabilities and rows are exactly those of
@@ -179,7 +179,7 @@ def test_the_bulk_scores_write_the_explanation_rows_in_the_same_pass(setup, api_
 
     monkeypatch.setattr(api.score_book, "BOOK_CHUNK", 1000)  # several chunks: levels met in later ones too
     model, memory_features, _ = setup
-    features = memory_features if preload else FeatureStore(api_env.warehouse, reload_seconds=3600, preload_rows=0)
+    features = memory_features if preload else FeatureStore(boosted_env.warehouse, reload_seconds=3600, preload_rows=0)
     reads: list[int] = []
     features.chunks = _counted_chunks(features, reads)
     try:

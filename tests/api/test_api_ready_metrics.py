@@ -50,16 +50,16 @@ def test_ready_says_what_is_missing_and_scoring_routes_give_the_reason(api_env, 
         ] == source.name
 
 
-def test_ready_turns_200_when_the_bulk_scores_are_computed(api_env):
-    with TestClient(create_app(api_settings(api_env))) as c:
+def test_ready_turns_200_when_the_bulk_scores_are_computed(boosted_env):
+    with TestClient(create_app(api_settings(boosted_env))) as c:
         deadline = time.monotonic() + 120
         while (r := c.get("/ready")).status_code == 503 and time.monotonic() < deadline:
             assert {m["component"] for m in r.json()["missing"]} <= {"score_book", "explanation_rows"}
             time.sleep(0.2)
         assert r.status_code == 200 and r.json()["score_book"] == "ready" and r.json()["explanation_rows"] == "ready"
-    books = list((api_env.artifacts / "cache" / "score_books").glob("book-*.arrow"))
+    books = list((boosted_env.artifacts / "cache" / "score_books").glob("book-*.arrow"))
     assert len(books) == 1 and (books[0].stat().st_mode & 0o777) == 0o600
-    rows = list((api_env.artifacts / "cache" / "score_books").glob("rows-*.npy"))
+    rows = list((boosted_env.artifacts / "cache" / "score_books").glob("rows-*.npy"))
     assert len(rows) == 1 and (rows[0].stat().st_mode & 0o777) == 0o600
 
 
@@ -195,7 +195,7 @@ def test_gunicorn_configuration_reads_the_settings(monkeypatch, tmp_path):
     ("api.explanations", "shared_rows", "explanation_rows", "explanation"),
 ], ids=["bulk scores", "explanation rows"])
 def test_a_failed_background_build_is_reported_not_retried_and_requests_still_answered(
-        api_env, monkeypatch, module, builder, field, route):
+        boosted_env, monkeypatch, module, builder, field, route):
     """The bulk scores and the rows encoded for explanations: a build that fails makes `/ready` 503 with the
     component and its reason, is not retried by every probe or request, and the route still answers (from the
     applicant's own row)."""
@@ -208,14 +208,14 @@ def test_a_failed_background_build_is_reported_not_retried_and_requests_still_an
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(importlib.import_module(module), builder, failing)
-    with TestClient(create_app(api_settings(api_env))) as c:
+    with TestClient(create_app(api_settings(boosted_env))) as c:
         deadline = time.monotonic() + 60
         while (body := c.get("/ready").json())[field] in ("computing", "unknown") and time.monotonic() < deadline:
             time.sleep(0.1)
         assert body[field] == "failed" and body["ready"] is False
         reasons = [m["reason"] for m in body["missing"] if m["component"] == field]
         assert len(reasons) == 1 and "failed" in reasons[0]
-        known = int(api_env_known_id(api_env))
+        known = int(api_env_known_id(boosted_env))
         for _ in range(3):
             assert c.get("/ready").status_code == 503
             r = c.get(f"/v1/applicants/{known}/{route}", headers=H)
@@ -223,16 +223,16 @@ def test_a_failed_background_build_is_reported_not_retried_and_requests_still_an
         assert calls == [1]  # not retried by every probe and request
 
 
-def test_a_ready_worker_stays_ready_while_it_recomputes_after_a_model_swap(api_env, monkeypatch):
+def test_a_ready_worker_stays_ready_while_it_recomputes_after_a_model_swap(boosted_env, monkeypatch):
     """Replicas pick up a promoted model together: if each turned unready while its bulk scores and explanation
     rows are recomputed (~25 s at full volume), an orchestrator routing by `/ready` would have no replica left.
     A worker that has been ready stays ready (the body says what is being computed) and keeps answering."""
     import api.score_book
 
-    models = api_env.artifacts / "models"
+    models = boosted_env.artifacts / "models"
     current, new = copy_version(models, "-swap")
-    known = int(api_env_known_id(api_env))
-    with TestClient(create_app(api_settings(api_env))) as c:
+    known = int(api_env_known_id(boosted_env))
+    with TestClient(create_app(api_settings(boosted_env))) as c:
         deadline = time.monotonic() + 120
         while (r := c.get("/ready")).status_code == 503 and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -253,7 +253,7 @@ def test_a_ready_worker_stays_ready_while_it_recomputes_after_a_model_swap(api_e
             seen.append((r.status_code, body["model_version"], body["score_book"]))
             assert c.get(f"/v1/applicants/{known}/score", headers=H).status_code == 200
             if body["model_version"] == new.name and body["score_book"] == "ready" \
-                    and body["explanation_rows"] in ("ready", "not_used"):
+                    and body["explanation_rows"] == "ready":
                 break
             time.sleep(0.05)
     promote(models, current)
