@@ -104,7 +104,6 @@ def features(x: np.ndarray, spec: dict[str, list[list[int]]]) -> sparse.csr_matr
 #: Largest table of a pack of predictor columns (rows: the product of the columns' code ranges in the rows
 #: drawn): two numeric columns of 24 bins and missing (625), or up to ten 0/1 indicators, in one gather.
 PACK_ROWS = 1024
-DRAW_DTYPE = np.float64
 
 
 @dataclass
@@ -138,19 +137,17 @@ class _GroupPlan:
         idx = np.empty(m, dtype=np.int16)  # PACK_ROWS < 2 ** 15
         i, p = 0, self.cols.size
         while i < p:
-            rows, j, offset = 1, i, 0
+            rows, j = 1, i
             table = np.zeros((k1, 1))
             idx[:] = 0
             while j < p and (rows * span[j] <= PACK_ROWS or j == i):
                 part = self.tables[j, :, lo[j] + 1: lo[j] + 1 + span[j]]
                 table = (table[:, :, None] + part[:, None, :]).reshape(k1, -1)
                 rows *= int(span[j])
-                offset = offset * int(span[j]) + int(lo[j])
                 idx *= np.int16(span[j])
                 idx += codes[j]
+                idx -= np.int16(lo[j])  # within 0 .. rows - 1 at every step
                 j += 1
-            if offset:
-                idx -= np.int16(offset)
             np.take(table, idx.astype(np.intp), axis=1, out=tmp)
             z += tmp
             i = j
