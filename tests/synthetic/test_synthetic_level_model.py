@@ -220,3 +220,23 @@ def test_the_packed_logits_equal_the_reference_logits_whatever_the_pack_size(mon
     monkeypatch.setattr(levels_mod._GroupPlan, "logits", lambda self, c: seen.append(len(c)) or real_logits(self, c))
     model.sample(np.random.default_rng(0), x, groups)
     assert sorted(seen) == sorted([int((groups == 0).sum()), int((groups == 3).sum())])
+
+
+def test_the_softmax_fit_does_not_depend_on_the_number_of_blas_threads() -> None:
+    """fit_softmax with > 10,000 coefficients (where OpenBLAS splits L-BFGS-B's vector products across
+    threads) stopped at max_iter gives the same coefficients whatever BLAS threads the caller allows."""
+    from scipy import sparse
+    from threadpoolctl import threadpool_limits
+
+    from synthetic.levels import fit_softmax
+
+    rng = np.random.default_rng(0)
+    n, f, k = 3000, 420, 30
+    a = sparse.random(n, f, density=0.05, random_state=1, format="csr")
+    a.data[:] = 1.0
+    y = (np.asarray(a[:, :k].argmax(axis=1)).ravel() + rng.integers(0, 3, n)) % k
+    allowed = np.ones((n, k), dtype=bool)
+    free = fit_softmax(a, y, allowed, 1e-4, max_iter=60)
+    with threadpool_limits(limits=1, user_api="blas"):
+        one = fit_softmax(a, y, allowed, 1e-4, max_iter=60)
+    assert np.array_equal(free[0], one[0]) and np.array_equal(free[1], one[1])
