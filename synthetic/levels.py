@@ -29,6 +29,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import minimize
 from scipy.special import ndtri
+from threadpoolctl import threadpool_limits
 
 from synthetic.joint import PRIVACY_MIN
 
@@ -378,7 +379,11 @@ def fit_softmax(
         grad_w = np.asarray(at @ g).T + l2 * w
         return value, np.concatenate([grad_w.ravel(), g.sum(axis=0)])
 
-    res = minimize(loss, np.zeros(k * f + k), jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
+    # one BLAS thread: L-BFGS-B's vector products over the k * f coefficients are otherwise split across
+    # threads (OpenBLAS, > 10,000 values) -- spinning threads took ~5x the CPU, and the rounding (so, after
+    # max_iter steps, the coefficients) depended on the machine's number of cores
+    with threadpool_limits(limits=1, user_api="blas"):
+        res = minimize(loss, np.zeros(k * f + k), jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
     return res.x[: k * f].reshape(k, f), res.x[k * f:]
 
 
