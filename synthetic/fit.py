@@ -28,6 +28,10 @@ from synthetic.previous import product_family
 from synthetic.schema import KEY_COLUMNS, TABLES, column_types, csv_name
 from synthetic.stats import STATS_PATH, monthly_annuity
 
+#: The leaf rule of the committed file (`synthetic.gibbs.fit_tree`): trees grown under the privacy rule, the
+#: level of a categorical child from a level model (stop 26; "exact" before, docs/synthetic.md).
+DEFAULT_LEAF_RULE = "grown"
+
 N_QUANTILES = 201
 MIN_GROUP = 150  # rows needed for a conditional group of its own (else the fallback marginal)
 assert MIN_GROUP >= PRIVACY_MIN
@@ -755,7 +759,7 @@ def fit_extra(sample_dir: Path | None) -> dict[str, Any]:
     return extra
 
 
-def fit_all(marginals_dir: Path, sample_dir: Path | None, leaf_rule: str = "exact") -> dict[str, Any]:
+def fit_all(marginals_dir: Path, sample_dir: Path | None, leaf_rule: str = DEFAULT_LEAF_RULE) -> dict[str, Any]:
     """Every table's fitted statistics; ``leaf_rule``: see `synthetic.gibbs.fit_tree`."""
     out: dict[str, Any] = {
         "about": "Summary statistics of the real Home Credit tables (levels, frequencies, missing rates, "
@@ -808,15 +812,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--leaf-rule",
         choices=LEAF_RULES,
-        default="exact",
-        help="tree leaves: 'exact' every leaf stores its own share of every cell (level; missing), the "
-        f"committed file; 'grown' / 'pruned' every leaf's cell has 0 or {PRIVACY_MIN} rows or is in its one "
-        f"rest pool of {PRIVACY_MIN} rows, trees grown under that rule / sklearn's trees collapsed until they "
-        "follow it; 'grown' draws a categorical child's level from a level model "
-        "of all the rows (docs/synthetic.md: closes the leaf gap; detection at the committed file's)",
+        default=DEFAULT_LEAF_RULE,
+        help=f"tree leaves: '{DEFAULT_LEAF_RULE}' (default, the committed file) and 'pruned': every leaf's cell "
+        f"has 0 or {PRIVACY_MIN} rows or is in its one rest pool of {PRIVACY_MIN} rows, trees grown under that "
+        "rule / sklearn's trees collapsed until they follow it; 'grown' draws a categorical child's level from "
+        "a level model of all the rows; 'exact' every leaf stores its own share of every cell (level; "
+        "missing), rare cells included (the committed file until stop 26; docs/synthetic.md)",
     )
     ap.add_argument("--pooled-leaves", action="store_const", const="grown", dest="leaf_rule",
-                    help="the same as --leaf-rule grown")
+                    help="the same as --leaf-rule grown (the default)")
     args = ap.parse_args(argv)
     if not (args.marginals / "application_train.csv").exists():
         ap.error(f"--marginals {args.marginals}: no application_train.csv there")
