@@ -240,3 +240,24 @@ def test_the_softmax_fit_does_not_depend_on_the_number_of_blas_threads() -> None
     with threadpool_limits(limits=1, user_api="blas"):
         one = fit_softmax(a, y, allowed, 1e-4, max_iter=60)
     assert np.array_equal(free[0], one[0]) and np.array_equal(free[1], one[1])
+
+
+def test_a_structural_missing_value_stays_exact_under_the_level_model() -> None:
+    """A child redrawn with its missing values (an occupation, missing for every applicant without
+    employment): the missing value is a group of its own, so the leaves keep its exact share (the rule's
+    cells) and the model draws only among the levels -- no row of the always-missing region gets a level."""
+    df = _frame(n=3000)
+    n = len(df)
+    rng = np.random.default_rng(4)
+    low = (df["G"] == "a").to_numpy()  # e.g. without employment: never an occupation
+    df["M"] = np.where(low | (rng.random(n) < 0.1), None, np.where(df["X"] < 0.5, "u", "v"))
+    every = lambda f: np.ones(n, dtype=bool)  # noqa: E731
+    fitted = fit_gibbs(df, [("M", every, None, True)], ["X"], {**CATS, "M": ["u", "v"]}, 50, leaf_rule="grown")
+    tree = TreeConditional.from_json(fitted["trees"]["M"])
+    assert tree.level_model is not None and tree.group == [0, 0, 1]  # u, v | missing
+    mat = Encoder.from_json(fitted["encoder"]).transform(to_frame(df, {**CATS, "M": ["u", "v"]}), n, compact=True)
+    leaf = tree.leaf(mat)
+    draws = np.concatenate([tree.sample_codes(np.random.default_rng(s), leaf, mat) for s in range(10)])
+    low = np.tile(low, 10)
+    assert (draws[low] == -1).all()
+    assert (draws[~low] == -1).mean() == pytest.approx(0.1, abs=0.04)
