@@ -345,16 +345,20 @@ def has_level_model(child: str) -> bool:
     return child in LEVEL_MODELS or "*" in LEVEL_MODELS
 
 
-def level_groups(x: np.ndarray, y: np.ndarray, n_levels: int, n_groups: int) -> np.ndarray:
+def level_groups(
+    x: np.ndarray, y: np.ndarray, n_levels: int, n_groups: int, alone: tuple[int, ...] = ()
+) -> np.ndarray:
     """Group of every level (array level -> group 0..G-1): the levels with PRIVACY_MIN rows clustered
     (k-means, seeded, weighted by rows) by their profile -- the mean of each encoded predictor over the
     level's rows, in units of the predictor's spread: a statistic of >= PRIVACY_MIN rows only. The rarer
     levels form one group of their own (its cells follow the rule like any other; written off when it
-    has fewer than PRIVACY_MIN rows in all)."""
+    has fewer than PRIVACY_MIN rows in all). ``alone``: levels of PRIVACY_MIN rows that form a group each
+    (a child's missing value: its leaf share then stays exact under the rule, not a model's smoothed one)."""
     from sklearn.cluster import KMeans
 
     counts = np.bincount(y, minlength=n_levels)
-    big = np.flatnonzero(counts >= PRIVACY_MIN)
+    solo = [j for j in alone if counts[j] >= PRIVACY_MIN]
+    big = np.setdiff1d(np.flatnonzero(counts >= PRIVACY_MIN), solo)
     group = np.full(n_levels, -1, dtype=np.int64)
     if big.size and n_groups == 1:
         group[big] = 0
@@ -368,6 +372,8 @@ def level_groups(x: np.ndarray, y: np.ndarray, n_levels: int, n_groups: int) -> 
         k = min(n_groups, big.size)
         km = KMeans(n_clusters=k, n_init=10, random_state=0).fit(prof, sample_weight=counts[big])
         group[big] = km.labels_
+    for j in solo:
+        group[j] = group.max() + 1
     group[group < 0] = group.max() + 1  # the rare levels (and levels without rows): one group
     _, group = np.unique(group, return_inverse=True)
     return group.astype(np.int64)
@@ -480,7 +486,9 @@ def fit_tree(
     group = None
     if ruled and leaf_rule == "grown":
         if categorical_levels is not None and n_groups > 0:
-            group = level_groups(x, y, n_cells, n_groups)
+            # a missing value redrawn with the levels: its own group (exact leaf shares, e.g. the occupation
+            # of every applicant without employment missing, as in the real rows), the model draws the rest
+            group = level_groups(x, y, n_cells, n_groups, (n_cells - 1,) if with_missing else ())
             g = _grow(x, group[y], int(group.max()) + 1, True, min_leaf)
         else:
             g = _grow(x, y if categorical_levels is not None else y_num, n_cells, categorical_levels is not None,

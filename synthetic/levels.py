@@ -29,6 +29,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import minimize
 from scipy.special import ndtri
+from threadpoolctl import threadpool_limits
 
 from synthetic.joint import PRIVACY_MIN
 
@@ -101,6 +102,95 @@ def features(x: np.ndarray, spec: dict[str, list[list[int]]]) -> sparse.csr_matr
     return sparse.hstack([sparse.csr_matrix(score), eq], format="csr")
 
 
+#: Largest table of a pack of predictor columns (rows: the product of the columns' code ranges in the rows
+#: drawn): two numeric columns of 24 bins and missing (625), or up to ten 0/1 indicators, in one gather.
+PACK_ROWS = 1024
+
+
+@dataclass
+class _GroupPlan:
+    """How `LevelModel.sample` draws within one group: ``modelled`` levels (softmax of ``intercept`` +
+    ``tables``, logits relative to the first; all 0 when there is one) and ``rest_levels`` with their
+    ``rest`` shares (summing to 1), each block weighing 1 as in `LevelModel.probs`; candidates in level
+    order."""
+
+    modelled: np.ndarray
+    rest_levels: np.ndarray
+    rest: np.ndarray
+    intercept: np.ndarray  # modelled classes but the first
+    cols: np.ndarray  # predictor columns with a contribution
+    tables: np.ndarray  # columns x classes but the first x (code + 1): relative logits
+
+    def logits(self, c: np.ndarray) -> np.ndarray:
+        """(Modelled classes but the first) x rows: the intercept plus every column's table row of its
+        code, gathered in packs of columns -- a pack's code is the mixed-radix number of its columns'
+        codes (ranges taken from these rows), its table the sums of their rows (`PACK_ROWS` at most), so
+        one gather adds several columns."""
+        m, k1 = c.shape[0], self.intercept.size
+        z = np.empty((k1, m))
+        z[:] = self.intercept[:, None]
+        if not self.cols.size:
+            return z
+        codes = np.ascontiguousarray(c[:, self.cols].T)  # a row per column, int8
+        lo = codes.min(axis=1).astype(np.int64)
+        span = codes.max(axis=1).astype(np.int64) - lo + 1
+        tmp = np.empty_like(z)
+        idx = np.empty(m, dtype=np.int16)  # PACK_ROWS < 2 ** 15
+        i, p = 0, self.cols.size
+        while i < p:
+            rows, j = 1, i
+            table = np.zeros((k1, 1))
+            idx[:] = 0
+            while j < p and (rows * span[j] <= PACK_ROWS or j == i):
+                part = self.tables[j, :, lo[j] + 1: lo[j] + 1 + span[j]]
+                table = (table[:, :, None] + part[:, None, :]).reshape(k1, -1)
+                rows *= int(span[j])
+                idx *= np.int16(span[j])
+                idx += codes[j]
+                idx -= np.int16(lo[j])  # within 0 .. rows - 1 at every step
+                j += 1
+            np.take(table, idx.astype(np.intp), axis=1, out=tmp)
+            z += tmp
+            i = j
+        return z
+
+    def draw(self, c: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """A level per row (``c`` the rows' codes, ``u`` a uniform each): inverse CDF over the candidates
+        in level order, one vector pass per candidate."""
+        m = c.shape[0]
+        k = self.modelled.size
+        if k == 1 and not self.rest_levels.size:
+            return np.full(m, self.modelled[0], dtype=np.int64)
+        if k == 0 and self.rest_levels.size == 1:
+            return np.full(m, self.rest_levels[0], dtype=np.int64)
+        weights: list[np.ndarray | float] = []
+        if k >= 2:
+            z = self.logits(c)
+            top = np.zeros(m)
+            for r in z:
+                np.maximum(top, r, out=top)
+            z -= top
+            np.exp(z, out=z)
+            total = np.exp(-top)
+            weights.append(total.copy())
+            for r in z:
+                total += r
+                weights.append(r)
+            for w in weights:
+                w /= total  # type: ignore[operator]
+        elif k == 1:
+            weights.append(1.0)
+        weights += self.rest.tolist()
+        level = np.concatenate([self.modelled, self.rest_levels])
+        t = u * (float(k > 0) + float(self.rest.size > 0))
+        cum = np.zeros(m)
+        pick = np.zeros(m, dtype=np.int64)
+        for q in np.argsort(level, kind="stable").tolist():
+            cum += weights[q]
+            pick += cum <= t
+        return np.sort(level)[np.minimum(pick, level.size - 1)]
+
+
 @dataclass
 class LevelModel:
     """Softmax of the modelled ``levels`` (indices into the column's levels) given the features of
@@ -116,6 +206,7 @@ class LevelModel:
     n: int
     l2: float
     _tables: list[tuple[int, np.ndarray]] | None = field(default=None, init=False, repr=False, compare=False)
+    _plan_cache: dict[int, _GroupPlan] | None = field(default=None, init=False, repr=False, compare=False)
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         """Rows x classes: every feature is a function of one predictor column's code, so a column's whole
@@ -169,11 +260,69 @@ class LevelModel:
         return out
 
     def sample(self, rng: np.random.Generator, x: np.ndarray, groups: np.ndarray) -> np.ndarray:
-        """A level index per row of ``x``, drawn within the row's group (vectorised inverse CDF)."""
-        p = self.probs(x, groups)
-        cum = np.cumsum(p, axis=1)
-        u = rng.random(x.shape[0]) * cum[:, -1]
-        return np.minimum((cum <= u[:, None]).sum(axis=1), p.shape[1] - 1)
+        """A level index per row of ``x``, drawn within the row's group with the probabilities of
+        :meth:`probs` (the reference), computed only where they are needed: per group, its candidate
+        levels (modelled and rest levels, in level order); logits only for a group of two or more modelled
+        levels, on its rows and its classes, relative to its first class (`_group_tables`: float32, one
+        ``np.take`` per predictor column); the level by inverse CDF on one uniform per row."""
+        c = _codes(x)
+        m = c.shape[0]
+        u = rng.random(m)
+        out = np.empty(m, dtype=np.int64)
+        if m == 0:
+            return out
+        plans = self._plans()
+        present = np.unique(groups).tolist()
+        for g in present:
+            rows = np.flatnonzero(groups == g) if len(present) > 1 else None
+            plan = plans.get(g)
+            if plan is None:  # no candidate level (as probs: all 0, the inverse CDF ends on the last level)
+                out[rows if rows is not None else slice(None)] = len(self.group) - 1
+                continue
+            out[rows if rows is not None else slice(None)] = plan.draw(
+                c if rows is None else c[rows], u if rows is None else u[rows]
+            )
+        return out
+
+    def _plans(self) -> dict[int, _GroupPlan]:
+        if self._plan_cache is None:
+            self._plan_cache = self._build_plans()
+        return self._plan_cache
+
+    def _build_plans(self) -> dict[int, _GroupPlan]:
+        """Per group with a candidate level: its candidates and, for two or more modelled levels, the
+        float32 tables of their logits relative to the first modelled level."""
+        if self._tables is None:
+            self._tables = self._build_tables()
+        group = np.asarray(self.group, dtype=np.int64)
+        lv = np.asarray(self.levels, dtype=np.int64)
+        rest_lv = np.asarray(sorted(self.rest), dtype=np.int64)
+        share = np.asarray([self.rest[j] for j in rest_lv.tolist()], dtype=float)
+        plans: dict[int, _GroupPlan] = {}
+        for g in np.unique(group).tolist():
+            cls = np.flatnonzero(group[lv] == g)  # indices into self.levels
+            mine = group[rest_lv] == g
+            if not cls.size and not mine.any():
+                continue
+            rest = share[mine] / share[mine].sum() if mine.any() else np.zeros(0)
+            cols: list[int] = []
+            tables: list[np.ndarray] = []
+            if cls.size >= 2:
+                for j, t in self._tables:
+                    d = t[:, cls[1:]] - t[:, cls[:1]]
+                    if np.any(d != 0):
+                        cols.append(j)
+                        tables.append(d.T)
+            k1 = max(cls.size - 1, 0)
+            plans[g] = _GroupPlan(
+                modelled=lv[cls],
+                rest_levels=rest_lv[mine],
+                rest=rest,
+                intercept=self.intercept[cls[1:]] - self.intercept[cls[0]] if cls.size else np.zeros(0),
+                cols=np.asarray(cols, dtype=np.intp),
+                tables=np.asarray(tables) if tables else np.zeros((0, k1, N_CODES)),
+            )
+        return plans
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -230,7 +379,11 @@ def fit_softmax(
         grad_w = np.asarray(at @ g).T + l2 * w
         return value, np.concatenate([grad_w.ravel(), g.sum(axis=0)])
 
-    res = minimize(loss, np.zeros(k * f + k), jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
+    # one BLAS thread: L-BFGS-B's vector products over the k * f coefficients are otherwise split across
+    # threads (OpenBLAS, > 10,000 values) -- spinning threads took ~5x the CPU, and the rounding (so, after
+    # max_iter steps, the coefficients) depended on the machine's number of cores
+    with threadpool_limits(limits=1, user_api="blas"):
+        res = minimize(loss, np.zeros(k * f + k), jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
     return res.x[: k * f].reshape(k, f), res.x[k * f:]
 
 

@@ -149,3 +149,115 @@ def test_only_the_children_named_get_a_model(monkeypatch: pytest.MonkeyPatch) ->
     assert "level_model" not in fit_gibbs(df, [("Y", every)], ["X"], cats, 50, "grown")["trees"]["Y"]
     monkeypatch.setattr(gibbs, "LEVEL_MODELS", {"Y"})
     assert "level_model" in fit_gibbs(df, [("Y", every)], ["X"], cats, 50, "grown")["trees"]["Y"]
+
+
+def _hand_model(seed: int = 0) -> tuple[LevelModel, np.ndarray, np.ndarray]:
+    """A level model of 9 levels in 4 groups -- 0-2 modelled; 3 modelled alone; 4-5 rare (pooled shares);
+    6-7 modelled with the rare 8 -- over 10 numeric predictors (codes -1 .. 23) and 20 flags, random
+    coefficients; random rows and groups."""
+    rng = np.random.default_rng(seed)
+    n_num, n_flag, m = 10, 20, 4000
+    x = np.concatenate(
+        [rng.integers(-1, 24, (m, n_num)), (rng.random((m, n_flag)) < rng.uniform(0.05, 0.6, n_flag)).astype(int)],
+        axis=1,
+    ).astype(np.int8)
+    spec = {
+        "score": [[j, 24] for j in range(0, n_num, 2)],
+        "eq": [[j, v] for j in range(n_num) for v in (-1, 3, 7, 20)] + [[j, 1] for j in range(n_num, n_num + n_flag)],
+    }
+    levels = [0, 1, 2, 3, 6, 7]
+    model = LevelModel(
+        levels=levels,
+        spec=spec,
+        coef=rng.normal(0, 0.4, (len(levels), len(spec["score"]) + len(spec["eq"]))),
+        intercept=rng.normal(0, 1, len(levels)),
+        group=[0, 0, 0, 1, 2, 2, 3, 3, 3],
+        rest={4: 0.02, 5: 0.06, 8: 0.01},
+        n=10_000,
+        l2=1e-3,
+    )
+    return model, x, rng.integers(0, 4, m)
+
+
+def test_the_fast_draw_is_the_inverse_cdf_of_the_reference_probabilities_in_every_kind_of_group() -> None:
+    """LevelModel.sample (per group, packed tables) draws what the inverse CDF of LevelModel.probs draws with
+    the same uniforms, and its frequencies over many draws follow those probabilities."""
+    model, x, groups = _hand_model()
+    p = model.probs(x, groups)
+    u = np.random.default_rng(7).random(len(x))
+    cum = np.cumsum(p, axis=1)
+    reference = np.minimum((cum <= (u * cum[:, -1])[:, None]).sum(axis=1), p.shape[1] - 1)
+    drawn = model.sample(np.random.default_rng(7), x, groups)
+    assert (drawn == reference).mean() > 0.999
+    assert set(np.unique(drawn[groups == 1]).tolist()) == {3} and set(np.unique(drawn[groups == 2]).tolist()) == {4, 5}
+    reps = 300
+    few = np.arange(0, len(x), 100)  # 40 rows, 300 draws each
+    many = model.sample(np.random.default_rng(8), np.repeat(x[few], reps, axis=0), np.repeat(groups[few], reps))
+    freq = (many.reshape(few.size, reps)[:, :, None] == np.arange(9)).mean(axis=1)
+    share = p[few] / p[few].sum(axis=1, keepdims=True)  # a group of modelled and rare levels: each block weighs 1
+    assert np.abs(freq - share).max() < 0.1 and np.abs(freq - share).mean() < 0.012
+    assert np.array_equal(drawn, model.sample(np.random.default_rng(7), x, groups))  # deterministic by seed
+
+
+def test_the_packed_logits_equal_the_reference_logits_whatever_the_pack_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A group's logits (relative to its first class) from packs of columns equal LevelModel.logits', with
+    packs of one column or of many, and the draw evaluates them only for groups of two or more modelled
+    levels, on their rows."""
+    import synthetic.levels as levels_mod
+
+    model, x, groups = _hand_model(seed=1)
+    full = model.logits(x)
+    plans = model._plans()
+    assert sorted(plans) == [0, 1, 2, 3] and plans[1].cols.size == 0 and plans[2].cols.size == 0
+    for g, cls in ((0, [0, 1, 2]), (3, [4, 5])):
+        want = (full[:, cls[1:]] - full[:, cls[:1]]).T
+        assert plans[g].logits(x) == pytest.approx(want, abs=1e-9)
+        monkeypatch.setattr(levels_mod, "PACK_ROWS", 1)
+        assert plans[g].logits(x) == pytest.approx(want, abs=1e-9)
+        monkeypatch.setattr(levels_mod, "PACK_ROWS", 1024)
+    seen: list[int] = []
+    real_logits = levels_mod._GroupPlan.logits
+    monkeypatch.setattr(levels_mod._GroupPlan, "logits", lambda self, c: seen.append(len(c)) or real_logits(self, c))
+    model.sample(np.random.default_rng(0), x, groups)
+    assert sorted(seen) == sorted([int((groups == 0).sum()), int((groups == 3).sum())])
+
+
+def test_the_softmax_fit_does_not_depend_on_the_number_of_blas_threads() -> None:
+    """fit_softmax with > 10,000 coefficients (where OpenBLAS splits L-BFGS-B's vector products across
+    threads) stopped at max_iter gives the same coefficients whatever BLAS threads the caller allows."""
+    from scipy import sparse
+    from threadpoolctl import threadpool_limits
+
+    from synthetic.levels import fit_softmax
+
+    rng = np.random.default_rng(0)
+    n, f, k = 3000, 420, 30
+    a = sparse.random(n, f, density=0.05, random_state=1, format="csr")
+    a.data[:] = 1.0
+    y = (np.asarray(a[:, :k].argmax(axis=1)).ravel() + rng.integers(0, 3, n)) % k
+    allowed = np.ones((n, k), dtype=bool)
+    free = fit_softmax(a, y, allowed, 1e-4, max_iter=60)
+    with threadpool_limits(limits=1, user_api="blas"):
+        one = fit_softmax(a, y, allowed, 1e-4, max_iter=60)
+    assert np.array_equal(free[0], one[0]) and np.array_equal(free[1], one[1])
+
+
+def test_a_structural_missing_value_stays_exact_under_the_level_model() -> None:
+    """A child redrawn with its missing values (an occupation, missing for every applicant without
+    employment): the missing value is a group of its own, so the leaves keep its exact share (the rule's
+    cells) and the model draws only among the levels -- no row of the always-missing region gets a level."""
+    df = _frame(n=3000)
+    n = len(df)
+    rng = np.random.default_rng(4)
+    low = (df["G"] == "a").to_numpy()  # e.g. without employment: never an occupation
+    df["M"] = np.where(low | (rng.random(n) < 0.1), None, np.where(df["X"] < 0.5, "u", "v"))
+    every = lambda f: np.ones(n, dtype=bool)  # noqa: E731
+    fitted = fit_gibbs(df, [("M", every, None, True)], ["X"], {**CATS, "M": ["u", "v"]}, 50, leaf_rule="grown")
+    tree = TreeConditional.from_json(fitted["trees"]["M"])
+    assert tree.level_model is not None and tree.group == [0, 0, 1]  # u, v | missing
+    mat = Encoder.from_json(fitted["encoder"]).transform(to_frame(df, {**CATS, "M": ["u", "v"]}), n, compact=True)
+    leaf = tree.leaf(mat)
+    draws = np.concatenate([tree.sample_codes(np.random.default_rng(s), leaf, mat) for s in range(10)])
+    low = np.tile(low, 10)
+    assert (draws[low] == -1).all()
+    assert (draws[~low] == -1).mean() == pytest.approx(0.1, abs=0.04)
