@@ -174,7 +174,7 @@ def test_spark_build_writes_a_duckdb_serving_file(spark_fixture_build, fixture_w
         n_train = con.execute("select count(*) from training_set").fetchone()[0]
         sql = dict(con.execute("select model_name, compiled_sql from meta_feature_sql").fetchall())
     assert tables == {"meta_build_info", "meta_feature_sql", "meta_feature_dependencies"}  # rows stay in Parquet
-    assert info["engine"] == "spark" and info["catalog"] == "serving"
+    assert info["engine"] == "spark" and info["catalog"] == "warehouse"
     assert Path(info["spark_warehouse"]) == spark_fixture_build.warehouse
     assert {"applicant_features", "training_set", "int_bureau_features"} <= views
     assert n_train == 24
