@@ -1,4 +1,4 @@
-"""The encoded rows explanations take, shared by every worker: one memory-mapped file per warehouse file and model.
+"""The encoded rows explanations take, shared by every worker: one file per warehouse file and model.
 
 A boosted model explains a known applicant from its row of the booster's matrix (`ScoringModel.encode_chunks`).
 Converting that row from the warehouse costs more than the explanation itself: a point query of ~480 columns
@@ -6,9 +6,11 @@ on a table too large to hold in memory takes ~35 ms of CPU (SCALE=1), a take of 
 batch of 8. So the rows are encoded once per warehouse file and model, chunk by chunk, into a float64 .npy file
 (row-major: one applicant is one contiguous ~4 KB read). Like the score book (`api.book_file`), the first worker
 that needs it builds it under a file lock (temporary name, then an atomic rename) and the others use the same
-file. Rows are read with `os.pread` (`RowFile`), not through a memory map: the file's pages sit once in the page
-cache, shared by the workers, and count in no worker's resident memory (a map of it grew each worker's RSS by
-~1.3 GB over 8,000 random rows at SCALE=1: the kernel maps a file's cached pages around each one touched).
+file; usually the score book's pass writes it beside the book (`rows_beside`: the warehouse is then read once for
+both) and the explanation service only opens it. Rows are read with `os.pread` (`RowFile`), not through a memory
+map: the file's pages sit once in the page cache, shared by the workers, and count in no worker's resident memory
+(a map of it grew each worker's RSS by ~1.3 GB over 8,000 random rows at SCALE=1: the kernel maps a file's cached
+pages around each one touched).
 
 Files: ``<dir>/rows-<digest>.npy`` and ``rows-<digest>.json`` (the categorical levels, rows and feature names;
 written last, so a present .json means a complete .npy), with the digest of the warehouse file identity and the
@@ -24,15 +26,49 @@ import json
 import logging
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
+import pandas as pd
 
 log = logging.getLogger("api.book")
 
+if TYPE_CHECKING:
+    from api.features import Generation
+    from api.scoring_model import Explanation, ScoringModel
+
 Levels = dict[str, list[str]]
 Build = Callable[[Levels], Iterator[np.ndarray]]  # the rows' blocks in order; fills the levels as it goes
+
+
+@runtime_checkable
+class RowEncoder(Protocol):
+    """A model that can encode a table's rows once and explain them by position (`models_ml.registry.ScoringModel`:
+    boosted families, `encodes_rows`)."""
+
+    encodes_rows: bool
+
+    def encode_chunks(self, frames: Iterable[pd.DataFrame], levels: dict[str, list[str]]) -> Iterator[np.ndarray]: ...
+
+    def encoded_rows(self, values: np.ndarray, levels: dict[str, list[str]]) -> Any: ...
+
+    def explain_rows(self, encoded: Any, positions: Sequence[int]) -> Explanation: ...
+
+    def predict_rows(self, encoded: Any, positions: Sequence[int]) -> np.ndarray: ...
+
+
+RowsKey = tuple[str, str, tuple[int, int]]
+
+
+def rows_key(model: ScoringModel, gen: Generation) -> RowsKey | None:
+    """What the encoded rows of ``gen`` under ``model`` are keyed by; None when there are none to encode (not a
+    boosted model, or no known applicant)."""
+    if not isinstance(model, RowEncoder) or not model.encodes_rows or not gen.positions:
+        return None
+    return (str(model.path), model.version, gen.identity)
 
 
 def rows_paths(directory: Path, identity: tuple[int, int], version: str) -> tuple[Path, Path]:
@@ -115,32 +151,64 @@ def _check_rows(got: int, expected: int) -> None:
         raise ValueError(f"the warehouse gave {got} rows to encode, {expected} expected")
 
 
+class RowsWriter:
+    """The rows file being written block by block (temporary names; `commit` renames them into place, `abort`
+    removes them): nothing half-written is ever seen under the final names."""
+
+    def __init__(self, matrix: Path, meta: Path, n_rows: int, names: list[str]) -> None:
+        tag = uuid.uuid4().hex[:8]
+        self.matrix, self.meta, self.n_rows, self.names = matrix, meta, n_rows, names
+        self._tmp_matrix = matrix.with_name(f".{matrix.name}.{tag}.tmp")
+        self._tmp_meta = meta.with_name(f".{meta.name}.{tag}.tmp")
+        self.written = 0
+        self.committed = False
+        fd = os.open(self._tmp_matrix, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        self._handle = os.fdopen(fd, "wb")
+        try:
+            np.lib.format.write_array_header_1_0(
+                self._handle, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float64)), "fortran_order": False,
+                               "shape": (n_rows, len(names))})
+        except BaseException:
+            self.abort()
+            raise
+
+    def add(self, block: np.ndarray) -> None:
+        self._handle.write(memoryview(np.ascontiguousarray(block, dtype=np.float64)).cast("B"))  # no copy
+        self.written += len(block)
+
+    def commit(self, levels: Levels) -> None:
+        """Check the row count, write the levels, rename both files into place (the .json last: a present .json
+        means a complete .npy)."""
+        try:
+            self._handle.close()
+            _check_rows(self.written, self.n_rows)
+            fd = os.open(self._tmp_meta, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"rows": self.n_rows, "features": self.names, "levels": levels}, handle)
+            os.replace(self._tmp_matrix, self.matrix)
+            os.replace(self._tmp_meta, self.meta)
+            self.committed = True
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        self._handle.close()
+        self._tmp_matrix.unlink(missing_ok=True)
+        self._tmp_meta.unlink(missing_ok=True)
+
+
 def _write(matrix: Path, meta: Path, n_rows: int, names: list[str], build: Build) -> None:
     """Write the blocks as they come (one in memory at a time), then the levels."""
-    tag = uuid.uuid4().hex[:8]
-    tmp_matrix = matrix.with_name(f".{matrix.name}.{tag}.tmp")
-    tmp_meta = meta.with_name(f".{meta.name}.{tag}.tmp")
+    writer = RowsWriter(matrix, meta, n_rows, names)
+    levels: Levels = {}
     try:
-        fd = os.open(tmp_matrix, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        levels: Levels = {}
-        with os.fdopen(fd, "wb") as handle:
-            np.lib.format.write_array_header_1_0(
-                handle, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float64)), "fortran_order": False,
-                         "shape": (n_rows, len(names))})
-            written = 0
-            for block in build(levels):
-                handle.write(memoryview(np.ascontiguousarray(block, dtype=np.float64)).cast("B"))  # no copy
-                written += len(block)
-            _check_rows(written, n_rows)
-        fd = os.open(tmp_meta, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"rows": n_rows, "features": names, "levels": levels}, handle)
-        os.replace(tmp_matrix, matrix)
-        os.replace(tmp_meta, meta)
+        for block in build(levels):
+            writer.add(block)
     except BaseException:
-        tmp_matrix.unlink(missing_ok=True)
-        tmp_meta.unlink(missing_ok=True)
+        writer.abort()
         raise
+    writer.commit(levels)
 
 
 def _prune(directory: Path, keep: Path) -> None:
@@ -178,6 +246,46 @@ def shared_rows(directory: Path, identity: tuple[int, int], version: str, n_rows
             _prune(directory, keep=matrix)
             log.info("explanation rows written to %s (%.0f MB)", matrix, matrix.stat().st_size / 1e6)
         return (*opened, True)
+    finally:
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        os.close(lock)
+
+
+@contextmanager
+def rows_beside(directory: Path, identity: tuple[int, int], version: str, n_rows: int,
+                names: list[str]) -> Iterator[RowsWriter | None]:
+    """A writer for the rows file when another pass over every row (the score book's) can fill it, else None: the
+    file is there already, another worker holds its lock (never waited for: that worker is writing it), or the
+    folder cannot be written. The caller `add`s every block and `commit`s; leaving the block without a commit
+    (an error, a generator closed early) removes what was written."""
+    matrix, meta = rows_paths(directory, identity, version)
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        lock = os.open(f"{matrix}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    except OSError:
+        yield None
+        return
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield None
+            return
+        opened = _open(matrix, meta, n_rows, names)
+        if opened is not None:
+            opened[0].close()
+            yield None
+            return
+        writer = RowsWriter(matrix, meta, n_rows, names)
+        try:
+            yield writer
+        finally:
+            if writer.committed:
+                _prune(directory, keep=matrix)
+                log.info("explanation rows written to %s beside the bulk scores (%.0f MB)", matrix,
+                         matrix.stat().st_size / 1e6)
+            else:
+                writer.abort()
     finally:
         fcntl.flock(lock, fcntl.LOCK_UN)
         os.close(lock)

@@ -10,7 +10,8 @@ identity: values that identify what was explained, unlike `id()` of objects that
 their ids reused.
 
 For a boosted model the known applicants' rows are encoded once per model and warehouse file, in the
-background, into a file every worker reads (`api.explanation_rows`): a batch then takes its rows of the
+background (by the score book's pass when it runs, else here), into a file every worker reads
+(`api.explanation_rows`): a batch then takes its rows of the
 booster's matrix by position instead of converting them from the warehouse (a point query of ~480
 columns costs ~35 ms of CPU at full volume; a take of the in-memory table ~5 ms for 8 rows). Until it is
 ready, and for other families, a batch converts its own rows.
@@ -23,9 +24,9 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,7 +35,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api import metrics
 from api.convert import scalar
-from api.explanation_rows import shared_rows
+from api.explanation_rows import RowEncoder, RowsKey, rows_key, shared_rows
 from api.features import FeatureStore, Generation
 from api.schemas.responses import Contribution, ExplanationOut, Reason
 from api.score_book import ScoreBooks
@@ -49,39 +50,12 @@ CacheKey = tuple[str, str, tuple[int, int], int]
 Explained = tuple[float, Explanation]  # (probability, SHAP explanation of one row)
 
 
-@runtime_checkable
-class RowEncoder(Protocol):
-    """A model that can encode a table's rows once and explain them by position (`models_ml.registry.ScoringModel`:
-    boosted families, `encodes_rows`)."""
-
-    encodes_rows: bool
-
-    def encode_chunks(self, frames: Iterable[pd.DataFrame], levels: dict[str, list[str]]) -> Iterator[np.ndarray]: ...
-
-    def encoded_rows(self, values: np.ndarray, levels: dict[str, list[str]]) -> Any: ...
-
-    def explain_rows(self, encoded: Any, positions: Sequence[int]) -> Explanation: ...
-
-    def predict_rows(self, encoded: Any, positions: Sequence[int]) -> np.ndarray: ...
-
-
-RowsKey = tuple[str, str, tuple[int, int]]
-
-
 @dataclass(frozen=True)
 class EncodedTable:
     """The encoded rows of one warehouse generation under one model (`api.explanation_rows`)."""
 
     key: RowsKey
     rows: Any
-
-
-def rows_key(model: ScoringModel, gen: Generation) -> RowsKey | None:
-    """What the encoded rows of ``gen`` under ``model`` are keyed by; None when there are none to encode (not a
-    boosted model, or no known applicant)."""
-    if not isinstance(model, RowEncoder) or not model.encodes_rows or not gen.positions:
-        return None
-    return (str(model.path), model.version, gen.identity)
 
 
 @dataclass(eq=False)

@@ -157,3 +157,118 @@ def test_a_failed_encoding_leaves_explanations_working_and_is_not_retried(setup,
     assert left == [".lock"]  # nothing half-written left (no temporary, no .npy, no .json)
     assert "MemoryError: no room for the copy" in caplog.text and str(sk_id) not in caplog.text
     np.testing.assert_array_equal(expl.values, model.explain(features.get(sk_id)).values)
+
+
+def _counted_chunks(features, reads):
+    original = features.chunks
+
+    def chunks(gen, size):
+        reads.append(size)
+        return original(gen, size)
+
+    return chunks
+
+
+@pytest.mark.parametrize("preload", [True, False], ids=["in-memory warehouse", "warehouse read per id"])
+def test_the_bulk_scores_write_the_explanation_rows_in_the_same_pass(setup, api_env, tmp_path, preload, monkeypatch):
+    """A boosted model's bulk scores and explanation rows come from ONE read of the warehouse (each read of every
+    row costs ~2.6 s and its conversion ~3-5 s at full volume, and start-up waits for both): the book's pass writes
+    the rows file beside the book, the explanation service then opens it. Probabilities and rows are exactly those of
+    the separate computations."""
+    import api.score_book
+
+    monkeypatch.setattr(api.score_book, "BOOK_CHUNK", 1000)  # several chunks: levels met in later ones too
+    model, memory_features, _ = setup
+    features = memory_features if preload else FeatureStore(api_env.warehouse, reload_seconds=3600, preload_rows=0)
+    reads: list[int] = []
+    features.chunks = _counted_chunks(features, reads)
+    try:
+        books = ScoreBooks(tmp_path / "books", features)
+        gen = features.current()
+        assert books.get(model, gen) is None
+        books.wait(120)
+        book = books.ready(model, gen)
+        service = ExplanationService(features, books)
+        service.encoded(model, gen)
+        service.wait_encoded(120)
+        encoded = service.encoded(model, gen)
+    finally:
+        del features.chunks
+    assert len(reads) == 1  # one pass over the warehouse for both
+    assert book is not None and isinstance(encoded.values, RowFile)
+    frame = memory_features.current().frame
+    frame = frame.iloc[np.argsort([gen.positions[int(i)] for i in frame["sk_id_curr"]])]  # this store's row order
+    np.testing.assert_array_equal(book.probabilities, model.predict_proba(frame))
+    alone = model.encode_rows(frame)
+    assert np.array_equal(encoded.values[np.arange(len(frame))], alone.values, equal_nan=True)
+    assert {k: v.tolist() for k, v in encoded.levels.items()} == {k: v.tolist() for k, v in alone.levels.items()}
+    ids = [int(i) for i in frame["sk_id_curr"].iloc[[2, 321]]]
+    _same_as_alone(model, features, ids, _explain_all(service, model, ids))
+    if not preload:
+        features.close()
+
+
+def test_the_bulk_scores_do_not_wait_for_rows_another_worker_writes(setup, tmp_path):
+    """Another worker holding the rows file's lock is writing it: the book's pass neither waits nor writes it, and its
+    probabilities are the model's."""
+    import fcntl
+    import os
+
+    from api.explanation_rows import rows_paths
+
+    model, features, _ = setup
+    gen = features.current()
+    books = ScoreBooks(tmp_path / "books", features)
+    (tmp_path / "books").mkdir(mode=0o700)
+    matrix, _ = rows_paths(tmp_path / "books", gen.identity, model.version)
+    lock = os.open(f"{matrix}.lock", os.O_CREAT | os.O_RDWR, 0o600)
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+        books.get(model, gen)
+        books.wait(120)
+        book = books.ready(model, gen)
+    finally:
+        os.close(lock)
+    assert book is not None and not matrix.exists()
+    np.testing.assert_array_equal(book.probabilities, model.predict_proba(gen.frame))
+
+
+def test_a_failed_rows_write_beside_the_bulk_scores_leaves_the_book_whole(setup, caplog, tmp_path, monkeypatch):
+    """A full disk while the rows file is written beside the book: the book is still written and right, no partial
+    rows file is left, and the explanation service then encodes its rows itself."""
+    import errno
+
+    import api.score_book
+    from api.explanation_rows import RowsWriter
+
+    monkeypatch.setattr(api.score_book, "BOOK_CHUNK", 1000)
+    model, features, _ = setup
+    gen = features.current()
+    original = RowsWriter.add
+    writes = []
+
+    def full(self, block):
+        writes.append(len(block))
+        if len(writes) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        original(self, block)
+
+    monkeypatch.setattr(RowsWriter, "add", full)
+    books = ScoreBooks(tmp_path / "books", features)
+    with caplog.at_level("WARNING", logger="api"):
+        books.get(model, gen)
+        books.wait(120)
+    book = books.ready(model, gen)
+    assert book is not None and len(writes) == 2
+    np.testing.assert_array_equal(book.probabilities, model.predict_proba(gen.frame))
+    assert "explanation rows not written beside the bulk scores" in caplog.text and "No space left" in caplog.text
+    left = sorted(p.name.split("-")[0] + p.suffix for p in (tmp_path / "books").iterdir())
+    assert left == ["book.arrow", "book.lock", "rows.lock"]  # no partial rows file, no temporary
+    monkeypatch.setattr(RowsWriter, "add", original)
+    service = ExplanationService(features, books)
+    service.encoded(model, gen)
+    service.wait_encoded(120)
+    encoded = service.encoded(model, gen)
+    assert isinstance(encoded.values, RowFile)
+    alone = model.encode_rows(gen.frame)
+    assert np.array_equal(encoded.values[np.arange(len(gen.frame))], alone.values, equal_nan=True)
