@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,37 @@ MAX_ALL_ATOMS = 120  # at most this many distinct values: a discrete column (rar
 GROUP_KEPT = 0.7  # a group's frequent levels holding this share: its rare cells are dropped, not spread
 MERGE_SHARE = 0.05  # a discrete column's rare values (no lattice) up to this share merge into the nearest atom
 SENTINEL = 365243.0
+RARE_VALUES = ("atoms", "bins", "all-bins")  # --rare-values
+GROUP_MISSING = ("exact", "pooled")  # --group-missing
+MISSING_OFF = 0.05  # a group's rare missing (present) cell of at most this share with no pool to join: written off
+
+
+@dataclass(frozen=True)
+class PrivacyRules:
+    """How the fit treats the two cells the committed file may still store for fewer than PRIVACY_MIN rows.
+
+    ``rare_values``: ``"atoms"`` (the committed file) a discrete column's (or group's: at most
+    MAX_ALL_ATOMS distinct values) value seen on fewer than PRIVACY_MIN rows between its extremes is an
+    atom with its own share; ``"bins"`` such a column's atoms need PRIVACY_MIN rows, the rare values are
+    pooled in value order into bins of at least PRIVACY_MIN rows (`_rare_bins`), a column's drawn uniformly
+    on its steps, a conditional group's in proportion to its column's marginal (``bins_from``);
+    ``"all-bins"`` in addition a many-valued column's atoms need PRIVACY_MIN rows (not ATOM_MIN_COUNT
+    inside its extremes).
+    ``group_missing``: ``"pooled"`` (the committed file) a group whose missing or present cell has 1 to
+    PRIVACY_MIN - 1 rows takes the share of a pool of groups with at least PRIVACY_MIN missing and present
+    rows (`pool_group_missing`); ``"exact"`` (before) every conditional group stores its own missing share."""
+
+    rare_values: str = "atoms"
+    group_missing: str = "pooled"
+
+    def __post_init__(self) -> None:
+        if self.rare_values not in RARE_VALUES:
+            raise ValueError(f"rare_values: {self.rare_values!r}, expected one of {RARE_VALUES}")
+        if self.group_missing not in GROUP_MISSING:
+            raise ValueError(f"group_missing: {self.group_missing!r}, expected one of {GROUP_MISSING}")
+
+
+COMMITTED_RULES = PrivacyRules()
 
 # Derived columns computed on the real rows before fitting (name -> function of the frame).
 DERIVED: dict[str, dict[str, Any]] = {
@@ -419,7 +451,9 @@ def _merge_rare(values: np.ndarray, counts: np.ndarray,
     return values[kept], merged
 
 
-def fit_numeric(s: pd.Series, integer: bool, inner: tuple[float, float] | None = None) -> dict[str, Any]:
+def fit_numeric(
+    s: pd.Series, integer: bool, inner: tuple[float, float] | None = None, rare_values: str = "atoms"
+) -> dict[str, Any]:
     """Missing share, frequent values ("atoms": values seen on at least PRIVACY_MIN rows, and for a
     column of many distinct values at least ATOM_SHARE of them) and quantiles of the rest
     (`_trimmed_quantiles`: never the minimum, the maximum or another of the PRIVACY_MIN - 1 most extreme
@@ -427,7 +461,10 @@ def fit_numeric(s: pd.Series, integer: bool, inner: tuple[float, float] | None =
     lattice of the frequent values, `_lattice`), never stored. A rest of fewer than PRIVACY_MIN values, or
     the rare values of a column of a few irregular values (e.g. regions' populations), has no continuous
     part: their rows count with the nearest atom (inside a group of a conditional too: the group's own
-    values, never another group's). A column with fewer than PRIVACY_MIN values is written as missing."""
+    values, never another group's). A column with fewer than PRIVACY_MIN values is written as missing.
+    ``rare_values="bins"`` (`PrivacyRules`): a discrete column's atoms need PRIVACY_MIN rows, its rare
+    values (and a rest of fewer than 2 x PRIVACY_MIN values) are pooled into `_rare_bins`; ``"all-bins"``:
+    every atom needs PRIVACY_MIN rows."""
     x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
     n = x.size
     vals = x[~np.isnan(x)]
@@ -444,7 +481,20 @@ def fit_numeric(s: pd.Series, integer: bool, inner: tuple[float, float] | None =
     uniq, counts = np.unique(vals, return_counts=True)
     lo, hi = inner if inner is not None else inner_range(s) or (np.inf, -np.inf)
     inside = (uniq >= lo) & (uniq <= hi)
-    if uniq.size <= MAX_ALL_ATOMS:  # a discrete column: every value an atom, but no rare extreme one
+    bins = rare_values != "atoms"
+    if bins and uniq.size <= MAX_ALL_ATOMS:  # a discrete column: frequent values and bins of rare ones
+        keep = counts >= PRIVACY_MIN
+        rare = np.repeat(uniq[~keep], counts[~keep])
+        lattice = _lattice(uniq[keep], out["decimals"], rare) if not integer else None
+        step = lattice[1] if lattice is not None else _step(out, integer)
+        # (a few irregular values, e.g. regions' populations, are binned too: merged into the nearest atom,
+        # their real rows would be the only ones with their values -- measured worse, docs/synthetic.md)
+        binned = _rare_bins(uniq, counts, keep, inside, step)
+        if binned is not None:
+            if lattice is not None and "bins" in binned:
+                out["lattice"] = lattice
+            return {**out, **binned}
+    elif uniq.size <= MAX_ALL_ATOMS:  # a discrete column: every value an atom, but no rare extreme one
         keep = (counts >= PRIVACY_MIN) | inside
         if keep.any():  # the rare extremes' rows count with the nearest kept value (top/bottom coding)
             atoms, merged = _merge_rare(uniq, counts, keep)
@@ -452,7 +502,7 @@ def fit_numeric(s: pd.Series, integer: bool, inner: tuple[float, float] | None =
             out["atom_probs"] = [round(float(c) / vals.size, 8) for c in merged]
             out["quantiles"] = []
             return out
-    keep = (counts >= PRIVACY_MIN) | (inside & (counts >= ATOM_MIN_COUNT))
+    keep = (counts >= PRIVACY_MIN) | (inside & (counts >= ATOM_MIN_COUNT) & (rare_values != "all-bins"))
     if uniq.size > MAX_ALL_ATOMS:  # a continuous column: only the values with a visible share
         keep &= counts / vals.size >= ATOM_SHARE
     rest = vals[~np.isin(vals, uniq[keep])]
@@ -464,6 +514,11 @@ def fit_numeric(s: pd.Series, integer: bool, inner: tuple[float, float] | None =
     elif (with_rest and keep.any() and uniq.size <= MAX_ALL_ATOMS and out["decimals"] != 0
           and rest.size <= MERGE_SHARE * vals.size):  # fmt: skip
         with_rest = False  # a few irregular values (e.g. regions' populations): no values between them
+    if bins and with_rest and PRIVACY_MIN <= rest.size < 2 * PRIVACY_MIN:  # bins, not the rest's median
+        step = lattice[1] if lattice is not None else _step(out, integer)
+        binned = _rare_bins(uniq, counts, keep, inside, step)
+        if binned is not None:
+            return {**out, **binned}
     quantiles: list[float] = _trimmed_quantiles(rest) if with_rest else []
     if rest.size and not quantiles:  # the rest's rows count with the nearest atom
         atoms, merged = _merge_rare(uniq, counts, keep)
@@ -473,6 +528,58 @@ def fit_numeric(s: pd.Series, integer: bool, inner: tuple[float, float] | None =
     out["quantiles"] = quantiles
     if quantiles:
         out["quantile_trim"] = PRIVACY_MIN
+    return out
+
+
+def _step(out: dict[str, Any], integer: bool) -> float:
+    """The spacing of a column's values: 1 for integers, else its grid or its rounding unit."""
+    if integer:
+        return 1.0
+    if out.get("grid"):
+        return float(out["grid"])
+    return 10.0 ** -out["decimals"] if out.get("decimals") is not None else 0.0
+
+
+def _rare_bins(uniq: np.ndarray, counts: np.ndarray, keep: np.ndarray, inside: np.ndarray,
+               step: float) -> dict[str, Any] | None:
+    """Atoms of the ``keep`` values and ``bins`` for the others: the rare values inside the column's
+    `inner_range`, in value order, are cut into pools of at least PRIVACY_MIN rows (`rare_pools`: a short
+    last pool joins the one before); a bin spans from midway to the value before its first one to midway to
+    the value after its last one (half a ``step`` at the ends and next to an extreme value), holds its pool's share and is drawn
+    uniformly (then rounded like the column). The rows of the other rare values (the extremes; a rest of
+    fewer than PRIVACY_MIN rows) count with the nearest atom or bin. None when neither exists."""
+    rare = [(int(counts[i]), i) for i in np.flatnonzero(~keep & inside)]
+    pools, _ = rare_pools(rare)
+    shown = keep | inside  # an extreme value is no bin's bound, not even halfway
+    spans: list[list[float]] = []  # [lo, hi, rows]
+    for pool in pools:
+        i, j = pool[0][1], pool[-1][1]
+        lo = (uniq[i - 1] + uniq[i]) / 2 if i > 0 and shown[i - 1] else uniq[i] - step / 2
+        hi = (uniq[j] + uniq[j + 1]) / 2 if j + 1 < uniq.size and shown[j + 1] else uniq[j] + step / 2
+        spans.append([float(lo), float(hi), float(sum(c for c, _ in pool))])
+    binned = {i for pool in pools for _, i in pool}
+    kept = np.flatnonzero(keep)
+    if not kept.size and not spans:
+        return None
+    rows = counts[kept].astype(float)
+    for i in np.flatnonzero(~keep):
+        if i in binned:
+            continue
+        v = uniq[i]
+        d_atom = np.abs(uniq[kept] - v)
+        d_bin = np.asarray([max(lo - v, v - hi, 0.0) for lo, hi, _ in spans])
+        if d_bin.size and (not d_atom.size or d_bin.min() < d_atom.min()):
+            spans[int(np.argmin(d_bin))][2] += counts[i]
+        else:
+            rows[int(np.argmin(d_atom))] += counts[i]
+    total = float(counts.sum())
+    out: dict[str, Any] = {
+        "atoms": [float(v) for v in uniq[kept]],
+        "atom_probs": [round(float(c) / total, 8) for c in rows],
+        "quantiles": [],
+    }
+    if spans:
+        out["bins"] = [[round(lo, 9), round(hi, 9), round(c / total, 8)] for lo, hi, c in spans]
     return out
 
 
@@ -615,13 +722,13 @@ def fit_extra_counts(counts: pd.Series) -> dict[str, Any]:
 
 
 def fit_column(s: pd.Series, kind: str, reference: dict[str, Any] | None = None,
-               inner: tuple[float, float] | None = None) -> dict[str, Any]:
+               inner: tuple[float, float] | None = None, rules: PrivacyRules = COMMITTED_RULES) -> dict[str, Any]:
     """A column's marginal; ``reference``: the column's marginal when ``s`` is a group of its rows (a
     categorical group's rare levels take their shares from it); ``inner``: the whole column's
     `inner_range` when ``s`` is a group of its rows."""
     if kind == "VARCHAR":
         return fit_categorical(s, reference)
-    return fit_numeric(s, integer=kind == "BIGINT", inner=inner)
+    return fit_numeric(s, integer=kind == "BIGINT", inner=inner, rare_values=rules.rare_values)
 
 
 def inner_range(s: pd.Series) -> tuple[float, float] | None:
@@ -640,7 +747,8 @@ def _kind_of(df: pd.DataFrame, types: dict[str, str], col: str) -> str:
 
 
 def fit_conditional(
-    df: pd.DataFrame, types: dict[str, str], child: str, parents: list[str], levels: list[str] | None
+    df: pd.DataFrame, types: dict[str, str], child: str, parents: list[str], levels: list[str] | None,
+    rules: PrivacyRules = COMMITTED_RULES,
 ) -> dict[str, Any]:
     kind = _kind_of(df, types, child)
     bins: dict[str, list[float]] = {}
@@ -661,27 +769,97 @@ def fit_conditional(
             b[np.isnan(v)] = "NA"
             part = pd.Series(b, index=df.index)
         key = part if i == 0 else key + "|" + part
-    fallback = fit_column(df[child], kind)
+    fallback = fit_column(df[child], kind, rules=rules)
     inner = inner_range(df[child]) if kind != "VARCHAR" else None
     # a group's rare levels take their shares from the group of its last parent alone (itself fitted by
     # this rule), or from the column's marginal: the revolving loans' rest goes to revolving loans' shapes
-    coarse = (fit_conditional(df, types, child, parents[-1:], levels)["groups"]
+    coarse = (fit_conditional(df, types, child, parents[-1:], levels, rules)["groups"]
               if kind == "VARCHAR" and len(parents) > 1 else {})  # fmt: skip
     groups: dict[str, Any] = {}
+    cells: dict[str, tuple[int, int]] = {}  # group -> (rows, missing rows) of a group whose share is its own
     for k, idx in key.groupby(key).groups.items():
         if len(idx) >= MIN_GROUP:
             reference = coarse.get(str(k).split("|")[-1], fallback)
-            g = fit_column(df.loc[idx, child], kind, reference=reference, inner=inner)
+            g = fit_column(df.loc[idx, child], kind, reference=reference, inner=inner, rules=rules)
+            missing_rows = int(df.loc[idx, child].isna().sum())
+            if kind == "VARCHAR" or len(idx) - missing_rows >= PRIVACY_MIN:  # (else written as missing)
+                cells[str(k)] = (len(idx), missing_rows)
             if kind == "VARCHAR" and levels is not None:
                 g = _align_levels(g, levels)
-            elif kind != "VARCHAR" and g.get("quantiles"):
+            elif kind != "VARCHAR" and (g.get("quantiles") or g.get("bins")):
                 # a group's values drawn between its atoms land on the column's grid / lattice (incomes
                 # in steps of 4,500), which a group's few frequent values may not show
                 for field_name in ("grid", "lattice"):
                     if field_name in fallback and field_name not in g:
                         g[field_name] = fallback[field_name]
             groups[str(k)] = {**g, "n": len(idx)}
-    return {"child": child, "parents": parents, "bins": bins, "groups": groups, "fallback": fallback}
+    out = {"child": child, "parents": parents, "bins": bins, "groups": groups, "fallback": fallback}
+    if rules.rare_values != "atoms" and kind != "VARCHAR":  # a group's bins drawn like its column inside them
+        out["bins_from"] = "fallback"
+    if rules.group_missing == "pooled":
+        shares, pools = pool_group_missing(cells)
+        for k, share in shares.items():
+            groups[k]["missing"] = share
+        if pools:
+            out["missing_pools"] = pools
+    return out
+
+
+def pool_group_missing(cells: dict[str, tuple[int, int]]) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """Missing shares for the groups (``cells``: group -> (rows, missing rows)) whose missing or present
+    cell has 1 to PRIVACY_MIN - 1 rows, each computed on at least PRIVACY_MIN missing and present rows:
+    such groups, ordered by their share (rare missing cells from the lowest share up, rare present cells
+    from the highest down), are cut into pools of PRIVACY_MIN rare-cell rows; every group of a pool stores
+    the pool's share. A group left over (the last ones, fewer than PRIVACY_MIN rows) joins the pool nearest
+    in share: one of its side, or that of a group with PRIVACY_MIN missing and present rows (which then
+    stores the pool's share too); when its side has no pool, a cell of at most MISSING_OFF of its group is
+    written off instead (share 0 / 1, like a rare level), as is any cell with nothing to join. Returns the
+    changed shares and the pools (``{"groups": [...], "n": rows}``)."""
+    share = {k: m / n for k, (n, m) in cells.items()}
+    full = [k for k, (n, m) in cells.items() if m >= PRIVACY_MIN and n - m >= PRIVACY_MIN]
+    pools: list[list[str]] = []
+    out: dict[str, float] = {}
+
+    def pool_share(pool: list[str]) -> float:
+        return sum(cells[k][1] for k in pool) / sum(cells[k][0] for k in pool)
+
+    for side in ("missing", "present"):
+        rare = sorted(
+            (k for k, (n, m) in cells.items() if 0 < (m if side == "missing" else n - m) < PRIVACY_MIN),
+            key=lambda k: (share[k] if side == "missing" else -share[k], k),
+        )
+        side_pools: list[list[str]] = []
+        current: list[str] = []
+        for k in rare:
+            current.append(k)
+            rows = sum(cells[j][1] if side == "missing" else cells[j][0] - cells[j][1] for j in current)
+            if rows >= PRIVACY_MIN:
+                side_pools.append(current)
+                current = []
+        pools += side_pools
+        for k in current:  # the short rest
+            n, m = cells[k]
+            if not side_pools and (m if side == "missing" else n - m) <= MISSING_OFF * n:
+                out[k] = 0.0 if side == "missing" else 1.0
+                continue
+            candidates = [(abs(pool_share(p) - share[k]), 0, p[0], p) for p in side_pools]
+            candidates += [(abs(share[f] - share[k]), 1, f, None) for f in full]
+            if not candidates:
+                out[k] = 0.0 if side == "missing" else 1.0
+                continue
+            _, _, first, pool = min(candidates, key=lambda c: c[:3])
+            if pool is None:  # a full group: its pool, made once
+                pool = next((p for p in pools if first in p), None)
+                if pool is None:
+                    pool = [first]
+                    pools.append(pool)
+            pool.append(k)
+    records = []
+    for pool in pools:
+        rows = sum(cells[k][0] for k in pool)
+        out.update({k: round(pool_share(pool), 6) for k in pool})
+        records.append({"groups": sorted(pool), "n": rows})
+    return out, sorted(records, key=lambda r: r["groups"])
 
 
 def _align_levels(g: dict[str, Any], levels: list[str]) -> dict[str, Any]:
@@ -691,7 +869,8 @@ def _align_levels(g: dict[str, Any], levels: list[str]) -> dict[str, Any]:
 
 
 def fit_table(
-    df: pd.DataFrame, table: str, model: str | None = None, leaf_rule: str = "exact"
+    df: pd.DataFrame, table: str, model: str | None = None, leaf_rule: str = "exact",
+    rules: PrivacyRules = COMMITTED_RULES,
 ) -> dict[str, Any]:
     """Marginals of every column and of the derived columns; conditionals; pattern blocks; the copula.
     ``model``: whose derived columns and conditionals to use (application_test reuses application_train's)."""
@@ -708,17 +887,17 @@ def fit_table(
         df[name], counts = frequent_combinations(df, cols)
         patterns[name] = {"columns": cols, "counts": counts, "other": {"rates": [0.0] * len(cols)}}
     subsets = SUBSETS.get(table, {})
-    marg = {c: fit_column(df[c], t) for c, t in types.items() if c not in KEY_COLUMNS}
+    marg = {c: fit_column(df[c], t, rules=rules) for c, t in types.items() if c not in KEY_COLUMNS}
     for name in DERIVED.get(table, {}):
         rows = df[subsets[name](df).fillna(False).astype(bool)] if name in subsets else df
-        marg[name] = fit_column(rows[name], _kind_of(df, types, name))
+        marg[name] = fit_column(rows[name], _kind_of(df, types, name), rules=rules)
     for name in [*PATTERNS.get(table, {}), *COMBINATIONS.get(table, {})]:
         marg[name] = fit_column(df[name], "VARCHAR")
     conds = {}
     for name, (child, parents) in CONDITIONALS.get(table, {}).items():
         lv = marg[child]["levels"] if marg[child]["kind"] == "cat" else None
         rows = df[subsets[child](df).fillna(False).astype(bool)] if child in subsets else df
-        conds[name] = fit_conditional(rows, types, child, parents, lv)
+        conds[name] = fit_conditional(rows, types, child, parents, lv, rules)
     spec = _copula_spec(df, table) if own_model else None
     copula = fit_copula(df, **spec) if spec else None
     gibbs = _fit_gibbs(df, table, marg, leaf_rule) if own_model else None
@@ -739,7 +918,7 @@ def _fit_gibbs(
     return fit_gibbs(df, REDRAWN_BY_TABLE[table], numeric, categorical, LEAF_MIN, leaf_rule)
 
 
-def fit_extra(sample_dir: Path | None) -> dict[str, Any]:
+def fit_extra(sample_dir: Path | None, rules: PrivacyRules = COMMITTED_RULES) -> dict[str, Any]:
     """Per-applicant counts of history rows, from the linked sample when available."""
     extra: dict[str, Any] = {}
     if sample_dir is None or not (sample_dir / "application_train.csv").exists():
@@ -750,13 +929,15 @@ def fit_extra(sample_dir: Path | None) -> dict[str, Any]:
     extra["bureau_per_applicant"] = fit_extra_counts(cnt)
     cc = pd.read_csv(sample_dir / "credit_card_balance.csv", usecols=["SK_ID_PREV", "MONTHS_BALANCE"])
     by_card = cc.groupby("SK_ID_PREV").MONTHS_BALANCE
-    extra["card_first_month"] = fit_numeric(by_card.min(), integer=True)
-    extra["card_last_month"] = fit_numeric(by_card.max(), integer=True)
+    extra["card_first_month"] = fit_numeric(by_card.min(), integer=True, rare_values=rules.rare_values)
+    extra["card_last_month"] = fit_numeric(by_card.max(), integer=True, rare_values=rules.rare_values)
     return extra
 
 
-def fit_all(marginals_dir: Path, sample_dir: Path | None, leaf_rule: str = "exact") -> dict[str, Any]:
-    """Every table's fitted statistics; ``leaf_rule``: see `synthetic.gibbs.fit_tree`."""
+def fit_all(marginals_dir: Path, sample_dir: Path | None, leaf_rule: str = "exact",
+            rules: PrivacyRules = COMMITTED_RULES) -> dict[str, Any]:
+    """Every table's fitted statistics; ``leaf_rule``: see `synthetic.gibbs.fit_tree`; ``rules``:
+    `PrivacyRules`."""
     out: dict[str, Any] = {
         "about": "Summary statistics of the real Home Credit tables (levels, frequencies, missing rates, "
         "quantiles, frequent values, frequent patterns of column blocks, a correlation matrix of normal "
@@ -778,7 +959,8 @@ def fit_all(marginals_dir: Path, sample_dir: Path | None, leaf_rule: str = "exac
             # value and quantile then stands for at least PRIVACY_MIN rows without losing the rare ones
             df = pd.concat([train_rows[[c for c in df.columns if c in train_rows.columns]], df],
                            ignore_index=True)
-        fitted = fit_table(df, table, "application_train" if table == "application_test" else None, leaf_rule)
+        model = "application_train" if table == "application_test" else None
+        fitted = fit_table(df, table, model, leaf_rule, rules)
         marg, conds = fitted["marginals"], fitted["conditionals"]
         out["marginals"][table] = marg
         if conds:
@@ -794,7 +976,7 @@ def fit_all(marginals_dir: Path, sample_dir: Path | None, leaf_rule: str = "exac
             f"{len(fitted['patterns'])} pattern blocks, copula: {bool(fitted['copula'])}",
             file=sys.stderr,
         )
-    out["extra"] = fit_extra(sample_dir)
+    out["extra"] = fit_extra(sample_dir, rules)
     return out
 
 
@@ -817,10 +999,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--pooled-leaves", action="store_const", const="grown", dest="leaf_rule",
                     help="the same as --leaf-rule grown")
+    ap.add_argument("--rare-values", choices=RARE_VALUES, default="atoms",
+                    help=f"'atoms' (the committed file) a discrete column's value seen on fewer than {PRIVACY_MIN} "
+                    "rows between its extremes keeps its own share; 'bins' only values of "
+                    f"{PRIVACY_MIN} rows are atoms, rarer ones are pooled in value order into bins of "
+                    f">= {PRIVACY_MIN} rows, drawn uniformly on the column's steps (a conditional group's: "
+                    "like its column's marginal inside the bin); 'all-bins' also a column of more than "
+                    f"{MAX_ALL_ATOMS} values has atoms of {PRIVACY_MIN} rows only (docs/synthetic.md)")
+    ap.add_argument("--group-missing", choices=GROUP_MISSING, default="pooled",
+                    help=f"'pooled' (the committed file) a group whose missing or present cell has fewer than {PRIVACY_MIN} "
+                    f"rows takes the share of a pool of groups with >= {PRIVACY_MIN} of both; 'exact' every "
+                    "conditional group stores its own missing share (before; docs/synthetic.md)")
     args = ap.parse_args(argv)
     if not (args.marginals / "application_train.csv").exists():
         ap.error(f"--marginals {args.marginals}: no application_train.csv there")
-    stats = fit_all(args.marginals, args.sample, args.leaf_rule)
+    stats = fit_all(args.marginals, args.sample, args.leaf_rule, PrivacyRules(args.rare_values, args.group_missing))
     tmp = args.out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(stats, separators=(",", ":"), allow_nan=False), encoding="utf-8")
     tmp.replace(args.out)

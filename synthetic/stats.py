@@ -35,13 +35,20 @@ class NumericMarginal:
     integer: bool
     grid: float | None = None
     lattice: tuple[float, float] | None = None  # (start, step): values drawn between atoms land on it
+    #: ``(k, 3)`` rows ``[lo, hi, share]``: a pool of rare values drawn uniformly on ``[lo, hi]`` (then rounded
+    #: like the column), for a column without a continuous part (``fit --rare-values bins``)
+    bins: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    #: a conditional group's column marginal: the group's bins are drawn in proportion to it (on the values
+    #: the whole column has) instead of uniformly
+    reference: NumericMarginal | None = field(default=None, repr=False)
     _knots: tuple[np.ndarray, np.ndarray] = field(init=False, repr=False)
+    _ramps: list[tuple[float, float, float, float]] = field(init=False, repr=False, default_factory=list)
 
     def __post_init__(self) -> None:
         self._knots = self._build_knots()
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> NumericMarginal:
+    def from_json(cls, d: dict[str, Any], reference: NumericMarginal | None = None) -> NumericMarginal:
         return cls(
             missing=float(d["missing"]),
             atoms=np.asarray(d.get("atoms", []), dtype=float),
@@ -51,9 +58,13 @@ class NumericMarginal:
             integer=bool(d.get("integer", False)),
             grid=d.get("grid"),
             lattice=tuple(d["lattice"]) if d.get("lattice") else None,
+            bins=np.asarray(d.get("bins", []), dtype=float).reshape(-1, 3),
+            reference=reference if d.get("bins") else None,
         )
 
     def _build_knots(self) -> tuple[np.ndarray, np.ndarray]:
+        if self.bins.size:
+            return self._binned_knots()
         atom_mass = float(self.atom_probs.sum())
         cont_mass = max(0.0, 1.0 - atom_mass)
         if self.quantiles.size < 2 or cont_mass <= 1e-12:
@@ -95,23 +106,66 @@ class NumericMarginal:
         u_arr = np.maximum.accumulate(np.asarray(us))
         return u_arr / u_arr[-1], np.asarray(xs)
 
+    def _binned_knots(self) -> tuple[np.ndarray, np.ndarray]:
+        """Atoms (steps) and bins (ramps from ``lo`` to ``hi``) in the order of their values; a bin that
+        spans atoms is cut at them, each part taking the share of its length, so the inverse CDF rises."""
+        pieces: list[tuple[float, float, float]] = [
+            (float(v), float(v), float(m)) for v, m in zip(self.atoms, self.atom_probs, strict=True)
+        ]
+        for lo, hi, w in self.bins.tolist():
+            cuts = [lo, *sorted(float(a) for a in self.atoms if lo < a < hi), hi]
+            for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+                pieces.append((a, b, w * (b - a) / (hi - lo) if hi > lo else w / (len(cuts) - 1)))
+        pieces.sort(key=lambda p: (p[0], p[1]))
+        us, xs, u = [], [], 0.0
+        for a, b, w in pieces:
+            us += [u, u + w]
+            xs += [a, b]
+            if b > a:
+                self._ramps.append((u, u + w, a, b))
+            u += w
+        u_arr = np.maximum.accumulate(np.asarray(us))
+        self._ramps = [(u0 / u_arr[-1], u1 / u_arr[-1], a, b) for u0, u1, a, b in self._ramps]
+        return u_arr / u_arr[-1], np.asarray(xs)
+
+    def cdf(self, x: float, with_x: bool = False) -> float:
+        """The share of draws below ``x`` (``with_x``: at or below)."""
+        us, xs = self._knots
+        return float(np.interp(x + (1 if with_x else -1) * 1e-9 * max(1.0, abs(x)), xs, us))
+
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Values (never missing) for uniforms ``u``."""
         us, xs = self._knots
         out = np.interp(u, us, xs)
+        if self.bins.size:  # the atoms exactly as fitted, a bin's draws rounded like the column
+            out = np.where(np.isin(out, self.atoms), out, self.round(out))
+            if self.reference is not None:  # a bin drawn like the column's values inside it
+                for u0, u1, a, b in self._ramps:
+                    # (the reference's share of a bound that is an atom here is the atom's, not the bin's)
+                    f0 = self.reference.cdf(a, with_x=a in self.atoms)
+                    f1 = self.reference.cdf(b, with_x=b not in self.atoms)
+                    inside = (u >= u0) & (u < u1)
+                    if f1 > f0 and inside.any():
+                        t = (u[inside] - u0) / (u1 - u0)
+                        out[inside] = self.reference.ppf(f0 + t * (f1 - f0))
+            return out
         if self.quantiles.size < 2:
             return out  # atoms only: exactly the fitted values (Kaggle's float spellings included)
         return self.round(out)
 
     def snap(self, x: np.ndarray) -> np.ndarray:
         """``x`` as a value of this column: the nearest fitted value when the column has only a few
-        (e.g. a building's age coded in ~100 steps), else rounded like :meth:`round`."""
+        (e.g. a building's age coded in ~100 steps) unless it falls in a bin of rare values, else rounded
+        like :meth:`round`."""
         if self.quantiles.size >= 2 or self.atoms.size == 0:
             return self.round(x)
         vals = np.sort(self.atoms)
         i = np.clip(np.searchsorted(vals, x), 1, max(vals.size - 1, 1))
         lo, hi = vals[i - 1], vals[np.minimum(i, vals.size - 1)]
         out = np.where(np.abs(x - lo) <= np.abs(hi - x), lo, hi)
+        if self.bins.size:
+            in_bin = ((x[:, None] > self.bins[:, 0]) & (x[:, None] < self.bins[:, 1])).any(axis=1)
+            out = np.where(in_bin, self.round(x), out)
         return np.where(np.isnan(x), np.nan, out)
 
     def round(self, x: np.ndarray) -> np.ndarray:
@@ -187,10 +241,11 @@ class CategoricalMarginal:
 Marginal = NumericMarginal | CategoricalMarginal
 
 
-def marginal_from_json(d: dict[str, Any]) -> Marginal:
+def marginal_from_json(d: dict[str, Any], reference: NumericMarginal | None = None) -> Marginal:
+    """A fitted marginal; ``reference``: a numeric group's column marginal (`NumericMarginal.reference`)."""
     if d["kind"] == "cat":
         return CategoricalMarginal.from_json(d)
-    return NumericMarginal.from_json(d)
+    return NumericMarginal.from_json(d, reference)
 
 
 #: A categorical column as generated: level indices (``-1`` = missing) and the level names.
@@ -214,12 +269,14 @@ class Conditional:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> Conditional:
+        fallback = marginal_from_json(d["fallback"])
+        reference = fallback if isinstance(fallback, NumericMarginal) and d.get("bins_from") == "fallback" else None
         return cls(
             child=d["child"],
             parents=list(d["parents"]),
             bins={k: np.asarray(v, dtype=float) for k, v in d.get("bins", {}).items()},
-            groups={k: marginal_from_json(v) for k, v in d["groups"].items()},
-            fallback=marginal_from_json(d["fallback"]),
+            groups={k: marginal_from_json(v, reference) for k, v in d["groups"].items()},
+            fallback=fallback,
         )
 
     def _groups_of(self, parent_values: dict[str, ParentValue]) -> list[tuple[Marginal, np.ndarray]]:

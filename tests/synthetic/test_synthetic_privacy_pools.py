@@ -1,0 +1,174 @@
+"""The two cells a fitted file could still store for fewer than PRIVACY_MIN rows (issue 17), closed by
+`PrivacyRules` (``python -m synthetic.fit --rare-values bins --group-missing pooled``):
+
+- a discrete column's (or a conditional group's) rare middle value: with ``rare_values="bins"`` only values of
+  PRIVACY_MIN rows are atoms; the rare ones are pooled in value order into bins of PRIVACY_MIN rows, drawn
+  uniformly on the column's steps inside the bin (the data keeps its shape, no rare value has a share);
+- a conditional group's missing (present) cell of 1 to PRIVACY_MIN - 1 rows: with ``group_missing="pooled"``
+  the group stores the missing share of a pool of groups with PRIVACY_MIN missing and present rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthetic.fit import PrivacyRules, fit_conditional, fit_numeric, pool_group_missing
+from synthetic.joint import PRIVACY_MIN
+from synthetic.stats import Conditional, NumericMarginal
+
+BINS = PrivacyRules(rare_values="bins")
+POOLED = PrivacyRules(group_missing="pooled")  # (the default)
+EXACT = PrivacyRules(group_missing="exact")
+
+
+def _stored_rows(fitted: dict) -> list[float]:
+    """Rows behind every stored share of a numeric marginal (atoms and bins)."""
+    n = fitted["n"]
+    return [p * n for p in fitted["atom_probs"]] + [b[2] * n for b in fitted.get("bins", [])]
+
+
+def test_rare_middle_values_are_pooled_into_a_bin_drawn_in_their_range() -> None:
+    """2 (40 rows) between 1 and 3: no atom of its own; 2 and 4 (40 + 30 rows between the frequent 3 and 5)
+    share one bin of 70 rows, drawn on the integers from 2 to 4 -- the frequent values keep their shares."""
+    x = pd.Series([0] * 5000 + [1] * 1500 + [2] * 40 + [3] * 700 + [4] * 30 + [5] * 90)
+    fitted = fit_numeric(x, integer=True, rare_values="bins")
+    assert fitted["atoms"] == [0.0, 1.0, 3.0, 5.0]
+    assert min(_stored_rows(fitted)) >= PRIVACY_MIN
+    (lo, hi, share), = fitted["bins"]
+    assert (lo, hi) == (1.5, 4.5) and share * len(x) == pytest.approx(70)
+    draws = NumericMarginal.from_json(fitted).ppf(np.random.default_rng(0).random(200_000))
+    assert set(np.unique(draws)) == {0.0, 1.0, 2.0, 3.0, 4.0, 5.0}
+    freq = {v: np.mean(draws == v) for v in (0, 1, 2, 3, 4, 5)}
+    assert freq[0] == pytest.approx(5000 / len(x), abs=0.005) and freq[5] == pytest.approx(90 / len(x), abs=0.002)
+    # the bin's 70 rows spread over 2, 3 and 4 (3 in its span takes a third of them on top of its own)
+    assert freq[2] == pytest.approx(70 / 3 / len(x), abs=0.001) and freq[4] == pytest.approx(freq[2], abs=0.001)
+    assert freq[3] == pytest.approx((700 + 70 / 3) / len(x), abs=0.004)
+    # the committed rule stores 2 and 4 with their own shares (40 and 30 rows)
+    assert {2.0, 4.0} <= set(fit_numeric(x, integer=True)["atoms"])
+
+
+def test_rare_values_too_few_for_a_bin_count_with_the_nearest_kept_value() -> None:
+    x = pd.Series([0] * 5000 + [1] * 1500 + [2] * 20 + [3] * 700 + [4] * 90)
+    fitted = fit_numeric(x, integer=True, rare_values="bins")
+    assert fitted["atoms"] == [0.0, 1.0, 3.0, 4.0] and "bins" not in fitted
+    assert fitted["atom_probs"][1] == pytest.approx(1520 / len(x), abs=1e-8)  # 2 counts with 1 (nearer first)
+
+
+def test_a_group_of_a_many_valued_column_stores_no_value_of_few_rows() -> None:
+    """A conditional group of 200 incomes with 80 distinct values (each < PRIVACY_MIN rows but for one): the
+    committed rule lists them all as atoms; with bins the group is its frequent value plus three bins of
+    >= PRIVACY_MIN rows on the column's 4,500 grid, drawn between the group's own smallest and largest values."""
+    rng = np.random.default_rng(3)
+    incomes = 4500.0 * np.r_[np.full(60, 30), rng.integers(10, 90, 140)]
+    other = 4500.0 * rng.integers(5, 200, 2000)
+    df = pd.DataFrame({"P": ["a"] * 200 + ["b"] * 2000, "X": np.r_[incomes, other]})
+    types = {"P": "VARCHAR", "X": "DOUBLE"}
+    committed = fit_conditional(df, types, "X", ["P"], None)["groups"]["a"]
+    assert len(committed["atoms"]) > 50  # one atom per distinct value: 1-5 rows each
+    group = fit_conditional(df, types, "X", ["P"], None, BINS)["groups"]["a"]
+    assert group["atoms"] == [135000.0] and group["grid"] == 4500.0 and not group["quantiles"]
+    assert len(group["bins"]) == 2 and min(b[2] * 200 for b in group["bins"]) >= PRIVACY_MIN
+    draws = NumericMarginal.from_json(group).ppf(np.random.default_rng(1).random(20_000))
+    assert np.all(draws % 4500 == 0)
+    assert incomes.min() - 4500 <= draws.min() and draws.max() <= incomes.max() + 4500
+    assert np.mean(draws == 135000.0) == pytest.approx(0.3 + 0.7 * 4500 / np.ptp(incomes), abs=0.02)
+    assert abs(np.median(draws) - np.median(incomes)) < 0.1 * np.median(incomes)
+
+
+def test_a_rest_too_small_for_quantiles_is_binned_not_drawn_at_its_median() -> None:
+    """A many-valued column (25 frequent values, 96 rare ones between them): the committed rule draws the rest
+    of fewer than 2 x PRIVACY_MIN values all at its median; bins keep its spread over the column's range."""
+    rare = np.linspace(1500.0, 24500.0, 96).round()
+    x = pd.Series(np.r_[np.repeat(np.arange(1000.0, 26000.0, 1000.0), 60), rare])
+    committed = NumericMarginal.from_json(fit_numeric(x, integer=True))
+    fitted = fit_numeric(x, integer=True, rare_values="bins")
+    assert len(fitted["atoms"]) == 25 and not fitted["quantiles"] and len(fitted["bins"]) == 1
+    assert min(_stored_rows(fitted)) >= PRIVACY_MIN
+    u = np.random.default_rng(2).random(50_000)
+    for marginal, spread in ((committed, False), (NumericMarginal.from_json(fitted), True)):
+        draws = marginal.ppf(u)
+        rest = draws[~np.isin(draws, fitted["atoms"])]
+        assert rest.size == pytest.approx(50_000 * 96 / len(x), rel=0.3)
+        assert (rest.std() > 5000) == spread  # uniform over 1,250..24,750, or one median value
+
+
+def test_rare_missing_cells_take_the_share_of_a_pool_of_groups() -> None:
+    """Three groups with 16, 21 and 13 missing rows (7 % each) pool into one of 50 missing rows; the group with
+    40 missing rows of 191 (21 %) has no rare sibling left, so it joins the group of >= PRIVACY_MIN missing and
+    present rows nearest in share; a group with 2 missing rows (0.7 %) and no pool is written off."""
+    cells = {"a": (230, 16), "b": (284, 21), "c": (173, 13), "d": (191, 40), "e": (1000, 300), "f": (500, 0),
+             "g": (800, 100)}
+    shares, pools = pool_group_missing(cells)
+    assert pools == [{"groups": ["a", "b", "c"], "n": 687}, {"groups": ["d", "g"], "n": 991}]
+    assert shares["a"] == shares["b"] == shares["c"] == pytest.approx(50 / 687, abs=1e-6)
+    assert shares["d"] == shares["g"] == pytest.approx(140 / 991, abs=1e-6)
+    assert "e" not in shares and "f" not in shares
+    shares, pools = pool_group_missing({"x": (300, 2), "y": (150, 148), "z": (1000, 500)})
+    assert shares == {"x": 0.0, "y": 1.0} and pools == []
+
+
+def test_a_pooled_conditional_stores_no_missing_cell_of_few_rows_and_draws_the_pool_share() -> None:
+    """A categorical child: groups with 10 and 45 missing rows pool (55 rows); every group's missing and
+    present rows (stored share x rows) are 0 or >= PRIVACY_MIN or its pool's are; drawn at the pooled share."""
+    parent = ["a"] * 200 + ["b"] * 300 + ["c"] * 400
+    child = ["X"] * 190 + [None] * 10 + ["Y"] * 255 + [None] * 45 + ["X"] * 200 + [None] * 200
+    df = pd.DataFrame({"P": parent, "C": child})
+    types = {"P": "VARCHAR", "C": "VARCHAR"}
+    exact = fit_conditional(df, types, "C", ["P"], ["X", "Y"], EXACT)
+    assert exact["groups"]["a"]["missing"] == pytest.approx(0.05)  # the rule before: 10 rows
+    assert fit_conditional(df, types, "C", ["P"], ["X", "Y"]) == fit_conditional(df, types, "C", ["P"], ["X", "Y"], POOLED)
+    cond = fit_conditional(df, types, "C", ["P"], ["X", "Y"], POOLED)
+    assert cond["missing_pools"] == [{"groups": ["a", "b"], "n": 500}]
+    pooled = {k: cond["groups"][k]["missing"] for k in cond["groups"]}
+    assert pooled == pytest.approx({"a": 0.11, "b": 0.11, "c": 0.5})
+    for pool in cond["missing_pools"]:
+        assert PRIVACY_MIN <= pooled[pool["groups"][0]] * pool["n"] <= pool["n"] - PRIVACY_MIN
+    c = Conditional.from_json(cond)
+    codes = c.sample_codes(np.random.default_rng(0), {"P": (np.repeat([0, 1, 2], 20_000), ["a", "b", "c"])},
+                           ["X", "Y"])  # fmt: skip
+    assert np.mean(codes[:20_000] < 0) == pytest.approx(0.11, abs=0.01)
+    assert np.mean(codes[40_000:] < 0) == pytest.approx(0.5, abs=0.01)
+
+
+def test_a_numeric_group_with_a_rare_present_cell_stays_written_as_missing() -> None:
+    """A numeric group with fewer than PRIVACY_MIN values is described by nothing (missing 1): pooling does
+    not give it a present share it could only draw from the placeholder atom."""
+    df = pd.DataFrame({"P": ["a"] * 200 + ["b"] * 300,
+                       "N": np.r_[np.arange(30.0), [np.nan] * 170, np.arange(300.0)]})  # fmt: skip
+    cond = fit_conditional(df, {"P": "VARCHAR", "N": "DOUBLE"}, "N", ["P"], None, POOLED)
+    assert cond["groups"]["a"]["missing"] == 1.0 and "missing_pools" not in cond
+
+
+def test_the_rules_refuse_an_unknown_name() -> None:
+    with pytest.raises(ValueError, match="rare_values: 'all'"):
+        PrivacyRules(rare_values="all")
+    with pytest.raises(ValueError, match="group_missing"):
+        PrivacyRules(group_missing="zero")
+
+
+def test_a_groups_bins_are_drawn_on_the_values_its_column_has() -> None:
+    """Incomes mostly on multiples of 22,500 (the column's frequent values): a group's bins of rare incomes are
+    drawn in proportion to the column's marginal inside each bin (``bins_from``), so the group keeps the round
+    values, and its own frequent value keeps exactly its share; drawn uniformly on the 4,500 grid (the bins
+    without their reference) only a fifth of the draws in a bin would be round."""
+    rng = np.random.default_rng(3)
+    column = np.r_[22500.0 * rng.integers(2, 12, 3000), 4500.0 * rng.integers(10, 60, 300)]
+    group = np.r_[np.full(60, 135000.0), 22500.0 * rng.integers(3, 9, 120), 4500.0 * rng.integers(15, 45, 20)]
+    df = pd.DataFrame({"P": ["b"] * column.size + ["a"] * group.size, "X": np.r_[column, group]})
+    cond = fit_conditional(df, {"P": "VARCHAR", "X": "DOUBLE"}, "X", ["P"], None, BINS)
+    assert cond["bins_from"] == "fallback"
+    assert cond["groups"]["a"]["atoms"] == [135000.0] and len(cond["groups"]["a"]["bins"]) == 2
+    like_column = Conditional.from_json(cond).groups["a"]
+    uniform = NumericMarginal.from_json(cond["groups"]["a"])
+    assert isinstance(like_column, NumericMarginal) and like_column.reference is not None
+    u = np.random.default_rng(0).random(20_000)
+    rounds = {}
+    for name, marginal, tol in (("like column", like_column, 0.01), ("uniform", uniform, 0.03)):
+        draws = marginal.ppf(u)
+        assert np.mean(draws == 135000.0) == pytest.approx(np.mean(group == 135000.0), abs=tol)
+        assert np.all(draws % 4500 == 0) and group.min() - 22500 < draws.min() and draws.max() < group.max() + 22500
+        rounds[name] = np.mean(draws[draws != 135000.0] % 22500 == 0)
+    real = np.mean(group[group != 135000.0] % 22500 == 0)
+    assert real > 0.8 and rounds["like column"] > 0.8 and rounds["uniform"] < 0.4
