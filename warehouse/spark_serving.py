@@ -26,7 +26,8 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.build import PartialParseCache  # dbt parses the project once, later builds reuse it
+# dbt parses the project once, later builds reuse it (PartialParseCache)
+from warehouse.build import WAREHOUSE_CATALOG, PartialParseCache
 from warehouse.dbt_runner import run_dbt
 from warehouse.feature_sql import FEATURE_MART, CompiledModel, feature_models, write_meta_tables
 from warehouse.settings import WarehouseSettings
@@ -60,7 +61,7 @@ def prepare(settings: WarehouseSettings, parquet_dir: Path, tables: list[str], w
         raise SparkServingError(f"HC_WAREHOUSE={settings.warehouse} must be a file ending in .duckdb")
     folder = workdir / "serving"
     folder.mkdir()
-    new_file = folder / final.name  # same stem -> the compiled SQL names the final file's catalog
+    new_file = folder / final.name  # the profile attaches it as WAREHOUSE_CATALOG: the compiled SQL names that
     with duckdb.connect(str(new_file)) as con:
         for table in tables:
             _parquet_view(con, table, parquet_dir)
@@ -95,7 +96,7 @@ def prepare(settings: WarehouseSettings, parquet_dir: Path, tables: list[str], w
 
 def publish(prepared: PreparedServing, parquet_dir: Path, final: Path, build_info: dict[str, str]) -> Path:
     """Point the views at the published ``parquet_dir``, add the meta tables, swap the file onto ``final``."""
-    info = {**build_info, "catalog": final.stem, "raw_catalog": RAW_CATALOG, "raw_schema": "main",
+    info = {**build_info, "catalog": WAREHOUSE_CATALOG, "raw_catalog": RAW_CATALOG, "raw_schema": "main",
             "engine": "spark", "spark_warehouse": str(parquet_dir), "duckdb_version": duckdb.__version__}
     with duckdb.connect(str(prepared.file)) as con:
         for table in prepared.tables:

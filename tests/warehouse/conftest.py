@@ -37,7 +37,8 @@ def fixture_tables():
 def fixture_warehouse(tmp_path_factory, fixture_tables) -> BuiltWarehouse:
     root = tmp_path_factory.mktemp("fixture_wh")
     raw_dir = write_csvs(root / "raw", fixture_tables)
-    path = root / "warehouse.duckdb"
+    # a dash and a space in the name: dbt attaches the file under the fixed catalog `warehouse` whatever it is called
+    path = root / "home-credit warehouse.duckdb"
     return BuiltWarehouse(raw_dir, path, build(raw_dir, path))
 
 

@@ -50,7 +50,10 @@ def test_file_is_self_contained(fixture_warehouse, con):
     names = {r[0] for r in con.sql("select table_name from duckdb_tables()").fetchall()}
     assert {"applicant_features", "meta_feature_sql", "meta_build_info"} <= names
     assert not any(n.lower() in {"bureau", "application_train"} for n in names)  # no raw copy left
-    assert not list(fixture_warehouse.path.parent.glob(".warehouse.build-*"))  # work folder removed
+    assert not list(fixture_warehouse.path.parent.glob(f".{fixture_warehouse.path.stem}.build-*"))  # work folder gone
+    assert sorted(p.name for p in fixture_warehouse.path.parent.iterdir()) == ["home-credit warehouse.duckdb", "raw"]
+    info = dict(con.sql("select key, value from meta_build_info").fetchall())
+    assert info["catalog"] == "warehouse"  # the catalog the stored SQL names, not the file's stem
 
 
 def test_file_works_under_another_name(fixture_warehouse, tmp_path):

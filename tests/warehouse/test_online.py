@@ -222,3 +222,32 @@ def test_seed_models_refuse_a_mart_without_recorded_history(fixture_builder, mon
     monkeypatch.setattr(fixture_builder, "models", bare)
     with pytest.raises(ValueError, match="no history model feeding applicant_features"):
         fixture_builder.seed_models()
+
+
+def test_last_applications_newest_first_with_ties_and_undecided(fixture_builder, fixture_tables):
+    """prev_last{1,3,5}_*: the applications ranked by days_decision then sk_id_prev, both descending, undecided
+    (NULL days_decision) last -- the window's order, which DuckDB's `max_by(..., 5)` form must keep."""
+    app = fixture_tables["application_test"].iloc[[0]]
+    sk = int(app.SK_ID_CURR.iloc[0])
+    template = fixture_tables["previous_application"].iloc[[0] * 7].reset_index(drop=True)
+    rows = template.assign(
+        SK_ID_CURR=sk,
+        SK_ID_PREV=[11, 12, 13, 14, 15, 16, 17],
+        DAYS_DECISION=[-10, -10, None, -5, -30, None, -20],  # a tie at -10 (sk_id_prev 12 before 11), two undecided
+        NAME_CONTRACT_STATUS=["Refused", "Approved", "Refused", "Approved", "Refused", "Approved", "Approved"],
+        AMT_CREDIT=[100.0, 200.0, 300.0, 400.0, 500.0, 600.0, 700.0],
+    )
+    got = fixture_builder.build({"application_test": app, "previous_application": rows}).iloc[0]
+    newest = [14, 12, 11, 17, 15, 16, 13]  # -5, -10 (12, 11), -20, -30, then the undecided by id desc: 16, 13
+    ranked = rows.set_index("SK_ID_PREV").loc[newest]
+    for n in (1, 3, 5):
+        top = ranked.iloc[:n]
+        assert got[f"prev_last{n}_refused_share"] == pytest.approx((top.NAME_CONTRACT_STATUS == "Refused").mean())
+        assert got[f"prev_last{n}_amt_credit_mean"] == pytest.approx(top.AMT_CREDIT.mean())
+        assert got[f"prev_last{n}_days_decision_mean"] == pytest.approx(top.DAYS_DECISION.astype(float).mean())
+    # fewer applications than n, the newest undecided: every one counts, the undecided one after the decided one
+    two = rows.iloc[[2, 3]]  # sk_id_prev 13 (undecided, refused), 14 (-5, approved)
+    got = fixture_builder.build({"application_test": app, "previous_application": two}).iloc[0]
+    assert got["prev_last1_refused_share"] == 0.0 and got["prev_last1_amt_credit_mean"] == 400.0
+    assert got["prev_last3_refused_share"] == 0.5 and got["prev_last3_amt_credit_mean"] == 350.0
+    assert got["prev_last5_days_decision_mean"] == -5.0

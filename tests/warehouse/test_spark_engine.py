@@ -174,14 +174,14 @@ def test_spark_build_writes_a_duckdb_serving_file(spark_fixture_build, fixture_w
         n_train = con.execute("select count(*) from training_set").fetchone()[0]
         sql = dict(con.execute("select model_name, compiled_sql from meta_feature_sql").fetchall())
     assert tables == {"meta_build_info", "meta_feature_sql", "meta_feature_dependencies"}  # rows stay in Parquet
-    assert info["engine"] == "spark" and info["catalog"] == "serving"
+    assert info["engine"] == "spark" and info["catalog"] == "warehouse"
     assert Path(info["spark_warehouse"]) == spark_fixture_build.warehouse
     assert {"applicant_features", "training_set", "int_bureau_features"} <= views
     assert n_train == 24
     # the feature SQL is DuckDB's (the online builder replays it): the same models as the DuckDB build
     with duckdb.connect(str(fixture_warehouse.path), read_only=True) as con:
         duck_models = [r[0] for r in con.execute("select model_name from meta_feature_sql order by run_order").fetchall()]
-    assert list(sql) == duck_models and '"serving"."main"."int_bureau_features"' in sql["applicant_features"]
+    assert list(sql) == duck_models and '"warehouse"."main"."int_bureau_features"' in sql["applicant_features"]
     # the rows read through it are the Spark build's, equal to the DuckDB build's
     parity = compare_tables(read_duckdb_table(fixture_warehouse.path), read_duckdb_table(serving), rtol=1e-12,
                             atol=1e-12)

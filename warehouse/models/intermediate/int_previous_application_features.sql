@@ -40,7 +40,12 @@
 ] -%}
 {%- set contract_types = ['Cash loans', 'Consumer loans', 'Revolving loans'] -%}
 {%- set yield_groups = ['high', 'middle', 'low_normal', 'low_action'] -%}
-{%- set last_n = [1, 3, 5] %}
+{%- set last_n = [1, 3, 5] -%}
+{#- DuckDB: the last 5 applications of each applicant taken by one `max_by(..., 5)` in the aggregation (newest first:
+    decided before undecided, then days_decision, then sk_id_prev, both descending, like the window's row_number) and
+    averaged with list_avg: no window, which sorts every column of the 1.6M rows (3.8 -> 3.4 CPU s at SCALE=1). Other
+    engines (Spark) rank the rows with the window. -#}
+{%- set by_max_by = target.type == 'duckdb' %}
 
 with
 
@@ -81,8 +86,10 @@ enriched as (
         {{ safe_divide('amt_annuity * cnt_payment', 'amt_credit') }} as payments_credit_ratio,
         {{ safe_divide(safe_divide('amt_annuity * cnt_payment', 'amt_credit') ~ ' - 1', 'cnt_payment / 12.0') }}
             as interest_rate_proxy,
-        days_last_due_1st_version - days_last_due as early_repayment_days,
+        days_last_due_1st_version - days_last_due as early_repayment_days{{ ',' if not by_max_by }}
+        {%- if not by_max_by %}
         row_number() over (partition by sk_id_curr order by days_decision desc, sk_id_prev desc) as recency_rank
+        {%- endif %}
     from previous_applications
 
 ),
@@ -117,16 +124,50 @@ per_applicant as (
         {{ agg_columns('prev_refused', refused_specs, where="name_contract_status = 'Refused'") }},
 
         ---------- the last 1 / 3 / 5 applications
+        {%- if by_max_by %}
+        {%- set one, zero = double_literal('1.0'), double_literal('0.0') %}
+        max_by(
+            {
+                'refused': case when name_contract_status = 'Refused' then {{ one }} else {{ zero }} end,
+                'amt_credit': amt_credit,
+                'interest_rate_proxy': interest_rate_proxy,
+                'days_decision': days_decision
+            },
+            {
+                'decided': days_decision is not null, 'days_decision': coalesce(days_decision, 0),
+                'has_id': sk_id_prev is not null, 'sk_id_prev': coalesce(sk_id_prev, 0)
+            },
+            {{ last_n | max }}
+        ) as last_applications
+        {%- else %}
         {%- for n in last_n %}
         {{ share_where("name_contract_status = 'Refused'", within="recency_rank <= " ~ n) }} as prev_last{{ n }}_refused_share,
         avg(case when recency_rank <= {{ n }} then amt_credit end) as prev_last{{ n }}_amt_credit_mean,
         avg(case when recency_rank <= {{ n }} then interest_rate_proxy end) as prev_last{{ n }}_interest_rate_proxy_mean,
         avg(case when recency_rank <= {{ n }} then days_decision end) as prev_last{{ n }}_days_decision_mean{{ ',' if not loop.last }}
         {%- endfor %}
+        {%- endif %}
 
     from enriched
     group by sk_id_curr
 
 )
 
+{% if by_max_by -%}
+{%- set last_columns = [] -%}
+{%- for n in last_n -%}
+    {%- for name, field in [('refused_share', 'refused'), ('amt_credit_mean', 'amt_credit'),
+                            ('interest_rate_proxy_mean', 'interest_rate_proxy'),
+                            ('days_decision_mean', 'days_decision')] -%}
+        {%- do last_columns.append((n, name, field)) -%}
+    {%- endfor -%}
+{%- endfor -%}
+select
+    * exclude (last_applications),
+    {%- for n, name, field in last_columns %}
+    list_avg(list_transform(last_applications[1:{{ n }}], lambda a: a.{{ field }})) as prev_last{{ n }}_{{ name }}{{ ',' if not loop.last }}
+    {%- endfor %}
+from per_applicant
+{%- else -%}
 select * from per_applicant
+{%- endif %}
