@@ -1,12 +1,12 @@
 """A dbt-duckdb plugin that lets dbt use each raw table as soon as ``python -m warehouse.build`` has loaded it.
 
-``python -m warehouse.build`` starts ``dbt build`` *while* it validates and loads HC_RAW_DIR, one Parquet file per
+``python -m warehouse.build`` starts ``dbt build`` *while* it validates and loads HC_RAW_DIR, one DuckDB file per
 Kaggle table (``<gate>/<table>.parquet``), so dbt's start-up and the models and data tests of the tables already
-loaded run beside the CSV load of the others (a file being written cannot be read by another process, hence
+loaded run beside the CSV load of the others (a DuckDB file being written cannot be read by another process, hence
 one file per table). The plugin registers the SQL function ``hc_raw_gate(table)``: it returns once the build
 created ``<gate>/<table>.ready`` and raises when ``<gate>/failed`` appears (the raw data did not pass validation)
-or the build process is gone. The staging models' pre-hook (macro ``open_raw_table``) calls it, then reads the
-table's file through a view ``raw.main.<table>``, the sources' relation.
+or the build process is gone. The staging models' pre-hook (macro ``open_raw_table``) calls it, then attaches the
+table's file and exposes it as ``raw.main.<table>``, the sources' relation.
 The gate's files and the wait are in ``warehouse/raw_gate.py`` (no dbt import: the build's own process uses them).
 
 The profile passes ``gate`` (HC_RAW_GATE, a path relative to dbt's working folder so that the rendered profile,
