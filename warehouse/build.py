@@ -43,7 +43,7 @@ WAREHOUSE_CATALOG = "warehouse"  # the alias under which the profile attaches th
 # the row-group size of that attach (profiles.yml): the finalize step must write with the same, or its checkpoint
 # merges every table's row groups back into DuckDB's default 122,880 (a re-write: ~9 CPU s, the file 1.7 GiB)
 ROW_GROUP_SIZE = 61440
-RAW_GATE = "raw"  # <workdir>/raw/<table>.parquet, .ready once loaded (dbt, started during the load, waits for it)
+RAW_GATE = "raw"  # <workdir>/raw/<table>.duckdb, .ready once loaded (dbt, started during the load, waits for it)
 
 
 class WarehouseBuildError(RuntimeError):
@@ -70,7 +70,7 @@ def _dbt_env(settings: WarehouseSettings, warehouse_file: Path, raw_dir: Path) -
     # rendered profile is then the same for every build, which keeps dbt's partial parsing valid between builds
     return {
         "HC_WAREHOUSE": warehouse_file.name,
-        "HC_RAW_DB": ":memory:",  # the catalog `raw`: views over <workdir>/raw/<table>.parquet (macro open_raw_table)
+        "HC_RAW_DB": ":memory:",  # the catalog `raw`: views over <workdir>/raw/<table>.duckdb (macro open_raw_table)
         "HC_RAW_GATE": RAW_GATE,
         "HC_RAW_LAST_TABLE": TABLES[-1],  # loaded last: once there, dbt's queries take every thread (open_raw_table)
         "HC_RAW_DIR": str(raw_dir),

@@ -1,7 +1,7 @@
 """A dbt-duckdb plugin that lets dbt use each raw table as soon as ``python -m warehouse.build`` has loaded it.
 
 ``python -m warehouse.build`` starts ``dbt build`` *while* it validates and loads HC_RAW_DIR, one DuckDB file per
-Kaggle table (``<gate>/<table>.parquet``), so dbt's start-up and the models and data tests of the tables already
+Kaggle table (``<gate>/<table>.duckdb``), so dbt's start-up and the models and data tests of the tables already
 loaded run beside the CSV load of the others (a DuckDB file being written cannot be read by another process, hence
 one file per table). The plugin registers the SQL function ``hc_raw_gate(table)``: it returns once the build
 created ``<gate>/<table>.ready`` and raises when ``<gate>/failed`` appears (the raw data did not pass validation)

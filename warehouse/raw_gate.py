@@ -17,7 +17,7 @@ class RawGateClosed(RuntimeError):
 
 
 def ready_file(gate: Path, table: str) -> Path:
-    """Created by the build once ``<gate>/<table>.parquet`` (``raw_validation.table_file``) is loaded, checked and
+    """Created by the build once ``<gate>/<table>.duckdb`` (``raw_validation.table_file``) is loaded, checked and
     closed."""
     return gate / f"{table}.ready"
 

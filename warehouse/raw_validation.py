@@ -28,11 +28,6 @@ from hc_contracts.raw_format import (
 from warehouse.build_timings import StepMeter
 
 MAX_EXAMPLES = 5
-# the per-table raw files of `validate_and_load_tables` (read by dbt's staging views, in another process): Parquet,
-# uncompressed and without dictionaries, the cheapest form DuckDB writes (installments at SCALE=1, one thread: 3.9-4.9
-# CPU s against 5.4-5.9 for a table in a DuckDB file, whatever its compression; ~5x the size of that file), typed
-# exactly (BIGINT, INTEGER, DOUBLE, VARCHAR, BOOLEAN) and with each row group's min / max for the data tests' scans
-RAW_FILE_OPTIONS = "format parquet, compression uncompressed, dictionary_size_limit 0"
 _CAST_VALUE = re.compile(r'Could not convert string "(?P<value>.*)" to', re.S)
 
 
@@ -135,20 +130,19 @@ def _closest(name: str, candidates: list[str]) -> str | None:
     return close[0] if close else None
 
 
-def load_typed_table(raw_dir: Path, table: str, connection: duckdb.DuckDBPyConnection,
-                     into: Path | None = None) -> list[Problem]:
-    """Create the typed table ``table`` (its Kaggle file in ``raw_dir``) in ``connection``, or write it to the
-    Parquet file ``into`` (``RAW_FILE_OPTIONS``); return the values that do not parse."""
+def load_typed_table(raw_dir: Path, table: str, connection: duckdb.DuckDBPyConnection) -> list[Problem]:
+    """Create the typed table ``table`` (its Kaggle file in ``raw_dir``) in ``connection``; return the values that
+    do not parse."""
     problems: list[Problem] = []
     path = csv_path(raw_dir, table)
     rejects, scans = f"rejects_{table.lower()}", f"reject_scans_{table.lower()}"
-    typed = "select * from " + read_csv_sql(table, "?", f"store_rejects = true, rejects_table = '{rejects}', "
-                                                        f"rejects_scan = '{scans}', rejects_limit = 1000")
     try:
-        if into is None:
-            connection.execute(f'create or replace table main."{table}" as {typed}', [str(path)])
-        else:
-            connection.execute(f"copy ({typed}) to '{_sql_string(into)}' ({RAW_FILE_OPTIONS})", [str(path)])
+        connection.execute(
+            f'create or replace table main."{table}" as select * from '
+            + read_csv_sql(table, "?", f"store_rejects = true, rejects_table = '{rejects}', "
+                                       f"rejects_scan = '{scans}', rejects_limit = 1000"),
+            [str(path)],
+        )
     except duckdb.Error:  # the parser gave up on the file (e.g. binary data): say where, not how
         return [Problem(path.name, locate_unparsable(path, [c for c, _ in columns_of(table)]))]
     # a cast error per column and value; a structural error (missing / extra fields) once per line
@@ -215,22 +209,21 @@ def check_application_ids(connection: duckdb.DuckDBPyConnection) -> list[Problem
 
 
 def table_file(folder: Path, table: str) -> Path:
-    """The Parquet file of the validated raw table ``table`` in a per-table load (`validate_and_load_tables`)."""
-    return folder / f"{table}.parquet"
+    """The DuckDB file of the validated raw table ``table`` in a per-table load (`validate_and_load_tables`)."""
+    return folder / f"{table}.duckdb"
 
 
 def attach_table_files(connection: duckdb.DuckDBPyConnection, folder: Path, tables: Sequence[str],
                        schema: str = "main") -> None:
-    """Views ``<schema>."<table>"`` in ``connection`` over the per-table files of ``folder`` (those present)."""
+    """Views ``<schema>."<table>"`` in ``connection`` over the per-table files of ``folder`` (those present),
+    attached read-only."""
     for table in tables:
         path = table_file(folder, table)
         if path.exists():
-            connection.execute(
-                f"create view {schema}.\"{table}\" as select * from read_parquet('{_sql_string(path)}')")
-
-
-def _sql_string(path: Path) -> str:
-    return str(path).replace("'", "''")
+            alias = f'"raw_{table.lower()}"'
+            quoted = str(path).replace("'", "''")
+            connection.execute(f"attach '{quoted}' as {alias} (read_only)")
+            connection.execute(f'create view {schema}."{table}" as select * from {alias}.main."{table}"')
 
 
 def _check_headers(raw_dir: Path, meter: StepMeter, on_headers_ok: Callable[[], None] | None) -> None:
@@ -271,9 +264,9 @@ def validate_and_load_tables(raw_dir: Path, folder: Path, *, threads: int = 2, m
                              meter: StepMeter | None = None, on_headers_ok: Callable[[], None] | None = None,
                              on_table_loaded: Callable[[str], None] | None = None,
                              on_problem: Callable[[], None] | None = None) -> None:
-    """Check ``raw_dir`` and write each table to its own Parquet file ``folder/<table>.parquet`` (in the order of
-    ``TABLES``), so that a reader in another process (dbt) can use each table as soon as it is loaded (a DuckDB file
-    being written cannot be opened by another process). ``on_table_loaded(table)`` is called once the table's file
+    """Check ``raw_dir`` and load each table into its own DuckDB file ``folder/<table>.duckdb`` (in the order of
+    ``TABLES``), so that a reader in another process (dbt) can use each table as soon as it is loaded: a DuckDB file
+    being written cannot be opened by another process. ``on_table_loaded(table)`` is called once the table's file
     is checked and closed; ``on_problem()`` as soon as a problem is found (the load still goes on over every file,
     so that the error lists them all). Raises ``RawDataError`` as :func:`validate_and_load`."""
     meter = meter or StepMeter()
@@ -284,8 +277,9 @@ def validate_and_load_tables(raw_dir: Path, folder: Path, *, threads: int = 2, m
     signalled = False
     with meter.step("load and check values"):  # the application ids are checked once both files are loaded
         for table in TABLES:
-            with duckdb.connect(config=config) as connection:  # in memory: only the rejects tables
-                found = load_typed_table(raw_dir, table, connection, into=table_file(folder, table))
+            with duckdb.connect(str(table_file(folder, table)), config=config) as connection:
+                found = load_typed_table(raw_dir, table, connection)
+                connection.execute("checkpoint")
             if not found and table == APPLICATION_TABLES[-1] and not problems:
                 found = _check_application_ids_in(folder)
             problems += found

@@ -71,8 +71,8 @@
 {#
     Pre-hook of every staging model. Under `python -m warehouse.build` (HC_RAW_GATE set) the raw tables are loaded
     one DuckDB file per table while dbt already runs: wait until the model's raw table is validated and loaded
-    (`hc_raw_gate`, registered by warehouse/dbt_raw_gate.py), then expose its Parquet file (`<gate>/<table>.parquet`,
-    warehouse/raw_validation.py) as the source relation `raw.main.<table>`, a view in the in-memory catalog `raw`. Otherwise (plain `dbt build`, Spark) nothing.
+    (`hc_raw_gate`, registered by warehouse/dbt_raw_gate.py), then attach its file read-only and expose it as the
+    source relation `raw.main.<table>`. Otherwise (plain `dbt build`, Spark) nothing.
     Once the last table the build loads (HC_RAW_LAST_TABLE) is there, the CSV load is over and its core is free:
     from then on dbt's DuckDB runs each query on HC_DUCKDB_LAST_THREADS (the models and tests of that table, which the
     mart waits for, and whatever else is still running), instead of one thread per query beside the load.
@@ -84,9 +84,11 @@
     {%- for node_id in model.depends_on.nodes if node_id.startswith('source.') -%}
         {%- set source_node = graph.sources[node_id] -%}
         {%- set table = source_node.identifier -%}
+        {%- set alias = 'raw_' ~ table | lower -%}
         {%- do statements.append("select " ~ "hc_raw_gate('" ~ table ~ "')") -%}
+        {%- do statements.append("attach if not exists '" ~ gate ~ "/" ~ table ~ ".duckdb' as " ~ alias ~ " (read_only)") -%}
         {%- do statements.append('create or replace view ' ~ source_node.database ~ '.' ~ source_node.schema ~ '."'
-                                 ~ table ~ '" as select * from read_parquet(\'' ~ gate ~ '/' ~ table ~ '.parquet\')') -%}
+                                 ~ table ~ '" as select * from ' ~ alias ~ '.main."' ~ table ~ '"') -%}
         {%- if table == env_var('HC_RAW_LAST_TABLE', '') -%}
             {%- do statements.append(set_duckdb_threads('HC_DUCKDB_LAST_THREADS')) -%}
         {%- endif -%}
