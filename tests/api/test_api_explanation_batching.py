@@ -272,3 +272,27 @@ def test_a_failed_rows_write_beside_the_bulk_scores_leaves_the_book_whole(setup,
     assert isinstance(encoded.values, RowFile)
     alone = model.encode_rows(gen.frame)
     assert np.array_equal(encoded.values[np.arange(len(gen.frame))], alone.values, equal_nan=True)
+
+
+def test_a_rows_file_that_cannot_be_created_beside_the_bulk_scores_leaves_the_book_whole(setup, caplog, tmp_path,
+                                                                                          monkeypatch):
+    """The rows file's temporary cannot even be created (a full disk): the book's pass goes on without it."""
+    import errno
+
+    from api.explanation_rows import RowsWriter
+
+    model, features, _ = setup
+    gen = features.current()
+
+    def full(self, *args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(RowsWriter, "__init__", full)
+    books = ScoreBooks(tmp_path / "books", features)
+    with caplog.at_level("WARNING", logger="api"):
+        books.get(model, gen)
+        books.wait(120)
+    book = books.ready(model, gen)
+    assert book is not None and not books.failed(model, gen)
+    np.testing.assert_array_equal(book.probabilities, model.predict_proba(gen.frame))
+    assert "explanation rows not written beside the bulk scores" in caplog.text
