@@ -276,7 +276,12 @@ def rows_beside(directory: Path, identity: tuple[int, int], version: str, n_rows
             opened[0].close()
             yield None
             return
-        writer = RowsWriter(matrix, meta, n_rows, names)
+        try:
+            writer = RowsWriter(matrix, meta, n_rows, names)
+        except OSError as exc:  # e.g. a full disk: the book's pass goes on without it
+            log.warning("explanation rows not written beside the bulk scores: %s (%s)", matrix, exc.strerror)
+            yield None
+            return
         try:
             yield writer
         finally:
