@@ -69,8 +69,10 @@ class Server:
         return httpx.Client(base_url=self.url, headers={"X-API-Key": KEY}, timeout=120, **kw)
 
     def log_lines(self) -> list[dict]:
+        """The complete JSON lines of the server's log so far (the last line may still be being written: a line
+        counts once its newline is there; every complete line must be valid JSON)."""
         lines = []
-        for raw in self.log.read_text(encoding="utf-8", errors="replace").splitlines():
+        for raw in self.log.read_text(encoding="utf-8", errors="replace").split("\n")[:-1]:
             if raw.startswith("{"):
                 lines.append(json.loads(raw))
         return lines
