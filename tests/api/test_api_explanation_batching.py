@@ -4,6 +4,7 @@ gets exactly its own row's values, an unknown id fails alone, and the cache answ
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import numpy as np
 import pytest
@@ -208,6 +209,15 @@ def test_the_bulk_scores_write_the_explanation_rows_in_the_same_pass(setup, boos
         features.close()
 
 
+def _book_built(model, features, gen, directory, caplog=None):
+    """The book of ``model`` and ``gen`` once its background pass is over (None when it failed), warnings captured."""
+    books = ScoreBooks(directory, features)
+    with caplog.at_level("WARNING", logger="api") if caplog is not None else contextlib.nullcontext():
+        books.get(model, gen)
+        books.wait(120)
+    return books, books.ready(model, gen)
+
+
 def test_the_bulk_scores_do_not_wait_for_rows_another_worker_writes(setup, tmp_path):
     """Another worker holding the rows file's lock is writing it: the book's pass neither waits nor writes it, and its
     probabilities are the model's."""
@@ -218,15 +228,12 @@ def test_the_bulk_scores_do_not_wait_for_rows_another_worker_writes(setup, tmp_p
 
     model, features, _ = setup
     gen = features.current()
-    books = ScoreBooks(tmp_path / "books", features)
     (tmp_path / "books").mkdir(mode=0o700)
     matrix, _ = rows_paths(tmp_path / "books", gen.identity, model.version)
     lock = os.open(f"{matrix}.lock", os.O_CREAT | os.O_RDWR, 0o600)
     fcntl.flock(lock, fcntl.LOCK_EX)
     try:
-        books.get(model, gen)
-        books.wait(120)
-        book = books.ready(model, gen)
+        _, book = _book_built(model, features, gen, tmp_path / "books")
     finally:
         os.close(lock)
     assert book is not None and not matrix.exists()
@@ -254,11 +261,7 @@ def test_a_failed_rows_write_beside_the_bulk_scores_leaves_the_book_whole(setup,
         original(self, block)
 
     monkeypatch.setattr(RowsWriter, "add", full)
-    books = ScoreBooks(tmp_path / "books", features)
-    with caplog.at_level("WARNING", logger="api"):
-        books.get(model, gen)
-        books.wait(120)
-    book = books.ready(model, gen)
+    books, book = _book_built(model, features, gen, tmp_path / "books", caplog)
     assert book is not None and len(writes) == 2
     np.testing.assert_array_equal(book.probabilities, model.predict_proba(gen.frame))
     assert "explanation rows not written beside the bulk scores" in caplog.text and "No space left" in caplog.text
@@ -288,11 +291,7 @@ def test_a_rows_file_that_cannot_be_created_beside_the_bulk_scores_leaves_the_bo
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(RowsWriter, "__init__", full)
-    books = ScoreBooks(tmp_path / "books", features)
-    with caplog.at_level("WARNING", logger="api"):
-        books.get(model, gen)
-        books.wait(120)
-    book = books.ready(model, gen)
+    books, book = _book_built(model, features, gen, tmp_path / "books", caplog)
     assert book is not None and not books.failed(model, gen)
     np.testing.assert_array_equal(book.probabilities, model.predict_proba(gen.frame))
     assert "explanation rows not written beside the bulk scores" in caplog.text
