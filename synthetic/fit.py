@@ -29,11 +29,11 @@ from synthetic.previous import product_family
 from synthetic.schema import KEY_COLUMNS, TABLES, column_types, csv_name
 from synthetic.stats import STATS_PATH, monthly_annuity
 
-#: The leaf rule of the committed file (`synthetic.gibbs.fit_tree`). "grown" (trees grown under the privacy
-#: rule, the level of a categorical child from a level model) met the detection, fidelity and speed rules
-#: alone at stop 26 but, refitted with the pooled group-missing rule, failed the scale-0.005 fidelity test
-#: (docs/synthetic.md "Level models ... stop 26"), so the committed file stays "exact".
-DEFAULT_LEAF_RULE = "exact"
+#: The leaf rule of the committed file (`synthetic.gibbs.fit_tree`): "grown" since stop 27 -- trees grown
+#: under the privacy rule (no leaf share stands for fewer than PRIVACY_MIN rows), the level of a categorical
+#: child from a level model. Its scale-0.005 fidelity failure of stop 26 was the measure's (the exact file
+#: failed it on other seeds; docs/synthetic.md "Fidelity", stop 27). "exact" fits the file before stop 27.
+DEFAULT_LEAF_RULE = "grown"
 
 N_QUANTILES = 201
 MIN_GROUP = 150  # rows needed for a conditional group of its own (else the fallback marginal)
@@ -46,8 +46,9 @@ MAX_ALL_ATOMS = 120  # at most this many distinct values: a discrete column (rar
 GROUP_KEPT = 0.7  # a group's frequent levels holding this share: its rare cells are dropped, not spread
 MERGE_SHARE = 0.05  # a discrete column's rare values (no lattice) up to this share merge into the nearest atom
 SENTINEL = 365243.0
-RARE_VALUES = ("atoms", "bins", "all-bins")  # --rare-values
+RARE_VALUES = ("atoms", "bins", "all-bins", "pooled")  # --rare-values
 GROUP_MISSING = ("exact", "pooled")  # --group-missing
+POOL_ORDER = "rarest"  # --rare-values pooled: pools of the rarest values first, or of neighbours ("value")
 MISSING_OFF = 0.05  # a group's rare missing (present) cell of at most this share with no pool to join: written off
 
 
@@ -61,7 +62,9 @@ class PrivacyRules:
     pooled in value order into bins of at least PRIVACY_MIN rows (`_rare_bins`), a column's drawn uniformly
     on its steps, a conditional group's in proportion to its column's marginal (``bins_from``);
     ``"all-bins"`` in addition a many-valued column's atoms need PRIVACY_MIN rows (not ATOM_MIN_COUNT
-    inside its extremes).
+    inside its extremes); ``"pooled"`` a discrete column's rare values stay atoms sharing the shares of
+    pools of at least PRIVACY_MIN rows evenly (`_pooled_atoms`, the rule of a categorical column's rare
+    levels).
     ``group_missing``: ``"pooled"`` (the committed file) a group whose missing or present cell has 1 to
     PRIVACY_MIN - 1 rows takes the share of a pool of groups with at least PRIVACY_MIN missing and present
     rows (`pool_group_missing`); ``"exact"`` (before) every conditional group stores its own missing share."""
@@ -487,7 +490,11 @@ def fit_numeric(
     uniq, counts = np.unique(vals, return_counts=True)
     lo, hi = inner if inner is not None else inner_range(s) or (np.inf, -np.inf)
     inside = (uniq >= lo) & (uniq <= hi)
-    bins = rare_values != "atoms"
+    bins = rare_values in ("bins", "all-bins")
+    if rare_values == "pooled" and uniq.size <= MAX_ALL_ATOMS:  # a discrete column: pooled rare values
+        pooled = _pooled_atoms(uniq, counts, inside, vals.size)
+        if pooled is not None:
+            return {**out, **pooled}
     if bins and uniq.size <= MAX_ALL_ATOMS:  # a discrete column: frequent values and bins of rare ones
         keep = counts >= PRIVACY_MIN
         rare = np.repeat(uniq[~keep], counts[~keep])
@@ -535,6 +542,37 @@ def fit_numeric(
     if quantiles:
         out["quantile_trim"] = PRIVACY_MIN
     return out
+
+
+def _pooled_atoms(uniq: np.ndarray, counts: np.ndarray, inside: np.ndarray, total: int) -> dict[str, Any] | None:
+    """A discrete column's values as atoms under the rule of a categorical column's levels (`pool_levels`):
+    a value seen on PRIVACY_MIN rows keeps its share; the rarer values inside the column's `inner_range`
+    are pooled from the rarest up into pools of at least PRIVACY_MIN rows (`rare_pools`) whose values share
+    their pool's share evenly (no share is the count of fewer than PRIVACY_MIN rows); the rows of the
+    other rare values (the extremes; rare values of fewer than PRIVACY_MIN rows in all) count with the
+    nearest value written (top / bottom coding). None when no value is written. (Spreading a conditional
+    group's pool over its values like the column's marginal, as a categorical group's rare levels are, and
+    pools of neighbouring values, ``POOL_ORDER = "value"``, measured worse: docs/synthetic.md.)"""
+    keep = counts >= PRIVACY_MIN
+    rare = [(int(counts[i]), int(i)) for i in np.flatnonzero(~keep & inside)]  # in value order
+    if POOL_ORDER == "rarest":
+        rare.sort(key=lambda t: (t[0], float(uniq[t[1]])))
+    pools, _ = rare_pools(rare)
+    listed = keep.copy()
+    for pool in pools:
+        listed[[i for _, i in pool]] = True
+    if not listed.any():
+        return None
+    atoms, merged = _merge_rare(uniq, counts, listed)
+    rows = counts[listed].astype(float)  # the values' own rows; the merged ones (extremes) added after
+    extra = merged - rows
+    position = {float(v): j for j, v in enumerate(atoms)}
+    for pool in pools:
+        members = [position[float(uniq[i])] for _, i in pool]
+        rows[members] = rows[members].sum() / len(members)
+    rows += extra  # top / bottom coding onto the nearest value written, not spread over its pool
+    return {"atoms": [float(v) for v in atoms], "atom_probs": [round(float(c) / total, 8) for c in rows],
+            "quantiles": []}
 
 
 def _step(out: dict[str, Any], integer: bool) -> float:
@@ -800,7 +838,7 @@ def fit_conditional(
                         g[field_name] = fallback[field_name]
             groups[str(k)] = {**g, "n": len(idx)}
     out = {"child": child, "parents": parents, "bins": bins, "groups": groups, "fallback": fallback}
-    if rules.rare_values != "atoms" and kind != "VARCHAR":  # a group's bins drawn like its column inside them
+    if rules.rare_values in ("bins", "all-bins") and kind != "VARCHAR":  # a group's bins drawn like its column
         out["bins_from"] = "fallback"
     if rules.group_missing == "pooled":
         shares, pools = pool_group_missing(cells)
@@ -997,21 +1035,23 @@ def main(argv: list[str] | None = None) -> int:
         "--leaf-rule",
         choices=LEAF_RULES,
         default=DEFAULT_LEAF_RULE,
-        help=f"tree leaves: 'exact' (default, the committed file) every leaf stores its own share of every "
-        "cell (level; missing), rare cells included; 'grown' / 'pruned' every leaf's cell has 0 or "
+        help=f"tree leaves: 'grown' (default, the committed file) / 'pruned' every leaf's cell has 0 or "
         f"{PRIVACY_MIN} rows or is in its one rest pool of {PRIVACY_MIN} rows, trees grown under that rule / "
         "sklearn's trees collapsed until they follow it; 'grown' draws a categorical child's level from a "
-        "level model of all the rows (docs/synthetic.md: closes the leaf gap)",
+        "level model of all the rows; 'exact' (the file before stop 27) every leaf stores its own share of "
+        "every cell (level; missing), rare cells included (docs/synthetic.md)",
     )
     ap.add_argument("--pooled-leaves", action="store_const", const="grown", dest="leaf_rule",
-                    help="the same as --leaf-rule grown")
+                    help="the same as --leaf-rule grown (the default)")
     ap.add_argument("--rare-values", choices=RARE_VALUES, default="atoms",
                     help=f"'atoms' (the committed file) a discrete column's value seen on fewer than {PRIVACY_MIN} "
                     "rows between its extremes keeps its own share; 'bins' only values of "
                     f"{PRIVACY_MIN} rows are atoms, rarer ones are pooled in value order into bins of "
                     f">= {PRIVACY_MIN} rows, drawn uniformly on the column's steps (a conditional group's: "
                     "like its column's marginal inside the bin); 'all-bins' also a column of more than "
-                    f"{MAX_ALL_ATOMS} values has atoms of {PRIVACY_MIN} rows only (docs/synthetic.md)")
+                    f"{MAX_ALL_ATOMS} values has atoms of {PRIVACY_MIN} rows only; 'pooled' a discrete column's "
+                    f"rare values share the shares of pools of >= {PRIVACY_MIN} rows evenly, like a categorical "
+                    "column's rare levels (docs/synthetic.md)")
     ap.add_argument("--group-missing", choices=GROUP_MISSING, default="pooled",
                     help=f"'pooled' (the committed file) a group whose missing or present cell has fewer than {PRIVACY_MIN} "
                     f"rows takes the share of a pool of groups with >= {PRIVACY_MIN} of both; 'exact' every "

@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from synthetic import fidelity
-from synthetic.fidelity import compare, ks_distance, ks_tolerance, share_ok, tv_distance
+from synthetic.fidelity import (
+    compare,
+    ks_distance,
+    ks_tolerance,
+    missing_tolerance,
+    share_ok,
+    tv_distance,
+    tv_tolerance,
+)
 
 
 def test_ks_distance_known_values() -> None:
@@ -22,6 +30,41 @@ def test_ks_tolerance_widens_only_for_small_samples() -> None:
     assert ks_tolerance(5000, 5000) == 0.10  # large samples: the fixed tolerance
     assert ks_tolerance(100, 6000) == pytest.approx(1.63 * np.sqrt(6100 / 600000))  # ~0.164
     assert ks_tolerance(100, 6000) < 0.17
+
+
+def test_missing_tolerance_widens_only_for_small_samples() -> None:
+    """The missing rate of ~244 generated test applicants moves by more than 0.05 by chance (a binomial
+    draw: sd 0.034 at a rate of 0.5): the tolerance is the two-proportion difference exceeded by chance
+    1 % of the time when that is larger, as the KS tolerance is."""
+    assert missing_tolerance(0.5, 0.5, 13_000, 9_000) == 0.05  # large samples: the fixed tolerance
+    assert missing_tolerance(0.0, 0.0, 1_500, 244) == 0.05  # no spread when nothing is missing
+    p = (0.57 * 1_500 + 0.63 * 244) / 1_744
+    assert missing_tolerance(0.57, 0.63, 1_500, 244) == pytest.approx(2.576 * np.sqrt(p * (1 - p) * (1 / 1_500 + 1 / 244)))
+    assert 0.08 < missing_tolerance(0.57, 0.63, 1_500, 244) < 0.095
+    # it is a 1 % level: two samples of one population pass about 99 % of the time
+    rng = np.random.default_rng(5)
+    a, b = rng.binomial(1_500, 0.55, 4_000) / 1_500, rng.binomial(244, 0.55, 4_000) / 244
+    out = [abs(x - y) > missing_tolerance(x, y, 1_500, 244) for x, y in zip(a, b, strict=True)]
+    assert 0.002 < np.mean(out) < 0.025
+    assert np.mean(np.abs(a - b) > 0.05) > 0.08  # the fixed 0.05 fails one draw in ten
+
+
+def test_tv_tolerance_widens_only_for_small_samples() -> None:
+    """Many levels and a few hundred rows: two samples of one distribution differ by TV > 0.10 by chance
+    (e.g. 58 organisation types among 244 generated test applicants); the tolerance is the TV such samples
+    exceed 1 % of the time (drawn from the real frequencies, a fixed seed: deterministic)."""
+    levels = np.arange(58)
+    real_counts = np.maximum(1, (600 * np.exp(-levels / 8))).astype(int)  # a long tail, ~5,000 rows
+    assert tv_tolerance(real_counts, 9_000) == 0.10  # large samples: the fixed tolerance
+    assert tv_tolerance(np.array([700, 800]), 244) == 0.10  # two levels: a TV is a missing-rate difference
+    wide = tv_tolerance(real_counts, 244)
+    assert wide > 0.10 and wide == tv_tolerance(real_counts, 244)
+    rng = np.random.default_rng(9)
+    p = real_counts / real_counts.sum()
+    a = rng.multinomial(244, p, 2_000) / 244
+    b = rng.multinomial(int(real_counts.sum()), p, 2_000) / real_counts.sum()
+    tv = 0.5 * np.abs(a - b).sum(axis=1)
+    assert np.mean(tv > wide) < 0.03 and np.mean(tv > 0.10) > 0.2
 
 
 def test_tv_distance_known_values() -> None:

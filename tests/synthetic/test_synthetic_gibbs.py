@@ -144,11 +144,6 @@ def test_conditional_frequencies_within_tolerance(gen: pd.DataFrame, real: pd.Da
         assert diff.max() < 0.03, (pair, diff.idxmax(), diff.max())
 
 
-@pytest.mark.xfail(strict=True, reason="gap kept: the committed file is fitted with --leaf-rule exact; a file "
-                   "fitted with --pooled-leaves passes (1,668 leaves with shares; detection application mean of seeds "
-                   "0-3 0.7520, bureau 0.7988 / 0.7959, previous 0.8347 / 0.8282, fidelity 314/326) but, refitted with "
-                   "the pooled group-missing rule of stop 26, failed test_generated_marginals_match_the_real_ones "
-                   "(92.9 %; docs/synthetic.md)")
 def test_every_leaf_share_of_the_committed_file_stands_for_the_minimum() -> None:
     """All tree conditionals of the committed file: a level share or a missing share stands for
     PRIVACY_MIN of the leaf's rows, or belongs to a pool of PRIVACY_MIN rows (spread by the ancestors:

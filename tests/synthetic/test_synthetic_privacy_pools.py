@@ -172,3 +172,29 @@ def test_a_groups_bins_are_drawn_on_the_values_its_column_has() -> None:
         rounds[name] = np.mean(draws[draws != 135000.0] % 22500 == 0)
     real = np.mean(group[group != 135000.0] % 22500 == 0)
     assert real > 0.8 and rounds["like column"] > 0.8 and rounds["uniform"] < 0.4
+
+
+def test_pooled_rare_values_share_their_pool_evenly_like_rare_levels() -> None:
+    """``--rare-values pooled`` (a variant, not the committed file): a discrete column's values of fewer than
+    PRIVACY_MIN rows are written as a categorical column's rare levels are -- pooled from the rarest up into
+    pools of PRIVACY_MIN rows sharing the pool's share evenly; a rare rest of fewer rows in all, and the rare
+    extremes, count with the nearest value written; drawn as atoms on the real values."""
+    pooled = PrivacyRules(rare_values="pooled")
+    x = pd.Series([0] * 5000 + [1] * 1500 + [2] * 40 + [3] * 700 + [4] * 90)
+    fitted = fit_numeric(x, integer=True, rare_values=pooled.rare_values)
+    assert 2.0 not in fitted["atoms"]  # 40 rows in all: no pool, its rows count with a neighbour
+    x = pd.Series([0.0] * 5000 + [1] * 1500 + [2] * 40 + [3] * 700 + [5] * 20 + [6] * 30 + [8] * 90 + [9] * 3)
+    fitted = fit_numeric(x, integer=False, rare_values=pooled.rare_values)
+    shares = dict(zip(fitted["atoms"], fitted["atom_probs"], strict=True))
+    assert fitted["quantiles"] == [] and "bins" not in fitted and 9.0 not in shares  # 9: a rare extreme
+    pool = [shares[v] for v in (2.0, 5.0, 6.0)]  # 90 rows in all, shared evenly
+    assert pool == [pool[0]] * 3 and sum(pool) * x.size == pytest.approx(90, abs=0.01)
+    assert all(p * x.size >= PRIVACY_MIN - 0.01 for v, p in shares.items() if v not in (2.0, 5.0, 6.0))
+    draws = NumericMarginal.from_json(fitted).ppf(np.random.default_rng(1).random(20_000))
+    assert set(np.unique(draws)) <= set(shares) and abs(np.mean(draws == 5.0) - 30 / x.size) < 0.003
+    # the rare extremes count with the nearest value written, not with its whole pool (top coding)
+    x = pd.Series([0.0] * 60 + [1] * 30 + [2] * 5 + [3] * 20 + [4] * 25 + [5] * 3000 + [7] * 10 + [8] * 40)
+    fitted = fit_numeric(x, integer=False, rare_values=pooled.rare_values)
+    shares = {v: p * x.size for v, p in zip(fitted["atoms"], fitted["atom_probs"], strict=True)}
+    assert 8.0 not in shares and shares[7.0] == pytest.approx(90 / 5 + 40)  # 8 (the 40 top rows) -> 7
+    assert [shares[v] for v in (1.0, 2.0, 3.0, 4.0)] == pytest.approx([18.0] * 4)  # the pool 1-4 and 7: 90 rows
