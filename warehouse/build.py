@@ -184,7 +184,8 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
             threads = settings.dbt_threads + len(TABLES)
             dbt = start_dbt("build", project_dir=settings.project_dir, target_path=workdir / "target", cwd=workdir,
                             env=env, echo=echo, extra_args=["--vars", json.dumps({"staging_materialized": "view"}),
-                                                            "--threads", str(threads)])
+                                                            "--threads", str(threads)],
+                            module="warehouse.dbt_main")
 
         try:
             validate_and_load_tables(raw_dir, gate, threads=settings.duckdb_threads,

@@ -110,10 +110,12 @@ def start_dbt(
     extra_args: Sequence[str] = (),
     echo: bool = True,
     cwd: Path | None = None,
+    module: str = "dbt.cli.main",
 ) -> DbtRun:
-    """Start ``dbt <command>`` in a subprocess; ``.wait()`` on the result."""
+    """Start ``dbt <command>`` in a subprocess; ``.wait()`` on the result. ``module``: the command line run with
+    ``python -m`` (``warehouse.dbt_main`` for the DuckDB build: dbt without its full manifest.json and teardown)."""
     args = [
-        sys.executable, "-m", "dbt.cli.main", *command.split(),
+        sys.executable, "-m", module, *command.split(),
         "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
         "--target-path", str(target_path), "--log-path", str(target_path / "logs"),
         # no debug log file: it goes with the temporary target folder, and writing every event costs CPU per node
