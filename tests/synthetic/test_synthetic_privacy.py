@@ -255,6 +255,36 @@ def test_every_stored_share_of_the_committed_file_stands_for_the_minimum() -> No
     assert checked > 1000
 
 
+@pytest.mark.xfail(strict=True, reason="gap found at stop 27, wider than the rare middle values above: the rule "
+                   "above lets a numeric atom stand for ATOM_MIN_COUNT (8) rows in a column with a continuous part, and "
+                   "for any number of rows inside a conditional group; the committed file holds ~27,000 such shares in "
+                   "~290 columns (docs/synthetic.md, Limits)")
+def test_no_numeric_atom_of_the_committed_file_stands_for_fewer_than_the_minimum() -> None:
+    """The issue's rule taken literally for the numeric atoms: every atom share of a marginal, a conditional's
+    fallback or one of its groups stands for PRIVACY_MIN rows (its own or a pool's), or is 0."""
+    fitted = json.loads(STATS_PATH.read_text(encoding="utf-8"))
+    below: list[tuple] = []
+
+    def check(m: dict, values: float, where: tuple) -> None:
+        pooled = {v for pool in m.get("pools", []) for v in pool["levels"]}
+        below.extend((*where, atom) for atom, share in zip(m["atoms"], m["atom_probs"], strict=True)
+                     if atom not in pooled and 0 < share * values < PRIVACY_MIN - 0.01)
+
+    for table, columns in fitted["marginals"].items():
+        for column, m in columns.items():
+            if m["kind"] == "num" and "n" in m:
+                check(m, m["n"], (table, column))
+    for table, conds in fitted["conditionals"].items():
+        for name, cond in conds.items():
+            fb = cond["fallback"]
+            if fb["kind"] == "num" and "n" in fb:
+                check(fb, fb["n"], (table, name, "fallback"))
+            for key, g in cond["groups"].items():
+                if g["kind"] == "num" and g["missing"] < 1:
+                    check(g, g["n"] * (1 - g["missing"]), (table, name, key))
+    assert not below, f"{len(below)} numeric atom shares stand for fewer than {PRIVACY_MIN} rows, e.g. {below[:3]}"
+
+
 @pytest.mark.real_data
 @pytest.mark.skipif(not (MARGINALS / "application_test.csv").exists(), reason="real marginal rows not present")
 def test_no_extreme_real_value_is_in_the_committed_file() -> None:
