@@ -526,7 +526,7 @@ def fit_numeric(
             if lattice is not None and "bins" in binned:
                 out["lattice"] = lattice
             return {**out, **binned}
-    elif uniq.size <= MAX_ALL_ATOMS:  # a discrete column: every value an atom, but no rare extreme one
+    elif uniq.size <= MAX_ALL_ATOMS and not strict:  # a discrete column: every value an atom, but no rare extreme one
         keep = (counts >= PRIVACY_MIN) | inside
         if keep.any():  # the rare extremes' rows count with the nearest kept value (top/bottom coding)
             atoms, merged = _merge_rare(uniq, counts, keep)

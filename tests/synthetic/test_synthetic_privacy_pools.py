@@ -237,6 +237,11 @@ def test_the_strict_atom_rule_writes_no_atom_of_fewer_than_the_minimum() -> None
     assert 8.0 not in rows and fitted["pools"] == [{"levels": [1.0, 2.0, 3.0, 4.0, 7.0], "n": 130}]
     draws = NumericMarginal.from_json(fitted).ppf(np.random.default_rng(1).random(20_000))
     assert set(np.unique(draws)) <= set(fitted["atoms"])
+    # no value of 50 rows and too few rare middle rows for a pool: no atom at all, only the trimmed quantiles
+    x = pd.Series(np.r_[np.arange(50.0), [75.0] * 10, np.arange(100.0, 150.0)])  # 102 values: discrete
+    assert 75.0 in fit_numeric(x, integer=False)["atoms"]
+    fitted = fit_numeric(x, integer=False, atom_rule=STRICT.atom_rule)
+    assert fitted["atoms"] == [] and fitted["quantiles"]
 
 
 def test_the_strict_atom_rule_holds_inside_a_conditional_group() -> None:
