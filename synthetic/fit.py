@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ MERGE_SHARE = 0.05  # a discrete column's rare values (no lattice) up to this sh
 SENTINEL = 365243.0
 RARE_VALUES = ("atoms", "bins", "all-bins", "pooled")  # --rare-values
 GROUP_MISSING = ("exact", "pooled")  # --group-missing
-ATOM_RULES = ("loose", "strict")  # --atom-rule
+ATOM_RULES = ("loose", "strict", "groups")  # --atom-rule
 POOL_ORDER = "rarest"  # --rare-values pooled: pools of the rarest values first, or of neighbours ("value")
 MISSING_OFF = 0.05  # a group's rare missing (present) cell of at most this share with no pool to join: written off
 
@@ -74,7 +74,8 @@ class PrivacyRules:
     (overrides ``rare_values``): a column with a continuous part keeps atoms of PRIVACY_MIN rows only (not
     ATOM_MIN_COUNT; the rest goes to its trimmed quantiles), a discrete column's (group's) rare values are
     pooled like ``"pooled"`` with the pools written (``pools``) and its rare extremes' rows counted in the
-    nearest kept value or pool (`_strict_atoms`)."""
+    nearest kept value or pool (`_strict_atoms`); ``"groups"`` the strict rule in conditional groups and
+    fallbacks only, the tables' marginals as ``"loose"``."""
 
     rare_values: str = "atoms"
     group_missing: str = "pooled"
@@ -831,7 +832,7 @@ def fit_column(s: pd.Series, kind: str, reference: dict[str, Any] | None = None,
     if kind == "VARCHAR":
         return fit_categorical(s, reference)
     return fit_numeric(s, integer=kind == "BIGINT", inner=inner, rare_values=rules.rare_values,
-                       atom_rule=rules.atom_rule)
+                       atom_rule="loose" if rules.atom_rule == "groups" else rules.atom_rule)
 
 
 def inner_range(s: pd.Series) -> tuple[float, float] | None:
@@ -872,6 +873,8 @@ def fit_conditional(
             b[np.isnan(v)] = "NA"
             part = pd.Series(b, index=df.index)
         key = part if i == 0 else key + "|" + part
+    if rules.atom_rule == "groups":  # the strict rule inside the conditionals only
+        rules = replace(rules, atom_rule="strict")
     fallback = fit_column(df[child], kind, rules=rules)
     inner = inner_range(df[child]) if kind != "VARCHAR" else None
     # a group's rare levels take their shares from the group of its last parent alone (itself fitted by
@@ -1121,7 +1124,8 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"'loose' (the committed file) the rules above; 'strict' every numeric atom share (marginals, "
                     f"fallbacks, conditional groups) stands for >= {PRIVACY_MIN} rows, its own or a written pool's: "
                     f"a column with a continuous part keeps atoms of {PRIVACY_MIN} rows only, a discrete column's "
-                    "rare values are pooled (overrides --rare-values; docs/synthetic.md)")
+                    "rare values are pooled (overrides --rare-values); 'groups' the strict rule in conditional "
+                    "groups and fallbacks only (docs/synthetic.md)")
     args = ap.parse_args(argv)
     if not (args.marginals / "application_train.csv").exists():
         ap.error(f"--marginals {args.marginals}: no application_train.csv there")

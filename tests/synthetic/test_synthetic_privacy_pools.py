@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthetic.fit import PrivacyRules, fit_conditional, fit_numeric, pool_group_missing
+from synthetic.fit import PrivacyRules, fit_column, fit_conditional, fit_numeric, pool_group_missing
 from synthetic.joint import PRIVACY_MIN
 from synthetic.stats import Conditional, NumericMarginal
 
@@ -257,6 +257,20 @@ def test_the_strict_atom_rule_holds_inside_a_conditional_group() -> None:
     a = strict["groups"]["a"]
     assert a["atoms"] == [0.0, 1.0, 2.0] and a["pools"] == [{"levels": [1.0, 2.0], "n": 100}]
     assert min(_atom_rows(a, 200).values()) >= PRIVACY_MIN
+
+
+def test_the_groups_atom_rule_is_strict_inside_the_conditionals_only() -> None:
+    """``atom_rule="groups"``: a conditional's groups and fallback as ``"strict"``, a table's marginal as
+    ``"loose"`` (the rare middle value 2 keeps its own share there)."""
+    parent = ["a"] * 200 + ["b"] * 400
+    count = [0] * 100 + [1] * 43 + [2] * 30 + [3] * 25 + [9] * 2 + [0] * 100 + [1] * 200 + [2] * 100
+    df = pd.DataFrame({"P": parent, "N": np.asarray(count, dtype=float)})
+    groups = PrivacyRules(atom_rule="groups")
+    types = {"P": "VARCHAR", "N": "BIGINT"}
+    assert fit_conditional(df, types, "N", ["P"], None, groups) == fit_conditional(df, types, "N", ["P"], None, STRICT)
+    x = pd.Series([0] * 5000 + [1] * 1500 + [2] * 40 + [3] * 700 + [4] * 90)
+    assert fit_column(x, "BIGINT", rules=groups) == fit_column(x, "BIGINT")
+    assert 2.0 in fit_column(x, "BIGINT", rules=groups)["atoms"]
 
 
 def test_the_atom_rule_refuses_an_unknown_name() -> None:
