@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ MERGE_SHARE = 0.05  # a discrete column's rare values (no lattice) up to this sh
 SENTINEL = 365243.0
 RARE_VALUES = ("atoms", "bins", "all-bins", "pooled")  # --rare-values
 GROUP_MISSING = ("exact", "pooled")  # --group-missing
+ATOM_RULES = ("loose", "strict", "groups")  # --atom-rule
 POOL_ORDER = "rarest"  # --rare-values pooled: pools of the rarest values first, or of neighbours ("value")
 MISSING_OFF = 0.05  # a group's rare missing (present) cell of at most this share with no pool to join: written off
 
@@ -67,16 +68,26 @@ class PrivacyRules:
     levels).
     ``group_missing``: ``"pooled"`` (the committed file) a group whose missing or present cell has 1 to
     PRIVACY_MIN - 1 rows takes the share of a pool of groups with at least PRIVACY_MIN missing and present
-    rows (`pool_group_missing`); ``"exact"`` (before) every conditional group stores its own missing share."""
+    rows (`pool_group_missing`); ``"exact"`` (before) every conditional group stores its own missing share.
+    ``atom_rule``: ``"loose"`` (the committed file) the rules above; ``"strict"`` (stop 27c) every numeric
+    atom share stands for PRIVACY_MIN rows, its own or a pool's, in marginals, fallbacks and groups alike
+    (overrides ``rare_values``): a column with a continuous part keeps atoms of PRIVACY_MIN rows only (not
+    ATOM_MIN_COUNT; the rest goes to its trimmed quantiles), a discrete column's (group's) rare values are
+    pooled like ``"pooled"`` with the pools written (``pools``) and its rare extremes' rows counted in the
+    nearest kept value or pool (`_strict_atoms`); ``"groups"`` the strict rule in conditional groups and
+    fallbacks only, the tables' marginals as ``"loose"``."""
 
     rare_values: str = "atoms"
     group_missing: str = "pooled"
+    atom_rule: str = "loose"
 
     def __post_init__(self) -> None:
         if self.rare_values not in RARE_VALUES:
             raise ValueError(f"rare_values: {self.rare_values!r}, expected one of {RARE_VALUES}")
         if self.group_missing not in GROUP_MISSING:
             raise ValueError(f"group_missing: {self.group_missing!r}, expected one of {GROUP_MISSING}")
+        if self.atom_rule not in ATOM_RULES:
+            raise ValueError(f"atom_rule: {self.atom_rule!r}, expected one of {ATOM_RULES}")
 
 
 COMMITTED_RULES = PrivacyRules()
@@ -461,7 +472,8 @@ def _merge_rare(values: np.ndarray, counts: np.ndarray,
 
 
 def fit_numeric(
-    s: pd.Series, integer: bool, inner: tuple[float, float] | None = None, rare_values: str = "atoms"
+    s: pd.Series, integer: bool, inner: tuple[float, float] | None = None, rare_values: str = "atoms",
+    atom_rule: str = "loose",
 ) -> dict[str, Any]:
     """Missing share, frequent values ("atoms": values seen on at least PRIVACY_MIN rows, and for a
     column of many distinct values at least ATOM_SHARE of them) and quantiles of the rest
@@ -473,7 +485,11 @@ def fit_numeric(
     values, never another group's). A column with fewer than PRIVACY_MIN values is written as missing.
     ``rare_values="bins"`` (`PrivacyRules`): a discrete column's atoms need PRIVACY_MIN rows, its rare
     values (and a rest of fewer than 2 x PRIVACY_MIN values) are pooled into `_rare_bins`; ``"all-bins"``:
-    every atom needs PRIVACY_MIN rows."""
+    every atom needs PRIVACY_MIN rows. ``atom_rule="strict"``: every atom share stands for PRIVACY_MIN rows,
+    its own or a written pool's (`_strict_atoms`; `PrivacyRules`)."""
+    strict = atom_rule == "strict"
+    if strict:
+        rare_values = "atoms"
     x = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
     n = x.size
     vals = x[~np.isnan(x)]
@@ -491,7 +507,11 @@ def fit_numeric(
     lo, hi = inner if inner is not None else inner_range(s) or (np.inf, -np.inf)
     inside = (uniq >= lo) & (uniq <= hi)
     bins = rare_values in ("bins", "all-bins")
-    if rare_values == "pooled" and uniq.size <= MAX_ALL_ATOMS:  # a discrete column: pooled rare values
+    if strict and uniq.size <= MAX_ALL_ATOMS:  # a discrete column: pooled rare values, pools written
+        pooled = _strict_atoms(uniq, counts, inside, vals.size)
+        if pooled is not None:
+            return {**out, **pooled}
+    elif rare_values == "pooled" and uniq.size <= MAX_ALL_ATOMS:  # a discrete column: pooled rare values
         pooled = _pooled_atoms(uniq, counts, inside, vals.size)
         if pooled is not None:
             return {**out, **pooled}
@@ -507,7 +527,7 @@ def fit_numeric(
             if lattice is not None and "bins" in binned:
                 out["lattice"] = lattice
             return {**out, **binned}
-    elif uniq.size <= MAX_ALL_ATOMS:  # a discrete column: every value an atom, but no rare extreme one
+    elif uniq.size <= MAX_ALL_ATOMS and not strict:  # a discrete column: every value an atom, but no rare extreme one
         keep = (counts >= PRIVACY_MIN) | inside
         if keep.any():  # the rare extremes' rows count with the nearest kept value (top/bottom coding)
             atoms, merged = _merge_rare(uniq, counts, keep)
@@ -515,7 +535,8 @@ def fit_numeric(
             out["atom_probs"] = [round(float(c) / vals.size, 8) for c in merged]
             out["quantiles"] = []
             return out
-    keep = (counts >= PRIVACY_MIN) | (inside & (counts >= ATOM_MIN_COUNT) & (rare_values != "all-bins"))
+    loose = rare_values != "all-bins" and not strict
+    keep = (counts >= PRIVACY_MIN) | (inside & (counts >= ATOM_MIN_COUNT) & loose)
     if uniq.size > MAX_ALL_ATOMS:  # a continuous column: only the values with a visible share
         keep &= counts / vals.size >= ATOM_SHARE
     rest = vals[~np.isin(vals, uniq[keep])]
@@ -573,6 +594,44 @@ def _pooled_atoms(uniq: np.ndarray, counts: np.ndarray, inside: np.ndarray, tota
     rows += extra  # top / bottom coding onto the nearest value written, not spread over its pool
     return {"atoms": [float(v) for v in atoms], "atom_probs": [round(float(c) / total, 8) for c in rows],
             "quantiles": []}
+
+
+def _strict_atoms(uniq: np.ndarray, counts: np.ndarray, inside: np.ndarray, total: int) -> dict[str, Any] | None:
+    """`_pooled_atoms` under ``atom_rule="strict"``: a value of PRIVACY_MIN rows keeps its share, the rarer
+    values inside `inner_range` are pooled from the rarest up (`rare_pools`), each pool's values sharing its
+    share evenly and the pool written (``pools``: its values and rows); the rows of the other rare values
+    (the extremes; rare values of fewer than PRIVACY_MIN rows in all) count with the nearest value written,
+    a pooled one's going to its whole pool, so every share stands for PRIVACY_MIN rows. None when no value
+    is written."""
+    keep = counts >= PRIVACY_MIN
+    rare = sorted(((int(counts[i]), int(i)) for i in np.flatnonzero(~keep & inside)),
+                  key=lambda t: (t[0], float(uniq[t[1]])))
+    pools, _ = rare_pools(rare)
+    listed = keep.copy()
+    pool_of = np.full(uniq.size, -1)
+    for j, pool in enumerate(pools):
+        for _, i in pool:
+            listed[i] = True
+            pool_of[i] = j
+    if not listed.any():
+        return None
+    written = np.flatnonzero(listed)
+    rows = counts.astype(float) * listed
+    pool_rows = [float(sum(c for c, _ in pool)) for pool in pools]
+    for k in np.flatnonzero(~listed):
+        near = written[np.argmin(np.abs(uniq[written] - uniq[k]))]
+        if pool_of[near] >= 0:
+            pool_rows[pool_of[near]] += counts[k]
+        else:
+            rows[near] += counts[k]
+    for j, pool in enumerate(pools):
+        rows[[i for _, i in pool]] = pool_rows[j] / len(pool)
+    out: dict[str, Any] = {"atoms": [float(v) for v in uniq[written]],
+                           "atom_probs": [round(float(rows[i]) / total, 8) for i in written], "quantiles": []}
+    if pools:
+        out["pools"] = [{"levels": sorted(float(uniq[i]) for _, i in pool), "n": int(pool_rows[j])}
+                        for j, pool in enumerate(pools)]
+    return out
 
 
 def _step(out: dict[str, Any], integer: bool) -> float:
@@ -772,7 +831,8 @@ def fit_column(s: pd.Series, kind: str, reference: dict[str, Any] | None = None,
     `inner_range` when ``s`` is a group of its rows."""
     if kind == "VARCHAR":
         return fit_categorical(s, reference)
-    return fit_numeric(s, integer=kind == "BIGINT", inner=inner, rare_values=rules.rare_values)
+    return fit_numeric(s, integer=kind == "BIGINT", inner=inner, rare_values=rules.rare_values,
+                       atom_rule="loose" if rules.atom_rule == "groups" else rules.atom_rule)
 
 
 def inner_range(s: pd.Series) -> tuple[float, float] | None:
@@ -813,6 +873,8 @@ def fit_conditional(
             b[np.isnan(v)] = "NA"
             part = pd.Series(b, index=df.index)
         key = part if i == 0 else key + "|" + part
+    if rules.atom_rule == "groups":  # the strict rule inside the conditionals only
+        rules = replace(rules, atom_rule="strict")
     fallback = fit_column(df[child], kind, rules=rules)
     inner = inner_range(df[child]) if kind != "VARCHAR" else None
     # a group's rare levels take their shares from the group of its last parent alone (itself fitted by
@@ -973,8 +1035,10 @@ def fit_extra(sample_dir: Path | None, rules: PrivacyRules = COMMITTED_RULES) ->
     extra["bureau_per_applicant"] = fit_extra_counts(cnt)
     cc = pd.read_csv(sample_dir / "credit_card_balance.csv", usecols=["SK_ID_PREV", "MONTHS_BALANCE"])
     by_card = cc.groupby("SK_ID_PREV").MONTHS_BALANCE
-    extra["card_first_month"] = fit_numeric(by_card.min(), integer=True, rare_values=rules.rare_values)
-    extra["card_last_month"] = fit_numeric(by_card.max(), integer=True, rare_values=rules.rare_values)
+    extra["card_first_month"] = fit_numeric(by_card.min(), integer=True, rare_values=rules.rare_values,
+                                            atom_rule=rules.atom_rule)
+    extra["card_last_month"] = fit_numeric(by_card.max(), integer=True, rare_values=rules.rare_values,
+                                           atom_rule=rules.atom_rule)
     return extra
 
 
@@ -1056,10 +1120,17 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"'pooled' (the committed file) a group whose missing or present cell has fewer than {PRIVACY_MIN} "
                     f"rows takes the share of a pool of groups with >= {PRIVACY_MIN} of both; 'exact' every "
                     "conditional group stores its own missing share (before; docs/synthetic.md)")
+    ap.add_argument("--atom-rule", choices=ATOM_RULES, default="loose",
+                    help=f"'loose' (the committed file) the rules above; 'strict' every numeric atom share (marginals, "
+                    f"fallbacks, conditional groups) stands for >= {PRIVACY_MIN} rows, its own or a written pool's: "
+                    f"a column with a continuous part keeps atoms of {PRIVACY_MIN} rows only, a discrete column's "
+                    "rare values are pooled (overrides --rare-values); 'groups' the strict rule in conditional "
+                    "groups and fallbacks only (docs/synthetic.md)")
     args = ap.parse_args(argv)
     if not (args.marginals / "application_train.csv").exists():
         ap.error(f"--marginals {args.marginals}: no application_train.csv there")
-    stats = fit_all(args.marginals, args.sample, args.leaf_rule, PrivacyRules(args.rare_values, args.group_missing))
+    stats = fit_all(args.marginals, args.sample, args.leaf_rule, PrivacyRules(args.rare_values, args.group_missing,
+                                                                               args.atom_rule))
     tmp = args.out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(stats, separators=(",", ":"), allow_nan=False), encoding="utf-8")
     tmp.replace(args.out)

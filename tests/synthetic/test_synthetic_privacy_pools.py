@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from synthetic.fit import PrivacyRules, fit_conditional, fit_numeric, pool_group_missing
+from synthetic.fit import PrivacyRules, fit_column, fit_conditional, fit_numeric, pool_group_missing
 from synthetic.joint import PRIVACY_MIN
 from synthetic.stats import Conditional, NumericMarginal
 
@@ -198,3 +198,81 @@ def test_pooled_rare_values_share_their_pool_evenly_like_rare_levels() -> None:
     shares = {v: p * x.size for v, p in zip(fitted["atoms"], fitted["atom_probs"], strict=True)}
     assert 8.0 not in shares and shares[7.0] == pytest.approx(90 / 5 + 40)  # 8 (the 40 top rows) -> 7
     assert [shares[v] for v in (1.0, 2.0, 3.0, 4.0)] == pytest.approx([18.0] * 4)  # the pool 1-4 and 7: 90 rows
+
+
+STRICT = PrivacyRules(atom_rule="strict")
+
+
+def _atom_rows(fitted: dict, values: float) -> dict[float, float]:
+    """Rows behind each atom share; a pooled atom's are its pool's (checked: shared evenly)."""
+    shares = dict(zip(fitted["atoms"], fitted["atom_probs"], strict=True))
+    rows = {v: p * values for v, p in shares.items()}
+    for pool in fitted.get("pools", []):
+        own = [shares[v] for v in pool["levels"]]
+        assert max(own) - min(own) < 1e-7 and pool["n"] >= PRIVACY_MIN
+        assert sum(own) * values == pytest.approx(pool["n"], abs=0.01)
+        rows.update({v: pool["n"] for v in pool["levels"]})
+    return rows
+
+
+def test_the_strict_atom_rule_writes_no_atom_of_fewer_than_the_minimum() -> None:
+    """``atom_rule="strict"`` (stop 27c, ``fit --atom-rule strict``): a many-valued column's value seen on
+    ATOM_MIN_COUNT to PRIVACY_MIN - 1 rows inside its extremes is no atom (drawn from the trimmed quantiles);
+    a discrete column's rare middle values are pooled with the pools written (``pools``), and a rare
+    extreme's rows go to the nearest kept value, or to the whole pool of the nearest pooled one."""
+    x = pd.Series(np.r_[np.round(np.random.default_rng(0).normal(100, 10, 3000), 1), [100.0] * 12, [120.0] * 60])
+    loose, strict = fit_numeric(x, integer=False), fit_numeric(x, integer=False, atom_rule=STRICT.atom_rule)
+    assert 100.0 in loose["atoms"] and 100.0 not in strict["atoms"] and 120.0 in strict["atoms"]
+    assert strict["quantiles"] and min(_atom_rows(strict, x.size).values()) >= PRIVACY_MIN - 0.01
+    x = pd.Series([0.0] * 5000 + [1] * 1500 + [2] * 40 + [3] * 700 + [5] * 20 + [6] * 30 + [8] * 90 + [9] * 3)
+    fitted = fit_numeric(x, integer=False, rare_values="atoms", atom_rule=STRICT.atom_rule)
+    assert fitted["pools"] == [{"levels": [2.0, 5.0, 6.0], "n": 90}] and 9.0 not in fitted["atoms"]
+    assert min(_atom_rows(fitted, x.size).values()) >= PRIVACY_MIN
+    assert fit_numeric(pd.Series([0] * 5000 + [1] * 1500 + [2] * 40 + [3] * 700 + [4] * 90), integer=True,
+                       atom_rule="strict")["atoms"] == [0.0, 1.0, 3.0, 4.0]  # 2: 40 rows in all, no pool
+    # the 40 top rows (8) have the pooled 7 as nearest value: they join the pool 1-4, 7 (90 + 40 rows)
+    x = pd.Series([0.0] * 60 + [1] * 30 + [2] * 5 + [3] * 20 + [4] * 25 + [5] * 3000 + [7] * 10 + [8] * 40)
+    fitted = fit_numeric(x, integer=False, atom_rule=STRICT.atom_rule)
+    rows = _atom_rows(fitted, x.size)
+    assert 8.0 not in rows and fitted["pools"] == [{"levels": [1.0, 2.0, 3.0, 4.0, 7.0], "n": 130}]
+    draws = NumericMarginal.from_json(fitted).ppf(np.random.default_rng(1).random(20_000))
+    assert set(np.unique(draws)) <= set(fitted["atoms"])
+    # no value of 50 rows and too few rare middle rows for a pool: no atom at all, only the trimmed quantiles
+    x = pd.Series(np.r_[np.arange(50.0), [75.0] * 10, np.arange(100.0, 150.0)])  # 102 values: discrete
+    assert 75.0 in fit_numeric(x, integer=False)["atoms"]
+    fitted = fit_numeric(x, integer=False, atom_rule=STRICT.atom_rule)
+    assert fitted["atoms"] == [] and fitted["quantiles"]
+
+
+def test_the_strict_atom_rule_holds_inside_a_conditional_group() -> None:
+    """A group is fitted under the same rule on its own rows: group a's values 1 (43 rows) and 2 (30) make a
+    pool; 3 (25) and 9 (2), among the column's PRIVACY_MIN most extreme values, go to the nearest value
+    written, 2, so to its pool."""
+    parent = ["a"] * 200 + ["b"] * 400
+    count = [0] * 100 + [1] * 43 + [2] * 30 + [3] * 25 + [9] * 2 + [0] * 100 + [1] * 200 + [2] * 100
+    df = pd.DataFrame({"P": parent, "N": np.asarray(count, dtype=float)})
+    loose = fit_conditional(df, {"P": "VARCHAR", "N": "BIGINT"}, "N", ["P"], None)
+    strict = fit_conditional(df, {"P": "VARCHAR", "N": "BIGINT"}, "N", ["P"], None, STRICT)
+    assert min(p * 200 for p in loose["groups"]["a"]["atom_probs"]) < PRIVACY_MIN
+    a = strict["groups"]["a"]
+    assert a["atoms"] == [0.0, 1.0, 2.0] and a["pools"] == [{"levels": [1.0, 2.0], "n": 100}]
+    assert min(_atom_rows(a, 200).values()) >= PRIVACY_MIN
+
+
+def test_the_groups_atom_rule_is_strict_inside_the_conditionals_only() -> None:
+    """``atom_rule="groups"``: a conditional's groups and fallback as ``"strict"``, a table's marginal as
+    ``"loose"`` (the rare middle value 2 keeps its own share there)."""
+    parent = ["a"] * 200 + ["b"] * 400
+    count = [0] * 100 + [1] * 43 + [2] * 30 + [3] * 25 + [9] * 2 + [0] * 100 + [1] * 200 + [2] * 100
+    df = pd.DataFrame({"P": parent, "N": np.asarray(count, dtype=float)})
+    groups = PrivacyRules(atom_rule="groups")
+    types = {"P": "VARCHAR", "N": "BIGINT"}
+    assert fit_conditional(df, types, "N", ["P"], None, groups) == fit_conditional(df, types, "N", ["P"], None, STRICT)
+    x = pd.Series([0] * 5000 + [1] * 1500 + [2] * 40 + [3] * 700 + [4] * 90)
+    assert fit_column(x, "BIGINT", rules=groups) == fit_column(x, "BIGINT")
+    assert 2.0 in fit_column(x, "BIGINT", rules=groups)["atoms"]
+
+
+def test_the_atom_rule_refuses_an_unknown_name() -> None:
+    with pytest.raises(ValueError, match="atom_rule: 'exact'"):
+        PrivacyRules(atom_rule="exact")
