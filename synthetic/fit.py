@@ -565,6 +565,21 @@ def fit_numeric(
     return out
 
 
+def _rare_value_pools(uniq: np.ndarray, counts: np.ndarray, inside: np.ndarray,
+                      order: str) -> tuple[list, np.ndarray]:
+    """The pools (`rare_pools`, of (rows, index) pairs) of a discrete column's values of fewer than PRIVACY_MIN
+    rows inside its `inner_range`, pooled from the rarest up (``order="rarest"``) or in value order, and which
+    values are written: those of PRIVACY_MIN rows and the pooled ones."""
+    listed = counts >= PRIVACY_MIN
+    rare = [(int(counts[i]), int(i)) for i in np.flatnonzero(~listed & inside)]  # in value order
+    if order == "rarest":
+        rare.sort(key=lambda t: (t[0], float(uniq[t[1]])))
+    pools, _ = rare_pools(rare)
+    for pool in pools:
+        listed[[i for _, i in pool]] = True
+    return pools, listed
+
+
 def _pooled_atoms(uniq: np.ndarray, counts: np.ndarray, inside: np.ndarray, total: int) -> dict[str, Any] | None:
     """A discrete column's values as atoms under the rule of a categorical column's levels (`pool_levels`):
     a value seen on PRIVACY_MIN rows keeps its share; the rarer values inside the column's `inner_range`
@@ -574,14 +589,7 @@ def _pooled_atoms(uniq: np.ndarray, counts: np.ndarray, inside: np.ndarray, tota
     nearest value written (top / bottom coding). None when no value is written. (Spreading a conditional
     group's pool over its values like the column's marginal, as a categorical group's rare levels are, and
     pools of neighbouring values, ``POOL_ORDER = "value"``, measured worse: docs/synthetic.md.)"""
-    keep = counts >= PRIVACY_MIN
-    rare = [(int(counts[i]), int(i)) for i in np.flatnonzero(~keep & inside)]  # in value order
-    if POOL_ORDER == "rarest":
-        rare.sort(key=lambda t: (t[0], float(uniq[t[1]])))
-    pools, _ = rare_pools(rare)
-    listed = keep.copy()
-    for pool in pools:
-        listed[[i for _, i in pool]] = True
+    pools, listed = _rare_value_pools(uniq, counts, inside, POOL_ORDER)
     if not listed.any():
         return None
     atoms, merged = _merge_rare(uniq, counts, listed)
@@ -603,16 +611,10 @@ def _strict_atoms(uniq: np.ndarray, counts: np.ndarray, inside: np.ndarray, tota
     (the extremes; rare values of fewer than PRIVACY_MIN rows in all) count with the nearest value written,
     a pooled one's going to its whole pool, so every share stands for PRIVACY_MIN rows. None when no value
     is written."""
-    keep = counts >= PRIVACY_MIN
-    rare = sorted(((int(counts[i]), int(i)) for i in np.flatnonzero(~keep & inside)),
-                  key=lambda t: (t[0], float(uniq[t[1]])))
-    pools, _ = rare_pools(rare)
-    listed = keep.copy()
+    pools, listed = _rare_value_pools(uniq, counts, inside, "rarest")
     pool_of = np.full(uniq.size, -1)
     for j, pool in enumerate(pools):
-        for _, i in pool:
-            listed[i] = True
-            pool_of[i] = j
+        pool_of[[i for _, i in pool]] = j
     if not listed.any():
         return None
     written = np.flatnonzero(listed)
