@@ -12,6 +12,7 @@ values into bins, ``fit --rare-values bins``, still costs about 0.01, docs/synth
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -229,29 +230,40 @@ def _check_shares(m: dict, values: float, reference: dict | None, where: tuple, 
         assert share * values >= PRIVACY_MIN - 0.01, (where, key, share * values)
 
 
+def _described(fitted: dict) -> Iterator[tuple[tuple, dict, float, dict | None]]:
+    """Every marginal and conditional fallback of the committed file that describes values (``n``), and every
+    conditional group: (where, marginal, the number of values its shares are of, the group's conditional or
+    None). A group's values are its present rows (0 when all missing)."""
+    for table, columns in fitted["marginals"].items():
+        for column, m in columns.items():
+            if "n" in m:
+                yield (table, column), m, m["n"], None
+    for table, conds in fitted["conditionals"].items():
+        for name, cond in conds.items():
+            fb = cond["fallback"]
+            if "n" in fb:
+                yield (table, name, "fallback"), fb, fb["n"], None
+            for key, g in cond["groups"].items():
+                yield (table, name, key), g, g["n"] * (1 - g["missing"]), cond
+
+
 def test_every_stored_share_of_the_committed_file_stands_for_the_minimum() -> None:
     """Marginals (tables, extras) and every group of every conditional: no atom or level share stands for
     fewer than PRIVACY_MIN rows unless pooled or spread from the column's marginal (the rule above)."""
     fitted = json.loads(STATS_PATH.read_text(encoding="utf-8"))
     checked = 0
-    for table, columns in fitted["marginals"].items():
-        for column, m in columns.items():
-            if "n" in m:
-                _check_shares(m, m["n"], None, (table, column))
-                checked += 1
     for name in ("card_first_month", "card_last_month"):
         _check_shares(fitted["extra"][name], fitted["extra"][name]["n"], None, ("extra", name))
-    for table, conds in fitted["conditionals"].items():
-        for name, cond in conds.items():
-            fb = cond["fallback"]
-            if "n" in fb:
-                _check_shares(fb, fb["n"], None, (table, name, "fallback"))
-            for key, g in cond["groups"].items():
-                if g["missing"] < 1 and len(g["atoms"] if g["kind"] == "num" else g["levels"]):
-                    ref = fb if len(cond["parents"]) == 1 or g["kind"] == "num" else None
-                    _check_shares(g, g["n"] * (1 - g["missing"]), ref, (table, name, key), group=True)
-                    assert g["kind"] == "num" or g["from_reference"] or sum(g["probs"]) == pytest.approx(1.0)
-                checked += 1
+    for where, m, values, cond in _described(fitted):
+        if cond is None:
+            _check_shares(m, values, None, where)
+            checked += len(where) == 2  # a table's marginal (a fallback is not counted)
+            continue
+        if m["missing"] < 1 and len(m["atoms"] if m["kind"] == "num" else m["levels"]):
+            ref = cond["fallback"] if len(cond["parents"]) == 1 or m["kind"] == "num" else None
+            _check_shares(m, values, ref, where, group=True)
+            assert m["kind"] == "num" or m["from_reference"] or sum(m["probs"]) == pytest.approx(1.0)
+        checked += 1
     assert checked > 1000
 
 
@@ -265,24 +277,11 @@ def test_no_numeric_atom_of_the_committed_file_stands_for_fewer_than_the_minimum
     fallback or one of its groups stands for PRIVACY_MIN rows (its own or a pool's), or is 0."""
     fitted = json.loads(STATS_PATH.read_text(encoding="utf-8"))
     below: list[tuple] = []
-
-    def check(m: dict, values: float, where: tuple) -> None:
-        pooled = {v for pool in m.get("pools", []) for v in pool["levels"]}
-        below.extend((*where, atom) for atom, share in zip(m["atoms"], m["atom_probs"], strict=True)
-                     if atom not in pooled and 0 < share * values < PRIVACY_MIN - 0.01)
-
-    for table, columns in fitted["marginals"].items():
-        for column, m in columns.items():
-            if m["kind"] == "num" and "n" in m:
-                check(m, m["n"], (table, column))
-    for table, conds in fitted["conditionals"].items():
-        for name, cond in conds.items():
-            fb = cond["fallback"]
-            if fb["kind"] == "num" and "n" in fb:
-                check(fb, fb["n"], (table, name, "fallback"))
-            for key, g in cond["groups"].items():
-                if g["kind"] == "num" and g["missing"] < 1:
-                    check(g, g["n"] * (1 - g["missing"]), (table, name, key))
+    for where, m, values, _ in _described(fitted):
+        if m["kind"] == "num":
+            pooled = {v for pool in m.get("pools", []) for v in pool["levels"]}
+            below.extend(where for atom, share in zip(m["atoms"], m["atom_probs"], strict=True)
+                         if atom not in pooled and 0 < share * values < PRIVACY_MIN - 0.01)  # no value named
     assert not below, f"{len(below)} numeric atom shares stand for fewer than {PRIVACY_MIN} rows, e.g. {below[:3]}"
 
 
