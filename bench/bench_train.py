@@ -79,6 +79,9 @@ def main() -> int:
     p.add_argument("--raw-dir", type=Path, help="raw CSV folder with ground_truth.csv (synthetic data)")
     p.add_argument("--profile", choices=["full", "demo", "fast"], help="training profile of the pipeline run")
     p.add_argument("--time-budget", type=float, help="HC_TIME_BUDGET_S of the pipeline run")
+    p.add_argument("--artifacts", type=Path,
+                   help="keep the pipeline run's artifacts in this folder (e.g. for bench_api.py); default: a "
+                        "temporary folder, removed")
     args = p.parse_args()
     if args.pipeline_only:
         return pipeline(args)
@@ -154,7 +157,7 @@ def pipeline(args: argparse.Namespace) -> int:
     if args.time_budget:
         update["time_budget_s"] = args.time_budget
     with tempfile.TemporaryDirectory() as tmp:
-        run_settings = settings.model_copy(update={**update, "artifacts": Path(tmp)})
+        run_settings = settings.model_copy(update={**update, "artifacts": args.artifacts or Path(tmp)})
         t0 = time.perf_counter()
         path = run_training(run_settings)
         wall = time.perf_counter() - t0
@@ -166,8 +169,16 @@ def pipeline(args: argparse.Namespace) -> int:
     reached = max(r["n_rows"] for r in meta["comparison"])
     print(f"comparison      {len(meta['comparison'])} candidates, {sum(r['n_rows'] == reached for r in meta['comparison'])}"
           f" on {reached:,} rows; tuning trials {max(len(meta['tuning']) - 1, 0)}")
+    for row in sorted(meta["comparison"], key=lambda r: (-r["n_rows"], r["fit_seconds"])):
+        print(f"  {row['model_family'] + '/' + row['imbalance']:<34} {row['n_rows']:>7,} rows {row['fit_seconds']:7.1f} s"
+              f"  cost {row['business_cost']:.4f}")
     for note in meta["notes"]:
         print(f"  note: {note}")
+    chosen = next(r for r in meta["comparison"] if (r["model_family"], r["imbalance"]) ==
+                  (meta["model_family"], meta["imbalance"]))
+    if chosen["n_rows"] < meta["data"]["rows"]:  # what the planner reserved for the final cross-validation
+        print(f"final CV        planned ~{chosen['fit_seconds'] * meta['data']['rows'] / chosen['n_rows']:.0f} s "
+              f"(scaled from the comparison), took {meta['timings_s'].get('final_cv_s', float('nan')):.0f} s")
     auc = meta["metrics"]["roc_auc"]
     print(f"selected        {meta['model_family']}/{meta['imbalance']}: CV ROC AUC {auc:.4f}, cost/applicant "
           f"{meta['metrics']['business_cost']:.4f} (best trivial {min(meta['trivial_policies'].values()):.4f})")

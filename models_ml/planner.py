@@ -74,13 +74,16 @@ def ranked(trials: list[Trial]) -> list[Trial]:
     return sorted(pool, key=lambda t: (t.cost, -t.auc, t.key))
 
 
-def final_reserve(selected_seconds: float, compare_rows: int, n_rows: int, n_folds: int, total_s: float) -> float:
+def final_reserve(selected_seconds: float, compare_rows: int, n_rows: int, n_folds: int, total_s: float,
+                  challenger: tuple[float, int] | None = None) -> float:
     """Seconds to keep for the selected model on every row: its k-fold cross-validation (scaled from the
     comparison), the final fit (one fold's worth of rows more than a fold fit) and the tail (explanations,
-    figures, model card)."""
+    figures, model card); with ``challenger`` (the k-fold seconds and rows of a candidate the model card fits
+    once more on every row, the scorecard when it is compared but not selected), that fit too."""
     cv = scaled_seconds(selected_seconds, compare_rows, n_rows) if compare_rows < n_rows else 0.0
     fit = scaled_seconds(selected_seconds, compare_rows, n_rows) / max(n_folds - 1, 1)
-    return cv + fit + TAIL_SHARE * total_s
+    extra = scaled_seconds(challenger[0], challenger[1], n_rows) / max(n_folds - 1, 1) if challenger else 0.0
+    return cv + fit + extra + TAIL_SHARE * total_s
 
 
 def promote(trials: list[Trial], next_rows: int, seconds_left: float, eta: int) -> tuple[list[str], list[str]]:

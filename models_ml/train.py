@@ -31,7 +31,7 @@ from models_ml.progress import TrainingProgress
 from models_ml.registry import METADATA_FILE
 from models_ml.settings import ModelSettings
 from models_ml.steps import risk_bands, row_costs, select, summarize_cv  # noqa: F401  (the public names of old)
-from models_ml.steps.comparison import SELECTION_RULE
+from models_ml.steps.comparison import SELECTION_RULE, challenger_timing
 from models_ml.steps.packaging import package_versions  # noqa: F401
 
 log = logging.getLogger("models_ml.train")
@@ -85,7 +85,8 @@ def _run_training(settings: ModelSettings, run: track.TrainingRun, bar: Training
                 f"{cmp.selected_row['roc_auc']:.4f}, cost/applicant {cmp.selected_row['business_cost']:.4f})")
 
     # 2. tune the selected family within what the budget leaves after the final cross-validation and fit
-    reserve = final_reserve(cmp.selected_row["fit_seconds"], sample.n_rows, n, settings.n_folds, budget.total_s)
+    reserve = final_reserve(cmp.selected_row["fit_seconds"], sample.n_rows, n, settings.n_folds, budget.total_s,
+                            challenger=challenger_timing(cmp.rows, cmp.selected.family))
     tuned = steps.tune(cmp.selected, cmp.selected_row, cmp.results.get(cmp.selected.key), sample, ctx,
                        profile.tuning_trials, bar, budget=budget, reserve_s=reserve)
     notes.extend(tuned.notes)

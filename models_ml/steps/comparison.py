@@ -14,7 +14,7 @@ import pandas as pd
 
 from models_ml.cost import RowCosts, best_trivial, cross_fitted_cost, optimal_threshold
 from models_ml.cv import CVResult, cross_validate, make_folds, stratified_subsample
-from models_ml.families import Candidate, FitContext
+from models_ml.families import SCORECARD, Candidate, FitContext
 from models_ml.metrics import fold_spread, probability_metrics
 from models_ml.planner import Budget, Trial, final_reserve, promote, rung_sizes
 from models_ml.progress import TrainingProgress
@@ -106,6 +106,19 @@ def _trial(row: dict[str, Any], key: str) -> Trial:
                  row["fit_seconds"], row["n_rows"])
 
 
+def challenger_timing(rows: dict[str, dict[str, Any]] | list[dict[str, Any]],
+                      selected_family: str) -> tuple[float, int] | None:
+    """The k-fold seconds and rows of the scorecard as compared, when the model card will fit it once more on
+    every row as the challenger of another selected family (``governance.scorecard_card``); else None."""
+    if selected_family == SCORECARD:
+        return None
+    table = rows.values() if isinstance(rows, dict) else rows
+    challenger = Candidate(SCORECARD)
+    row = next((r for r in table if (r["model_family"], r["imbalance"]) == (challenger.family, challenger.imbalance)),
+               None)
+    return (float(row["fit_seconds"]), int(row["n_rows"])) if row is not None else None
+
+
 def compare(candidates: list[Candidate], sample: CompareSample, ctx: FitContext, n_folds: int,
             progress: TrainingProgress, budget: Budget | None = None, n_rows_total: int | None = None,
             min_rung_rows: int = 15_000, eta: int = 3) -> Comparison:
@@ -141,7 +154,7 @@ def compare(candidates: list[Candidate], sample: CompareSample, ctx: FitContext,
         trials = [_trial(rows[k], k) for k in active]
         leader = min((t for t in trials if t.family != "dummy"), key=lambda t: (t.cost, -t.auc), default=trials[0])
         reserve = final_reserve(leader.seconds * sizes[-1] / size, sizes[-1], n_rows_total or sizes[-1], n_folds,
-                                budget.total_s)
+                                budget.total_s, challenger=challenger_timing(rows, leader.family))
         active, why = promote(trials, sizes[r + 1], budget.left() - reserve, eta)
         notes.extend(why)
         if len(active) == 1:  # one left: no more halving, straight to the whole sample

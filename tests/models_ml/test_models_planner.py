@@ -36,6 +36,16 @@ def test_time_estimates_scale_with_rows_and_reserve_the_final_cross_validation()
     assert final_reserve(10.0, 9_000, 9_000, 5, 300) == pytest.approx(2.5 + 24)
 
 
+def test_the_reserve_counts_the_scorecard_challenger_fitted_on_every_row() -> None:
+    # when the scorecard is compared but not selected, the run fits it once more on every row for the model card
+    # (governance): 36.6 s at SCALE=1, after the budget had been spent (stop 28: 942 s for an 840 s budget)
+    base = final_reserve(67.0, 60_000, 307_511, 5, 900)
+    # compared on 20,000 rows in 12 s (5 folds of 16,000 rows): one fit on 307,511 rows ~ 12 x 307,511 / 80,000
+    with_challenger = final_reserve(67.0, 60_000, 307_511, 5, 900, challenger=(12.0, 20_000))
+    assert with_challenger == pytest.approx(base + 46.1, abs=0.1)
+    assert final_reserve(67.0, 60_000, 307_511, 5, 900, challenger=None) == base
+
+
 def test_dominated_and_slow_candidates_stop_early_and_the_best_always_goes_on() -> None:
     trials = [_trial("dummy/none", 0.85, 1), _trial("lightgbm/none", 0.450, 20), _trial("xgboost/none", 0.4505, 40),
               _trial("logistic_regression/none", 0.49, 10), _trial("random_forest/none", 0.47, 30),
@@ -72,3 +82,14 @@ def test_tuning_gets_as_many_trials_as_the_time_left_affords() -> None:
 def test_budget_counts_down_from_its_start() -> None:
     b = Budget(100.0, started=0.0)
     assert b.elapsed() > 0 and b.left() < 100.0
+
+
+def test_the_challenger_is_the_compared_scorecard_unless_the_scorecard_is_selected() -> None:
+    from models_ml.steps.comparison import challenger_timing
+
+    table = [{"model_family": "lightgbm", "imbalance": "none", "fit_seconds": 30.0, "n_rows": 60_000},
+             {"model_family": "scorecard", "imbalance": "none", "fit_seconds": 12.0, "n_rows": 20_000}]
+    assert challenger_timing(table, "lightgbm") == (12.0, 20_000)
+    assert challenger_timing({"x": table[1]}, "xgboost") == (12.0, 20_000)  # the comparison's rows by key
+    assert challenger_timing(table, "scorecard") is None  # served, not refitted
+    assert challenger_timing(table[:1], "lightgbm") is None  # not compared: the card fits none
