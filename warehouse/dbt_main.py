@@ -84,7 +84,8 @@ class CompiledTemplates:
     parses and compiles each of them into Python code anew in every process (~1.3 CPU s of the build's ~8-9 s of
     dbt Python, whatever the data's size). The code of a string depends only on the string, the environment's class
     and options and the versions of Python and Jinja, which key the entries: a template seen by an earlier build is
-    not compiled again. The file is read once and, when new strings were compiled, rewritten once at the end."""
+    not compiled again. The file is read once and rewritten once at the end when new strings were compiled or some
+    were not used (it holds the templates of the last build only: it does not grow as the project changes)."""
 
     def __init__(self, path: Path) -> None:
         import jinja2
@@ -92,6 +93,7 @@ class CompiledTemplates:
         self.path = path
         self.version = f"{sys.version}|jinja2 {jinja2.__version__}"
         self.codes: dict[tuple, Any] = {}
+        self.used: set[tuple] = set()
         self.added = 0
         self._lock = threading.Lock()
         try:
@@ -113,6 +115,7 @@ class CompiledTemplates:
                 return original(env, source, name, filename, raw, defer_init)
             key = (_environment_key(env), name, filename, defer_init, source)
             code = cache.codes.get(key)
+            cache.used.add(key)
             if code is None:
                 code = original(env, source, name, filename, raw, defer_init)
                 with cache._lock:
@@ -123,13 +126,14 @@ class CompiledTemplates:
         jinja2.Environment.compile = compile
 
     def save(self) -> None:
-        if not self.added:
-            return
+        with self._lock:
+            if not self.added and len(self.used) == len(self.codes):
+                return
+            codes = {key: self.codes[key] for key in self.used}
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             staging = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-            with self._lock:
-                staging.write_bytes(marshal.dumps((self.version, self.codes)))
+            staging.write_bytes(marshal.dumps((self.version, codes)))
             os.replace(staging, self.path)
         except (OSError, ValueError):  # a cache only: never fail a build over it
             pass

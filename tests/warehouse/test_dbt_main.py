@@ -82,6 +82,13 @@ def test_compiled_templates_are_reused_by_the_next_build(tmp_path, monkeypatch):
     compiled: list[str] = []
     monkeypatch.setattr(jinja2.Environment, "_generate", lambda *a, **k: compiled.append("x") or 1 / 0)
     assert _render_with(second, source, n=4) == "0,2,4,6" and second.added == 0 and not compiled
+    monkeypatch.undo()
+    assert _render_with(second, "{{ 1 + 1 }}") == "2" and second.added == 1
+    second.save()
+    third = CompiledTemplates(path)
+    assert _render_with(third, "{{ 1 + 1 }}") == "2" and third.added == 0
+    third.save()  # the first template was not used: the file keeps the last build's templates only
+    assert len(CompiledTemplates(path).codes) == 1
     # another environment class or option is another entry (Jinja generates other code for it)
     native = jinja2.nativetypes.NativeEnvironment()
     key_native, key_sandbox = _environment_key(native), _environment_key(jinja2.sandbox.SandboxedEnvironment())
@@ -96,7 +103,7 @@ def test_compiled_templates_ignore_another_version_or_a_damaged_file(tmp_path):
     path.write_bytes(marshal.dumps(("python 2.7|jinja2 0.1", {("k",): compile("1", "<t>", "eval")})))
     assert CompiledTemplates(path).codes == {}
     unchanged = CompiledTemplates(path)
-    unchanged.save()  # nothing compiled: the file is left as it is
+    unchanged.save()  # nothing compiled nor used: the file is left as it is
     assert marshal.loads(path.read_bytes())[0] == "python 2.7|jinja2 0.1"
 
 
