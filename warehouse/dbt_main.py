@@ -6,8 +6,8 @@ costs of dbt's process removed from the end of the build (where nothing else run
   the compiled SQL, the names of the sources), so dbt's own ``write_manifest`` is replaced by :func:`write_manifest`,
   which writes those fields only (same file, same JSON layout for them) and only after the run.
 - **per-node SQL files**: dbt writes each node's compiled SQL under ``target/compiled`` and the SQL it ran under
-  ``target/run`` (~310 files for the build's 155 nodes), and ``graph.gpickle`` (every node serialised again). The build
-  reads none of them (the compiled SQL comes from ``run_results.json`` and the manifest), and deleting the ~310 files
+  ``target/run`` (~300 files for the build's ~150 nodes), and ``graph.gpickle`` (every node serialised again). The build
+  reads none of them (the compiled SQL comes from ``run_results.json`` and the manifest), and deleting those files
   with the work folder came after dbt, at the very end of the build (~2 ms per file here: ~0.3-0.6 s of wall time).
 - **Python's interpreter teardown**: once dbt has returned, its atexit handlers run (dbt-duckdb's closes the
   database: the checkpoint of the warehouse file), the output is flushed, and the process leaves with ``os._exit``
