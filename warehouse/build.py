@@ -31,6 +31,7 @@ import duckdb
 
 from hc_contracts.raw_format import TABLES
 from warehouse.build_timings import DbtTimings, StepFigures, StepMeter, dbt_timings
+from warehouse.dbt_main import JINJA_CACHE_ENV, JINJA_CACHE_FILE
 from warehouse.dbt_runner import DbtBuildError, DbtRun, start_dbt
 from warehouse.feature_sql import FEATURE_MART, feature_models, write_meta_tables
 from warehouse.raw_gate import failed_file, ready_file
@@ -174,6 +175,8 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
         meter = StepMeter()
         env = _dbt_env(settings, new_file, raw_dir)
         cache = PartialParseCache(settings.project_dir / "target" / "warehouse_build", env)
+        # Jinja's compiled templates, kept between builds (warehouse.dbt_main.CompiledTemplates)
+        env[JINJA_CACHE_ENV] = str(settings.project_dir / "target" / "warehouse_build" / JINJA_CACHE_FILE)
         cache.restore_into(workdir / "target")
 
         def start_dbt_beside_the_load() -> None:  # once the headers are right: dbt's start-up overlaps the load

@@ -316,10 +316,10 @@ def _tests_for(model: str, column: str, data_type: str) -> list:
     return tests
 
 
-def _model_tests(model: str, columns: dict[str, str]) -> list:
-    """Range and completeness tests grouped per model: one query each, naming the failing column."""
+def _ranges(model: str, columns: dict[str, str]) -> list[tuple[list[str], float | None, float | None]]:
+    """The range checks of a model's columns by the naming rule: (columns, min, max) groups."""
     names = list(columns)
-    groups: list[tuple[list[str], float | None, float | None]] = [
+    return [
         ([c for c in names if c.endswith("_share") or re.search(r"_share_(mean|max|min)$", c)], 0, 1),
         ([c for c in names if c.endswith("_count") and columns[c] in ("bigint", "integer", "hugeint")], 0, None),
         ([c for c in names if c.startswith("ext_source_") and c.rsplit("_", 1)[-1]
@@ -327,8 +327,33 @@ def _model_tests(model: str, columns: dict[str, str]) -> list:
         ([c for c in names if c == "age_years"], 18, 100),
         ([c for c in names if c in ("amt_income_total", "amt_credit", "amt_annuity", "amt_goods_price")], 0, None),
     ]
+
+
+def checked_upstream(types: dict[str, dict[str, str]]) -> set[tuple[str, float | None, float | None]]:
+    """(column, min, max) of every range check of the intermediate models that ``applicant_features`` passes
+    through unchanged, so the mart need not repeat it (the tail of the build, where nothing else runs).
+
+    The mart selects each intermediate column as is (macro ``columns_of``), the history ``_count`` columns as
+    ``coalesce(x, 0)``: a value outside a range fails the intermediate model's test -- which the mart waits for --
+    and a 0 filled in by the left join passes any range that holds 0, so only those count ranges are skipped."""
+    checked = set()
+    for model in INTERMEDIATE_MODELS:
+        for cols, lo, hi in _ranges(model, types[model]):
+            for column in cols:
+                filled = column.endswith("_count") and model in HISTORY_MODELS
+                if not filled or ((lo is None or lo <= 0) and (hi is None or hi >= 0)):
+                    checked.add((column, lo, hi))
+    return checked
+
+
+def _model_tests(model: str, columns: dict[str, str],
+                 skip: set[tuple[str, float | None, float | None]] = frozenset()) -> list:
+    """Range and completeness tests grouped per model: one query each, naming the failing column. ``skip``: the
+    (column, min, max) checks already made upstream on the same values."""
+    names = list(columns)
     tests: list = []
-    for cols, lo, hi in groups:
+    for cols, lo, hi in _ranges(model, columns):
+        cols = [c for c in cols if (c, lo, hi) not in skip]
         if cols:
             args = {"columns": cols, **{k: v for k, v in (("min_value", lo), ("max_value", hi)) if v is not None}}
             tests.append({"columns_between": {"arguments": args}})
@@ -341,10 +366,11 @@ def _model_tests(model: str, columns: dict[str, str]) -> list:
 def render(con: duckdb.DuckDBPyConnection) -> dict[Path, str]:
     docs = column_docs(con)
     types = {m: dict(_columns(con, m)) for m in docs}
+    upstream = checked_upstream(types)
 
     def model_entry(model: str, description: str) -> dict:
         entry: dict = {"name": model, "description": description}
-        model_tests = _model_tests(model, types[model])
+        model_tests = _model_tests(model, types[model], upstream if model == "applicant_features" else frozenset())
         if model != "training_set" and model_tests:  # training_set = filtered mart (singular test)
             entry["data_tests"] = model_tests
         cols = []

@@ -7,7 +7,7 @@ import shutil
 
 import duckdb
 
-from warehouse.codegen_docs import MARTS_YAML, STAGING_YAML
+from warehouse.codegen_docs import INTERMEDIATE_YAML, MARTS_YAML, STAGING_YAML
 from warehouse.dbt_runner import run_dbt
 from warehouse.settings import REPO_ROOT
 from warehouse.yaml_io import load_yaml
@@ -51,3 +51,40 @@ def test_dbt_docs_generate(fixture_warehouse, tmp_path):
     assert (result.target_path / "index.html").exists()
     manifest = result.manifest["nodes"]["model.homecredit.applicant_features"]
     assert manifest["columns"]["ext_source_mean"]["description"].startswith("Engineered: mean")
+
+
+def _range_checks(model: dict) -> set[tuple[str, object, object]]:
+    checks = set()
+    for test in model.get("data_tests", []):
+        if isinstance(test, dict) and "columns_between" in test:
+            args = test["columns_between"]["arguments"]
+            checks |= {(c, args.get("min_value"), args.get("max_value")) for c in args["columns"]}
+    return checks
+
+
+def test_every_range_check_of_the_mart_runs_once_where_the_column_is_computed():
+    """The mart passes every intermediate column through unchanged (history counts as coalesce(x, 0)): a range check
+    of a mart column is made on the intermediate model it comes from (which the mart waits for), with the same bounds,
+    unless the mart makes it itself; none is lost."""
+    from warehouse.codegen_docs import HISTORY_MODELS, INTERMEDIATE_MODELS, _ranges
+
+    marts = _models(MARTS_YAML)
+    intermediate = _models(INTERMEDIATE_YAML)
+    mart = marts["applicant_features"]
+    mart_checks = _range_checks(mart)
+    origin = {c["name"]: m for m in INTERMEDIATE_MODELS for c in intermediate[m]["columns"]
+              if c["name"] not in ("sk_id_curr", "dataset", "target")}
+    expected = _ranges("applicant_features", {c["name"]: c["data_type"] for c in mart["columns"]})
+    n_upstream = 0
+    for columns, lo, hi in expected:
+        for column in columns:
+            if (column, lo, hi) in mart_checks:
+                continue
+            model = origin[column]
+            assert (column, lo, hi) in _range_checks(intermediate[model]), f"{column} in [{lo}, {hi}] is checked nowhere"
+            if column.endswith("_count") and model in HISTORY_MODELS:  # 0 filled in by the mart's left join
+                assert (lo is None or lo <= 0) and (hi is None or hi >= 0)
+            n_upstream += 1
+    assert n_upstream >= 80  # shares, counts, ext_source, age, amounts
+    columns_not_null = [t for t in mart["data_tests"] if "columns_not_null" in t]  # the left join's coalesce: mart only
+    assert "bureau_credit_count" in columns_not_null[0]["columns_not_null"]["arguments"]["columns"]
