@@ -852,11 +852,10 @@ def _kind_of(df: pd.DataFrame, types: dict[str, str], col: str) -> str:
     return "VARCHAR" if df[col].dtype == object or str(df[col].dtype).startswith("str") else "DOUBLE"
 
 
-def fit_conditional(
-    df: pd.DataFrame, types: dict[str, str], child: str, parents: list[str], levels: list[str] | None,
-    rules: PrivacyRules = COMMITTED_RULES,
-) -> dict[str, Any]:
-    kind = _kind_of(df, types, child)
+def group_keys(df: pd.DataFrame, types: dict[str, str], parents: list[str]) -> tuple[pd.Series, dict[str, list[float]]]:
+    """Each row's group key of a conditional: its ``"|"``-joined parents' keys (a categorical parent's level,
+    a numeric parent's bin number; ``NA`` when missing), and the bins of the numeric parents (fixed, or at
+    their quantiles)."""
     bins: dict[str, list[float]] = {}
     key = pd.Series("", index=df.index, dtype=object)
     for i, p in enumerate(parents):
@@ -875,6 +874,15 @@ def fit_conditional(
             b[np.isnan(v)] = "NA"
             part = pd.Series(b, index=df.index)
         key = part if i == 0 else key + "|" + part
+    return key, bins
+
+
+def fit_conditional(
+    df: pd.DataFrame, types: dict[str, str], child: str, parents: list[str], levels: list[str] | None,
+    rules: PrivacyRules = COMMITTED_RULES,
+) -> dict[str, Any]:
+    kind = _kind_of(df, types, child)
+    key, bins = group_keys(df, types, parents)
     if rules.atom_rule == "groups":  # the strict rule inside the conditionals only
         rules = replace(rules, atom_rule="strict")
     fallback = fit_column(df[child], kind, rules=rules)
@@ -976,15 +984,9 @@ def _align_levels(g: dict[str, Any], levels: list[str]) -> dict[str, Any]:
     return {**g, "levels": [lv for lv, _ in keep], "probs": [p for _, p in keep]}
 
 
-def fit_table(
-    df: pd.DataFrame, table: str, model: str | None = None, leaf_rule: str = "exact",
-    rules: PrivacyRules = COMMITTED_RULES,
-) -> dict[str, Any]:
-    """Marginals of every column and of the derived columns; conditionals; pattern blocks; the copula.
-    ``model``: whose derived columns and conditionals to use (application_test reuses application_train's)."""
-    types = column_types(table)
-    own_model = model is None or model == table
-    table = model or table
+def prepare_table(df: pd.DataFrame, table: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The real rows with the table's derived columns, pattern blocks and frequent combinations added (the
+    frame every marginal and conditional is fitted on), and the blocks' fitted patterns."""
     for name, fn in DERIVED.get(table, {}).items():
         df[name] = fn(df)
         df = df.copy()
@@ -994,6 +996,53 @@ def fit_table(
     for name, cols in COMBINATIONS.get(table, {}).items():
         df[name], counts = frequent_combinations(df, cols)
         patterns[name] = {"columns": cols, "counts": counts, "other": {"rates": [0.0] * len(cols)}}
+    return df, patterns
+
+
+def real_tables(marginals_dir: Path) -> dict[str, pd.DataFrame]:
+    """The real rows each table is fitted on, read from ``marginals_dir`` (application_test's pooled with the
+    train rows, as `fit_all` fits them)."""
+    out: dict[str, pd.DataFrame] = {}
+    for table in TABLES:
+        df = pd.read_csv(marginals_dir / csv_name(table), low_memory=False)
+        if table == "application_test" and "application_train" in out:
+            train = out["application_train"]
+            df = pd.concat([train[[c for c in df.columns if c in train.columns]], df], ignore_index=True)
+        out[table] = df
+    return out
+
+
+def group_values(marginals_dir: Path) -> dict[str, dict[str, dict[str, int]]]:
+    """The real present values behind every conditional group of a file fitted on ``marginals_dir``: table ->
+    conditional -> group -> rows where the child is present. Never written (a group whose missing cell was
+    pooled or written off stores another missing share than its own, so ``n * (1 - missing)`` is not its
+    values; its own would tell the rare cell): for checking a fitted file's shares against the real rows."""
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for table, df in real_tables(marginals_dir).items():
+        model = "application_train" if table == "application_test" else table
+        if not CONDITIONALS.get(model):
+            continue
+        df, _ = prepare_table(df, model)
+        types, subsets = column_types(model), SUBSETS.get(model, {})
+        out[table] = {}
+        for name, (child, parents) in CONDITIONALS[model].items():
+            rows = df[subsets[child](df).fillna(False).astype(bool)] if child in subsets else df
+            key, _ = group_keys(rows, types, parents)
+            present = rows[child].notna().groupby(key).agg(["size", "sum"])
+            out[table][name] = {str(k): int(v) for k, (size, v) in present.iterrows() if size >= MIN_GROUP}
+    return out
+
+
+def fit_table(
+    df: pd.DataFrame, table: str, model: str | None = None, leaf_rule: str = "exact",
+    rules: PrivacyRules = COMMITTED_RULES,
+) -> dict[str, Any]:
+    """Marginals of every column and of the derived columns; conditionals; pattern blocks; the copula.
+    ``model``: whose derived columns and conditionals to use (application_test reuses application_train's)."""
+    types = column_types(table)
+    own_model = model is None or model == table
+    table = model or table
+    df, patterns = prepare_table(df, table)
     subsets = SUBSETS.get(table, {})
     marg = {c: fit_column(df[c], t, rules=rules) for c, t in types.items() if c not in KEY_COLUMNS}
     for name in DERIVED.get(table, {}):
@@ -1058,17 +1107,9 @@ def fit_all(marginals_dir: Path, sample_dir: Path | None, leaf_rule: str = DEFAU
         "patterns": {},
         "copulas": {},
     }
-    train_rows = None
-    for table in TABLES:
-        path = marginals_dir / csv_name(table)
-        df = pd.read_csv(path, low_memory=False)
-        if table == "application_train":
-            train_rows = df
-        elif table == "application_test" and train_rows is not None:
-            # the few real test rows pooled with the train rows (same population, no TARGET): every level,
-            # value and quantile then stands for at least PRIVACY_MIN rows without losing the rare ones
-            df = pd.concat([train_rows[[c for c in df.columns if c in train_rows.columns]], df],
-                           ignore_index=True)
+    # the few real test rows pooled with the train rows (same population, no TARGET): every level, value and
+    # quantile then stands for at least PRIVACY_MIN rows without losing the rare ones (`real_tables`)
+    for table, df in real_tables(marginals_dir).items():
         model = "application_train" if table == "application_test" else None
         fitted = fit_table(df, table, model, leaf_rule, rules)
         marg, conds = fitted["marginals"], fitted["conditionals"]
