@@ -5,9 +5,10 @@ incomes were stored one by one, share 1/1,500). A column with at most 120 distin
 column stored rare values / levels with their own shares: now no level share stands for fewer than
 PRIVACY_MIN rows unless it is part of a pool that does, and no numeric atom is one of the PRIVACY_MIN - 1
 most extreme values of its column unless seen on PRIVACY_MIN rows; a conditional group's missing (present)
-cell of fewer rows takes its share from a pool of groups (`missing_pools`). A rare value in the middle of a
-discrete column is still an atom (strict xfail below: writing it off cost the detection goal; pooling such
-values into bins, ``fit --rare-values bins``, still costs about 0.01, docs/synthetic.md)."""
+cell of fewer rows takes its share from a pool of groups (`missing_pools`). Since stop 28 the committed file
+is fitted under the strict atom rule (`COMMITTED_RULES`): every numeric atom share stands for PRIVACY_MIN
+rows, its own or a written pool's, in the marginals, the fallbacks and every conditional group (a group's
+shares checked against its real present values when the real rows are there: `group_values`)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ import pytest
 
 from synthetic.fit import (
     ATOM_MIN_COUNT,
+    COMMITTED_RULES,
     PrivacyRules,
     fit_categorical,
+    fit_column,
     fit_conditional,
     fit_extra_counts,
     fit_numeric,
@@ -90,15 +93,12 @@ def test_rare_extreme_values_of_a_discrete_column_count_with_the_nearest_kept_on
     assert draws.max() == 5
 
 
-@pytest.mark.xfail(strict=True, reason="kept: writing a discrete column's rare middle values off raised the "
-                   "application detection AUC from 0.75 to 0.77; pooling them into bins of >= 50 rows "
-                   "(fit --rare-values bins, which passes this check) to 0.766, mean of seeds 0-3; pooling them like "
-                   "rare levels (--rare-values pooled, stop 27b: still listed) 0.7530 against 0.7464, mean of seeds 0-7 "
-                   "(docs/synthetic.md)")
 def test_a_rare_middle_value_of_a_discrete_column_is_not_written() -> None:
+    """Under the committed rule (strict since stop 28): 2, a middle value of 40 rows with no rare value to pool
+    with, is no atom (its rows count with a neighbour); the loose rule of the file before kept it."""
     x = pd.Series([0] * 5000 + [1] * 1500 + [2] * 40 + [3] * 700 + [4] * 90)
-    fitted = fit_numeric(x, integer=True)
-    assert 2.0 not in fitted["atoms"]
+    fitted = fit_column(x, "BIGINT", rules=COMMITTED_RULES)
+    assert 2.0 not in fitted["atoms"] and 2.0 in fit_numeric(x, integer=True)["atoms"]
 
 
 def test_rare_values_on_a_lattice_are_drawn_on_it() -> None:
@@ -160,7 +160,7 @@ def test_a_group_keeps_its_frequent_cells_only() -> None:
     assert dict(zip(fb["levels"], fb["probs"], strict=True))["W"] == 0  # 15 rows in all: no pool
     assert shares["c"] == pytest.approx({"X": 295 / 735, "Y": 285 / 735, "Z": 155 / 735}, abs=1e-7)
     assert cat["groups"]["c"]["from_reference"] == ["X", "Y", "Z"]
-    num = fit_conditional(df, types, "N", ["P"], None)
+    num = fit_conditional(df, types, "N", ["P"], None, PrivacyRules())  # the loose atom rule (before stop 28)
     assert num["groups"]["a"]["atoms"] == [0.0, 1.0, 2.0]
     assert num["groups"]["a"]["atom_probs"] == pytest.approx([0.8, 0.15, 0.05])
     assert num["groups"]["b"]["atom_probs"] == pytest.approx([0.25, 0.5, 0.25])
@@ -210,6 +210,9 @@ def _check_shares(m: dict, values: float, reference: dict | None, where: tuple, 
         own = [shares[lv] for lv in pool["levels"]]
         assert pool["n"] >= PRIVACY_MIN and max(own) - min(own) < 1e-7, where
         assert abs(sum(own) * values - pool["n"]) < 0.01 * values, where
+    if m["kind"] == "num" and m.get("quantiles"):  # the continuous part's share is a cell too
+        rest = (1 - sum(m["atom_probs"])) * values
+        assert rest < 0.01 or rest >= PRIVACY_MIN - 0.01, (where, rest)
     for lo, hi, share in m.get("bins", []):  # a bin of rare values (fit --rare-values bins)
         assert lo < hi and share * values >= PRIVACY_MIN - 0.01, (where, lo, hi, share * values)
     for key, share in shares.items():
@@ -248,6 +251,8 @@ def _group_values(cond: dict, key: str, real: dict[str, int] | None) -> float | 
     (0 for a cell of at most MISSING_OFF) is not told apart, so the check without the real rows is close,
     not exact."""
     g = cond["groups"][key]
+    if g["missing"] >= 1:  # written as missing: describes nothing (its placeholder atom is no statistic)
+        return 0.0
     if real is not None:
         return float(real[key])
     if any(key in pool["groups"] for pool in cond.get("missing_pools", [])):
@@ -293,7 +298,7 @@ def test_a_group_whose_missing_cell_was_written_off_is_checked_on_its_present_va
     other = list(np.arange(1000.0) % 5)
     df = pd.DataFrame({"P": ["a"] * 160 + ["b"] * 1000,
                        "N": [np.nan] * 8 + [0.0] * 52 + [1.0] * 48 + [2.0] * 52 + other})
-    cond = fit_conditional(df, types, "N", ["P"], None)
+    cond = fit_conditional(df, types, "N", ["P"], None, PrivacyRules())  # the loose atom rule
     g = cond["groups"]["a"]
     assert g["missing"] == 0.0 and "missing_pools" not in cond  # written off
     real = {"a": 152, "b": 1000}
@@ -350,11 +355,6 @@ def test_every_stored_share_of_the_committed_file_stands_for_the_minimum(real_gr
     assert checked > 1000
 
 
-@pytest.mark.xfail(strict=True, reason="gap found at stop 27, wider than the rare middle values above: the rule "
-                   "above lets a numeric atom stand for ATOM_MIN_COUNT (8) rows in a column with a continuous part, and "
-                   "for any number of rows inside a conditional group; the committed file holds 27,310 such shares in "
-                   "243 columns (docs/synthetic.md, Limits); fit --atom-rule strict passes it at +0.0045 of application "
-                   "detection AUC, mean of seeds 0-3 (stop 27c)")
 def test_no_numeric_atom_of_the_committed_file_stands_for_fewer_than_the_minimum(real_group_values: dict | None) -> None:
     """The issue's rule taken literally for the numeric atoms: every atom share of a marginal, a conditional's
     fallback or one of its groups (on its real present values) stands for PRIVACY_MIN rows (its own or a
@@ -369,7 +369,7 @@ def test_no_numeric_atom_of_the_committed_file_stands_for_fewer_than_the_minimum
 
 @pytest.mark.real_data
 @pytest.mark.skipif(not (MARGINALS / "application_test.csv").exists(), reason="real marginal rows not present")
-def test_no_extreme_real_value_is_in_the_committed_file() -> None:
+def test_no_extreme_real_value_is_in_the_committed_file(real_group_values: dict | None) -> None:
     """Against the real rows the file was fitted on: no numeric marginal of the application tables stores
     any of the PRIVACY_MIN - 1 most extreme values of its column (test rows pooled with the train rows), and
     no atom of fewer than PRIVACY_MIN rows (marginals, and groups of the train conditionals) lies outside
@@ -395,21 +395,23 @@ def test_no_extreme_real_value_is_in_the_committed_file() -> None:
     def rare_atoms(m: dict, values: float) -> list[float]:
         return [a for a, p in zip(m["atoms"], m["atom_probs"], strict=True) if p * values < PRIVACY_MIN - 0.01]
 
-    inside = 0
+    assert real_group_values is not None
+    inside = seen = 0
     marginals = [(train, column, m, m["n"]) for column, m in fitted["application_train"].items()
                  if m["kind"] == "num" and "n" in m]  # fmt: skip
-    for cond in whole["conditionals"]["application_train"].values():
-        for g in cond["groups"].values():
+    for name, cond in whole["conditionals"]["application_train"].items():
+        for key, g in cond["groups"].items():
             if g["kind"] == "num" and g["missing"] < 1:
-                marginals.append((train, cond["child"], g, g["n"] * (1 - g["missing"])))
+                marginals.append((train, cond["child"], g, real_group_values["application_train"][name][key]))
     for rows, column, m, values in marginals:
         if column not in rows:  # a derived column (e.g. EMPLOYED_SHARE): not in the real rows as such
             continue
         lo, hi = inner_range(rows[column])
-        for atom in rare_atoms(m, values):
+        seen += 1
+        for atom in rare_atoms(m, values):  # (since stop 28 only pooled ones)
             assert lo <= atom <= hi, (column, atom)
             inside += 1
-    assert inside > 100
+    assert seen > 150
 
 
 
