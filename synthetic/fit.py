@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,8 @@ MISSING_OFF = 0.05  # a group's rare missing (present) cell of at most this shar
 
 @dataclass(frozen=True)
 class PrivacyRules:
-    """How the fit treats the two cells the committed file may still store for fewer than PRIVACY_MIN rows.
+    """How the fit treats the cells a fitted file could store for fewer than PRIVACY_MIN rows (the committed
+    file: `COMMITTED_RULES`; the defaults here are the loose rules of the file before stop 28).
 
     ``rare_values``: ``"atoms"`` (the committed file) a discrete column's (or group's: at most
     MAX_ALL_ATOMS distinct values) value seen on fewer than PRIVACY_MIN rows between its extremes is an
@@ -69,12 +71,15 @@ class PrivacyRules:
     ``group_missing``: ``"pooled"`` (the committed file) a group whose missing or present cell has 1 to
     PRIVACY_MIN - 1 rows takes the share of a pool of groups with at least PRIVACY_MIN missing and present
     rows (`pool_group_missing`); ``"exact"`` (before) every conditional group stores its own missing share.
-    ``atom_rule``: ``"loose"`` (the committed file) the rules above; ``"strict"`` (stop 27c) every numeric
+    ``atom_rule``: ``"loose"`` (the file before stop 28) the rules above; ``"strict"`` (stop 27c, the committed
+    file since stop 28) every numeric
     atom share stands for PRIVACY_MIN rows, its own or a pool's, in marginals, fallbacks and groups alike
     (overrides ``rare_values``): a column with a continuous part keeps atoms of PRIVACY_MIN rows only (not
     ATOM_MIN_COUNT; the rest goes to its trimmed quantiles), a discrete column's (group's) rare values are
     pooled like ``"pooled"`` with the pools written (``pools``) and its rare extremes' rows counted in the
-    nearest kept value or pool (`_strict_atoms`); ``"groups"`` the strict rule in conditional groups and
+    nearest kept value or pool (`_strict_atoms`) -- but a conditional group of a column with a continuous
+    part is fitted like its column when its rare values make 2 x PRIVACY_MIN rows (``continuous`` of
+    `fit_numeric`, stop 28); ``"groups"`` the strict rule in conditional groups and
     fallbacks only, the tables' marginals as ``"loose"``."""
 
     rare_values: str = "atoms"
@@ -90,7 +95,9 @@ class PrivacyRules:
             raise ValueError(f"atom_rule: {self.atom_rule!r}, expected one of {ATOM_RULES}")
 
 
-COMMITTED_RULES = PrivacyRules()
+#: The rules of the committed file: since stop 28 every numeric atom share stands for PRIVACY_MIN rows
+#: (``atom_rule="strict"``).
+COMMITTED_RULES = PrivacyRules(atom_rule="strict")
 
 # Derived columns computed on the real rows before fitting (name -> function of the frame).
 DERIVED: dict[str, dict[str, Any]] = {
@@ -473,7 +480,7 @@ def _merge_rare(values: np.ndarray, counts: np.ndarray,
 
 def fit_numeric(
     s: pd.Series, integer: bool, inner: tuple[float, float] | None = None, rare_values: str = "atoms",
-    atom_rule: str = "loose",
+    atom_rule: str = "loose", continuous: bool = False,
 ) -> dict[str, Any]:
     """Missing share, frequent values ("atoms": values seen on at least PRIVACY_MIN rows, and for a
     column of many distinct values at least ATOM_SHARE of them) and quantiles of the rest
@@ -486,7 +493,11 @@ def fit_numeric(
     ``rare_values="bins"`` (`PrivacyRules`): a discrete column's atoms need PRIVACY_MIN rows, its rare
     values (and a rest of fewer than 2 x PRIVACY_MIN values) are pooled into `_rare_bins`; ``"all-bins"``:
     every atom needs PRIVACY_MIN rows. ``atom_rule="strict"``: every atom share stands for PRIVACY_MIN rows,
-    its own or a written pool's (`_strict_atoms`; `PrivacyRules`)."""
+    its own or a written pool's (`_strict_atoms`; `PrivacyRules`); ``continuous`` (a conditional group of a
+    column with a continuous part, under the strict rule): a group of few distinct values is fitted as a
+    continuous column (atoms of PRIVACY_MIN rows, the trimmed quantiles of the rest) when the rest has
+    2 x PRIVACY_MIN values, not as pools of its rare values sharing even shares (which moved a group's median:
+    the rates of a yield group, stop 28)."""
     strict = atom_rule == "strict"
     if strict:
         rare_values = "atoms"
@@ -507,7 +518,8 @@ def fit_numeric(
     lo, hi = inner if inner is not None else inner_range(s) or (np.inf, -np.inf)
     inside = (uniq >= lo) & (uniq <= hi)
     bins = rare_values in ("bins", "all-bins")
-    if strict and uniq.size <= MAX_ALL_ATOMS:  # a discrete column: pooled rare values, pools written
+    as_column = continuous and counts[counts < PRIVACY_MIN].sum() >= 2 * PRIVACY_MIN
+    if strict and uniq.size <= MAX_ALL_ATOMS and not as_column:  # a discrete column: pooled rare values
         pooled = _strict_atoms(uniq, counts, inside, vals.size)
         if pooled is not None:
             return {**out, **pooled}
@@ -827,14 +839,15 @@ def fit_extra_counts(counts: pd.Series) -> dict[str, Any]:
 
 
 def fit_column(s: pd.Series, kind: str, reference: dict[str, Any] | None = None,
-               inner: tuple[float, float] | None = None, rules: PrivacyRules = COMMITTED_RULES) -> dict[str, Any]:
+               inner: tuple[float, float] | None = None, rules: PrivacyRules = COMMITTED_RULES,
+               continuous: bool = False) -> dict[str, Any]:
     """A column's marginal; ``reference``: the column's marginal when ``s`` is a group of its rows (a
     categorical group's rare levels take their shares from it); ``inner``: the whole column's
     `inner_range` when ``s`` is a group of its rows."""
     if kind == "VARCHAR":
         return fit_categorical(s, reference)
     return fit_numeric(s, integer=kind == "BIGINT", inner=inner, rare_values=rules.rare_values,
-                       atom_rule="loose" if rules.atom_rule == "groups" else rules.atom_rule)
+                       atom_rule="loose" if rules.atom_rule == "groups" else rules.atom_rule, continuous=continuous)
 
 
 def inner_range(s: pd.Series) -> tuple[float, float] | None:
@@ -852,11 +865,10 @@ def _kind_of(df: pd.DataFrame, types: dict[str, str], col: str) -> str:
     return "VARCHAR" if df[col].dtype == object or str(df[col].dtype).startswith("str") else "DOUBLE"
 
 
-def fit_conditional(
-    df: pd.DataFrame, types: dict[str, str], child: str, parents: list[str], levels: list[str] | None,
-    rules: PrivacyRules = COMMITTED_RULES,
-) -> dict[str, Any]:
-    kind = _kind_of(df, types, child)
+def group_keys(df: pd.DataFrame, types: dict[str, str], parents: list[str]) -> tuple[pd.Series, dict[str, list[float]]]:
+    """Each row's group key of a conditional: its ``"|"``-joined parents' keys (a categorical parent's level,
+    a numeric parent's bin number; ``NA`` when missing), and the bins of the numeric parents (fixed, or at
+    their quantiles)."""
     bins: dict[str, list[float]] = {}
     key = pd.Series("", index=df.index, dtype=object)
     for i, p in enumerate(parents):
@@ -875,10 +887,21 @@ def fit_conditional(
             b[np.isnan(v)] = "NA"
             part = pd.Series(b, index=df.index)
         key = part if i == 0 else key + "|" + part
+    return key, bins
+
+
+def fit_conditional(
+    df: pd.DataFrame, types: dict[str, str], child: str, parents: list[str], levels: list[str] | None,
+    rules: PrivacyRules = COMMITTED_RULES,
+) -> dict[str, Any]:
+    kind = _kind_of(df, types, child)
+    key, bins = group_keys(df, types, parents)
     if rules.atom_rule == "groups":  # the strict rule inside the conditionals only
         rules = replace(rules, atom_rule="strict")
     fallback = fit_column(df[child], kind, rules=rules)
     inner = inner_range(df[child]) if kind != "VARCHAR" else None
+    # a group of a column with a continuous part: fitted like its column (`fit_numeric`)
+    continuous = kind != "VARCHAR" and rules.atom_rule == "strict" and len(fallback.get("quantiles", [])) >= 2
     # a group's rare levels take their shares from the group of its last parent alone (itself fitted by
     # this rule), or from the column's marginal: the revolving loans' rest goes to revolving loans' shapes
     coarse = (fit_conditional(df, types, child, parents[-1:], levels, rules)["groups"]
@@ -888,7 +911,8 @@ def fit_conditional(
     for k, idx in key.groupby(key).groups.items():
         if len(idx) >= MIN_GROUP:
             reference = coarse.get(str(k).split("|")[-1], fallback)
-            g = fit_column(df.loc[idx, child], kind, reference=reference, inner=inner, rules=rules)
+            g = fit_column(df.loc[idx, child], kind, reference=reference, inner=inner, rules=rules,
+                           continuous=continuous)
             missing_rows = int(df.loc[idx, child].isna().sum())
             if kind == "VARCHAR" or len(idx) - missing_rows >= PRIVACY_MIN:  # (else written as missing)
                 cells[str(k)] = (len(idx), missing_rows)
@@ -976,15 +1000,9 @@ def _align_levels(g: dict[str, Any], levels: list[str]) -> dict[str, Any]:
     return {**g, "levels": [lv for lv, _ in keep], "probs": [p for _, p in keep]}
 
 
-def fit_table(
-    df: pd.DataFrame, table: str, model: str | None = None, leaf_rule: str = "exact",
-    rules: PrivacyRules = COMMITTED_RULES,
-) -> dict[str, Any]:
-    """Marginals of every column and of the derived columns; conditionals; pattern blocks; the copula.
-    ``model``: whose derived columns and conditionals to use (application_test reuses application_train's)."""
-    types = column_types(table)
-    own_model = model is None or model == table
-    table = model or table
+def prepare_table(df: pd.DataFrame, table: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The real rows with the table's derived columns, pattern blocks and frequent combinations added (the
+    frame every marginal and conditional is fitted on), and the blocks' fitted patterns."""
     for name, fn in DERIVED.get(table, {}).items():
         df[name] = fn(df)
         df = df.copy()
@@ -994,6 +1012,55 @@ def fit_table(
     for name, cols in COMBINATIONS.get(table, {}).items():
         df[name], counts = frequent_combinations(df, cols)
         patterns[name] = {"columns": cols, "counts": counts, "other": {"rates": [0.0] * len(cols)}}
+    return df, patterns
+
+
+def real_tables(marginals_dir: Path) -> dict[str, pd.DataFrame]:
+    """The real rows each table is fitted on, read from ``marginals_dir`` (application_test's pooled with the
+    train rows, as `fit_all` fits them)."""
+    out: dict[str, pd.DataFrame] = {}
+    for table in TABLES:
+        df = pd.read_csv(marginals_dir / csv_name(table), low_memory=False)
+        if table == "application_test" and "application_train" in out:
+            train = out["application_train"]
+            df = pd.concat([train[[c for c in df.columns if c in train.columns]], df], ignore_index=True)
+        out[table] = df
+    return out
+
+
+def group_values(marginals_dir: Path) -> dict[str, dict[str, dict[str, int]]]:
+    """The real present values behind every conditional group of a file fitted on ``marginals_dir``: table ->
+    conditional -> group -> rows where the child is present. Never written (a group whose missing cell was
+    pooled or written off stores another missing share than its own, so ``n * (1 - missing)`` is not its
+    values; its own would tell the rare cell): for checking a fitted file's shares against the real rows."""
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for table, df in real_tables(marginals_dir).items():
+        model = "application_train" if table == "application_test" else table
+        if not CONDITIONALS.get(model):
+            continue
+        with warnings.catch_warnings():  # (pandas: the derived columns inserted one by one, as the fit does)
+            warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+            df, _ = prepare_table(df, model)
+        types, subsets = column_types(model), SUBSETS.get(model, {})
+        out[table] = {}
+        for name, (child, parents) in CONDITIONALS[model].items():
+            rows = df[subsets[child](df).fillna(False).astype(bool)] if child in subsets else df
+            key, _ = group_keys(rows, types, parents)
+            present = rows[child].notna().groupby(key).agg(["size", "sum"])
+            out[table][name] = {str(k): int(v) for k, (size, v) in present.iterrows() if size >= MIN_GROUP}
+    return out
+
+
+def fit_table(
+    df: pd.DataFrame, table: str, model: str | None = None, leaf_rule: str = "exact",
+    rules: PrivacyRules = COMMITTED_RULES,
+) -> dict[str, Any]:
+    """Marginals of every column and of the derived columns; conditionals; pattern blocks; the copula.
+    ``model``: whose derived columns and conditionals to use (application_test reuses application_train's)."""
+    types = column_types(table)
+    own_model = model is None or model == table
+    table = model or table
+    df, patterns = prepare_table(df, table)
     subsets = SUBSETS.get(table, {})
     marg = {c: fit_column(df[c], t, rules=rules) for c, t in types.items() if c not in KEY_COLUMNS}
     for name in DERIVED.get(table, {}):
@@ -1058,17 +1125,9 @@ def fit_all(marginals_dir: Path, sample_dir: Path | None, leaf_rule: str = DEFAU
         "patterns": {},
         "copulas": {},
     }
-    train_rows = None
-    for table in TABLES:
-        path = marginals_dir / csv_name(table)
-        df = pd.read_csv(path, low_memory=False)
-        if table == "application_train":
-            train_rows = df
-        elif table == "application_test" and train_rows is not None:
-            # the few real test rows pooled with the train rows (same population, no TARGET): every level,
-            # value and quantile then stands for at least PRIVACY_MIN rows without losing the rare ones
-            df = pd.concat([train_rows[[c for c in df.columns if c in train_rows.columns]], df],
-                           ignore_index=True)
+    # the few real test rows pooled with the train rows (same population, no TARGET): every level, value and
+    # quantile then stands for at least PRIVACY_MIN rows without losing the rare ones (`real_tables`)
+    for table, df in real_tables(marginals_dir).items():
         model = "application_train" if table == "application_test" else None
         fitted = fit_table(df, table, model, leaf_rule, rules)
         marg, conds = fitted["marginals"], fitted["conditionals"]
@@ -1109,7 +1168,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--pooled-leaves", action="store_const", const="grown", dest="leaf_rule",
                     help="the same as --leaf-rule grown (the default)")
-    ap.add_argument("--rare-values", choices=RARE_VALUES, default="atoms",
+    ap.add_argument("--rare-values", choices=RARE_VALUES, default=COMMITTED_RULES.rare_values,
                     help=f"'atoms' (the committed file) a discrete column's value seen on fewer than {PRIVACY_MIN} "
                     "rows between its extremes keeps its own share; 'bins' only values of "
                     f"{PRIVACY_MIN} rows are atoms, rarer ones are pooled in value order into bins of "
@@ -1118,12 +1177,13 @@ def main(argv: list[str] | None = None) -> int:
                     f"{MAX_ALL_ATOMS} values has atoms of {PRIVACY_MIN} rows only; 'pooled' a discrete column's "
                     f"rare values share the shares of pools of >= {PRIVACY_MIN} rows evenly, like a categorical "
                     "column's rare levels (docs/synthetic.md)")
-    ap.add_argument("--group-missing", choices=GROUP_MISSING, default="pooled",
+    ap.add_argument("--group-missing", choices=GROUP_MISSING, default=COMMITTED_RULES.group_missing,
                     help=f"'pooled' (the committed file) a group whose missing or present cell has fewer than {PRIVACY_MIN} "
                     f"rows takes the share of a pool of groups with >= {PRIVACY_MIN} of both; 'exact' every "
                     "conditional group stores its own missing share (before; docs/synthetic.md)")
-    ap.add_argument("--atom-rule", choices=ATOM_RULES, default="loose",
-                    help=f"'loose' (the committed file) the rules above; 'strict' every numeric atom share (marginals, "
+    ap.add_argument("--atom-rule", choices=ATOM_RULES, default=COMMITTED_RULES.atom_rule,
+                    help=f"'loose' (the file before stop 28) the rules above; 'strict' (default, the committed file) "
+                    "every numeric atom share (marginals, "
                     f"fallbacks, conditional groups) stands for >= {PRIVACY_MIN} rows, its own or a written pool's: "
                     f"a column with a continuous part keeps atoms of {PRIVACY_MIN} rows only, a discrete column's "
                     "rare values are pooled (overrides --rare-values); 'groups' the strict rule in conditional "
