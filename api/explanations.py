@@ -36,7 +36,7 @@ from starlette.concurrency import run_in_threadpool
 from api import metrics
 from api.convert import scalar
 from api.explanation_rows import RowEncoder, RowsKey, rows_key, shared_rows
-from api.features import FeatureStore, Generation
+from api.features import FeatureStore, Generation, ServiceStopping
 from api.schemas.responses import Contribution, ExplanationOut, Reason
 from api.score_book import ScoreBooks
 from api.scoring import UnknownApplicants
@@ -134,6 +134,9 @@ class ExplanationService:
             values, levels, shared = shared_rows(self.books.directory, gen.identity, model.version,
                                                  len(gen.positions), names, build)
             rows = model.encoded_rows(values, levels)
+        except ServiceStopping:
+            log.info("explanation rows not encoded: the service is stopping")
+            return
         except Exception as exc:  # noqa: BLE001 - explanations still work, converting rows per batch
             log.warning("explanations convert rows per request: encoding the warehouse's rows for model %s "
                         "failed (%s: %s)", model.version, type(exc).__name__, exc)

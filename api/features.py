@@ -54,6 +54,10 @@ class WarehouseUnavailable(RuntimeError):
     """The warehouse file is missing, locked or lacks `applicant_features`."""
 
 
+class ServiceStopping(RuntimeError):
+    """A background pass over the rows was stopped because the service is stopping (`FeatureStore.stop_background`)."""
+
+
 def fetch(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
     """A DuckDB result with the dtypes the online feature builder gives (see warehouse.online)."""
     return fetch_frame(relation)
@@ -95,6 +99,7 @@ class FeatureStore:
         self._gen: Generation | None = None
         self._checked_at = float("-inf")
         self._lock = threading.Lock()
+        self._stopping = threading.Event()  # set when the service stops: background passes end
         self._local = threading.local()
         self._cache_lock = threading.Lock()
 
@@ -255,12 +260,14 @@ class FeatureStore:
         whose ids do not come in the order read at opening raises `WarehouseUnavailable`)."""
         if gen.frame is not None:
             for start in range(0, len(gen.frame), size):
+                self._check_stopping()
                 yield gen.frame.iloc[start : start + size]
             return
         assert gen.ids is not None
         reader = gen.connection.cursor().sql(f"select * from {TABLE}").to_arrow_reader(size)
         start = 0
         for batch in reader:
+            self._check_stopping()
             ids = batch.column(KEY).to_numpy(zero_copy_only=False)
             if not np.array_equal(ids, gen.ids[start : start + len(ids)]):
                 raise WarehouseUnavailable(f"the rows of {TABLE} in {self.path} did not come in the order read "
@@ -292,6 +299,20 @@ class FeatureStore:
             target=frame["target"].to_numpy(dtype=np.float64, na_value=np.nan),
             values=values,
         )
+
+    @property
+    def stopping(self) -> bool:
+        """True once `stop_background` was called (the service is stopping)."""
+        return self._stopping.is_set()
+
+    def stop_background(self) -> None:
+        """Make every pass over the rows (`chunks`: the bulk scores, the explanation rows) stop at its next chunk,
+        with `ServiceStopping`: a stopping worker must not leave a thread inside DuckDB or the model at exit."""
+        self._stopping.set()
+
+    def _check_stopping(self) -> None:
+        if self._stopping.is_set():
+            raise ServiceStopping("the service is stopping: the pass over the warehouse's rows ends here")
 
     def close(self) -> None:
         with self._lock:

@@ -36,7 +36,7 @@ import pyarrow as pa
 from api import metrics
 from api.book_file import Built, shared_book
 from api.explanation_rows import RowEncoder, RowsWriter, rows_beside, rows_key
-from api.features import FeatureStore, Generation
+from api.features import FeatureStore, Generation, ServiceStopping
 from api.scoring_model import ScoringModel
 from hc_contracts.log_privacy import coarsen_column, logged_feature_types
 from hc_contracts.request_log import FIXED_COLUMNS
@@ -169,6 +169,9 @@ class ScoreBooks:
         try:  # one book per warehouse file and model, shared by the workers (api/book_file.py)
             (probabilities, features), shared = shared_book(
                 self._directory, gen.identity, model.version, len(gen.positions), names, compute)
+        except ServiceStopping:
+            log.info("bulk scoring of known applicants stopped: the service is stopping")
+            return
         except Exception as exc:  # scoring per request still works
             log.error("bulk scoring of known applicants failed (%s: %s)", type(exc).__name__, exc)
             self._failed = (model, gen.number)

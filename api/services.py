@@ -121,6 +121,11 @@ class Services:
         heap.settle()  # what start-up imported and built (api/heap.py)
 
     def close(self) -> None:
+        # the background passes over the rows (bulk scores, explanation rows) stop at their next chunk and are
+        # waited for: a daemon thread left inside DuckDB or the model aborts the process at exit
+        self.features.stop_background()
+        self.books.wait(timeout=30)
+        self.explanations.wait_encoded(timeout=30)
         self.request_log.close()
         self.models.wait_idle(timeout=10)
         self.features.close()
