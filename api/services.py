@@ -122,7 +122,7 @@ class Services:
 
     def close(self) -> None:
         # the background passes over the rows (bulk scores, explanation rows) stop at their next chunk and are
-        # waited for: a daemon thread left inside DuckDB or the model aborts the process at exit
+        # waited for: a daemon thread left inside DuckDB or the model can abort the process at exit
         self.features.stop_background()
         self.books.wait(timeout=30)
         self.explanations.wait_encoded(timeout=30)
