@@ -1015,6 +1015,11 @@ def prepare_table(df: pd.DataFrame, table: str) -> tuple[pd.DataFrame, dict[str,
     return df, patterns
 
 
+def _subset_rows(df: pd.DataFrame, subsets: dict[str, Any], column: str) -> pd.DataFrame:
+    """The rows a column is fitted on: those its table's subset rule (`SUBSETS`) keeps, else every row."""
+    return df[subsets[column](df).fillna(False).astype(bool)] if column in subsets else df
+
+
 def real_tables(marginals_dir: Path) -> dict[str, pd.DataFrame]:
     """The real rows each table is fitted on, read from ``marginals_dir`` (application_test's pooled with the
     train rows, as `fit_all` fits them)."""
@@ -1044,7 +1049,7 @@ def group_values(marginals_dir: Path) -> dict[str, dict[str, dict[str, int]]]:
         types, subsets = column_types(model), SUBSETS.get(model, {})
         out[table] = {}
         for name, (child, parents) in CONDITIONALS[model].items():
-            rows = df[subsets[child](df).fillna(False).astype(bool)] if child in subsets else df
+            rows = _subset_rows(df, subsets, child)
             key, _ = group_keys(rows, types, parents)
             present = rows[child].notna().groupby(key).agg(["size", "sum"])
             out[table][name] = {str(k): int(v) for k, (size, v) in present.iterrows() if size >= MIN_GROUP}
@@ -1064,14 +1069,14 @@ def fit_table(
     subsets = SUBSETS.get(table, {})
     marg = {c: fit_column(df[c], t, rules=rules) for c, t in types.items() if c not in KEY_COLUMNS}
     for name in DERIVED.get(table, {}):
-        rows = df[subsets[name](df).fillna(False).astype(bool)] if name in subsets else df
+        rows = _subset_rows(df, subsets, name)
         marg[name] = fit_column(rows[name], _kind_of(df, types, name), rules=rules)
     for name in [*PATTERNS.get(table, {}), *COMBINATIONS.get(table, {})]:
         marg[name] = fit_column(df[name], "VARCHAR")
     conds = {}
     for name, (child, parents) in CONDITIONALS.get(table, {}).items():
         lv = marg[child]["levels"] if marg[child]["kind"] == "cat" else None
-        rows = df[subsets[child](df).fillna(False).astype(bool)] if child in subsets else df
+        rows = _subset_rows(df, subsets, child)
         conds[name] = fit_conditional(rows, types, child, parents, lv, rules)
     spec = _copula_spec(df, table) if own_model else None
     copula = fit_copula(df, **spec) if spec else None

@@ -174,9 +174,10 @@ def build_warehouse(settings: WarehouseSettings | None = None, *, echo: bool = T
         _say(echo, f"validating and loading {raw_dir}")
         meter = StepMeter()
         env = _dbt_env(settings, new_file, raw_dir)
-        cache = PartialParseCache(settings.project_dir / "target" / "warehouse_build", env)
+        kept = settings.project_dir / "target" / "warehouse_build"  # what builds keep for the next one
+        cache = PartialParseCache(kept, env)
         # Jinja's compiled templates, kept between builds (warehouse.dbt_main.CompiledTemplates)
-        env[JINJA_CACHE_ENV] = str(settings.project_dir / "target" / "warehouse_build" / JINJA_CACHE_FILE)
+        env[JINJA_CACHE_ENV] = str(kept / JINJA_CACHE_FILE)
         cache.restore_into(workdir / "target")
 
         def start_dbt_beside_the_load() -> None:  # once the headers are right: dbt's start-up overlaps the load
