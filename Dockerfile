@@ -47,7 +47,7 @@ RUN mkdir -p /srv/hc/data /srv/hc/artifacts /app/target \
  && chmod 0755 /app/deploy/entrypoint.sh
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
-    MPLCONFIGDIR=/tmp/matplotlib \
+    MPLCONFIGDIR=/tmp/matplotlib NUMBA_CACHE_DIR=/tmp/numba \
     DBT_PROFILES_DIR=/app DBT_PROJECT_DIR=/app \
     HC_RAW_DIR=/srv/hc/data/raw HC_WAREHOUSE=/srv/hc/data/warehouse.duckdb HC_ARTIFACTS=/srv/hc/artifacts \
     HC_API_HOST=0.0.0.0 HC_API_PORT=8000 HC_DASHBOARD_HOST=0.0.0.0 HC_DASHBOARD_PORT=8501

