@@ -1,10 +1,10 @@
 """Explanations of known applicants: computed in batches, kept in an LRU cache, shaped for the response.
 
 Concurrent requests are micro-batched on the event loop: the first request starts a computation in the
-thread pool, those arriving meanwhile wait and are explained together by the next one (SHAP of 16 rows
-costs about twice one row: the cost is mostly per call, not per row). One computation runs at a time per
-process: the work mostly holds the GIL, so parallel threads would only contend; other workers use the
-other cores. The latest explanations are cached (a client's explanation is typically asked for several
+thread pool, one arriving meanwhile starts a second (a batch's SHAP runs without the GIL: one batch's Python
+work -- rows, frames, the responses -- overlaps the other's SHAP), and those arriving while two run wait and are
+explained together by the first one free. More than two at once would only contend for the GIL; other workers
+use the other cores. The latest explanations are cached (a client's explanation is typically asked for several
 times while an officer talks to them), keyed by the model's folder and version and the warehouse file's
 identity: values that identify what was explained, unlike `id()` of objects that may be collected and
 their ids reused.
@@ -45,6 +45,7 @@ from api.scoring_model import Explanation, ScoringModel
 log = logging.getLogger("api")
 
 MAX_BATCH = 64
+MAX_COMPUTING = 2  # batches computed at once (SHAP runs without the GIL: one batch's SHAP overlaps the other's Python)
 ROWS_CHUNK = 20_000  # rows encoded at a time (the typed frame of one chunk is the transient memory)
 CacheKey = tuple[str, str, tuple[int, int], int]
 Explained = tuple[float, Explanation]  # (probability, SHAP explanation of one row)
@@ -77,7 +78,8 @@ class ExplanationService:
         self._cache: LRUCache[CacheKey, Explained] = LRUCache(maxsize=max(1, cache_size))
         self._cache_lock = threading.Lock()
         self._pending: list[_Ask] = []
-        self._drainer: asyncio.Task[None] | None = None
+        self._drainers: set[asyncio.Task[None]] = set()  # alive: at most MAX_COMPUTING
+        self._starting: asyncio.Task[None] | None = None  # a drainer that has not taken its batch yet
         self.computations = 0  # batches computed (tests and the bench read it)
         self._encoded: EncodedTable | None = None
         self._encoding: threading.Thread | None = None
@@ -163,24 +165,43 @@ class ExplanationService:
             return hit
         future: asyncio.Future[Explained] = asyncio.get_running_loop().create_future()
         self._pending.append(_Ask(model, gen, sk_id, future))
-        if self._drainer is None or self._drainer.done():
-            self._drainer = asyncio.create_task(self._drain())
+        self._wake()
         return await future
 
+    def _wake(self) -> None:
+        """Start a drainer unless one started is about to take the pending asks or MAX_COMPUTING are busy."""
+        if self._starting is not None or len(self._drainers) >= MAX_COMPUTING:
+            return
+        task = asyncio.create_task(self._drain())
+        self._starting = task
+        self._drainers.add(task)
+        task.add_done_callback(self._drainers.discard)
+
+    def _started(self) -> None:
+        if self._starting is asyncio.current_task():
+            self._starting = None
+
     async def _drain(self) -> None:
-        while self._pending:
-            asks, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-            try:
-                results = await run_in_threadpool(self.compute, asks)
-            except Exception as exc:  # noqa: BLE001 - every waiting request gets the error
-                results = [exc] * len(asks)
-            for ask, result in zip(asks, results, strict=True):
-                if ask.future.done():  # the request was cancelled (client gone)
-                    continue
-                if isinstance(result, BaseException):
-                    ask.future.set_exception(result)
-                else:
-                    ask.future.set_result(result)
+        try:
+            while self._pending:
+                asks, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                self._started()  # asks arriving from now on may start another drainer
+                await self._answer(asks)
+        finally:
+            self._started()
+
+    async def _answer(self, asks: list[_Ask]) -> None:
+        try:
+            results = await run_in_threadpool(self.compute, asks)
+        except Exception as exc:  # noqa: BLE001 - every waiting request gets the error
+            results = [exc] * len(asks)
+        for ask, result in zip(asks, results, strict=True):
+            if ask.future.done():  # the request was cancelled (client gone)
+                continue
+            if isinstance(result, BaseException):
+                ask.future.set_exception(result)
+            else:
+                ask.future.set_result(result)
 
     # -- the computation (thread pool) -------------------------------------------------------------
     def compute(self, asks: list[_Ask]) -> list[Explained | BaseException]:
@@ -257,7 +278,7 @@ def explanation_out(model: ScoringModel, sk_id: int, probability: float, expl: E
     contributions = [Contribution(feature=names[j], label=model.label(names[j]), value=scalar(data[j]),
                                   shap=float(values[j])) for j in order]
     reason_list = [Reason(**{**r, "value": scalar(r.get("value")), "shap": float(r["shap"])})
-                   for r in model.reasons(expl, row=0, top_k=reasons)]
+                   for r in model.reasons(expl, row=0, top_k=reasons, values=data)]
     return ExplanationOut(sk_id_curr=sk_id, model_version=model.version, base_value=float(expl.base_value),
                           output_scale=str(expl.output_scale or "log_odds"), probability=probability,
                           contributions=contributions, reasons=reason_list)
@@ -268,16 +289,16 @@ def _points_explanation(model: ScoringModel, sk_id: int, probability: float, exp
     """A scorecard's explanation: the points each characteristic earned, exactly additive to the score."""
     earned, best = expl.values[0], expl.best_points
     assert best is not None
-    data = expl.data.iloc[0]
+    data = expl.data.iloc[0].tolist()
     names = list(expl.feature_names)
     chars = [j for j in range(len(names)) if best[j] == best[j]]  # NaN: not a characteristic
     order = sorted(chars, key=lambda j: (float(earned[j] - best[j]), names[j]))[:top]
     contributions = [
-        Contribution(feature=names[j], label=model.label(names[j]), value=scalar(data.iloc[j]),
+        Contribution(feature=names[j], label=model.label(names[j]), value=scalar(data[j]),
                      shap=float(earned[j] - best[j]), points=float(earned[j]), best_points=float(best[j]))
         for j in order
     ]
-    reason_list = [Reason(**{**r, "value": scalar(r.get("value"))}) for r in model.reasons(expl, row=0, top_k=reasons)]
+    reason_list = [Reason(**{**r, "value": scalar(r.get("value"))}) for r in model.reasons(expl, row=0, top_k=reasons, values=data)]
     return ExplanationOut(
         sk_id_curr=sk_id, model_version=model.version,
         base_value=float(expl.base_value + sum(float(best[j]) for j in chars)), output_scale="points",
