@@ -120,10 +120,11 @@ class ScoringModel:
 
     def warm(self) -> None:
         """Build now what the first explanation would otherwise build: a boosted model's SHAP table
-        (`models_ml.treeshap`, ~1 s at full volume). A serving process calls it while loading a version."""
+        and its kernel (`models_ml.treeshap`, ~1 s at full volume). A serving process calls it while loading a version."""
         model = self._predictor.model
-        if isinstance(model, BoostedModel):
-            model.shap_table()
+        table = model.shap_table() if isinstance(model, BoostedModel) else None
+        if table is not None:  # the kernel compiled (or loaded from numba's cache) now, not at the first request
+            table.contributions(np.full((1, table.n_features), np.nan))
 
     @property
     def encodes_rows(self) -> bool:
