@@ -1,10 +1,12 @@
 """Explanations of known applicants: computed in batches, kept in an LRU cache, shaped for the response.
 
 Concurrent requests are micro-batched on the event loop: the first request starts a computation in the
-thread pool, one arriving meanwhile starts a second (a batch's SHAP runs without the GIL: one batch's Python
-work -- rows, frames, the responses -- overlaps the other's SHAP), and those arriving while two run wait and are
-explained together by the first one free. More than two at once would only contend for the GIL; other workers
-use the other cores. The latest explanations are cached (a client's explanation is typically asked for several
+thread pool, those arriving meanwhile wait and are explained together by the next one (SHAP of 16 rows
+costs about twice one row: the cost is mostly per call, not per row). One computation runs at a time per
+process: the work mostly holds the GIL, so parallel threads would only contend; other workers use the
+other cores. (Two at once were tried at stop 29, with SHAP from `models_ml.treeshap`, which runs without the
+GIL: the same throughput and a worse tail at 16 concurrent -- p99 27.5-37.5 ms against 23-33 ms over nine
+alternating runs at full volume -- as a free computation takes every waiting ask and batches grow uneven.) The latest explanations are cached (a client's explanation is typically asked for several
 times while an officer talks to them), keyed by the model's folder and version and the warehouse file's
 identity: values that identify what was explained, unlike `id()` of objects that may be collected and
 their ids reused.
@@ -45,7 +47,6 @@ from api.scoring_model import Explanation, ScoringModel
 log = logging.getLogger("api")
 
 MAX_BATCH = 64
-MAX_COMPUTING = 2  # batches computed at once (SHAP runs without the GIL: one batch's SHAP overlaps the other's Python)
 ROWS_CHUNK = 20_000  # rows encoded at a time (the typed frame of one chunk is the transient memory)
 CacheKey = tuple[str, str, tuple[int, int], int]
 Explained = tuple[float, Explanation]  # (probability, SHAP explanation of one row)
@@ -78,8 +79,7 @@ class ExplanationService:
         self._cache: LRUCache[CacheKey, Explained] = LRUCache(maxsize=max(1, cache_size))
         self._cache_lock = threading.Lock()
         self._pending: list[_Ask] = []
-        self._drainers: set[asyncio.Task[None]] = set()  # alive: at most MAX_COMPUTING
-        self._starting: asyncio.Task[None] | None = None  # a drainer that has not taken its batch yet
+        self._drainer: asyncio.Task[None] | None = None
         self.computations = 0  # batches computed (tests and the bench read it)
         self._encoded: EncodedTable | None = None
         self._encoding: threading.Thread | None = None
@@ -165,43 +165,24 @@ class ExplanationService:
             return hit
         future: asyncio.Future[Explained] = asyncio.get_running_loop().create_future()
         self._pending.append(_Ask(model, gen, sk_id, future))
-        self._wake()
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain())
         return await future
 
-    def _wake(self) -> None:
-        """Start a drainer unless one started is about to take the pending asks or MAX_COMPUTING are busy."""
-        if self._starting is not None or len(self._drainers) >= MAX_COMPUTING:
-            return
-        task = asyncio.create_task(self._drain())
-        self._starting = task
-        self._drainers.add(task)
-        task.add_done_callback(self._drainers.discard)
-
-    def _started(self) -> None:
-        if self._starting is asyncio.current_task():
-            self._starting = None
-
     async def _drain(self) -> None:
-        try:
-            while self._pending:
-                asks, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                self._started()  # asks arriving from now on may start another drainer
-                await self._answer(asks)
-        finally:
-            self._started()
-
-    async def _answer(self, asks: list[_Ask]) -> None:
-        try:
-            results = await run_in_threadpool(self.compute, asks)
-        except Exception as exc:  # noqa: BLE001 - every waiting request gets the error
-            results = [exc] * len(asks)
-        for ask, result in zip(asks, results, strict=True):
-            if ask.future.done():  # the request was cancelled (client gone)
-                continue
-            if isinstance(result, BaseException):
-                ask.future.set_exception(result)
-            else:
-                ask.future.set_result(result)
+        while self._pending:
+            asks, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            try:
+                results = await run_in_threadpool(self.compute, asks)
+            except Exception as exc:  # noqa: BLE001 - every waiting request gets the error
+                results = [exc] * len(asks)
+            for ask, result in zip(asks, results, strict=True):
+                if ask.future.done():  # the request was cancelled (client gone)
+                    continue
+                if isinstance(result, BaseException):
+                    ask.future.set_exception(result)
+                else:
+                    ask.future.set_result(result)
 
     # -- the computation (thread pool) -------------------------------------------------------------
     def compute(self, asks: list[_Ask]) -> list[Explained | BaseException]:

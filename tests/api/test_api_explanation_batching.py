@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -50,64 +48,6 @@ def test_concurrent_explanations_share_one_computation(setup):
     assert service.computations == 1
     assert [p for p, _ in again] == [p for p, _ in got[:-1]]
 
-
-
-def test_two_batches_are_computed_at_once_and_no_more(setup, monkeypatch):
-    """A batch's SHAP runs without the GIL, so a second batch is computed while one runs (its Python work
-    overlaps the first's SHAP); asks arriving while two run wait and are computed together by the first free
-    one. Every ask gets its own result."""
-    import threading
-
-    import api.explanations
-
-    model, features, _ = setup
-    service = ExplanationService(features, ScoreBooks(Path(tempfile.mkdtemp()), features))
-    gen = features.current()
-    ids = [int(i) for i in gen.frame["sk_id_curr"].iloc[:5]]
-    release = [threading.Event() for _ in range(3)]
-    batches: list[list[int]] = []
-    running, most = [0], [0]
-    lock = threading.Lock()
-
-    def compute(asks):
-        with lock:
-            call = len(batches)
-            batches.append([a.sk_id for a in asks])
-            running[0] += 1
-            most[0] = max(most[0], running[0])
-        release[call].wait(30)
-        with lock:
-            running[0] -= 1
-        return [(float(a.sk_id), None) for a in asks]
-
-    monkeypatch.setattr(service, "compute", compute)
-    assert api.explanations.MAX_COMPUTING == 2
-
-    async def scenario():
-        first = asyncio.ensure_future(service.explained(model, ids[0]))
-        await _until(lambda: len(batches) == 1)
-        second = [asyncio.ensure_future(service.explained(model, i)) for i in ids[1:3]]
-        await _until(lambda: len(batches) == 2)
-        third = [asyncio.ensure_future(service.explained(model, i)) for i in ids[3:5]]
-        await asyncio.sleep(0.2)
-        assert len(batches) == 2  # two computations running: the third batch waits
-        release[0].set()
-        await _until(lambda: len(batches) == 3)
-        release[1].set()
-        release[2].set()
-        return await asyncio.gather(first, *second, *third)
-
-    got = asyncio.run(scenario())
-    assert batches == [ids[:1], ids[1:3], ids[3:5]]
-    assert most[0] == 2
-    assert [p for p, _ in got] == [float(i) for i in ids]
-
-
-async def _until(condition, timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.01)
 
 def _explain_all(service, model, ids):
     async def ask_all():
