@@ -13,6 +13,7 @@ from models_ml.families.base import Candidate, FitContext
 from models_ml.families.boosted import BoostedFamily, scale_pos_weight
 from models_ml.families.fold_cache import FoldData
 from models_ml.preprocessing import NativeEncoder
+from models_ml.treeshap import ShapTable, from_lightgbm_dump
 
 
 class LightGBMFamily(BoostedFamily):
@@ -75,6 +76,12 @@ class LightGBMFamily(BoostedFamily):
     def predict(self, booster: Any, encoder: NativeEncoder, M: np.ndarray, n_rounds: int | None, nthread: int,
                 contributions: bool) -> np.ndarray:
         return booster.predict(M, num_iteration=n_rounds, pred_contrib=contributions, num_threads=nthread)
+
+    def shap_table(self, booster: Any, encoder: NativeEncoder, n_rounds: int | None) -> ShapTable | None:
+        n_features = len(encoder.feature_names)
+        # the bias column does not depend on the row: the library's, from one row of missing values
+        bias = float(self.predict(booster, encoder, np.full((1, n_features), np.nan), n_rounds, 1, True)[0, -1])
+        return from_lightgbm_dump(booster.dump_model(num_iteration=n_rounds), n_rounds, n_features, bias)
 
     def save_booster(self, booster: Any, n_rounds: int | None, path: Path) -> None:
         booster.save_model(str(path), num_iteration=n_rounds)

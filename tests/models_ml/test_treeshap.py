@@ -1,6 +1,7 @@
-"""The tabled TreeSHAP (models_ml/treeshap.py) gives XGBoost's own ``pred_contribs``: on rows with missing values,
-unseen and missing levels, categorical splits and features split twice on a path; only the first ``n_rounds``
-trees count; models it cannot table keep the library's values exactly."""
+"""The tabled TreeSHAP (models_ml/treeshap.py) gives XGBoost's ``pred_contribs`` and LightGBM's ``pred_contrib``: on
+rows with missing values, unseen, invalid and missing levels, categorical splits, both default directions, LightGBM's
+missing types and features split twice on a path; only the first ``n_rounds`` trees count; models it cannot table
+keep the library's values exactly."""
 
 from __future__ import annotations
 
@@ -21,12 +22,12 @@ TYPES = {"code_gender": "categorical", "name_family_status": "categorical", "nam
          "flag_own_car": "boolean"}
 
 
-def _fit(df: pd.DataFrame, **params) -> tuple[BoostedModel, FeatureSchema, pd.DataFrame]:
+def _fit(df: pd.DataFrame, family: str = "xgboost", **params) -> tuple[BoostedModel, FeatureSchema, pd.DataFrame]:
     schema = FeatureSchema(tuple(FeatureSpec(c, TYPES.get(c, "numeric"))  # type: ignore[arg-type]
                                  for c in df.columns if c not in ("sk_id_curr", "target")))
     X, y = schema.prepare(df), df["target"].to_numpy()
     ctx = FitContext(schema, PROFILES["fast"], seed=0, n_jobs=1, undersample_ratio=0.5)
-    candidate = Candidate("xgboost", "none", {**default_params("xgboost", len(y), PROFILES["fast"]), **params})
+    candidate = Candidate(family, "none", {**default_params(family, len(y), PROFILES["fast"]), **params})
     model = fit_candidate(candidate, X, y, ctx)
     assert isinstance(model, BoostedModel)
     return model, schema, X
@@ -44,29 +45,65 @@ def _rows(model: BoostedModel, X: pd.DataFrame) -> np.ndarray:
     return np.vstack([odd, M])
 
 
-@pytest.fixture(scope="module")
-def deep() -> tuple[BoostedModel, np.ndarray]:
-    model, _, X = _fit(make_features(3000, seed=21), max_depth=4, eta=0.3, min_child_weight=1)
+DEEP = {"xgboost": {"max_depth": 4, "eta": 0.3, "min_child_weight": 1},
+        "lightgbm": {"num_leaves": 12, "max_depth": 4, "learning_rate": 0.3, "min_child_samples": 5,
+                     "cat_smooth": 1, "min_data_per_group": 5}}
+
+
+@pytest.fixture(scope="module", params=sorted(DEEP))
+def deep(request) -> tuple[BoostedModel, np.ndarray]:
+    df = make_features(3000, seed=21)
+    df.loc[df.index[::7], "amt_income_total"] = 0.0  # zeros: LightGBM's missing type Zero, if it picks it
+    model, _, X = _fit(df, request.param, **DEEP[request.param])
     return model, _rows(model, X)
+
+
+def _splits(model: BoostedModel) -> list[dict]:
+    """Every split node of the model as {categorical, default_left, missing}."""
+    if model.family == "xgboost":
+        trees = json.loads(model.booster.save_raw("json"))["learner"]["gradient_booster"]["model"]["trees"]
+        return [{"categorical": t["split_type"][n] == 1, "default_left": bool(t["default_left"][n]), "missing": None}
+                for t in trees for n in range(len(t["left_children"])) if t["left_children"][n] != -1]
+    out = []
+    stack = [t["tree_structure"] for t in model.booster.dump_model()["tree_info"]]
+    while stack:
+        node = stack.pop()
+        if "leaf_value" not in node:
+            out.append({"categorical": node["decision_type"] == "==", "default_left": node["default_left"],
+                        "missing": node["missing_type"]})
+            stack += [node["left_child"], node["right_child"]]
+    return out
 
 
 def test_tabled_contributions_equal_the_library_s(deep) -> None:
     model, M = deep
     table = model.shap_table()
     assert table is not None
-    tree_json = json.loads(model.booster.save_raw("json"))["learner"]["gradient_booster"]["model"]["trees"]
     # the cases are really there: categorical splits, both default directions, a feature split twice on a path
-    assert any(1 in t["split_type"] for t in tree_json)
-    assert {0, 1} <= {d for t in tree_json for d, left in zip(t["default_left"], t["left_children"], strict=True)
-                      if left != -1}
+    splits = _splits(model)
+    assert any(s["categorical"] for s in splits)
+    assert {s["default_left"] for s in splits if not s["categorical"]} == {True, False}
+    if model.family == "lightgbm":
+        assert {"None", "NaN"} <= {s["missing"] for s in splits}
     widths = np.diff(table.leaf_pair_start)
     assert widths.max() <= 4 and (widths < 4).mean() > 0.1  # depth 4: some paths repeat a feature
     ours, library = model.predict_matrix(M, contributions=True), model.library_predict(M, contributions=True)
     assert ours.shape == library.shape == (len(M), M.shape[1] + 1)
-    np.testing.assert_allclose(ours, library, rtol=0, atol=2e-6)  # the library sums in float32
+    np.testing.assert_allclose(ours, library, rtol=0, atol=2e-6)  # XGBoost sums in float32
     assert np.abs(library).max() > 0.5  # contributions of a real size, not all near zero
     margin = np.log(model.predict_matrix(M) / (1 - model.predict_matrix(M)))
     np.testing.assert_allclose(ours.sum(axis=1), margin, rtol=0, atol=2e-5)
+
+
+def test_long_paths_are_tabled_exactly() -> None:
+    """Leaf-wise LightGBM trees: paths of up to ~10 distinct features (2^d patterns per leaf)."""
+    model, _, X = _fit(make_features(3000, seed=24), "lightgbm", num_leaves=40, min_child_samples=3,
+                       learning_rate=0.3, feature_fraction=1.0)
+    table = model.shap_table()
+    assert table is not None and np.diff(table.leaf_pair_start).max() >= 7
+    M = _rows(model, X.head(300))
+    np.testing.assert_allclose(model.predict_matrix(M, contributions=True),
+                               model.library_predict(M, contributions=True), rtol=0, atol=1e-9)
 
 
 def test_rows_are_explained_alone_as_in_a_batch(deep) -> None:
@@ -76,10 +113,11 @@ def test_rows_are_explained_alone_as_in_a_batch(deep) -> None:
     assert np.array_equal(together, alone)
 
 
-def test_only_the_model_s_rounds_count() -> None:
-    model, _, X = _fit(make_features(1500, seed=22), max_depth=3, eta=0.3)
+@pytest.mark.parametrize("family", sorted(DEEP))
+def test_only_the_model_s_rounds_count(family: str) -> None:
+    model, _, X = _fit(make_features(1500, seed=22), family, **DEEP[family])
     assert model.n_rounds > 4
-    fewer = BoostedModel("xgboost", model.encoder, model.booster, 4)
+    fewer = BoostedModel(family, model.encoder, model.booster, 4)
     M = _rows(model, X.head(200))
     np.testing.assert_allclose(fewer.predict_matrix(M, contributions=True),
                                fewer.library_predict(M, contributions=True), rtol=0, atol=2e-6)
@@ -90,7 +128,7 @@ def test_a_model_too_deep_to_table_keeps_the_library_s_values(deep, monkeypatch)
     """Paths of more distinct features than MAX_PATH_FEATURES (2 here, against the model's 4) are not tabled."""
     model, M = deep
     monkeypatch.setattr(treeshap, "MAX_PATH_FEATURES", 2)
-    again = BoostedModel("xgboost", model.encoder, model.booster, model.n_rounds)
+    again = BoostedModel(model.family, model.encoder, model.booster, model.n_rounds)
     assert again.shap_table() is None
     assert np.array_equal(again.predict_matrix(M, contributions=True), again.library_predict(M, contributions=True))
 
