@@ -126,9 +126,13 @@ def from_xgboost_json(model: dict[str, Any], n_rounds: int | None, n_features: i
     categories right and others (or an invalid code) left."""
     learner = model["learner"]
     booster = learner["gradient_booster"]
-    if booster.get("name") != "gbtree" or int(float(learner["learner_model_param"].get("num_class", "0"))) > 1:
-        return None
+    params = learner["learner_model_param"]
+    if (booster.get("name") != "gbtree" or int(float(params.get("num_class", "0"))) > 1
+            or int(float(params.get("num_target", "1"))) > 1):
+        return None  # dart, several classes or targets: the library's TreeSHAP
     trees = booster["model"]["trees"]
+    if any(int(t["tree_param"].get("size_leaf_vector", "1")) > 1 for t in trees):
+        return None  # vector leaves
     per_round = int(booster["model"]["gbtree_model_param"].get("num_parallel_tree", "1"))
     if n_rounds:
         trees = trees[: n_rounds * per_round]
@@ -172,6 +176,8 @@ def from_lightgbm_dump(model: dict[str, Any], n_rounds: int | None, n_features: 
 
         def add(entry: dict[str, Any], nodes: list[_Node] = nodes) -> int:
             at = len(nodes)
+            if "leaf_coeff" in entry:  # a linear tree: its leaves are not constants
+                raise _NotTabled
             if "leaf_value" in entry:
                 nodes.append(_Node(cover=float(entry.get("leaf_count", 0)), value=float(entry["leaf_value"])))
                 return at
@@ -187,9 +193,16 @@ def from_lightgbm_dump(model: dict[str, Any], n_rounds: int | None, n_features: 
             node.right = add(entry["right_child"])
             return at
 
-        add(info["tree_structure"])
+        try:
+            add(info["tree_structure"])
+        except _NotTabled:
+            return None
         forest.append(nodes)
     return _build(forest, n_features, bias)
+
+
+class _NotTabled(Exception):
+    """A tree the tables cannot represent (the library's TreeSHAP is used)."""
 
 
 def _build(forest: list[list[_Node]], n_features: int, bias: float) -> ShapTable | None:

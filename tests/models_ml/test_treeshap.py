@@ -150,3 +150,21 @@ def test_the_kernels_compile_where_no_cache_location_is_writable(monkeypatch) ->
     monkeypatch.setattr(treeshap, "njit", strict_njit)
     kernel = treeshap._compiled(nogil=True)(len)
     assert kernel == ("compiled", len, {"nogil": True})
+
+
+def test_models_whose_trees_the_tables_cannot_hold_are_not_tabled() -> None:
+    """Linear-leaf LightGBM trees and multi-class XGBoost models keep the library's TreeSHAP."""
+    import lightgbm as lgb
+    import xgboost as xgb
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    y = (X[:, 0] > 0).astype(int)
+    plain = lgb.train({"objective": "binary", "verbose": -1, "num_leaves": 4}, lgb.Dataset(X, y), 3)
+    linear = lgb.train({"objective": "binary", "verbose": -1, "num_leaves": 4, "linear_tree": True},
+                       lgb.Dataset(X, y), 3)
+    assert treeshap.from_lightgbm_dump(plain.dump_model(), None, 3, 0.0) is not None
+    assert treeshap.from_lightgbm_dump(linear.dump_model(), None, 3, 0.0) is None
+    classes = xgb.train({"objective": "multi:softprob", "num_class": 3, "max_depth": 2},
+                        xgb.DMatrix(X, label=rng.integers(0, 3, 400)), 3)
+    assert treeshap.from_xgboost_json(json.loads(classes.save_raw("json")), None, 3, 0.0) is None
