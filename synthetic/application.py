@@ -369,15 +369,39 @@ def _building(f: Frame, d: _Draw) -> None:
             f[c] = v
 
 
+ATOM_SNAP = 0.02  # a building median / mode within this share of one of its column's frequent values takes it
+
+
+def _near_atoms(x: np.ndarray, atoms: np.ndarray) -> np.ndarray:
+    """``x`` with the values within ATOM_SNAP (relative) of one of ``atoms`` put on it: the real median / mode
+    of a building measure on a lattice (apartments, floors) is its average's lattice point times a fixed
+    ratio, which a ratio drawn from a band of ratios smears over the neighbouring values."""
+    vals = np.sort(atoms[atoms > 0])
+    if not vals.size:
+        return x
+    gap = np.diff(vals)
+    room = np.minimum(np.r_[np.inf, gap], np.r_[gap, np.inf]) / 4  # a quarter of the way to a neighbour atom
+    j = np.clip(np.searchsorted(vals, x), 1, max(vals.size - 1, 1))
+    j = np.where(np.abs(x - vals[j - 1]) <= np.abs(vals[np.minimum(j, vals.size - 1)] - x), j - 1,
+                 np.minimum(j, vals.size - 1))
+    near = vals[j]
+    return np.where(np.abs(x - near) <= np.minimum(ATOM_SNAP * near, room[j]), near, x)
+
+
 def _medi_mode(f: Frame, d: _Draw) -> None:
     """A building measure's median and mode: its average times a fitted ratio per band of the average
-    (0 stays 0, missing stays missing)."""
+    (0 stays 0, missing stays missing), put on its column's frequent value when near one (`_near_atoms`)."""
+    # one uniform per building for all its medians, one for all its modes: a building whose mode is not its
+    # average's lattice point times the usual ratio has that for every measure (the real "atypical" modes of
+    # the apartments and the living area go together, correlation 0.9; drawn independently before)
+    u = {"MEDI": d.rng.random(d.n), "MODE": d.rng.random(d.n)}
     for b in BUILDING_BASES:
         avg = np.asarray(f[f"{b}_AVG"], dtype=float)
         for suffix in ("MEDI", "MODE"):
             c = f"{b}_{suffix}"
-            ratio = d.stats.cond(d.C, f"{c}_RATIO").sample(d.rng, {f"{b}_AVG": avg})
-            f[c] = d.stats.num(d.T, c).snap(np.clip(avg * np.nan_to_num(ratio, nan=1.0), 0.0, 1.0))
+            ratio = d.stats.cond(d.C, f"{c}_RATIO").sample(d.rng, {f"{b}_AVG": avg}, u[suffix])
+            m = d.stats.num(d.T, c)
+            f[c] = m.snap(_near_atoms(np.clip(avg * np.nan_to_num(ratio, nan=1.0), 0.0, 1.0), m.atoms))
 
 
 def _redraw(f: Frame, d: _Draw) -> None:

@@ -297,3 +297,32 @@ def test_a_group_of_a_continuous_column_keeps_its_median_under_the_committed_rul
     assert abs(np.median(draws) - np.median(group)) < 0.01
     alone = fit_numeric(pd.Series(group), integer=False, atom_rule="strict")  # not a group: pooled values
     assert alone["pools"] and not alone["quantiles"]
+
+
+def test_a_group_whose_missing_share_is_pooled_stores_its_shares_on_a_coarse_grid() -> None:
+    """Groups a, b, c (16, 21, 13 missing rows) pool their missing cells; a's level shares 121 / 214 and 93 / 214
+    told its 214 present rows (its 16 missing ones with its n = 230). Now the shares of a group whose missing
+    share is not its own are multiples of 1 / ``share_grid``, the fewest present rows it can have by what the
+    file tells (n minus its pool's missing rows plus 1, at least PRIVACY_MIN): every count from there to n fits
+    them. Group d (200 missing) joins no pool and keeps its exact shares; a numeric group with 3 missing of 300
+    (written off) gets a grid of n - PRIVACY_MIN + 1."""
+    def part(x: int, y: int, missing: int) -> list:
+        return ["X"] * x + ["Y"] * y + [None] * missing
+
+    parent = ["a"] * 230 + ["b"] * 284 + ["c"] * 173 + ["d"] * 600
+    child = part(121, 93, 16) + part(150, 113, 21) + part(90, 70, 13) + part(300, 100, 200)
+    df = pd.DataFrame({"P": parent, "C": child})
+    cond = fit_conditional(df, {"P": "VARCHAR", "C": "VARCHAR"}, "C", ["P"], ["X", "Y"])
+    assert cond["missing_pools"] == [{"groups": ["a", "b", "c"], "n": 687}]
+    a = cond["groups"]["a"]
+    assert a["share_grid"] == 230 - 50 + 1
+    units = [p * a["share_grid"] for p in a["probs"]]
+    assert units == pytest.approx(np.round(units), abs=1e-5) and sum(a["probs"]) == pytest.approx(1.0)
+    assert a["probs"] == pytest.approx([121 / 214, 93 / 214], abs=1 / a["share_grid"])
+    assert "share_grid" not in cond["groups"]["d"] and cond["groups"]["d"]["probs"] == [0.75, 0.25]
+    num = pd.DataFrame({"P": ["a"] * 300 + ["b"] * 300,
+                        "N": [np.nan] * 3 + [0.0] * 100 + [1.0] * 97 + [2.0] * 100 + [0.0, 1.0, 2.0] * 100})
+    g = fit_conditional(num, {"P": "VARCHAR", "N": "BIGINT"}, "N", ["P"], None)["groups"]["a"]
+    assert g["missing"] == 0.0 and g["share_grid"] == 300 - PRIVACY_MIN + 1
+    assert g["atom_probs"] == pytest.approx([100 / 297, 97 / 297, 100 / 297], abs=1 / g["share_grid"])
+    assert sum(g["atom_probs"]) == pytest.approx(1.0)
