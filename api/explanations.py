@@ -6,8 +6,8 @@ costs about twice one row: the cost is mostly per call, not per row). One comput
 process: the work mostly holds the GIL, so parallel threads would only contend; other workers use the
 other cores. (Two at once were tried at stop 29, with SHAP from `models_ml.treeshap`, which runs without the
 GIL: the same throughput and a worse tail at 16 concurrent -- p99 27.5-37.5 ms against 23-33 ms over nine
-alternating runs at full volume -- as a free computation takes every waiting ask and batches grow uneven.) The latest explanations are cached (a client's explanation is typically asked for several
-times while an officer talks to them), keyed by the model's folder and version and the warehouse file's
+alternating runs at full volume -- as a free computation takes every waiting ask and batches grow uneven.)
+The latest explanations are cached (a client's explanation is typically asked for several times while an officer talks to them), keyed by the model's folder and version and the warehouse file's
 identity: values that identify what was explained, unlike `id()` of objects that may be collected and
 their ids reused.
 
@@ -279,7 +279,8 @@ def _points_explanation(model: ScoringModel, sk_id: int, probability: float, exp
                      shap=float(earned[j] - best[j]), points=float(earned[j]), best_points=float(best[j]))
         for j in order
     ]
-    reason_list = [Reason(**{**r, "value": scalar(r.get("value"))}) for r in model.reasons(expl, row=0, top_k=reasons, values=data)]
+    reason_list = [Reason(**{**r, "value": scalar(r.get("value"))})
+                   for r in model.reasons(expl, row=0, top_k=reasons, values=data)]
     return ExplanationOut(
         sk_id_curr=sk_id, model_version=model.version,
         base_value=float(expl.base_value + sum(float(best[j]) for j in chars)), output_scale="points",

@@ -119,8 +119,8 @@ class ScoringModel:
         return self._predictor.explain_matrix(matrix, pd.DataFrame(vals, columns=self.schema.columns, dtype=object))
 
     def warm(self) -> None:
-        """Build now what the first explanation would otherwise build: a boosted model's SHAP table
-        and its kernel (`models_ml.treeshap`, ~1 s at full volume). A serving process calls it while loading a version."""
+        """Build now what the first explanation would otherwise build: a boosted model's SHAP table and its
+        kernel (`models_ml.treeshap`, ~1 s at full volume). A serving process calls it while loading a version."""
         model = self._predictor.model
         table = model.shap_table() if isinstance(model, BoostedModel) else None
         if table is not None:  # the kernel compiled (or loaded from numba's cache) now, not at the first request

@@ -10,6 +10,7 @@ undersampling (LightGBM: the undersampled candidates train on a subset that reus
 
 from __future__ import annotations
 
+import logging
 from abc import abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
@@ -40,6 +41,7 @@ from models_ml.treeshap import ShapTable
 THREAD_SETTINGS = (1, 2)  # threads of a prediction: small batches, large batches (BoostedModel.threads)
 TRAIN_DTYPE = np.float32
 _UNBUILT = object()  # BoostedModel's SHAP table before its first use
+log = logging.getLogger(__name__)
 
 
 class BoostedModel(FittedModel):
@@ -79,7 +81,8 @@ class BoostedModel(FittedModel):
     def predict_matrix(self, M: np.ndarray, contributions: bool = False) -> np.ndarray:
         """Raw probabilities of the float64 matrix M, or with ``contributions`` its SHAP values (rows x (columns +
         1), the last column the bias, log-odds): from the tabled TreeSHAP when the family tables this model
-        (`models_ml.treeshap`: the library's values up to float32 rounding, ~5x faster), else the library's."""
+        (`models_ml.treeshap`: the library's values, XGBoost's up to its float32 rounding; ~4-5x faster), else
+        the library's."""
         if contributions:
             table = self.shap_table()
             if table is not None:
@@ -94,9 +97,15 @@ class BoostedModel(FittedModel):
 
     def shap_table(self) -> ShapTable | None:
         """The model's TreeSHAP table, built at the first call (~1 s at full volume; two threads calling
-        first may both build it, each gets an equal table); None when the family does not table it."""
+        first may both build it, each gets an equal table); None when the family does not table it or the
+        build fails (logged: the library's TreeSHAP then serves, a model is never refused for it)."""
         if self._shap_table is _UNBUILT:
-            self._shap_table = self._impl.shap_table(self.booster, self.encoder, self.n_rounds)
+            try:
+                self._shap_table = self._impl.shap_table(self.booster, self.encoder, self.n_rounds)
+            except Exception as exc:  # noqa: BLE001 - an optimisation: the library's values are still right
+                log.warning("SHAP table of this %s model not built (%s: %s): the library's TreeSHAP is used",
+                            self.family, type(exc).__name__, exc)
+                self._shap_table = None
         return self._shap_table  # type: ignore[return-value]
 
 

@@ -168,3 +168,18 @@ def test_models_whose_trees_the_tables_cannot_hold_are_not_tabled() -> None:
     classes = xgb.train({"objective": "multi:softprob", "num_class": 3, "max_depth": 2},
                         xgb.DMatrix(X, label=rng.integers(0, 3, 400)), 3)
     assert treeshap.from_xgboost_json(json.loads(classes.save_raw("json")), None, 3, 0.0) is None
+
+
+def test_a_table_that_fails_to_build_leaves_the_library_s_values(deep, monkeypatch, caplog) -> None:
+    """The table is an optimisation: a failure to build it is logged and the library's TreeSHAP serves."""
+    model, M = deep
+    again = BoostedModel(model.family, model.encoder, model.booster, model.n_rounds)
+
+    def broken(*args, **kwargs):
+        raise KeyError("split_conditions")
+
+    monkeypatch.setattr(type(again._impl), "shap_table", broken)
+    with caplog.at_level("WARNING", logger="models_ml.families.boosted"):
+        got = again.predict_matrix(M, contributions=True)
+    assert np.array_equal(got, again.library_predict(M, contributions=True))
+    assert "SHAP table of this" in caplog.text and "KeyError" in caplog.text
