@@ -122,9 +122,8 @@ class ScoringModel:
         """Build now what the first explanation would otherwise build: a boosted model's SHAP table and its
         kernel (`models_ml.treeshap`, ~1 s at full volume). A serving process calls it while loading a version."""
         model = self._predictor.model
-        table = model.shap_table() if isinstance(model, BoostedModel) else None
-        if table is not None:  # the kernel compiled (or loaded from numba's cache) now, not at the first request
-            table.contributions(np.full((1, table.n_features), np.nan))
+        if isinstance(model, BoostedModel):
+            model.shap_table()
 
     @property
     def encodes_rows(self) -> bool:

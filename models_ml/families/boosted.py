@@ -101,7 +101,10 @@ class BoostedModel(FittedModel):
         build fails (logged: the library's TreeSHAP then serves, a model is never refused for it)."""
         if self._shap_table is _UNBUILT:
             try:
-                self._shap_table = self._impl.shap_table(self.booster, self.encoder, self.n_rounds)
+                table = self._impl.shap_table(self.booster, self.encoder, self.n_rounds)
+                if table is not None:  # its kernel compiled (or loaded from numba's cache) now, checked once
+                    table.contributions(np.full((1, table.n_features), np.nan))
+                self._shap_table = table
             except Exception as exc:  # noqa: BLE001 - an optimisation: the library's values are still right
                 log.warning("SHAP table of this %s model not built (%s: %s): the library's TreeSHAP is used",
                             self.family, type(exc).__name__, exc)
