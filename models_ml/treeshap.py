@@ -186,7 +186,9 @@ def from_lightgbm_dump(model: dict[str, Any], n_rounds: int | None, n_features: 
             categorical = entry["decision_type"] == "=="
             node.split = _Split(
                 feature=int(entry["split_feature"]), kind=CATEGORICAL if categorical else LGB_NUMERIC,
-                threshold=0.0 if categorical else float(entry["threshold"]), default_left=bool(entry["default_left"]),
+                # a missing category goes right whatever the flag says (LightGBM's CategoricalDecision)
+                threshold=0.0 if categorical else float(entry["threshold"]),
+                default_left=bool(entry["default_left"]) and not categorical,
                 missing=missing_types[entry["missing_type"]], listed_left=True,
                 categories=tuple(int(c) for c in str(entry["threshold"]).split("||")) if categorical else ())
             node.left = add(entry["left_child"])
@@ -354,8 +356,8 @@ def _contributions(X, out, node_feature, node_kind, node_threshold, node_default
                 else:
                     goes_left[node, r] = x <= node_threshold[node]
             else:  # categorical
-                if np.isnan(x):  # LightGBM: right; XGBoost: the default way
-                    goes_left[node, r] = False if node_listed_left[node] else node_default_left[node]
+                if np.isnan(x):
+                    goes_left[node, r] = node_default_left[node]
                     continue
                 listed = False
                 if x >= 0:

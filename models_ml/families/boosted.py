@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from abc import abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -157,7 +158,19 @@ class BoostedFamily(ModelFamily):
         return {}
 
     def shap_table(self, booster: Any, encoder: NativeEncoder, n_rounds: int | None) -> ShapTable | None:
-        """The tabled TreeSHAP of ``booster`` (`models_ml.treeshap`), or None: the library's TreeSHAP is used."""
+        """The tabled TreeSHAP of ``booster`` (`models_ml.treeshap`) from its trees (`tree_tables`), or None: the
+        library's TreeSHAP is used."""
+        tables = self.tree_tables(booster, n_rounds)
+        if tables is None:
+            return None
+        n_features = len(encoder.feature_names)
+        # the bias column does not depend on the row: the library's, from one row of missing values
+        bias = float(self.predict(booster, encoder, np.full((1, n_features), np.nan), n_rounds, 1, True)[0, -1])
+        return tables(n_features, bias)
+
+    def tree_tables(self, booster: Any, n_rounds: int | None) -> Callable[[int, float], ShapTable | None] | None:
+        """``(n_features, bias) -> table`` of the booster's first ``n_rounds`` trees (a `models_ml.treeshap`
+        parser bound to its trees), or None when the family has no parser."""
         return None
 
     def check_booster(self, booster: Any, encoder: NativeEncoder, path: Path) -> None:

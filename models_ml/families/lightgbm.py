@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -77,11 +79,8 @@ class LightGBMFamily(BoostedFamily):
                 contributions: bool) -> np.ndarray:
         return booster.predict(M, num_iteration=n_rounds, pred_contrib=contributions, num_threads=nthread)
 
-    def shap_table(self, booster: Any, encoder: NativeEncoder, n_rounds: int | None) -> ShapTable | None:
-        n_features = len(encoder.feature_names)
-        # the bias column does not depend on the row: the library's, from one row of missing values
-        bias = float(self.predict(booster, encoder, np.full((1, n_features), np.nan), n_rounds, 1, True)[0, -1])
-        return from_lightgbm_dump(booster.dump_model(num_iteration=n_rounds), n_rounds, n_features, bias)
+    def tree_tables(self, booster: Any, n_rounds: int | None) -> Callable[[int, float], ShapTable | None]:
+        return partial(from_lightgbm_dump, booster.dump_model(num_iteration=n_rounds), n_rounds)
 
     def save_booster(self, booster: Any, n_rounds: int | None, path: Path) -> None:
         booster.save_model(str(path), num_iteration=n_rounds)

@@ -5,6 +5,8 @@ candidates."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -110,11 +112,8 @@ class XGBoostFamily(BoostedFamily):
         return booster.predict(xgb_dmatrix(M, encoder), pred_contribs=contributions,
                                iteration_range=(0, n_rounds or 0), validate_features=False)
 
-    def shap_table(self, booster: Any, encoder: NativeEncoder, n_rounds: int | None) -> ShapTable | None:
-        n_features = len(encoder.feature_names)
-        # the bias column does not depend on the row: the library's, from one row of missing values
-        bias = float(self.predict(booster, encoder, np.full((1, n_features), np.nan), n_rounds, 1, True)[0, -1])
-        return from_xgboost_json(json.loads(booster.save_raw("json")), n_rounds, n_features, bias)
+    def tree_tables(self, booster: Any, n_rounds: int | None) -> Callable[[int, float], ShapTable | None]:
+        return partial(from_xgboost_json, json.loads(booster.save_raw("json")), n_rounds)
 
     def check_booster(self, booster: Any, encoder: NativeEncoder, path: Path) -> None:
         names, types = booster.feature_names, booster.feature_types
