@@ -850,6 +850,44 @@ def fit_column(s: pd.Series, kind: str, reference: dict[str, Any] | None = None,
                        atom_rule="loose" if rules.atom_rule == "groups" else rules.atom_rule, continuous=continuous)
 
 
+def fit_marginal(s: pd.Series, kind: str, rules: PrivacyRules = COMMITTED_RULES) -> dict[str, Any]:
+    """A whole column's marginal (a table's column, a derived column, a conditional's fallback): `fit_column`
+    with its rare cells hidden (`hide_rare_cells`). A conditional group's are hidden by `pool_group_missing`."""
+    return hide_rare_cells(fit_column(s, kind, rules=rules), s, kind)
+
+
+def hide_rare_cells(m: dict[str, Any], s: pd.Series, kind: str) -> dict[str, Any]:
+    """A column's marginal ``m`` (fitted on ``s``) that tells no cell of 1 to PRIVACY_MIN - 1 rows through its
+    missing share, its ``n`` or the denominator of its shares (stop 30; the file of stop 29 told 27 missing cells
+    and 18 categorical columns' dropped levels):
+
+    - a missing cell of 1 to PRIVACY_MIN - 1 rows is written as PRIVACY_MIN rows (``missing`` = PRIVACY_MIN /
+      rows, ``n`` = rows - PRIVACY_MIN), the way a rare level is still listed: a column of fewer than
+      2 x PRIVACY_MIN rows writes it off instead (share 0, ``n`` = rows);
+    - a categorical column's rare levels dropped by `pool_levels` (share 0, fewer than PRIVACY_MIN rows in all)
+      stay counted in ``n``;
+    - either way the shares are of another number of values than ``n``, which exact shares would tell (a search
+      for their common denominator): they are put on a grid of the fewest values the file allows (`grid_shares`:
+      every count from there up fits them), and a pool's rows are not written."""
+    if "n" not in m:  # written as missing: nothing described
+        return m
+    rows = len(s)
+    present = int((s.notna() if kind == "VARCHAR" else pd.to_numeric(s, errors="coerce").notna()).sum())
+    missing = rows - present
+    out = dict(m)
+    fewest = present
+    if 0 < missing < PRIVACY_MIN:
+        floor = rows - PRIVACY_MIN >= PRIVACY_MIN
+        out["missing"] = round(PRIVACY_MIN / rows, 6) if floor else 0.0
+        out["n"] = rows - PRIVACY_MIN if floor else rows
+        fewest = rows - PRIVACY_MIN
+    if m["kind"] == "cat" and any(p == 0 for p in m["probs"]):
+        fewest -= PRIVACY_MIN - 1
+    if fewest == present:
+        return m
+    return grid_shares(out, max(PRIVACY_MIN, fewest))
+
+
 def inner_range(s: pd.Series) -> tuple[float, float] | None:
     """The PRIVACY_MIN-th smallest and largest value of a numeric column: a value outside them (one of the
     PRIVACY_MIN - 1 most extreme at either end) is an atom nowhere unless seen on PRIVACY_MIN rows."""
@@ -898,7 +936,7 @@ def fit_conditional(
     key, bins = group_keys(df, types, parents)
     if rules.atom_rule == "groups":  # the strict rule inside the conditionals only
         rules = replace(rules, atom_rule="strict")
-    fallback = fit_column(df[child], kind, rules=rules)
+    fallback = fit_marginal(df[child], kind, rules)
     inner = inner_range(df[child]) if kind != "VARCHAR" else None
     # a group of a column with a continuous part: fitted like its column (`fit_numeric`)
     continuous = kind != "VARCHAR" and rules.atom_rule == "strict" and len(fallback.get("quantiles", [])) >= 2
@@ -1111,6 +1149,39 @@ def group_values(marginals_dir: Path) -> dict[str, dict[str, dict[str, int]]]:
     return out
 
 
+def marginal_values(marginals_dir: Path) -> dict[str, dict[str, int]]:
+    """The real number of values the shares of every marginal and conditional fallback of a file fitted on
+    ``marginals_dir`` are of: table -> column (a fallback: its conditional's name) -> present rows, less a
+    categorical column's rare levels dropped by `pool_levels` (share 0, their rows counted with the kept ones).
+    Never written (a marginal whose missing cell or dropped levels are rare does not tell them: `hide_rare_cells`):
+    for checking a fitted file's shares against the real rows."""
+    out: dict[str, dict[str, int]] = {}
+
+    def values(s: pd.Series, kind: str) -> int:
+        if kind != "VARCHAR":
+            return int(pd.to_numeric(s, errors="coerce").notna().sum())
+        vc = s.dropna().astype(str).value_counts()
+        shares, _ = pool_levels(vc)
+        return int(vc.sum()) - int(sum(int(vc[lv]) for lv, p in shares.items() if p == 0))
+
+    for table, df in real_tables(marginals_dir).items():
+        model = "application_train" if table == "application_test" else table
+        types = column_types(table)
+        with warnings.catch_warnings():  # (pandas: the derived columns inserted one by one, as the fit does)
+            warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+            df, _ = prepare_table(df, model)
+        subsets = SUBSETS.get(model, {})
+        got = {c: values(df[c], t) for c, t in types.items() if c not in KEY_COLUMNS}
+        for name in DERIVED.get(model, {}):
+            got[name] = values(_subset_rows(df, subsets, name)[name], _kind_of(df, types, name))
+        for name in [*PATTERNS.get(model, {}), *COMBINATIONS.get(model, {})]:
+            got[name] = values(df[name], "VARCHAR")
+        for name, (child, _) in CONDITIONALS.get(model, {}).items():
+            got[f"{name}:fallback"] = values(_subset_rows(df, subsets, child)[child], _kind_of(df, types, child))
+        out[table] = got
+    return out
+
+
 def fit_table(
     df: pd.DataFrame, table: str, model: str | None = None, leaf_rule: str = "exact",
     rules: PrivacyRules = COMMITTED_RULES,
@@ -1122,12 +1193,12 @@ def fit_table(
     table = model or table
     df, patterns = prepare_table(df, table)
     subsets = SUBSETS.get(table, {})
-    marg = {c: fit_column(df[c], t, rules=rules) for c, t in types.items() if c not in KEY_COLUMNS}
+    marg = {c: fit_marginal(df[c], t, rules) for c, t in types.items() if c not in KEY_COLUMNS}
     for name in DERIVED.get(table, {}):
         rows = _subset_rows(df, subsets, name)
-        marg[name] = fit_column(rows[name], _kind_of(df, types, name), rules=rules)
+        marg[name] = fit_marginal(rows[name], _kind_of(df, types, name), rules)
     for name in [*PATTERNS.get(table, {}), *COMBINATIONS.get(table, {})]:
-        marg[name] = fit_column(df[name], "VARCHAR")
+        marg[name] = fit_marginal(df[name], "VARCHAR")
     conds = {}
     for name, (child, parents) in CONDITIONALS.get(table, {}).items():
         lv = marg[child]["levels"] if marg[child]["kind"] == "cat" else None

@@ -28,9 +28,11 @@ from synthetic.fit import (
     fit_column,
     fit_conditional,
     fit_extra_counts,
+    fit_marginal,
     fit_numeric,
     group_values,
     inner_range,
+    marginal_values,
 )
 from synthetic.joint import PRIVACY_MIN
 from synthetic.stats import STATS_PATH, NumericMarginal
@@ -157,8 +159,12 @@ def test_a_group_keeps_its_frequent_cells_only() -> None:
     assert shares["a"] == {"X": 1.0} and cat["groups"]["a"]["from_reference"] == []
     assert shares["b"] == pytest.approx({"X": 0.25, "Y": 0.5, "Z": 0.25})
     fb = cat["fallback"]
-    assert dict(zip(fb["levels"], fb["probs"], strict=True))["W"] == 0  # 15 rows in all: no pool
-    assert shares["c"] == pytest.approx({"X": 295 / 735, "Y": 285 / 735, "Z": 155 / 735}, abs=1e-7)
+    fb_shares = dict(zip(fb["levels"], fb["probs"], strict=True))
+    assert fb_shares["W"] == 0  # 15 rows in all: no pool
+    # (since stop 30 the fallback's shares sit on a grid of the fewest values it tells: W's rows are hidden)
+    assert fb["n"] == 750 and fb["share_grid"] == 750 - (PRIVACY_MIN - 1)
+    assert fb_shares == pytest.approx({"W": 0, "X": 295 / 735, "Y": 285 / 735, "Z": 155 / 735}, abs=1 / 701)
+    assert shares["c"] == pytest.approx({k: fb_shares[k] for k in "XYZ"}, abs=1e-7)
     assert cat["groups"]["c"]["from_reference"] == ["X", "Y", "Z"]
     num = fit_conditional(df, types, "N", ["P"], None, PrivacyRules())  # the loose atom rule (before stop 28)
     assert num["groups"]["a"]["atoms"] == [0.0, 1.0, 2.0]
@@ -511,3 +517,106 @@ def test_no_group_whose_missing_share_is_not_its_own_tells_its_present_values(re
                     assert "n" not in pool or "share_grid" not in g, (table, name, key)
     assert checked > 20
     assert not told, f"{len(told)} groups tell their present values, e.g. {told[:3]}"
+
+
+def test_a_column_missing_on_few_rows_tells_neither_the_cell_nor_its_present_values() -> None:
+    """1,000 rows, 8 missing, the rest on four values of 301, 297, 211 and 183 rows: exact shares of 992 and ``n`` told
+    the 8 missing rows. `fit_marginal` writes the cell as PRIVACY_MIN rows (its ``n`` 950) and the shares on a grid
+    of 1 / 950, which every count from 950 up fits; a column of fewer than 2 x PRIVACY_MIN rows writes the cell
+    off. The missing share of a conditional group is hidden by its pools (`pool_group_missing`), not here."""
+    x = pd.Series([np.nan] * 8 + [1.0] * 301 + [2.0] * 297 + [3.0] * 211 + [4.0] * 183)
+    exact = fit_column(x, "BIGINT")
+    assert exact["n"] == 992 and common_denominators(exact["atom_probs"][:1], 1000) == [992]
+    m = fit_marginal(x, "BIGINT")
+    assert m["missing"] == PRIVACY_MIN / 1000 and m["n"] == 1000 - PRIVACY_MIN and m["share_grid"] == 950
+    assert m["n"] * m["missing"] / (1 - m["missing"]) == pytest.approx(PRIVACY_MIN)
+    assert set(range(950, 1001)) <= set(common_denominators(_own_shares(m), 1000, m["share_grid"]))
+    assert sum(m["atom_probs"]) == pytest.approx(1.0)
+    small = fit_marginal(pd.Series([np.nan] * 3 + [1.0, 2.0] * 40), "BIGINT")
+    assert small["missing"] == 0.0 and small["n"] == 83 and small["share_grid"] == PRIVACY_MIN
+    full = fit_marginal(pd.Series([np.nan] * 60 + [1.0, 2.0] * 470), "BIGINT")  # a cell of 60: its own share
+    assert full == fit_column(pd.Series([np.nan] * 60 + [1.0, 2.0] * 470), "BIGINT") and "share_grid" not in full
+
+
+def test_a_categorical_column_does_not_tell_its_dropped_levels() -> None:
+    """Levels A 601, B 379 and two rare ones of 3 and 2 rows (5 in all: share 0, counted in ``n`` = 985): exact
+    shares of the 980 kept rows told 985 - 980 = 5 rows. `fit_marginal` keeps ``n`` and puts the shares on a grid
+    of 985 - (PRIVACY_MIN - 1) rows."""
+    s = pd.Series(["A"] * 601 + ["B"] * 379 + ["C"] * 3 + ["D"] * 2 + [None] * 100)
+    exact = fit_column(s, "VARCHAR")
+    assert exact["n"] == 985 and common_denominators(_own_shares(exact), 985) == [980]
+    m = fit_marginal(s, "VARCHAR")
+    assert m["n"] == 985 and m["missing"] == exact["missing"] and m["share_grid"] == 985 - (PRIVACY_MIN - 1)
+    assert dict(zip(m["levels"], m["probs"], strict=True))["C"] == 0.0
+    found = common_denominators(_own_shares(m), 985, m["share_grid"])
+    assert set(range(m["share_grid"], 986)) <= set(found)
+    with_missing = fit_marginal(pd.Series(["A"] * 601 + ["B"] * 379 + ["C"] * 3 + [None] * 20), "VARCHAR")
+    assert with_missing["n"] == 1003 - PRIVACY_MIN and with_missing["share_grid"] == 1003 - 2 * PRIVACY_MIN + 1
+
+def _column_cells(fitted: dict) -> Iterator[tuple[tuple, str, dict]]:
+    """Every table marginal and conditional fallback of ``fitted`` that describes values (``n``): (where, the key
+    of its real values in `marginal_values`, marginal)."""
+    for table, columns in fitted["marginals"].items():
+        for column, m in columns.items():
+            if "n" in m:
+                yield (table, column), column, m
+    for table, conds in fitted["conditionals"].items():
+        for name, cond in conds.items():
+            if "n" in cond["fallback"]:
+                yield (table, name, "fallback"), f"{name}:fallback", cond["fallback"]
+
+
+def test_no_marginal_of_the_committed_file_tells_a_rare_missing_cell() -> None:
+    """A column's missing share is a cell too: with its present values ``n`` it tells the missing rows
+    (``n * missing / (1 - missing)``), which must be none or at least PRIVACY_MIN. The file of stop 29 told 27 of
+    1-49 rows, e.g. the 8 applicants without a goods price and the 35 without `EXT_SOURCE_2`."""
+    fitted = json.loads(STATS_PATH.read_text(encoding="utf-8"))
+    told, checked = [], 0
+    for where, _, m in _column_cells(fitted):
+        checked += 1
+        if m["missing"] > 0:
+            rows = m["n"] * m["missing"] / (1 - m["missing"])
+            if rows < PRIVACY_MIN - 0.5:  # (a count; the share is rounded to 6 decimals)
+                told.append((where, round(rows, 2)))
+    assert checked > 400
+    assert not told, f"{len(told)} marginals tell a missing cell of fewer than {PRIVACY_MIN} rows, e.g. {told[:3]}"
+
+
+@pytest.fixture(scope="module")
+def real_marginal_values() -> dict | None:
+    """The committed file's marginals' real values (`marginal_values`), or None without the real rows."""
+    if not (MARGINALS / "application_test.csv").exists():
+        return None
+    return marginal_values(MARGINALS)
+
+
+def test_no_marginal_of_the_committed_file_tells_the_values_its_shares_are_of(
+    real_marginal_values: dict | None,
+) -> None:
+    """A marginal whose shares are of another number of values than its ``n`` (a missing cell of 1-49 rows
+    written as PRIVACY_MIN; a categorical column's rare levels dropped, share 0, counted in ``n``) hides that
+    cell only if its shares do not tell their denominator: a search for it (`common_denominators` over
+    PRIVACY_MIN up to the column's rows, on the marginal's ``share_grid`` if it has one) must not narrow it down
+    to a few counts including the real one (`marginal_values`: the real rows the file was fitted on, never
+    stored). The file of stop 29 stored exact shares: e.g. `NAME_INCOME_TYPE`'s told its present rows less its
+    two dropped levels', and with ``n`` those levels' rows."""
+    if real_marginal_values is None:
+        pytest.skip("real marginal rows not present")
+    fitted = json.loads(STATS_PATH.read_text(encoding="utf-8"))
+    told, checked = [], 0
+    for where, key, m in _column_cells(fitted):
+        real = real_marginal_values[where[0]][key]
+        if real == m["n"]:  # its shares are of its n: nothing hidden behind them
+            continue
+        shares = _own_shares(m)
+        if not shares:
+            continue
+        checked += 1
+        rows = int(round(m["n"] / (1 - m["missing"])))
+        found = common_denominators(shares, rows, m.get("share_grid"))
+        if real in found and len(found) <= 5:
+            told.append(where)
+        for pool in m.get("pools", []):  # a pool's rows over its share would tell them too
+            assert "n" not in pool, where
+    assert checked > 20
+    assert not told, f"{len(told)} marginals tell the values their shares are of, e.g. {told[:3]}"
