@@ -212,7 +212,9 @@ class TreeConditional:
             "right": self.right.tolist(),
             "nan_left": self.nan_left.astype(int).tolist(),
             "leaf_of_node": self.leaf_of_node.tolist(),
-            "leaves": self.leaves,
+            # a leaf's values behind its quantiles (``q_n``) stay in memory: with its rows they would tell a
+            # missing cell of fewer than PRIVACY_MIN rows the leaf rule wrote off (stop 30)
+            "leaves": [{k: v for k, v in leaf.items() if k != "q_n"} for leaf in self.leaves],
             "with_missing": self.with_missing,
             **({"group": self.group} if self.group is not None else {}),
             **({"level_model": self.level_model.to_json()} if self.level_model is not None else {}),
@@ -587,7 +589,7 @@ def fit_tree(
             q = np.quantile(vals, np.linspace(0, 1, LEAF_QUANTILES)) if vals.size >= PRIVACY_MIN else []
             leaf["q"] = [round(float(v), 6) for v in q]
             if len(q):
-                leaf["q_n"] = int(vals.size)  # values behind the quantiles (>= PRIVACY_MIN)
+                leaf["q_n"] = int(vals.size)  # values behind the quantiles (>= PRIVACY_MIN; not written: to_json)
             if with_missing and shares is not None:
                 leaf["missing"] = round(float(shares[1]), 6)
                 if pools:
