@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthetic.joint import PRIVACY_MIN, rare_pools
+from synthetic.joint import PRIVACY_MIN, on_grid, rare_pools
 from synthetic.levels import LevelModel, fit_level_model
 from synthetic.stats import Cat, CategoricalMarginal, Marginal, NumericMarginal, rerank
 
@@ -318,6 +318,21 @@ def pruned_shares(
     return shares / shares.sum(), [pool.tolist()] if pool.size else []
 
 
+def leaf_grid(
+    shares: np.ndarray, pools: list[list[int]], rows: int, counts: np.ndarray, tree_off: bool
+) -> tuple[np.ndarray, int | None]:
+    """A categorical leaf's shares (of its cells ``counts``, from `pruned_shares` / `grouped_shares`) and their
+    grid: when some of its ``rows`` are behind no share (its rare rest written off by `pruned_shares`, levels
+    written off in the whole tree, ``tree_off``: `written_off`), exact shares of the other rows tell their count,
+    and with the leaf's ``n`` the hidden rows (the file of stop 29: 6 `OCCUPATION_TYPE` leaves). They are put on
+    a grid of the fewest rows the shares can be of (`on_grid`): ``rows`` less PRIVACY_MIN - 1 for each kind of
+    hidden rows that may be in the leaf, never below PRIVACY_MIN. None: nothing hidden, exact shares kept."""
+    if rows - int(np.asarray(counts)[shares > 0].sum()) <= 0:
+        return shares, None
+    grid = max(PRIVACY_MIN, rows - (PRIVACY_MIN - 1) * (2 if tree_off else 1))
+    return on_grid(shares, grid, pools), grid
+
+
 def root_shares(root: np.ndarray) -> np.ndarray:
     """The root's shares with its rare cells pooled as in a column's marginal (pools of PRIVACY_MIN rows
     sharing their total evenly): the reference of a level rare in every node."""
@@ -521,8 +536,11 @@ def fit_tree(
         onehot[np.arange(cells.size), cells] = 1.0
         node_counts = np.asarray(paths.T @ onehot).round().astype(np.int64)
     root_ref = None
+    tree_off = False  # levels written off in the whole tree (their rows are behind no leaf's share)
     if node_counts is not None:
-        node_counts[:, written_off(node_counts[0])] = 0  # a rare rest of the whole tree: never drawn
+        off = written_off(node_counts[0])
+        tree_off = bool(off.any())
+        node_counts[:, off] = 0  # a rare rest of the whole tree: never drawn
         root_ref = root_shares(node_counts[0])
         if group is None:
             left, right = prune(left, right, node_counts)  # a grown tree passes already
@@ -556,22 +574,28 @@ def fit_tree(
             chain.append(counts_of[up])
             up = parent[up]
         shares = pools = None
+        grid = None
         if counts_of is not None:  # the rule's leaves (root_ref is set with the counts)
             assert root_ref is not None
+            cell_counts = counts_of[node]
             if group is not None and level_model:  # group shares; the level from the model
                 member = np.eye(int(group.max()) + 1)[group]
-                shares, pools = pruned_shares(counts_of[node] @ member, [a @ member for a in chain],
-                                              root_ref @ member)
+                cell_counts = counts_of[node] @ member
+                shares, pools = pruned_shares(cell_counts, [a @ member for a in chain], root_ref @ member)
             elif group is not None:  # grown on groups
                 shares, pools = grouped_shares(counts_of[node], chain, root_ref, group)
             else:
-                shares, pools = pruned_shares(counts_of[node], chain, root_ref)
+                shares, pools = pruned_shares(cell_counts, chain, root_ref)
+            if categorical_levels is not None:
+                shares, grid = leaf_grid(shares, pools, k, cell_counts, tree_off)
         if categorical_levels is not None:
             if shares is None:
                 shares, pools = np.bincount(y[rows], minlength=len(categorical_levels)) / k, []
             leaf_c: dict[str, Any] = {"n": k, "probs": [round(float(p), 6) for p in shares]}
             if pools:
                 leaf_c["pools"] = pools
+            if grid is not None:
+                leaf_c["share_grid"] = grid
             leaves.append(leaf_c)
         else:
             vals = y_num[rows]

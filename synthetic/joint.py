@@ -47,6 +47,25 @@ def rare_pools(rare: list[tuple[int, Any]]) -> tuple[list[list[tuple[int, Any]]]
     return pools, current
 
 
+def on_grid(shares: np.ndarray, rows: int, pools: list[list[int]] | tuple = ()) -> np.ndarray:
+    """``shares`` (summing to 1) as whole multiples of 1 / ``rows`` by largest remainders (ties: the first
+    cell), so they still sum to 1: each cell alone, a pool's cells together (its total on the grid, split in
+    the cells' proportions). Exact shares of D rows tell D to a search for their common denominator; on a grid
+    of 1 / ``rows`` every count from ``rows`` up fits them (each within a step of a whole count)."""
+    shares = np.asarray(shares, dtype=float)
+    pooled = {j for pool in pools for j in pool}
+    cells = [[j] for j in np.flatnonzero(shares > 0) if j not in pooled] + [list(p) for p in pools]
+    quota = np.asarray([shares[c].sum() for c in cells]) * rows
+    units = np.floor(quota + 1e-9)
+    left = int(rows - units.sum())
+    if left > 0:
+        units[np.argsort(-(quota - units), kind="stable")[:left]] += 1
+    out = np.zeros_like(shares)
+    for cell, u in zip(cells, units, strict=True):
+        out[cell] = shares[cell] / shares[cell].sum() * u / rows
+    return out
+
+
 def pattern_codes(df: pd.DataFrame, columns: list[str], on: str) -> tuple[pd.Series, dict[str, Any]]:
     """Bit strings over ``columns`` (``on``: ``"present"`` = not missing, ``"one"`` = value 1), rare
     patterns (fewer than PRIVACY_MIN rows) replaced by ``other``; and the pooled per-column rates of

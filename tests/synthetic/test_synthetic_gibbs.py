@@ -159,14 +159,16 @@ def test_every_leaf_share_of_the_committed_file_stands_for_the_minimum() -> None
                     continue
                 probs = leaf["probs"] if "probs" in leaf else [1 - leaf["missing"], leaf["missing"]]
                 leaves += 1
+                # (a leaf's shares on a grid, some of its rows behind no share: within a step of it, stop 30)
+                slack = 0.01 + (n / leaf["share_grid"] if "share_grid" in leaf else 0.0)
                 for pool in pools:
-                    assert sum(probs[j] for j in pool) * n >= PRIVACY_MIN - 0.01, (table, child, leaf)
+                    assert sum(probs[j] for j in pool) * n >= PRIVACY_MIN - slack, (table, child, leaf)
                 for j, p in enumerate(probs):
                     if j in pooled:
                         pooled_shares += p > 0
                         whole += p * n > 0.5 and abs(p * n - round(p * n)) < 0.01
                     else:
-                        assert p == 0 or p * n >= PRIVACY_MIN - 0.01, (table, child, j, leaf)
+                        assert p == 0 or p * n >= PRIVACY_MIN - slack, (table, child, j, leaf)
     assert leaves > 1500 and pooled_shares > 1000  # the grown rule: 1,668 leaves hold shares, 2,253 pooled ones
     assert {m.get("leaf_rule") for m in fitted.values()} == {"grown"}
     modelled = {c for m in fitted.values() for c, d in m["trees"].items() if "level_model" in d}
