@@ -3,7 +3,8 @@
 - **Pattern blocks**: columns that are on/off together (the housing block present or missing, the
   document flags) become one categorical column of bit strings. Only patterns seen in at least
   :data:`PRIVACY_MIN` rows are kept; the rest is pooled as ``other``, drawn column by column from the
-  pooled rates (stored only when the pool itself has :data:`PRIVACY_MIN` rows).
+  pooled rates (stored only when the pool itself has 2 x :data:`PRIVACY_MIN` rows; a column's rare set or
+  unset rows share the rate of a pool of such columns: `pooled_rates`).
 - **Gaussian copula**: every variable (a column's value, its presence, a categorical column with its
   levels ranked) is turned into normal scores (average ranks -> inverse normal CDF); the stored
   statistic is their correlation matrix, each entry computed on the rows where both variables are
@@ -69,19 +70,42 @@ def on_grid(shares: np.ndarray, rows: int, pools: list[list[int]] | tuple = ()) 
 def pattern_codes(df: pd.DataFrame, columns: list[str], on: str) -> tuple[pd.Series, dict[str, Any]]:
     """Bit strings over ``columns`` (``on``: ``"present"`` = not missing, ``"one"`` = value 1), rare
     patterns (fewer than PRIVACY_MIN rows) replaced by ``other``; and the pooled per-column rates of
-    the ``other`` rows (empty when the pool is smaller than PRIVACY_MIN)."""
+    the ``other`` rows (`pooled_rates`; zeros when they are fewer than 2 x PRIVACY_MIN)."""
     bits = df[columns].notna() if on == "present" else (df[columns] == 1)
     codes = bits.astype(int).astype(str).agg("".join, axis=1)
     counts = codes.value_counts()
     rare = codes.map(counts) < PRIVACY_MIN
     codes = codes.where(~rare, OTHER)
     n_other = int(rare.sum())
-    rates = bits[rare].mean().round(6).tolist() if n_other >= PRIVACY_MIN else [0.0] * len(columns)
     kept = {str(p): int(c) for p, c in counts.items() if c >= PRIVACY_MIN}
-    other: dict[str, Any] = {"rates": rates}
-    if n_other >= PRIVACY_MIN:
+    other: dict[str, Any] = {"rates": [0.0] * len(columns)}
+    if n_other >= 2 * PRIVACY_MIN:  # (so no column is rare on both sides)
+        other["rates"], pools = pooled_rates(bits[rare].sum().to_numpy(dtype=np.int64), n_other)
         other["n"] = n_other
+        if pools:
+            other["pools"] = pools
     return codes, {"columns": columns, "on": on, "counts": kept, "other": other}
+
+
+def pooled_rates(ones: np.ndarray, n: int) -> tuple[list[float], list[list[int]]]:
+    """Per-column rates of ``ones`` (rows with the column's bit set, of ``n``) that tell no cell of 1 to
+    PRIVACY_MIN - 1 rows (stop 30; the file of stop 29 told 28, e.g. the 2 rare document patterns with
+    `FLAG_DOCUMENT_4`): the columns whose set (unset) rows are that rare share the rate of a pool of such columns
+    with PRIVACY_MIN set (unset) rows in all (`rare_pools`, rarest first, the pool's rows split evenly); when
+    they make fewer in all their rate is written off (0 / 1). Returns the rates (6 decimals) and the pools
+    (column indices)."""
+    rates = np.asarray(ones, dtype=float) / n
+    pools: list[list[int]] = []
+    for side in (1, 0):
+        cells = ones if side else n - np.asarray(ones)
+        rare = sorted((int(c), j) for j, c in enumerate(cells) if 0 < c < PRIVACY_MIN)
+        side_pools, left = rare_pools(rare)
+        for pool in side_pools:
+            share = sum(c for c, _ in pool) / len(pool) / n
+            rates[[j for _, j in pool]] = share if side else 1.0 - share
+            pools.append(sorted(j for _, j in pool))
+        rates[[j for _, j in left]] = 0.0 if side else 1.0
+    return [round(float(r), 6) for r in rates], sorted(pools)
 
 
 def frequent_combinations(df: pd.DataFrame, columns: list[str]) -> tuple[pd.Series, dict[str, int]]:

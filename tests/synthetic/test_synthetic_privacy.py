@@ -34,7 +34,7 @@ from synthetic.fit import (
     inner_range,
     marginal_values,
 )
-from synthetic.joint import PRIVACY_MIN
+from synthetic.joint import OTHER, PRIVACY_MIN, pattern_codes
 from synthetic.stats import STATS_PATH, NumericMarginal
 
 RNG = np.random.default_rng(0)
@@ -620,3 +620,60 @@ def test_no_marginal_of_the_committed_file_tells_the_values_its_shares_are_of(
             assert "n" not in pool, where
     assert checked > 20
     assert not told, f"{len(told)} marginals tell the values their shares are of, e.g. {told[:3]}"
+
+
+def test_no_pattern_rate_of_the_committed_file_tells_a_rare_cell() -> None:
+    """A pattern block's rare patterns are pooled as ``other``, with one rate per column (the share of the other
+    rows with the column present / set): a rate's set and unset rows each stand for PRIVACY_MIN, or none, or the
+    rate is a pool's (``pools``: columns sharing one rate, their rare side making PRIVACY_MIN rows in all). The
+    file of stop 29 told e.g. 2 applicants of the rare document patterns with `FLAG_DOCUMENT_4` and 15 of the rare
+    housing patterns without a column."""
+    fitted = json.loads(STATS_PATH.read_text(encoding="utf-8"))
+    told, checked = [], 0
+    for table, blocks in fitted["patterns"].items():
+        for name, block in blocks.items():
+            other = block["other"]
+            if "n" not in other:  # no rates written (a pool too small to describe)
+                assert not any(other["rates"]), (table, name)
+                continue
+            n, rates = other["n"], other["rates"]
+            pooled = set()
+            for pool in other.get("pools", []):
+                shared = {rates[j] for j in pool}
+                ones = sum(rates[j] for j in pool) * n
+                assert len(shared) == 1 and min(ones, len(pool) * n - ones) >= PRIVACY_MIN - 0.01, (table, name)
+                pooled.update(pool)
+            for j, r in enumerate(rates):
+                checked += 1
+                if j not in pooled and (0.5 < r * n < PRIVACY_MIN - 0.5 or 0.5 < (1 - r) * n < PRIVACY_MIN - 0.5):
+                    told.append((table, name, block["columns"][j], round(r * n, 2)))
+    assert checked > 50
+    assert not told, f"{len(told)} pattern rates tell a cell of fewer than {PRIVACY_MIN} rows, e.g. {told[:3]}"
+
+
+def test_the_rare_patterns_rates_pool_their_rare_cells() -> None:
+    """200 rows of rare patterns (ten filler flags set at random make each pattern rare): flag A set on 3 of them,
+    B on 20, C on 40, D unset on 10. A, B and C share the rate of one pool of 63 set rows (21 each); D's 10 unset
+    rows make no pool: written off (rate 1); the fillers keep their own rates."""
+    rng = np.random.default_rng(3)
+    n_other = 200
+    fill = [f"F{k}" for k in range(10)]
+    other = pd.DataFrame(rng.integers(0, 2, (n_other, 10)).astype(float), columns=fill)
+    for c, k in (("A", 3), ("B", 20), ("C", 40)):
+        other[c] = 0.0
+        other.loc[rng.choice(n_other, k, replace=False), c] = 1.0
+    other["D"] = 1.0
+    other.loc[rng.choice(n_other, 10, replace=False), "D"] = 0.0
+    columns = [*"ABCD", *fill]
+    frequent = pd.DataFrame([[0.0, 1.0, 0.0, 1.0] + [0.0] * 10] * 300, columns=columns)
+    frame = pd.concat([frequent, other[columns]], ignore_index=True)
+    codes, fitted = pattern_codes(frame, columns, "one")
+    assert list(fitted["counts"].values()) == [300] and (codes == OTHER).sum() == n_other
+    n = fitted["other"]["n"]
+    assert n == n_other
+    rates = dict(zip(columns, fitted["other"]["rates"], strict=True))
+    assert fitted["other"]["pools"] == [[0, 1, 2]]
+    assert rates["A"] == rates["B"] == rates["C"] == round(63 / 3 / n, 6)
+    assert rates["D"] == 1.0
+    for c in fill:
+        assert rates[c] == round(other[c].mean(), 6) and PRIVACY_MIN <= other[c].sum() <= n - PRIVACY_MIN
