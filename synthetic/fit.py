@@ -946,11 +946,13 @@ def fit_conditional(
               if kind == "VARCHAR" and len(parents) > 1 else {})  # fmt: skip
     groups: dict[str, Any] = {}
     cells: dict[str, tuple[int, int]] = {}  # group -> (rows, missing rows) of a group whose share is its own
+    hidden: dict[str, int] = {}  # group -> its present rows behind none of its shares (`_hidden_rows`)
     for k, idx in key.groupby(key).groups.items():
         if len(idx) >= MIN_GROUP:
             reference = coarse.get(str(k).split("|")[-1], fallback)
             g = fit_column(df.loc[idx, child], kind, reference=reference, inner=inner, rules=rules,
                            continuous=continuous)
+            hidden[str(k)] = _hidden_rows(g, df.loc[idx, child])
             missing_rows = int(df.loc[idx, child].isna().sum())
             if kind == "VARCHAR" or len(idx) - missing_rows >= PRIVACY_MIN:  # (else written as missing)
                 cells[str(k)] = (len(idx), missing_rows)
@@ -972,9 +974,30 @@ def fit_conditional(
             groups[k]["missing"] = share
         if pools:
             out["missing_pools"] = pools
-        for k, rows in _fewest_present(cells, shares, pools).items():
-            groups[k] = grid_shares(groups[k], rows)
+        fewest = _fewest_present(cells, shares, pools)
+    else:
+        fewest = {}
+    for k, rows in fewest.items():  # (less the rare levels' rows the group's shares may hide)
+        groups[k] = grid_shares(groups[k], max(PRIVACY_MIN, rows - (PRIVACY_MIN - 1) * (hidden[k] > 0)))
+    for k, rows in hidden.items():
+        if k not in fewest and 0 < rows < PRIVACY_MIN:
+            present = cells[k][0] - cells[k][1]
+            groups[k] = grid_shares(groups[k], max(PRIVACY_MIN, present - (PRIVACY_MIN - 1)))
     return out
+
+
+def _hidden_rows(g: dict[str, Any], s: pd.Series) -> int:
+    """The present rows of a categorical group (``g`` fitted on ``s``) behind none of its shares: its rare levels'
+    when its kept levels hold GROUP_KEPT of it and were scaled to a total of 1 (`_group_shares`). Exact, the kept
+    shares are counts of the other rows, so their common denominator tells these rows: `fit_conditional` puts a
+    group of 1 to PRIVACY_MIN - 1 such rows on a grid (`grid_shares`; the file of stop 29 told 83 groups')."""
+    if g["kind"] != "cat" or g["missing"] >= 1:
+        return 0
+    share = dict(zip(g["levels"], g["probs"], strict=True))
+    if any(share.get(lv, 0) > 0 for lv in g.get("from_reference", [])):  # the rest is a share of the group
+        return 0
+    vc = s.dropna().astype(str).value_counts()
+    return int(vc.sum()) - int(sum(int(c) for lv, c in vc.items() if share.get(str(lv), 0) > 0))
 
 
 def _fewest_present(cells: dict[str, tuple[int, int]], shares: dict[str, float],
