@@ -203,7 +203,7 @@ class LevelModel:
     intercept: np.ndarray  # classes
     group: list[int]
     rest: dict[int, float]
-    n: int
+    n: int | None  # rows of the modelled levels it was fitted on (in memory only: None when read from the file)
     l2: float
     _tables: list[tuple[int, np.ndarray]] | None = field(default=None, init=False, repr=False, compare=False)
     _plan_cache: dict[int, _GroupPlan] | None = field(default=None, init=False, repr=False, compare=False)
@@ -332,7 +332,6 @@ class LevelModel:
             "intercept": [round(float(v), COEF_DECIMALS) for v in self.intercept],
             "group": self.group,
             "rest": {str(k): round(float(v), 6) for k, v in self.rest.items()},
-            "n": self.n,
             "l2": self.l2,
         }
 
@@ -346,7 +345,7 @@ class LevelModel:
             intercept=np.asarray(d["intercept"], dtype=float),
             group=[int(g) for g in d["group"]],
             rest={int(k): float(v) for k, v in d["rest"].items()},
-            n=int(d["n"]),
+            n=None,  # not written (stop 30): with its tree's rows it told the rows of the rare levels left out
             l2=float(d["l2"]),
         )
 

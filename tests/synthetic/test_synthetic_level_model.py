@@ -106,6 +106,20 @@ def test_the_level_model_round_trips_through_json_and_is_deterministic() -> None
     assert not np.array_equal(_fit(_frame(seed=1)).coef, model.coef)  # other rows, other coefficients
 
 
+def test_no_level_model_of_the_committed_file_writes_its_rows() -> None:
+    """A level model is fitted on the rows of its modelled levels only (``n`` in memory): written, with its tree's
+    rows (the sum of its leaves' ``n``) it told the rows of the rare levels left out, a cell of 1-49 rows when
+    they make fewer than PRIVACY_MIN (the file of stop 29: e.g. 11 applicants of the rare education level, 41
+    previous applications not the last per contract)."""
+    from synthetic.stats import STATS_PATH
+
+    fitted = json.loads(STATS_PATH.read_text(encoding="utf-8"))["gibbs"]
+    models = [(t, c, d["level_model"]) for t, m in fitted.items() for c, d in m["trees"].items() if "level_model" in d]
+    assert len(models) > 10
+    assert not [(t, c) for t, c, lm in models if "n" in lm]
+    model = _fit(_frame())
+    assert model.n > 0 and "n" not in model.to_json() and LevelModel.from_json(model.to_json()).n is None
+
 def test_a_child_under_the_grown_rule_draws_its_level_from_the_model() -> None:
     """fit_gibbs: a grown tree's leaves keep only group shares that follow the rule; the level (missing
     values included, -1) comes from the model and keeps its tie to the predictors; the exact rule and a child
