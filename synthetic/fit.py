@@ -928,6 +928,23 @@ def group_keys(df: pd.DataFrame, types: dict[str, str], parents: list[str]) -> t
     return key, bins
 
 
+def fitted_groups(key: pd.Series) -> dict[str, pd.Index]:
+    """The rows of each group of a conditional that gets statistics of its own (``key``: `group_keys`): the groups
+    of MIN_GROUP rows. The smaller groups' rows, when they make 1 to PRIVACY_MIN - 1 in all, are fitted with the
+    largest group: else the column's marginal less the stored groups (counts: ``n``; values: shares x present
+    values) would describe those few rows (the file of stop 29: 24 conditionals, e.g. the 3 applicants of rare
+    income types, the 2 previous applications of contract type XNA)."""
+    rows = {str(k): v for k, v in key.groupby(key).groups.items()}
+    out = {k: v for k, v in rows.items() if len(v) >= MIN_GROUP}
+    small = [v for v in rows.values() if len(v) < MIN_GROUP]
+    rest = sum(len(v) for v in small)
+    if out and 0 < rest < PRIVACY_MIN:
+        top = max(out, key=lambda k: (len(out[k]), k))
+        merged = np.concatenate([np.asarray(out[top]), *(np.asarray(v) for v in small)])
+        out[top] = pd.Index(merged[np.argsort(key.index.get_indexer(merged), kind="stable")])
+    return out
+
+
 def fit_conditional(
     df: pd.DataFrame, types: dict[str, str], child: str, parents: list[str], levels: list[str] | None,
     rules: PrivacyRules = COMMITTED_RULES,
@@ -947,7 +964,7 @@ def fit_conditional(
     groups: dict[str, Any] = {}
     cells: dict[str, tuple[int, int]] = {}  # group -> (rows, missing rows) of a group whose share is its own
     hidden: dict[str, int] = {}  # group -> its present rows behind none of its shares (`_hidden_rows`)
-    for k, idx in key.groupby(key).groups.items():
+    for k, idx in fitted_groups(key).items():
         if len(idx) >= MIN_GROUP:
             reference = coarse.get(str(k).split("|")[-1], fallback)
             g = fit_column(df.loc[idx, child], kind, reference=reference, inner=inner, rules=rules,
@@ -1167,8 +1184,8 @@ def group_values(marginals_dir: Path) -> dict[str, dict[str, dict[str, int]]]:
         for name, (child, parents) in CONDITIONALS[model].items():
             rows = _subset_rows(df, subsets, child)
             key, _ = group_keys(rows, types, parents)
-            present = rows[child].notna().groupby(key).agg(["size", "sum"])
-            out[table][name] = {str(k): int(v) for k, (size, v) in present.iterrows() if size >= MIN_GROUP}
+            present = rows[child].notna()
+            out[table][name] = {k: int(present.loc[idx].sum()) for k, idx in fitted_groups(key).items()}
     return out
 
 
