@@ -67,6 +67,20 @@ def on_grid(shares: np.ndarray, rows: int, pools: list[list[int]] | tuple = ()) 
     return out
 
 
+def common_denominators(shares: list[float], n: int, grid: int | None = None, decimals: int = 8) -> list[int]:
+    """The search `on_grid` defends against (used by the privacy tests on the fitted file): the row counts D from
+    PRIVACY_MIN to ``n`` of which every share can be a count, ``round(share * D)`` rows within the rounding of
+    shares written with ``decimals`` decimals, or within one step of a ``grid`` of 1 / grid (a ``share_grid``:
+    shares rounded to multiples of 1 / grid by largest remainders, where every D from the grid up fits)."""
+    d = np.arange(PRIVACY_MIN, n + 1, dtype=float)
+    ok = np.ones(d.size, dtype=bool)
+    exact = 0.5 * 10.0**-decimals * d + 1e-9
+    for p in shares:
+        tol = exact if grid is None else np.maximum(d / grid, exact)
+        ok &= np.abs(p * d - np.round(p * d)) <= tol
+    return [int(v) for v in d[ok]]
+
+
 def pattern_codes(df: pd.DataFrame, columns: list[str], on: str) -> tuple[pd.Series, dict[str, Any]]:
     """Bit strings over ``columns`` (``on``: ``"present"`` = not missing, ``"one"`` = value 1), rare
     patterns (fewer than PRIVACY_MIN rows) replaced by ``other``; and the pooled per-column rates of

@@ -18,7 +18,7 @@ from synthetic.gibbs import (
     to_frame,
     written_off,
 )
-from synthetic.joint import PRIVACY_MIN
+from synthetic.joint import PRIVACY_MIN, common_denominators
 
 
 def test_a_leaf_with_a_rare_cell_is_merged_with_its_sibling_upwards() -> None:
@@ -227,14 +227,8 @@ def test_a_many_level_child_grown_on_level_groups_follows_the_rule_and_keeps_its
 
 
 def _denominators(shares: list[float], n: int, grid: int | None) -> list[int]:
-    """The row counts D from PRIVACY_MIN to ``n`` of which every share can be a count: within the 6-decimal
-    rounding of a leaf's shares, or within a step of its ``share_grid`` (every D from the grid up)."""
-    d = np.arange(PRIVACY_MIN, n + 1, dtype=float)
-    ok = np.ones(d.size, dtype=bool)
-    for p in shares:
-        tol = 0.5e-6 * d + 1e-9 if grid is None else np.maximum(d / grid, 0.5e-6 * d + 1e-9)
-        ok &= np.abs(p * d - np.round(p * d)) <= tol
-    return [int(v) for v in d[ok]]
+    """`common_denominators` of a leaf's shares (6 decimals)."""
+    return common_denominators(shares, n, grid, decimals=6)
 
 
 def _own(leaf: dict) -> list[float]:

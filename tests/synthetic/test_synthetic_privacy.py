@@ -34,7 +34,7 @@ from synthetic.fit import (
     inner_range,
     marginal_values,
 )
-from synthetic.joint import OTHER, PRIVACY_MIN, pattern_codes
+from synthetic.joint import OTHER, PRIVACY_MIN, common_denominators, pattern_codes
 from synthetic.stats import STATS_PATH, NumericMarginal
 
 RNG = np.random.default_rng(0)
@@ -463,18 +463,6 @@ def _own_shares(m: dict) -> list[float]:
     pooled = {v for pool in m.get("pools", []) for v in pool["levels"]}
     spread = set(m.get("from_reference", []))
     return [p for k, p in zip(keys, probs, strict=True) if 0 < p < 1 and k not in pooled and k not in spread]
-
-
-def common_denominators(shares: list[float], n: int, grid: int | None = None) -> list[int]:
-    """The row counts D from PRIVACY_MIN to ``n`` of which every share can be a count: ``round(share * D)``
-    rows within the 8-decimal rounding of the file, or within one step of a ``grid`` of 1 / grid (a group's
-    ``share_grid``: its shares rounded to multiples of 1 / grid, renormalised by largest remainders)."""
-    d = np.arange(PRIVACY_MIN, n + 1, dtype=float)
-    ok = np.ones(d.size, dtype=bool)
-    for p in shares:
-        tol = 0.5e-8 * d + 1e-9 if grid is None else np.maximum(d / grid, 0.5e-8 * d + 1e-9)
-        ok &= np.abs(p * d - np.round(p * d)) <= tol
-    return [int(v) for v in d[ok]]
 
 
 def test_the_denominator_search_finds_a_group_of_exact_shares() -> None:
