@@ -23,7 +23,14 @@ import pandas as pd
 from synthetic.application import BUILDING_BASES, BUILDING_OTHER, DOCUMENT_FLAGS, REDRAWN, id_renewal_delay
 from synthetic.bureau import REDRAWN as BUREAU_REDRAWN
 from synthetic.gibbs import LEAF_RULES, fit_gibbs
-from synthetic.joint import PRIVACY_MIN, fit_copula, frequent_combinations, pattern_codes, rare_pools
+from synthetic.joint import (
+    PRIVACY_MIN,
+    fit_copula,
+    frequent_combinations,
+    grid_units,
+    pattern_codes,
+    rare_pools,
+)
 from synthetic.previous import REDRAWN as PREVIOUS_REDRAWN
 from synthetic.previous import REDRAWN_LOAN as PREVIOUS_REDRAWN_LOAN
 from synthetic.previous import product_family
@@ -965,23 +972,22 @@ def fit_conditional(
     cells: dict[str, tuple[int, int]] = {}  # group -> (rows, missing rows) of a group whose share is its own
     hidden: dict[str, int] = {}  # group -> its present rows behind none of its shares (`_hidden_rows`)
     for k, idx in fitted_groups(key).items():
-        if len(idx) >= MIN_GROUP:
-            reference = coarse.get(str(k).split("|")[-1], fallback)
-            g = fit_column(df.loc[idx, child], kind, reference=reference, inner=inner, rules=rules,
-                           continuous=continuous)
-            hidden[str(k)] = _hidden_rows(g, df.loc[idx, child])
-            missing_rows = int(df.loc[idx, child].isna().sum())
-            if kind == "VARCHAR" or len(idx) - missing_rows >= PRIVACY_MIN:  # (else written as missing)
-                cells[str(k)] = (len(idx), missing_rows)
-            if kind == "VARCHAR" and levels is not None:
-                g = _align_levels(g, levels)
-            elif kind != "VARCHAR" and (g.get("quantiles") or g.get("bins")):
-                # a group's values drawn between its atoms land on the column's grid / lattice (incomes
-                # in steps of 4,500), which a group's few frequent values may not show
-                for field_name in ("grid", "lattice"):
-                    if field_name in fallback and field_name not in g:
-                        g[field_name] = fallback[field_name]
-            groups[str(k)] = {**g, "n": len(idx)}
+        reference = coarse.get(k.split("|")[-1], fallback)
+        g = fit_column(df.loc[idx, child], kind, reference=reference, inner=inner, rules=rules,
+                       continuous=continuous)
+        hidden[k] = _hidden_rows(g, df.loc[idx, child])
+        missing_rows = int(df.loc[idx, child].isna().sum())
+        if kind == "VARCHAR" or len(idx) - missing_rows >= PRIVACY_MIN:  # (else written as missing)
+            cells[k] = (len(idx), missing_rows)
+        if kind == "VARCHAR" and levels is not None:
+            g = _align_levels(g, levels)
+        elif kind != "VARCHAR" and (g.get("quantiles") or g.get("bins")):
+            # a group's values drawn between its atoms land on the column's grid / lattice (incomes
+            # in steps of 4,500), which a group's few frequent values may not show
+            for field_name in ("grid", "lattice"):
+                if field_name in fallback and field_name not in g:
+                    g[field_name] = fallback[field_name]
+        groups[k] = {**g, "n": len(idx)}
     out = {"child": child, "parents": parents, "bins": bins, "groups": groups, "fallback": fallback}
     if rules.rare_values in ("bins", "all-bins") and kind != "VARCHAR":  # a group's bins drawn like its column
         out["bins_from"] = "fallback"
@@ -1052,11 +1058,7 @@ def grid_shares(g: dict[str, Any], rows: int) -> dict[str, Any]:
     cells = [[k] for k in keys if share[k] > 0 and k not in pooled and k not in spread] + pools
     mass = [sum(share[k] for k in cell) for cell in cells]
     rest = max(0.0, 1.0 - sum(mass))  # the spread levels' share, or a numeric group's continuous part
-    quota = np.asarray([*mass, rest]) * rows
-    units = np.floor(quota + 1e-9)
-    left = int(rows - units.sum())
-    if left > 0:
-        units[np.argsort(-(quota - units), kind="stable")[:left]] += 1
+    units = grid_units(np.asarray([*mass, rest]), rows)
     new = dict(share)
     for cell, u in zip(cells, units[:-1], strict=True):
         new.update({k: u / rows / len(cell) for k in cell})

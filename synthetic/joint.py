@@ -48,6 +48,17 @@ def rare_pools(rare: list[tuple[int, Any]]) -> tuple[list[list[tuple[int, Any]]]
     return pools, current
 
 
+def grid_units(mass: np.ndarray, rows: int) -> np.ndarray:
+    """Cell shares ``mass`` (summing to 1) as whole steps of 1 / ``rows`` by largest remainders (ties: the first
+    cell), so the steps still sum to ``rows``: the rounding of `on_grid` and of a fitted group's `grid_shares`."""
+    quota = np.asarray(mass, dtype=float) * rows
+    units = np.floor(quota + 1e-9)
+    left = int(rows - units.sum())
+    if left > 0:
+        units[np.argsort(-(quota - units), kind="stable")[:left]] += 1
+    return units
+
+
 def on_grid(shares: np.ndarray, rows: int, pools: list[list[int]] | tuple = ()) -> np.ndarray:
     """``shares`` (summing to 1) as whole multiples of 1 / ``rows`` by largest remainders (ties: the first
     cell), so they still sum to 1: each cell alone, a pool's cells together (its total on the grid, split in
@@ -56,11 +67,7 @@ def on_grid(shares: np.ndarray, rows: int, pools: list[list[int]] | tuple = ()) 
     shares = np.asarray(shares, dtype=float)
     pooled = {j for pool in pools for j in pool}
     cells = [[j] for j in np.flatnonzero(shares > 0) if j not in pooled] + [list(p) for p in pools]
-    quota = np.asarray([shares[c].sum() for c in cells]) * rows
-    units = np.floor(quota + 1e-9)
-    left = int(rows - units.sum())
-    if left > 0:
-        units[np.argsort(-(quota - units), kind="stable")[:left]] += 1
+    units = grid_units(np.asarray([shares[c].sum() for c in cells]), rows)
     out = np.zeros_like(shares)
     for cell, u in zip(cells, units, strict=True):
         out[cell] = shares[cell] / shares[cell].sum() * u / rows

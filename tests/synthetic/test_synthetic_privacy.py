@@ -475,6 +475,16 @@ def test_the_denominator_search_finds_a_group_of_exact_shares() -> None:
     assert set(range(181, 231)) <= set(common_denominators(on_grid, 230, grid=181))
 
 
+def _groups_and_real_values(real: dict) -> Iterator[tuple[tuple[str, str, str], dict, dict, int]]:
+    """Every conditional group of the committed file: ((table, conditional, group), its conditional, the group,
+    its real present values from ``real`` (`group_values`))."""
+    fitted = json.loads(STATS_PATH.read_text(encoding="utf-8"))
+    for table, conds in fitted["conditionals"].items():
+        for name, cond in conds.items():
+            for key, g in cond["groups"].items():
+                yield (table, name, key), cond, g, real[table][name][key]
+
+
 def test_no_group_whose_missing_share_is_not_its_own_tells_its_present_values(real_group_values: dict | None) -> None:
     """A group whose missing share is a pool's or written off (`missing_pools`, `MISSING_OFF`) hides its rare
     missing cell only if its other shares do not tell its present values: a search for the common denominator
@@ -484,25 +494,21 @@ def test_no_group_whose_missing_share_is_not_its_own_tells_its_present_values(re
     40 missing occupations of `Business Entity Type 2|M`, 3 missing payment delays)."""
     if real_group_values is None:
         pytest.skip("real marginal rows not present")
-    fitted = json.loads(STATS_PATH.read_text(encoding="utf-8"))
     told, checked = [], 0
-    for table, conds in fitted["conditionals"].items():
-        for name, cond in conds.items():
-            pooled = {k for pool in cond.get("missing_pools", []) for k in pool["groups"]}
-            for key, g in cond["groups"].items():
-                real = real_group_values[table][name][key]
-                own = abs(real - g["n"] * (1 - g["missing"])) < 0.01
-                if g["missing"] >= 1 or (own and key not in pooled):
-                    continue
-                shares = _own_shares(g)
-                if not shares:
-                    continue
-                checked += 1
-                found = common_denominators(shares, g["n"], g.get("share_grid"))
-                if real in found and len(found) <= 5:
-                    told.append((table, name, key))
-                for pool in g.get("pools", []):  # a pool's rows over its share would tell them too
-                    assert "n" not in pool or "share_grid" not in g, (table, name, key)
+    for (table, name, key), cond, g, real in _groups_and_real_values(real_group_values):
+        pooled = {k for pool in cond.get("missing_pools", []) for k in pool["groups"]}
+        own = abs(real - g["n"] * (1 - g["missing"])) < 0.01
+        if g["missing"] >= 1 or (own and key not in pooled):
+            continue
+        shares = _own_shares(g)
+        if not shares:
+            continue
+        checked += 1
+        found = common_denominators(shares, g["n"], g.get("share_grid"))
+        if real in found and len(found) <= 5:
+            told.append((table, name, key))
+        for pool in g.get("pools", []):  # a pool's rows over its share would tell them too
+            assert "n" not in pool or "share_grid" not in g, (table, name, key)
     assert checked > 20
     assert not told, f"{len(told)} groups tell their present values, e.g. {told[:3]}"
 
@@ -675,19 +681,15 @@ def test_no_group_of_the_committed_file_tells_the_rows_of_its_rare_levels(real_g
     are of its present values, or on its ``share_grid``, or tell a rest of PRIVACY_MIN rows at least."""
     if real_group_values is None:
         pytest.skip("real marginal rows not present")
-    fitted = json.loads(STATS_PATH.read_text(encoding="utf-8"))
     told, checked = [], 0
-    for table, conds in fitted["conditionals"].items():
-        for name, cond in conds.items():
-            for key, g in cond["groups"].items():
-                values = real_group_values[table][name][key]
-                shares = _own_shares(g)
-                if g["missing"] >= 1 or g["kind"] != "cat" or not shares:
-                    continue
-                checked += 1
-                found = common_denominators(shares, values, g.get("share_grid"))
-                if values not in found and len(found) <= 5 and any(0 < values - d < PRIVACY_MIN for d in found):
-                    told.append((table, name, key))
+    for where, _, g, values in _groups_and_real_values(real_group_values):
+        shares = _own_shares(g)
+        if g["missing"] >= 1 or g["kind"] != "cat" or not shares:
+            continue
+        checked += 1
+        found = common_denominators(shares, values, g.get("share_grid"))
+        if values not in found and len(found) <= 5 and any(0 < values - d < PRIVACY_MIN for d in found):
+            told.append(where)
     assert checked > 150
     assert not told, f"{len(told)} groups tell the rows of their rare levels, e.g. {told[:3]}"
 
