@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthetic.joint import PRIVACY_MIN, on_grid, rare_pools
+from synthetic.joint import PRIVACY_MIN, band, on_grid, rare_pools
 from synthetic.levels import LevelModel, fit_level_model
 from synthetic.stats import Cat, CategoricalMarginal, Marginal, NumericMarginal, rerank
 
@@ -120,7 +120,8 @@ class TreeConditional:
     right: np.ndarray
     nan_left: np.ndarray
     leaf_of_node: np.ndarray  # node -> leaf index (-1 for inner nodes)
-    leaves: list[dict[str, Any]]  # {"n": rows, "q": uniform quantiles[, "missing": share]} or {"n", "probs"}
+    #: {"n": rows, "q": uniform quantiles[, "missing": share]} or {"n", "probs", "share_grid"}; ``n`` not written
+    leaves: list[dict[str, Any]]
     with_missing: bool = False  # missing values are redrawn too (a categorical child's last level)
     group: list[int] | None = None  # grown on level groups (`level_groups`): level -> group
     level_model: LevelModel | None = None  # the level within its group (leaves then hold group shares)
@@ -213,8 +214,10 @@ class TreeConditional:
             "nan_left": self.nan_left.astype(int).tolist(),
             "leaf_of_node": self.leaf_of_node.tolist(),
             # a leaf's values behind its quantiles (``q_n``) stay in memory: with its rows they would tell a
-            # missing cell of fewer than PRIVACY_MIN rows the leaf rule wrote off (stop 30)
-            "leaves": [{k: v for k, v in leaf.items() if k != "q_n"} for leaf in self.leaves],
+            # missing cell of fewer than PRIVACY_MIN rows the leaf rule wrote off (stop 30); its rows (``n``)
+            # too: the counts of two trees' nodes on the same rows, one inside the other, differed by 1-49 rows
+            # in 11 places of the file of stop 30 (its shares sit on a grid of them banded: `band`, stop 31)
+            "leaves": [{k: v for k, v in leaf.items() if k not in ("q_n", "n")} for leaf in self.leaves],
             "with_missing": self.with_missing,
             **({"group": self.group} if self.group is not None else {}),
             **({"level_model": self.level_model.to_json()} if self.level_model is not None else {}),
@@ -591,17 +594,17 @@ def fit_tree(
         if categorical_levels is not None:
             if shares is None:
                 shares, pools = np.bincount(y[rows], minlength=len(categorical_levels)) / k, []
-            leaf_c: dict[str, Any] = {"n": k, "probs": [round(float(p), 6) for p in shares]}
+            grid = band(k if grid is None else grid)  # (rows not written: `TreeConditional.to_json`)
+            shares = on_grid(shares, grid, pools)
+            leaf_c: dict[str, Any] = {"n": k, "probs": [round(float(p), 6) for p in shares], "share_grid": grid}
             if pools:
                 leaf_c["pools"] = pools
-            if grid is not None:
-                leaf_c["share_grid"] = grid
             leaves.append(leaf_c)
         else:
             vals = y_num[rows]
             vals = vals[~np.isnan(vals)]
             vals_here = vals.size
-            leaf: dict[str, Any] = {"n": k}
+            leaf: dict[str, Any] = {"n": k}  # (not written: `TreeConditional.to_json`)
             # quantiles only of at least PRIVACY_MIN values: a leaf with fewer present values takes
             # those of its nearest ancestor with enough (its rows' values, not the whole column's)
             up = node
@@ -615,11 +618,11 @@ def fit_tree(
             if len(q):
                 leaf["q_n"] = int(vals.size)  # values behind the quantiles (>= PRIVACY_MIN; not written: to_json)
             if with_missing and shares is not None:
-                leaf["missing"] = round(float(shares[1]), 6)
+                leaf["missing"] = round(float(on_grid(shares, band(k), pools)[1]), 6)
                 if pools:
                     leaf["pools"] = pools
             elif with_missing:
-                leaf["missing"] = round(1.0 - vals_here / k, 6)
+                leaf["missing"] = round(float(on_grid(np.asarray([vals_here / k, 1 - vals_here / k]), band(k))[1]), 6)
             leaves.append(leaf)
     feature = np.where(left < 0, -1, feature_all[keep]).astype(np.int64)
     return TreeConditional(
@@ -759,20 +762,8 @@ def fit_gibbs(
     names = enc.names
     trees = {}
     for entry in children:
-        child, rows_fn = entry[0], entry[1]
-        target = (entry[2] if len(entry) > 2 else None) or child  # a derived column for the child
-        with_missing = len(entry) > 3 and bool(entry[3])
-        keep = np.asarray(rows_fn(frame), dtype=bool)
-        own = [
-            i
-            for i, nm in enumerate(names)
-            if nm == child or nm.startswith(child + "=") or nm == child + ":missing"
-        ]
-        xs = x.copy()
-        xs[:, own] = np.nan if child in enc.numeric else 0.0  # a child never predicts itself
+        child, target, with_missing, keep, xs = _tree_rows(entry, df, frame, enc, x, categorical)
         if target in categorical:
-            if not with_missing:
-                keep &= df[target].notna().to_numpy()
             tree = fit_tree(
                 xs[keep],
                 names,
@@ -788,12 +779,48 @@ def fit_gibbs(
             v = pd.to_numeric(df[target], errors="coerce").to_numpy(float)
             u = np.full(v.size, np.nan)
             u[~np.isnan(v)] = uniform_ranks(v[~np.isnan(v)])
-            if not with_missing:
-                keep &= df[child].notna().to_numpy() & ~np.isnan(v)
             tree = fit_tree(xs[keep], names, df.loc[keep, target], None, min_leaf, u[keep], with_missing, leaf_rule)
         trees[tree_key(child, target)] = tree.to_json()
     out = {"encoder": enc.to_json(), "trees": trees}
     return {**out, "leaf_rule": leaf_rule} if leaf_rule != "exact" else out
+
+
+def _tree_rows(
+    entry: tuple, df: pd.DataFrame, frame: pd.DataFrame, enc: Encoder, x: np.ndarray, categorical: dict[str, list[str]]
+) -> tuple[str, str, bool, np.ndarray, np.ndarray]:
+    """A `fit_gibbs` entry's child, target column, whether its missing values are drawn too, the rows its tree is
+    fitted on (mask) and the encoded predictors with the child's own columns blanked (a child never predicts
+    itself)."""
+    child, rows_fn = entry[0], entry[1]
+    target = (entry[2] if len(entry) > 2 else None) or child  # a derived column for the child
+    with_missing = len(entry) > 3 and bool(entry[3])
+    keep = np.asarray(rows_fn(frame), dtype=bool)
+    own = [i for i, nm in enumerate(enc.names) if nm == child or nm.startswith(child + "=") or nm == child + ":missing"]
+    xs = x.copy()
+    xs[:, own] = np.nan if child in enc.numeric else 0.0
+    if not with_missing:
+        present = df[target].notna().to_numpy().copy()
+        if target not in categorical:
+            present &= df[child].notna().to_numpy() & ~np.isnan(pd.to_numeric(df[target], errors="coerce").to_numpy(float))
+        keep &= present
+    return child, target, with_missing, keep, xs
+
+
+def leaf_sizes(df: pd.DataFrame, children: list[tuple[str, Any]], numeric: list[str],
+               categorical: dict[str, list[str]], fitted: dict[str, Any]) -> dict[str, list[int]]:
+    """The rows of every leaf of the trees ``fitted`` by `fit_gibbs` on ``df`` (same arguments): tree -> rows per
+    leaf, by routing the rows down the stored trees. Never written (stop 31: with the trees' shapes, two nodes'
+    exact counts, one inside the other, told the rows between them): for checking a fitted file against the real
+    rows."""
+    frame = to_frame(df[[*numeric, *categorical]], categorical)
+    enc = Encoder.from_json(fitted["encoder"])
+    x = enc.transform(frame, len(df))
+    out = {}
+    for entry in children:
+        child, target, _, keep, xs = _tree_rows(entry, df, frame, enc, x, categorical)
+        tree = TreeConditional.from_json(fitted["trees"][tree_key(child, target)])
+        out[tree_key(child, target)] = np.bincount(tree.leaf(xs[keep]), minlength=len(tree.leaves)).tolist()
+    return out
 
 
 __all__ = ["Cat", "Encoder", "TreeConditional", "fit_gibbs", "fit_tree", "redraw", "sweep", "to_frame"]

@@ -59,6 +59,13 @@ def grid_units(mass: np.ndarray, rows: int) -> np.ndarray:
     return units
 
 
+def band(rows: int) -> int:
+    """``rows`` rounded down to a multiple of PRIVACY_MIN (at least PRIVACY_MIN): the grid a conditional group's
+    or a tree leaf's shares sit on (stop 31: `synthetic.fit.banded_group`, `synthetic.gibbs.fit_tree`), whose
+    rows are not written, so every count from there to PRIVACY_MIN - 1 more fits them alike."""
+    return max(PRIVACY_MIN, PRIVACY_MIN * (int(rows) // PRIVACY_MIN))
+
+
 def on_grid(shares: np.ndarray, rows: int, pools: list[list[int]] | tuple = ()) -> np.ndarray:
     """``shares`` (summing to 1) as whole multiples of 1 / ``rows`` by largest remainders (ties: the first
     cell), so they still sum to 1: each cell alone, a pool's cells together (its total on the grid, split in

@@ -36,3 +36,15 @@ def synthetic_dir(synthetic_run: tuple[Path, Summary]) -> Path:
 @pytest.fixture(scope="session")
 def synthetic_scale() -> float:
     return SCALE
+
+
+@pytest.fixture(scope="session")
+def real_leaf_sizes(real_marginals_dir: Path) -> dict[str, dict[str, list[int]]]:
+    """The committed file's tree leaves' real rows (`synthetic.fit.gibbs_leaf_sizes`: the real rows routed down
+    the stored trees), which the file does not write since stop 31; skips without the real rows."""
+    import json
+
+    from synthetic.fit import gibbs_leaf_sizes
+    from synthetic.stats import STATS_PATH
+
+    return gibbs_leaf_sizes(real_marginals_dir, json.loads(STATS_PATH.read_text(encoding="utf-8")))

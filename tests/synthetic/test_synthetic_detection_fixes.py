@@ -45,8 +45,9 @@ def test_sparse_leaf_draws_from_its_ancestor_not_the_whole_column() -> None:
     assert dense["q_n"] == n_a and dense["missing"] == 0.0
     for leaf in tree.leaves:
         assert leaf["q_n"] >= PRIVACY_MIN and len(leaf["q"]) > 0
-    written = tree.to_json()["leaves"]  # (the dense leaf's 300 values with its rows would tell its missing cell)
-    assert [sorted(leaf) for leaf in written] == [sorted(set(leaf) - {"q_n"}) for leaf in tree.leaves]
+    written = tree.to_json()["leaves"]  # (the dense leaf's 300 values with its rows would tell its missing cell;
+    # since stop 31 its rows are not written either)
+    assert [sorted(leaf) for leaf in written] == [sorted(set(leaf) - {"q_n", "n"}) for leaf in tree.leaves]
 
 
 def test_leaf_draw_follows_the_copula_order_and_keeps_the_leaf_distribution() -> None:
@@ -116,12 +117,13 @@ def test_bureau_update_follows_the_actual_end(synthetic_dir: Path, real_marginal
     assert abs(shares[0] - shares[1]) < 0.08, shares
 
 
-def test_every_fitted_leaf_meets_the_privacy_minimum() -> None:
+def test_every_fitted_leaf_meets_the_privacy_minimum(real_leaf_sizes: dict) -> None:
     """Privacy rule on the committed file, all three tables: every leaf covers >= LEAF_MIN >=
     PRIVACY_MIN real rows, and stores no count but its rows: the values behind its quantiles (``q_n``, >=
     PRIVACY_MIN, `test_sparse_leaf_draws_from_its_ancestor_not_the_whole_column`) are not written. With the leaf's
     rows they told its missing cell: in the file of stop 29, 145 leaves' own present values next to a missing cell
-    of 1-49 rows whose share the leaf rule had written off (e.g. an `EXT_SOURCE_3` leaf of 93 rows, 4 missing)."""
+    of 1-49 rows whose share the leaf rule had written off (e.g. an `EXT_SOURCE_3` leaf of 93 rows, 4 missing).
+    Since stop 31 the leaf's rows are not written either (`real_leaf_sizes` routes the real rows)."""
     import json
 
     from synthetic.fit import LEAF_MIN
@@ -132,9 +134,9 @@ def test_every_fitted_leaf_meets_the_privacy_minimum() -> None:
     assert LEAF_MIN >= PRIVACY_MIN
     for table, fitted in gibbs.items():
         for name, tree in fitted["trees"].items():
+            assert min(real_leaf_sizes[table][name]) >= LEAF_MIN, (table, name)
             for leaf in tree["leaves"]:
-                assert leaf["n"] >= LEAF_MIN, (table, name)
-                assert "q_n" not in leaf, (table, name)
+                assert "q_n" not in leaf and "n" not in leaf, (table, name)
 
 
 def test_a_building_mode_near_a_frequent_value_takes_it() -> None:

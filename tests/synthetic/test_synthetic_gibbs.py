@@ -11,8 +11,8 @@ import pytest
 
 from synthetic.application import BUILDING_BASES, generate_applicants
 from synthetic.fit import LEAF_MIN
-from synthetic.gibbs import N_BINS, TreeConditional, fit_gibbs
-from synthetic.joint import PRIVACY_MIN
+from synthetic.gibbs import N_BINS, TreeConditional, fit_gibbs, leaf_sizes
+from synthetic.joint import PRIVACY_MIN, band
 from synthetic.stats import STATS_PATH, load_stats
 
 
@@ -26,20 +26,22 @@ def real(real_marginals_dir: Path) -> pd.DataFrame:
     return pd.read_csv(real_marginals_dir / "application_train.csv")
 
 
-def test_fitted_trees_hold_group_statistics_only() -> None:
-    """Every leaf covers at least LEAF_MIN real rows; split points are bin numbers of quantile bins
-    (never a real value); a numeric leaf stores uniforms in [0, 1], a categorical one frequencies."""
+def test_fitted_trees_hold_group_statistics_only(real_leaf_sizes: dict) -> None:
+    """Every leaf covers at least LEAF_MIN real rows (routed down the stored tree: its rows are not written);
+    split points are bin numbers of quantile bins (never a real value); a numeric leaf stores uniforms in [0, 1],
+    a categorical one frequencies."""
     fitted = json.loads(STATS_PATH.read_text(encoding="utf-8"))["gibbs"]["application_train"]
     assert LEAF_MIN >= PRIVACY_MIN
     assert len(fitted["trees"]) >= 40
     for child, d in fitted["trees"].items():
-        assert min(leaf["n"] for leaf in d["leaves"]) >= LEAF_MIN, child
+        rows = real_leaf_sizes["application_train"][child]
+        assert min(rows) >= LEAF_MIN, child
         inner = [t for f, t in zip(d["feature"], d["threshold"], strict=True) if f >= 0]
         for t in inner:  # between two bin numbers (a multiple of 0.5), or "missing goes one way"
             assert t == 1e18 or (0 <= t <= N_BINS and abs(2 * t - round(2 * t)) < 1e-9), (child, t)
-        for leaf in d["leaves"]:
+        for leaf, n in zip(d["leaves"], rows, strict=True):
             if "q" in leaf:  # no quantiles when fewer than PRIVACY_MIN values are present in the leaf
-                assert leaf["q"] or leaf["n"] * (1 - leaf.get("missing", 0.0)) < PRIVACY_MIN + 1e-6
+                assert leaf["q"] or n * (1 - leaf.get("missing", 0.0)) < PRIVACY_MIN + n / band(n)
                 assert all(0.0 <= q <= 1.0 for q in leaf["q"]) and leaf["q"] == sorted(leaf["q"])
             else:
                 assert abs(sum(leaf["probs"]) - 1.0) < 1e-4
@@ -61,7 +63,8 @@ def test_fit_never_isolates_a_group_below_the_minimum() -> None:
     )
     assert fitted["encoder"]["categorical"]["G"] == ["a", "b"]
     tree = TreeConditional.from_json(fitted["trees"]["Y"])
-    assert min(leaf["n"] for leaf in tree.leaves) >= 150
+    entries = [("Y", lambda f: np.ones(n, dtype=bool))]
+    assert min(leaf_sizes(df, entries, ["X", "Y"], {"G": ["a", "b", "rare"]}, fitted)["Y"]) >= 150
     assert len(tree.leaves) >= 2  # it did learn the split between a and b
 
 
@@ -144,23 +147,25 @@ def test_conditional_frequencies_within_tolerance(gen: pd.DataFrame, real: pd.Da
         assert diff.max() < 0.03, (pair, diff.idxmax(), diff.max())
 
 
-def test_every_leaf_share_of_the_committed_file_stands_for_the_minimum() -> None:
+def test_every_leaf_share_of_the_committed_file_stands_for_the_minimum(real_leaf_sizes: dict) -> None:
     """All tree conditionals of the committed file: a level share or a missing share stands for
     PRIVACY_MIN of the leaf's rows, or belongs to a pool of PRIVACY_MIN rows (spread by the ancestors:
-    its shares are not whole counts of the leaf's rows, bar a few coincidences), or is 0 (1 for missing)."""
+    its shares are not whole counts of the leaf's rows, bar a few coincidences), or is 0 (1 for missing). Since
+    stop 31 the leaf's rows (not written: `real_leaf_sizes`) and the shares sit on a grid of them banded."""
     fitted = json.loads(STATS_PATH.read_text(encoding="utf-8"))["gibbs"]
     pooled_shares = whole = leaves = 0
     for table, model in fitted.items():
         for child, d in model["trees"].items():
-            for leaf in d["leaves"]:
-                n, pools = leaf["n"], leaf.get("pools", [])
+            for leaf, n in zip(d["leaves"], real_leaf_sizes[table][child], strict=True):
+                pools = leaf.get("pools", [])
                 pooled = {j for pool in pools for j in pool}
                 if "probs" not in leaf and "missing" not in leaf:
                     continue
                 probs = leaf["probs"] if "probs" in leaf else [1 - leaf["missing"], leaf["missing"]]
                 leaves += 1
-                # (a leaf's shares on a grid, some of its rows behind no share: within a step of it, stop 30)
-                slack = 0.01 + (n / leaf["share_grid"] if "share_grid" in leaf else 0.0)
+                # (a leaf's shares on a grid: within a step of it, stop 30; a missing share on one of its
+                # rows banded, stop 31)
+                slack = 0.01 + n / leaf.get("share_grid", band(n))
                 for pool in pools:
                     assert sum(probs[j] for j in pool) * n >= PRIVACY_MIN - slack, (table, child, leaf)
                 for j, p in enumerate(probs):

@@ -12,13 +12,14 @@ from synthetic.gibbs import (
     cells_ok,
     fit_gibbs,
     grouped_shares,
+    leaf_sizes,
     level_groups,
     prune,
     pruned_shares,
     to_frame,
     written_off,
 )
-from synthetic.joint import PRIVACY_MIN, common_denominators
+from synthetic.joint import PRIVACY_MIN, band, common_denominators
 
 
 def test_a_leaf_with_a_rare_cell_is_merged_with_its_sibling_upwards() -> None:
@@ -109,7 +110,7 @@ def test_fitted_leaves_follow_the_rule_with_exact_shares(rule: str) -> None:
         mat = Encoder.from_json(fitted["encoder"]).transform(to_frame(df, {"Y": levels}), n)
         tree = TreeConditional.from_json(fitted["trees"]["Y"])
         real = _leaf_cells(tree, mat, codes, 3)
-        assert [leaf["n"] for leaf in tree.leaves] == real.sum(axis=1).tolist()  # routing = fitted rows
+        assert leaf_sizes(df, entries, ["X", "Z"], {"Y": levels}, fitted)["Y"] == real.sum(axis=1).tolist()
         ztree = TreeConditional.from_json(fitted["trees"]["Z"])
         zreal = _leaf_cells(ztree, mat, np.isnan(z).astype(int), 2)
         if leaf_rule == "exact":
@@ -118,23 +119,25 @@ def test_fitted_leaves_follow_the_rule_with_exact_shares(rule: str) -> None:
         assert fitted["leaf_rule"] == rule
         assert len(tree.leaves) >= 2 and len(ztree.leaves) >= 2  # the bands are still learnt
         for leaf, c in zip(tree.leaves, real, strict=True):
+            n_leaf = int(c.sum())
             c = c.copy()
             c[2] = 0  # level c: 12 rows in the whole tree, written off
             assert cells_ok(c), (leaf, c)
             assert leaf["probs"][2] == 0.0
             rest = c[(c > 0) & (c < PRIVACY_MIN)].sum()
             kept = c.sum() - (rest if rest < PRIVACY_MIN else 0)  # a small rest is written off
-            # (exact up to the 6-decimal rounding; since stop 30 within a step of the leaf's grid when some of its
-            # rows are behind no share: `test_a_leaf_with_rows_written_off_stores_its_shares_on_a_grid`)
-            tol = 1 / leaf["share_grid"] if "share_grid" in leaf else 1e-6
-            assert ("share_grid" in leaf) == (kept < leaf["n"]), (leaf, c)
+            # (exact up to the 6-decimal rounding until stop 30; since stop 31 within a step of the leaf's grid, its
+            # rows banded, or fewer when some of them are behind no share:
+            # `test_a_leaf_with_rows_written_off_stores_its_shares_on_a_grid`)
+            tol = 1 / leaf["share_grid"]
+            assert leaf["share_grid"] == band(n_leaf) if kept == n_leaf else leaf["share_grid"] <= band(n_leaf - 49)
             for j in (0, 1):
                 if c[j] >= PRIVACY_MIN or c[j] == 0:
                     assert leaf["probs"][j] == pytest.approx(c[j] / kept, abs=tol)
         for leaf, c in zip(ztree.leaves, zreal, strict=True):
             assert cells_ok(c), (leaf, c)
-            if "pools" not in leaf and min(c) >= PRIVACY_MIN:
-                assert leaf["missing"] == pytest.approx(c[1] / c.sum(), abs=1e-6)
+            if "pools" not in leaf and min(c) >= PRIVACY_MIN:  # (on a grid of its rows banded: stop 31)
+                assert leaf["missing"] == pytest.approx(c[1] / c.sum(), abs=1 / band(int(c.sum())))
             elif "pools" not in leaf:  # a rare cell of at most REST_OFF of the leaf: written off
                 assert leaf["missing"] == (0.0 if c[1] < PRIVACY_MIN else 1.0)
         low = np.array([np.mean(x[tree.leaf(mat) == k] < 0.3) for k in range(len(tree.leaves))])
@@ -215,13 +218,14 @@ def test_a_many_level_child_grown_on_level_groups_follows_the_rule_and_keeps_its
         probs = np.asarray(leaf["probs"])
         rest = c[(c > 0) & (c < PRIVACY_MIN)].sum()
         kept = c.sum() - (rest if rest < PRIVACY_MIN else 0)  # a small rest is written off
-        tol = 1 / leaf["share_grid"] if "share_grid" in leaf else 1e-5  # (a grid: rows behind no share)
+        tol = 1 / leaf["share_grid"]  # (a grid of its rows banded, or fewer: rows behind no share)
         for g in np.flatnonzero(c >= PRIVACY_MIN):
             assert probs[group == g].sum() == pytest.approx(c[g] / kept, abs=tol)  # exact group share
         pooled = {j for pool in leaf["pools"] for j in pool}
+        n_leaf, slack = int(c.sum()), 0.01 + c.sum() / leaf["share_grid"]
         for pool in leaf["pools"]:
-            assert probs[pool].sum() * leaf["n"] >= PRIVACY_MIN - 0.01
-        assert all(p == 0 or j in pooled or p * leaf["n"] >= PRIVACY_MIN - 0.01 for j, p in enumerate(probs))
+            assert probs[pool].sum() * n_leaf >= PRIVACY_MIN - slack
+        assert all(p == 0 or j in pooled or p * n_leaf >= PRIVACY_MIN - slack for j, p in enumerate(probs))
         low.append(probs[:12].sum())
     assert min(low) < 0.2 and max(low) > 0.8  # leaves of each band
 
@@ -236,11 +240,12 @@ def _own(leaf: dict) -> list[float]:
     return [p for j, p in enumerate(leaf["probs"]) if 0 < p < 1 and j not in pooled]
 
 
-def test_no_leaf_of_the_committed_file_tells_the_rows_behind_its_shares() -> None:
+def test_no_leaf_of_the_committed_file_tells_the_rows_behind_its_shares(real_leaf_sizes: dict) -> None:
     """A categorical leaf whose rare rest (`pruned_shares`) or rare levels of the whole tree (`written_off`) got
     share 0 stores its other shares as counts of fewer rows than its ``n``: exact, a search for their common
     denominator told that count, and with ``n`` the rows written off (the file of stop 29: 6 `OCCUPATION_TYPE`
-    leaves, e.g. 169 of 170 rows: 1 hidden). Every leaf's shares are of its ``n`` or on its ``share_grid``."""
+    leaves, e.g. 169 of 170 rows: 1 hidden). Every leaf's shares are on its ``share_grid`` (since stop 31 its rows
+    are not written: `real_leaf_sizes`)."""
     import json
 
     from synthetic.stats import STATS_PATH
@@ -249,13 +254,13 @@ def test_no_leaf_of_the_committed_file_tells_the_rows_behind_its_shares() -> Non
     told, checked = [], 0
     for table, fitted in gibbs.items():
         for name, tree in fitted["trees"].items():
-            for k, leaf in enumerate(tree["leaves"]):
+            for k, (leaf, n) in enumerate(zip(tree["leaves"], real_leaf_sizes[table][name], strict=True)):
                 if "probs" not in leaf or not _own(leaf):
                     continue
                 checked += 1
-                found = _denominators(_own(leaf), leaf["n"], leaf.get("share_grid"))
-                if leaf["n"] not in found and 0 < len(found) <= 3:
-                    told.append((table, name, k, leaf["n"], found))
+                found = _denominators(_own(leaf), n, leaf.get("share_grid"))
+                if n not in found and 0 < len(found) <= 3:
+                    told.append((table, name, k, n, found))
     assert checked > 20
     assert not told, f"{len(told)} leaves tell the rows behind their shares, e.g. {told[:3]}"
 
@@ -264,8 +269,9 @@ def test_no_leaf_of_the_committed_file_tells_the_rows_behind_its_shares() -> Non
 def test_a_leaf_with_rows_written_off_stores_its_shares_on_a_grid() -> None:
     """Levels a / b tied to a band of X, and level c on 3 rows of the band x < 0.5 (written off in the whole tree):
     the leaves of that band hide 3 rows, which exact shares of their other rows told; on a grid of n - 2 x
-    (PRIVACY_MIN - 1) rows (a leaf rest and the tree's written-off levels may both be there) every count from
-    the grid up fits. A leaf without hidden rows keeps its exact shares."""
+    (PRIVACY_MIN - 1) rows (a leaf rest and the tree's written-off levels may both be there; banded since stop 31)
+    every count from the grid up fits. A leaf without hidden rows has its exact shares on a grid of its rows
+    banded."""
     rng = np.random.default_rng(1)
     n = 1200
     x = rng.uniform(0, 1, n)
@@ -282,15 +288,16 @@ def test_a_leaf_with_rows_written_off_stores_its_shares_on_a_grid() -> None:
         assert leaf["probs"][2] == 0.0
         kept = int(c[:2].sum())
         assert "pools" not in leaf  # (leaves of 200 rows: both levels frequent)
-        if c[2] == 0:  # nothing hidden: exact shares of its n
-            assert "share_grid" not in leaf and leaf["probs"][0] == pytest.approx(c[0] / kept, abs=1e-6)
+        n_leaf = int(c.sum())
+        if c[2] == 0:  # nothing hidden: its shares of its n, banded
+            assert leaf["share_grid"] == band(n_leaf)
+            assert leaf["probs"][0] == pytest.approx(c[0] / kept, abs=1 / band(n_leaf))
             continue
         hiding += 1
-        assert leaf["share_grid"] == max(PRIVACY_MIN, leaf["n"] - 2 * (PRIVACY_MIN - 1))
+        assert leaf["share_grid"] == band(max(PRIVACY_MIN, n_leaf - 2 * (PRIVACY_MIN - 1)))
         assert abs(leaf["probs"][0] - c[0] / kept) <= 1 / leaf["share_grid"]
         assert sum(leaf["probs"]) == pytest.approx(1.0)
         exact = [round(c[0] / kept, 6), round(c[1] / kept, 6)]
-        assert kept in _denominators(exact, leaf["n"], None)  # what exact shares told
-        assert set(range(leaf["share_grid"], leaf["n"] + 1)) <= set(_denominators(_own(leaf), leaf["n"],
-                                                                                  leaf["share_grid"]))
+        assert kept in _denominators(exact, n_leaf, None)  # what exact shares told
+        assert set(range(leaf["share_grid"], n_leaf + 1)) <= set(_denominators(_own(leaf), n_leaf, leaf["share_grid"]))
     assert hiding >= 1 and len(tree.leaves) >= 2

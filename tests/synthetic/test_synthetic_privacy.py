@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,13 +25,15 @@ from synthetic.fit import (
     ATOM_MIN_COUNT,
     COMMITTED_RULES,
     PrivacyRules,
+    band,
     fit_categorical,
     fit_column,
     fit_conditional,
     fit_extra_counts,
     fit_marginal,
     fit_numeric,
-    group_values,
+    fitted_groups,
+    group_sizes,
     inner_range,
     marginal_values,
 )
@@ -191,6 +194,10 @@ def test_the_committed_file_describes_no_column_on_fewer_than_the_minimum() -> N
     seen = 0
     for path, m in _marginals(fitted):
         seen += 1
+        if "groups" in path:  # a conditional group: rows not written, values banded (stop 31, `banded_group`)
+            assert "n" not in m, path
+            assert m["missing"] >= 1 or m["share_grid"] % PRIVACY_MIN == 0 < m["share_grid"], path
+            continue
         if "n" not in m:  # written as missing, nothing described (a numeric one keeps atom 0.0)
             assert m["missing"] == 1.0 and not m.get("levels") and not m.get("quantiles"), path
             continue
@@ -249,28 +256,35 @@ def _check_shares(m: dict, values: float, reference: dict | None, where: tuple, 
 
 
 @pytest.fixture(scope="module")
-def real_group_values() -> dict | None:
-    """The committed file's conditional groups' real present values (`group_values`), or None without the
-    real rows."""
+def real_group_sizes() -> dict | None:
+    """The committed file's conditional groups' real (rows, present values) (`group_sizes`), or None without
+    the real rows."""
     if not (MARGINALS / "application_test.csv").exists():
         return None
-    return group_values(MARGINALS)
+    return group_sizes(MARGINALS)
+
+
+@pytest.fixture(scope="module")
+def real_group_values(real_group_sizes: dict | None) -> dict | None:
+    """The committed file's conditional groups' real present values (`group_values`), or None without the
+    real rows."""
+    if real_group_sizes is None:
+        return None
+    return {t: {name: {k: v for k, (_, v) in groups.items()} for name, groups in conds.items()}
+            for t, conds in real_group_sizes.items()}
 
 
 def _group_values(cond: dict, key: str, real: dict[str, int] | None) -> float | None:
     """The values a group's shares are of: its real present rows (``real``: the conditional's, from
-    `group_values`); without the real rows ``n * (1 - missing)``, which is them only when the group's missing
-    share is its own -- None for a group of a missing pool (its share is the pool's); a share written off
-    (0 for a cell of at most MISSING_OFF) is not told apart, so the check without the real rows is close,
-    not exact."""
+    `group_values`); without the real rows its ``share_grid``, the fewest the file allows (since stop 31 a
+    group's rows are not written: `banded_group`): a share standing for PRIVACY_MIN of those stands for as many
+    of the real ones, so the check without the real rows is stricter, not exact."""
     g = cond["groups"][key]
     if g["missing"] >= 1:  # written as missing: describes nothing (its placeholder atom is no statistic)
         return 0.0
     if real is not None:
         return float(real[key])
-    if any(key in pool["groups"] for pool in cond.get("missing_pools", [])):
-        return None
-    return g["n"] * (1 - g["missing"])
+    return float(g["share_grid"])
 
 
 def _described(fitted: dict, real: dict | None = None) -> Iterator[tuple[tuple, dict, float, dict | None]]:
@@ -306,7 +320,8 @@ def test_a_group_whose_missing_cell_was_written_off_is_checked_on_its_present_va
     """Group a: 160 rows, 8 missing (5 %, no pool to join: written off, stored missing 0), 152 present; the
     loose rule keeps its middle value 1 (48 rows) as an atom of share 48 / 152. Counted against ``n * (1 -
     missing)`` = 160 values it seemed to stand for 50.5 rows (the check passed it); against the group's real
-    152 values it stands for 48 (caught). With 1 (30 rows) and 3 (20 rows) the strict rule writes a pool of
+    152 values it stands for 48 (caught); since stop 31 (no ``n``) the check without the real rows counts it
+    against the group's ``share_grid`` (100: 160 - 49 banded), where it stands for 32 (caught). With 1 (30 rows) and 3 (20 rows) the strict rule writes a pool of
     50 rows, which the pool check found to be of 52.6 rows (failed it) counted against 160 values (until stop 29,
     which writes no pool's rows in such a group)."""
     types = {"P": "VARCHAR", "N": "BIGINT"}
@@ -317,35 +332,46 @@ def test_a_group_whose_missing_cell_was_written_off_is_checked_on_its_present_va
     g = cond["groups"]["a"]
     assert g["missing"] == 0.0 and "missing_pools" not in cond  # written off
     real = {"a": 152, "b": 1000}
-    assert _group_values(cond, "a", None) == 160 and _group_values(cond, "a", real) == 152
-    assert not _rare_atoms(g, _group_values(cond, "a", None))  # passed wrongly
-    assert _rare_atoms(g, _group_values(cond, "a", real)) == [1.0]
+    assert _group_values(cond, "a", None) == 100 and _group_values(cond, "a", real) == 152
+    assert g["atom_probs"][1] * 160 > PRIVACY_MIN  # against n (1 - missing), before stop 31: passed wrongly
+    assert 1.0 in _rare_atoms(g, _group_values(cond, "a", None))  # caught (so are 0 and 2: 34 of those 100)
+    assert g["atom_probs"][1] * 152 < PRIVACY_MIN  # 48.6 of the real 152 values: 48 within a step of the grid
     df = pd.DataFrame({"P": ["a"] * 160 + ["b"] * 1000,
                        "N": [np.nan] * 8 + [0.0] * 52 + [1.0] * 30 + [2.0] * 50 + [3.0] * 20 + other})
     strict = fit_conditional(df, types, "N", ["P"], None, PrivacyRules(atom_rule="strict"))
     s = strict["groups"]["a"]
     # (since stop 29 the pool's rows are not written: a group written off stores its shares on a grid, whose
     # rows over a pool's share would tell its present values -- `grid_shares`)
-    assert s["pools"] == [{"levels": [1.0, 3.0]}] and s["missing"] == 0.0 and s["share_grid"] == 160 - 49
+    assert s["pools"] == [{"levels": [1.0, 3.0]}] and s["missing"] == 0.0 and s["share_grid"] == 100  # 111 banded
     _check_shares(s, _group_values(strict, "a", real), strict["fallback"], ("a",), group=True)
     assert not _rare_atoms(s, _group_values(strict, "a", real))
 
 
-def test_the_real_group_values_are_those_of_the_fitted_groups(real_group_values: dict | None) -> None:
-    """`group_values` finds every group of the committed file, with its rows (``n``) and, where the group's
-    missing share is its own, the present values ``n * (1 - missing)``."""
-    if real_group_values is None:
+def _own_missing(g: dict, rows: int, present: int) -> bool:
+    """Whether a group's missing share is its own (not a pool's, not written off): the real one within a step of
+    the grid it sits on since stop 31, its ``rows`` rounded down to a multiple of PRIVACY_MIN (`band`)."""
+    return abs(present - rows * (1 - g["missing"])) <= rows / band(rows) + 0.01
+
+
+def test_the_real_group_sizes_are_those_of_the_fitted_groups(real_group_sizes: dict | None) -> None:
+    """`group_sizes` finds every group of the committed file with its rows and present values, which the file
+    tells only to a band (stop 31, `banded_group`): a group's ``share_grid`` is a multiple of PRIVACY_MIN, at most
+    its present values."""
+    if real_group_sizes is None:
         pytest.skip("real marginal rows not present")
     fitted = json.loads(STATS_PATH.read_text(encoding="utf-8"))
     differ = 0
     for table, conds in fitted["conditionals"].items():
         for name, cond in conds.items():
-            real = real_group_values[table][name]
+            real = real_group_sizes[table][name]
             assert set(cond["groups"]) <= set(real), (table, name)
             for key, g in cond["groups"].items():
-                if g["missing"] < 1:
-                    assert real[key] <= g["n"], (table, name, key)
-                    differ += abs(real[key] - g["n"] * (1 - g["missing"])) > 0.01
+                rows, present = real[key]
+                if g["missing"] >= 1:
+                    continue
+                own = _own_missing(g, rows, present)
+                assert g["share_grid"] % PRIVACY_MIN == 0 and g["share_grid"] <= present, (table, name, key)
+                differ += not own
     assert differ > 10  # the pooled and written-off missing cells
 
 
@@ -430,29 +456,36 @@ def test_no_extreme_real_value_is_in_the_committed_file(real_group_values: dict 
 
 
 
-def test_no_group_of_the_committed_file_stores_a_rare_missing_cell() -> None:
-    """A group's missing share is a cell too: its missing and its present values each stand for PRIVACY_MIN
-    rows, or for none, or the share is its pool's (``missing_pools``: every group of the pool stores the
-    pool's share, computed on PRIVACY_MIN missing and PRIVACY_MIN present rows of the pool's groups)."""
+def test_no_group_of_the_committed_file_stores_a_rare_missing_cell(real_group_sizes: dict | None) -> None:
+    """A group's missing share is a cell too: counted on the group's real rows (`group_sizes`; since stop 31 the
+    file writes no group's or pool's rows), its missing and its present values each stand for PRIVACY_MIN rows,
+    or for none, or the share is its pool's (``missing_pools``: every group of the pool stores the pool's share,
+    computed on PRIVACY_MIN missing and PRIVACY_MIN present rows of the pool's groups). A share on a grid of
+    the rows banded (`band`) is within a step of the cell."""
+    if real_group_sizes is None:
+        pytest.skip("real marginal rows not present")
     fitted = json.loads(STATS_PATH.read_text(encoding="utf-8"))
     checked = pooled = 0
     for table, conds in fitted["conditionals"].items():
         for name, cond in conds.items():
+            real = real_group_sizes[table][name]
             in_pool = {}
             for pool in cond.get("missing_pools", []):
                 shares = {cond["groups"][k]["missing"] for k in pool["groups"]}
-                assert len(shares) == 1 and pool["n"] == sum(cond["groups"][k]["n"] for k in pool["groups"])
-                rows = shares.pop() * pool["n"]
-                assert PRIVACY_MIN - 0.01 < rows < pool["n"] - PRIVACY_MIN + 0.01, (table, name, pool)
+                n = sum(real[k][0] for k in pool["groups"])
+                assert len(shares) == 1 and "n" not in pool, (table, name, pool)
+                rows, step = shares.pop() * n, n / band(n) + 0.01
+                assert PRIVACY_MIN - step < rows < n - PRIVACY_MIN + step, (table, name, pool)
                 in_pool.update(dict.fromkeys(pool["groups"], True))
             for key, g in cond["groups"].items():
                 checked += 1
                 if in_pool.get(key):
                     pooled += 1
                     continue
-                rows = g["missing"] * g["n"]
-                assert rows < 0.01 or rows > PRIVACY_MIN - 0.01, (table, name, key)
-                assert g["n"] - rows < 0.01 or g["n"] - rows > PRIVACY_MIN - 0.01, (table, name, key)
+                n = real[key][0]
+                rows, step = g["missing"] * n, n / band(n) + 0.01
+                assert rows < step or rows > PRIVACY_MIN - step, (table, name, key)
+                assert n - rows < step or n - rows > PRIVACY_MIN - step, (table, name, key)
     assert checked > 1000 and pooled > 10
 
 
@@ -475,9 +508,9 @@ def test_the_denominator_search_finds_a_group_of_exact_shares() -> None:
     assert set(range(181, 231)) <= set(common_denominators(on_grid, 230, grid=181))
 
 
-def _groups_and_real_values(real: dict) -> Iterator[tuple[tuple[str, str, str], dict, dict, int]]:
+def _groups_and_real_values(real: dict) -> Iterator[tuple[tuple[str, str, str], dict, dict, Any]]:
     """Every conditional group of the committed file: ((table, conditional, group), its conditional, the group,
-    its real present values from ``real`` (`group_values`))."""
+    its real present values from ``real`` (`group_values`), or its (rows, present values) (`group_sizes`))."""
     fitted = json.loads(STATS_PATH.read_text(encoding="utf-8"))
     for table, conds in fitted["conditionals"].items():
         for name, cond in conds.items():
@@ -485,26 +518,25 @@ def _groups_and_real_values(real: dict) -> Iterator[tuple[tuple[str, str, str], 
                 yield (table, name, key), cond, g, real[table][name][key]
 
 
-def test_no_group_whose_missing_share_is_not_its_own_tells_its_present_values(real_group_values: dict | None) -> None:
+def test_no_group_whose_missing_share_is_not_its_own_tells_its_present_values(real_group_sizes: dict | None) -> None:
     """A group whose missing share is a pool's or written off (`missing_pools`, `MISSING_OFF`) hides its rare
     missing cell only if its other shares do not tell its present values: a search for the common denominator
     of its own shares (`common_denominators`, the group's ``share_grid`` if it has one) must not narrow them down
     to a few counts among PRIVACY_MIN..n that include the real one (`group_values`: the real rows the file was
     fitted on, never stored). The file of stop 28 stored exact shares: the search found 17 groups' counts (e.g.
-    40 missing occupations of `Business Entity Type 2|M`, 3 missing payment delays)."""
-    if real_group_values is None:
+    40 missing occupations of `Business Entity Type 2|M`, 3 missing payment delays). Its rows: `group_sizes`."""
+    if real_group_sizes is None:
         pytest.skip("real marginal rows not present")
     told, checked = [], 0
-    for (table, name, key), cond, g, real in _groups_and_real_values(real_group_values):
+    for (table, name, key), cond, g, (rows, real) in _groups_and_real_values(real_group_sizes):
         pooled = {k for pool in cond.get("missing_pools", []) for k in pool["groups"]}
-        own = abs(real - g["n"] * (1 - g["missing"])) < 0.01
-        if g["missing"] >= 1 or (own and key not in pooled):
+        if g["missing"] >= 1 or (_own_missing(g, rows, real) and key not in pooled):
             continue
         shares = _own_shares(g)
         if not shares:
             continue
         checked += 1
-        found = common_denominators(shares, g["n"], g.get("share_grid"))
+        found = common_denominators(shares, rows, g.get("share_grid"))
         if real in found and len(found) <= 5:
             told.append((table, name, key))
         for pool in g.get("pools", []):  # a pool's rows over its share would tell them too
@@ -696,24 +728,26 @@ def test_no_group_of_the_committed_file_tells_the_rows_of_its_rare_levels(real_g
 
 def test_a_group_scaled_over_its_rare_levels_stores_its_shares_on_a_grid() -> None:
     """Group a: 300 rows, X 201, Y 94 and Z on 5 (rare; the kept levels hold 98 % of the group: scaled to a
-    total of 1, `_group_shares`). Exact shares of 295 told Z's 5 rows; on a grid of 300 - 49 rows every count
-    from 251 up fits. Group b has no rare level: nothing hidden, exact shares."""
+    total of 1, `_group_shares`). Exact shares of 295 told Z's 5 rows; on a grid of 300 - 49 rows (banded to 250
+    since stop 31) every count from 250 up fits. Group b has no rare level: its exact shares sit on a grid of 400."""
     df = pd.DataFrame({"P": ["a"] * 300 + ["b"] * 400,
                        "C": ["X"] * 201 + ["Y"] * 94 + ["Z"] * 5 + ["X"] * 200 + ["Y"] * 100 + ["W"] * 100})
     cond = fit_conditional(df, {"P": "VARCHAR", "C": "VARCHAR"}, "C", ["P"], ["W", "X", "Y", "Z"])
     a, b = cond["groups"]["a"], cond["groups"]["b"]
-    assert a["share_grid"] == 300 - (PRIVACY_MIN - 1) and "share_grid" not in b
+    assert a["share_grid"] == 250 and b["share_grid"] == 400 and b["probs"] == [0.25, 0.5, 0.25]
     shares = dict(zip(a["levels"], a["probs"], strict=True))
-    assert shares.get("Z", 0) == 0 and abs(shares["X"] - 201 / 295) <= 1 / 251
+    assert shares.get("Z", 0) == 0 and abs(shares["X"] - 201 / 295) <= 1 / 250
     assert common_denominators([round(201 / 295, 8), round(94 / 295, 8)], 300) == [295]  # what exact shares told
-    assert set(range(251, 301)) <= set(common_denominators(_own_shares(a), 300, a["share_grid"]))
+    assert set(range(250, 301)) <= set(common_denominators(_own_shares(a), 300, a["share_grid"]))
 
 
-def test_no_conditional_of_the_committed_file_leaves_few_rows_out_of_its_groups() -> None:
-    """A conditional's groups (``n`` rows each) cover its rows (its fallback's ``n / (1 - missing)``) but for
-    the groups too small for statistics of their own: those rows must be none or PRIVACY_MIN, else the column's
-    marginal less the groups describes them (the file of stop 29: 24 conditionals, e.g. 3 applicants of rare
-    income types, 2 previous applications of contract type XNA)."""
+def test_no_conditional_of_the_committed_file_leaves_few_rows_out_of_its_groups(real_group_sizes: dict | None) -> None:
+    """A conditional's groups (their real rows: `group_sizes`) cover its rows (its fallback's ``n / (1 -
+    missing)``) but for the groups too small for statistics of their own: those rows must be none or PRIVACY_MIN,
+    else the column's marginal less the groups describes them (the file of stop 29, which wrote each group's
+    ``n``: 24 conditionals, e.g. 3 applicants of rare income types, 2 previous applications of contract type XNA)."""
+    if real_group_sizes is None:
+        pytest.skip("real marginal rows not present")
     fitted = json.loads(STATS_PATH.read_text(encoding="utf-8"))
     told, checked = [], 0
     for table, conds in fitted["conditionals"].items():
@@ -722,7 +756,7 @@ def test_no_conditional_of_the_committed_file_leaves_few_rows_out_of_its_groups(
             if "n" not in fb:
                 continue
             checked += 1
-            out = fb["n"] / (1 - fb["missing"]) - sum(g["n"] for g in cond["groups"].values())
+            out = fb["n"] / (1 - fb["missing"]) - sum(real_group_sizes[table][name][k][0] for k in cond["groups"])
             if 0.5 < out < PRIVACY_MIN - 0.5:
                 told.append((table, name, round(out, 1)))
     assert checked > 50
@@ -734,7 +768,37 @@ def test_the_few_rows_of_small_groups_are_fitted_with_the_largest_group() -> Non
     the column less the groups describes nobody; with c on 60 rows (a cell of its own) nothing is merged."""
     df = pd.DataFrame({"P": ["a"] * 400 + ["b"] * 200 + ["c"] * 3, "C": ["X", "Y", "Z"] * 201})
     cond = fit_conditional(df, {"P": "VARCHAR", "C": "VARCHAR"}, "C", ["P"], ["X", "Y", "Z"])
-    assert set(cond["groups"]) == {"a", "b"} and cond["groups"]["a"]["n"] == 403
+    assert set(cond["groups"]) == {"a", "b"} and {k: len(v) for k, v in fitted_groups(df["P"]).items()} == {
+        "a": 403, "b": 200}
     df = pd.DataFrame({"P": ["a"] * 400 + ["b"] * 200 + ["c"] * 60, "C": ["X", "Y", "Z"] * 220})
     cond = fit_conditional(df, {"P": "VARCHAR", "C": "VARCHAR"}, "C", ["P"], ["X", "Y", "Z"])
-    assert cond["groups"]["a"]["n"] == 400
+    assert set(cond["groups"]) == {"a", "b"} and {k: len(v) for k, v in fitted_groups(df["P"]).items()} == {
+        "a": 400, "b": 200}
+
+
+def test_nested_conditionals_do_not_tell_a_small_group_by_their_difference() -> None:
+    """Two conditionals on the same rows whose parents nest: C by P, and C by P x Q. P x Q's group a|z (20 rows)
+    is too small for statistics of its own and is fitted with the largest group, b|x (`fitted_groups`). Exact
+    group sizes told it: P's group a (500 rows) less a|x (300) and a|y (180). The file of stop 30 did so in 143
+    places (e.g. `DAYS_BIRTH` bins alone against `DAYS_EMPLOYED` x `DAYS_BIRTH`, contract type alone against
+    contract type x status). Since stop 31 a group writes no rows and its shares sit on a grid of its values
+    rounded down to a multiple of PRIVACY_MIN (`banded_group`): to one who knows the rule each group is one of
+    PRIVACY_MIN sizes, and a's rows less a|x's and a|y's anything from below 0 to PRIVACY_MIN and more."""
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"P": ["a"] * 500 + ["b"] * 500,
+                       "Q": ["x"] * 300 + ["y"] * 180 + ["z"] * 20 + ["x"] * 350 + ["y"] * 150,
+                       "C": rng.choice(["U", "V"], size=1000)})
+    types = {"P": "VARCHAR", "Q": "VARCHAR", "C": "VARCHAR"}
+    coarse = fit_conditional(df, types, "C", ["P"], ["U", "V"])["groups"]
+    fine = fit_conditional(df, types, "C", ["P", "Q"], ["U", "V"])["groups"]
+    assert set(fine) == {"a|x", "a|y", "b|x", "b|y"}  # a|z fitted with b|x
+    assert not any("n" in g for g in [*coarse.values(), *fine.values()])
+
+    def sizes(g: dict) -> list[int]:  # the counts its stored shares fit, within the rule's band
+        fits = common_denominators(_own_shares(g), len(df), g["share_grid"])
+        return [d for d in fits if g["share_grid"] <= d < g["share_grid"] + PRIVACY_MIN]
+
+    a, ax, ay = sizes(coarse["a"]), sizes(fine["a|x"]), sizes(fine["a|y"])
+    assert len(a) == len(ax) == len(ay) == PRIVACY_MIN and 500 in a and 300 in ax and 180 in ay
+    left = {n - m - k for n in a for m in ax for k in ay}
+    assert 20 in left and min(left) < 0 and max(left) >= PRIVACY_MIN

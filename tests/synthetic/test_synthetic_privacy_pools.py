@@ -102,9 +102,11 @@ def test_rare_missing_cells_take_the_share_of_a_pool_of_groups() -> None:
     cells = {"a": (230, 16), "b": (284, 21), "c": (173, 13), "d": (191, 40), "e": (1000, 300), "f": (500, 0),
              "g": (800, 100)}
     shares, pools = pool_group_missing(cells)
-    assert pools == [{"groups": ["a", "b", "c"], "n": 687}, {"groups": ["d", "g"], "n": 991}]
-    assert shares["a"] == shares["b"] == shares["c"] == pytest.approx(50 / 687, abs=1e-6)
-    assert shares["d"] == shares["g"] == pytest.approx(140 / 991, abs=1e-6)
+    # (since stop 31 a pool's rows are not written and its share sits on a grid of them rounded down to a
+    # multiple of PRIVACY_MIN, `band`: 687 -> 650, 991 -> 950)
+    assert pools == [{"groups": ["a", "b", "c"]}, {"groups": ["d", "g"]}]
+    assert shares["a"] == shares["b"] == shares["c"] == round(47 / 650, 6)  # 50 / 687 = 47.3 / 650
+    assert shares["d"] == shares["g"] == round(134 / 950, 6)  # 140 / 991 = 134.2 / 950
     assert "e" not in shares and "f" not in shares
     shares, pools = pool_group_missing({"x": (300, 2), "y": (150, 148), "z": (1000, 500)})
     assert shares == {"x": 0.0, "y": 1.0} and pools == []
@@ -121,11 +123,11 @@ def test_a_pooled_conditional_stores_no_missing_cell_of_few_rows_and_draws_the_p
     assert exact["groups"]["a"]["missing"] == pytest.approx(0.05)  # the rule before: 10 rows
     assert fit_conditional(df, types, "C", ["P"], ["X", "Y"]) == fit_conditional(df, types, "C", ["P"], ["X", "Y"], POOLED)
     cond = fit_conditional(df, types, "C", ["P"], ["X", "Y"], POOLED)
-    assert cond["missing_pools"] == [{"groups": ["a", "b"], "n": 500}]
+    assert cond["missing_pools"] == [{"groups": ["a", "b"]}]  # (500 rows, not written since stop 31)
     pooled = {k: cond["groups"][k]["missing"] for k in cond["groups"]}
     assert pooled == pytest.approx({"a": 0.11, "b": 0.11, "c": 0.5})
     for pool in cond["missing_pools"]:
-        assert PRIVACY_MIN <= pooled[pool["groups"][0]] * pool["n"] <= pool["n"] - PRIVACY_MIN
+        assert PRIVACY_MIN <= pooled[pool["groups"][0]] * 500 <= 500 - PRIVACY_MIN
     c = Conditional.from_json(cond)
     codes = c.sample_codes(np.random.default_rng(0), {"P": (np.repeat([0, 1, 2], 20_000), ["a", "b", "c"])},
                            ["X", "Y"])  # fmt: skip
@@ -208,11 +210,12 @@ def _atom_rows(fitted: dict, values: float) -> dict[float, float]:
     """Rows behind each atom share; a pooled atom's are its pool's (checked: shared evenly)."""
     shares = dict(zip(fitted["atoms"], fitted["atom_probs"], strict=True))
     rows = {v: p * values for v, p in shares.items()}
-    for pool in fitted.get("pools", []):
+    for pool in fitted.get("pools", []):  # (a conditional group's pool rows: not written since stop 31)
         own = [shares[v] for v in pool["levels"]]
-        assert max(own) - min(own) < 1e-7 and pool["n"] >= PRIVACY_MIN
-        assert sum(own) * values == pytest.approx(pool["n"], abs=0.01)
-        rows.update({v: pool["n"] for v in pool["levels"]})
+        assert max(own) - min(own) < 1e-7 and pool.get("n", PRIVACY_MIN) >= PRIVACY_MIN
+        step = values / fitted["share_grid"] if "share_grid" in fitted else 0.01
+        assert sum(own) * values == pytest.approx(pool.get("n", sum(own) * values), abs=step)
+        rows.update({v: sum(own) * values for v in pool["levels"]})
     return rows
 
 
@@ -256,7 +259,7 @@ def test_the_strict_atom_rule_holds_inside_a_conditional_group() -> None:
     strict = fit_conditional(df, {"P": "VARCHAR", "N": "BIGINT"}, "N", ["P"], None, STRICT)
     assert min(p * 200 for p in loose["groups"]["a"]["atom_probs"]) < PRIVACY_MIN
     a = strict["groups"]["a"]
-    assert a["atoms"] == [0.0, 1.0, 2.0] and a["pools"] == [{"levels": [1.0, 2.0], "n": 100}]
+    assert a["atoms"] == [0.0, 1.0, 2.0] and a["pools"] == [{"levels": [1.0, 2.0]}]  # (rows not written)
     assert min(_atom_rows(a, 200).values()) >= PRIVACY_MIN
 
 
@@ -305,7 +308,8 @@ def test_a_group_whose_missing_share_is_pooled_stores_its_shares_on_a_coarse_gri
     share is not its own are multiples of 1 / ``share_grid``, the fewest present rows it can have by what the
     file tells (n minus its pool's missing rows plus 1, at least PRIVACY_MIN): every count from there to n fits
     them. Group d (200 missing) joins no pool and keeps its exact shares; a numeric group with 3 missing of 300
-    (written off) gets a grid of n - PRIVACY_MIN + 1."""
+    (written off) gets a grid of n - PRIVACY_MIN + 1. Since stop 31 (`banded_group`) every grid is that count
+    rounded down to a multiple of PRIVACY_MIN, and d's shares are on one too."""
     def part(x: int, y: int, missing: int) -> list:
         return ["X"] * x + ["Y"] * y + [None] * missing
 
@@ -313,16 +317,16 @@ def test_a_group_whose_missing_share_is_pooled_stores_its_shares_on_a_coarse_gri
     child = part(121, 93, 16) + part(150, 113, 21) + part(90, 70, 13) + part(300, 100, 200)
     df = pd.DataFrame({"P": parent, "C": child})
     cond = fit_conditional(df, {"P": "VARCHAR", "C": "VARCHAR"}, "C", ["P"], ["X", "Y"])
-    assert cond["missing_pools"] == [{"groups": ["a", "b", "c"], "n": 687}]
+    assert cond["missing_pools"] == [{"groups": ["a", "b", "c"]}]
     a = cond["groups"]["a"]
-    assert a["share_grid"] == 230 - 50 + 1
+    assert a["share_grid"] == 150  # 230 - 50 + 1 = 181, banded
     units = [p * a["share_grid"] for p in a["probs"]]
     assert units == pytest.approx(np.round(units), abs=1e-5) and sum(a["probs"]) == pytest.approx(1.0)
     assert a["probs"] == pytest.approx([121 / 214, 93 / 214], abs=1 / a["share_grid"])
-    assert "share_grid" not in cond["groups"]["d"] and cond["groups"]["d"]["probs"] == [0.75, 0.25]
+    assert cond["groups"]["d"]["share_grid"] == 400 and cond["groups"]["d"]["probs"] == [0.75, 0.25]
     num = pd.DataFrame({"P": ["a"] * 300 + ["b"] * 300,
                         "N": [np.nan] * 3 + [0.0] * 100 + [1.0] * 97 + [2.0] * 100 + [0.0, 1.0, 2.0] * 100})
     g = fit_conditional(num, {"P": "VARCHAR", "N": "BIGINT"}, "N", ["P"], None)["groups"]["a"]
-    assert g["missing"] == 0.0 and g["share_grid"] == 300 - PRIVACY_MIN + 1
+    assert g["missing"] == 0.0 and g["share_grid"] == 250  # 300 - PRIVACY_MIN + 1, banded
     assert g["atom_probs"] == pytest.approx([100 / 297, 97 / 297, 100 / 297], abs=1 / g["share_grid"])
     assert sum(g["atom_probs"]) == pytest.approx(1.0)
