@@ -709,6 +709,7 @@ def _rare_bins(uniq: np.ndarray, counts: np.ndarray, keep: np.ndarray, inside: n
 
 
 LATTICE_SHARE = 0.7  # share of the rare values a lattice of the frequent ones must hold
+LATTICE_MAX_N = 2000  # the finest lattice 1 / N `_rational_lattice` tries (columns of 4 decimals or more)
 
 
 def _lattice(atoms: np.ndarray, decimals: int | None, rest: np.ndarray) -> list[float] | None:
@@ -727,7 +728,23 @@ def _lattice(atoms: np.ndarray, decimals: int | None, rest: np.ndarray) -> list[
         (a, h), *_ = np.linalg.lstsq(np.column_stack([np.ones_like(k), k]), atoms, rcond=None)
         if np.abs(atoms - (a + k * h)).max() <= tol:
             on = np.abs(np.round(a + np.round((rest - a) / h) * h, decimals) - rest) < 1e-9
-            return [float(a), float(h)] if on.mean() >= LATTICE_SHARE else None
+            return [float(a), float(h)] if on.mean() >= LATTICE_SHARE else _rational_lattice(atoms, decimals, rest)
+    return _rational_lattice(atoms, decimals, rest)
+
+
+def _rational_lattice(atoms: np.ndarray, decimals: int, rest: np.ndarray) -> list[float] | None:
+    """``[0, 1 / N]`` for the smallest N up to LATTICE_MAX_N whose multiples, written with the column's decimals,
+    hold every frequent value and LATTICE_SHARE of the rare ones: a measure kept as a count over a fixed total (the
+    apartments' modes, multiples of 1 / 952 written with 4 decimals), whose rounding spaces the written values
+    unevenly, so `_lattice`'s search for an even step misses it (stop 31: every real apartments mode is on it, half
+    the generated ones were). Only N from the frequent values' spelling and the rare values' share, no value."""
+    if decimals < 4:  # (a lattice of 1 / N holds N / 10 ** decimals of the values by chance: 20 % at most here)
+        return None
+    for n in range(2, LATTICE_MAX_N + 1):
+        if np.abs(np.round(np.rint(atoms * n) / n, decimals) - atoms).max() > 1e-9:
+            continue
+        if (np.abs(np.round(np.rint(rest * n) / n, decimals) - rest) < 1e-9).mean() >= LATTICE_SHARE:
+            return [0.0, 1.0 / n]
     return None
 
 
