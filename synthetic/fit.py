@@ -31,6 +31,7 @@ from synthetic.joint import (
     grid_units,
     pattern_codes,
     rare_pools,
+    share_on_grid,
 )
 from synthetic.previous import REDRAWN as PREVIOUS_REDRAWN
 from synthetic.previous import REDRAWN_LOAN as PREVIOUS_REDRAWN_LOAN
@@ -1046,8 +1047,7 @@ def banded_group(g: dict[str, Any], fewest: int | None, rows: int | None) -> dic
     present = fewest if fewest is not None else round(g["n"] * (1 - g["missing"]))
     out = grid_shares(out, band(present))
     if rows is not None:
-        grid = band(rows)
-        out["missing"] = round(float(grid_units(np.asarray([g["missing"], 1 - g["missing"]]), grid)[0]) / grid, 6)
+        out["missing"] = share_on_grid(g["missing"], rows)
     return out
 
 
@@ -1165,9 +1165,7 @@ def pool_group_missing(cells: dict[str, tuple[int, int]]) -> tuple[dict[str, flo
             pool.append(k)
     records = []
     for pool in pools:  # the pool's share on a grid of `band` of its rows, which are not written (stop 31)
-        grid = band(sum(cells[k][0] for k in pool))
-        share = pool_share(pool)
-        out.update({k: round(float(grid_units(np.asarray([share, 1 - share]), grid)[0]) / grid, 6) for k in pool})
+        out.update(dict.fromkeys(pool, share_on_grid(pool_share(pool), sum(cells[k][0] for k in pool))))
         records.append({"groups": sorted(pool)})
     return out, sorted(records, key=lambda r: r["groups"])
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from synthetic.joint import PRIVACY_MIN, band, on_grid, rare_pools
+from synthetic.joint import PRIVACY_MIN, band, on_grid, rare_pools, share_on_grid
 from synthetic.levels import LevelModel, fit_level_model
 from synthetic.stats import Cat, CategoricalMarginal, Marginal, NumericMarginal, rerank
 
@@ -622,7 +622,7 @@ def fit_tree(
                 if pools:
                     leaf["pools"] = pools
             elif with_missing:
-                leaf["missing"] = round(float(on_grid(np.asarray([vals_here / k, 1 - vals_here / k]), band(k))[1]), 6)
+                leaf["missing"] = share_on_grid(1.0 - vals_here / k, k)
             leaves.append(leaf)
     feature = np.where(left < 0, -1, feature_all[keep]).astype(np.int64)
     return TreeConditional(
@@ -786,7 +786,7 @@ def fit_gibbs(
 
 
 def _tree_rows(
-    entry: tuple, df: pd.DataFrame, frame: pd.DataFrame, enc: Encoder, x: np.ndarray, categorical: dict[str, list[str]]
+    entry: tuple, df: pd.DataFrame, frame: dict[str, Any], enc: Encoder, x: np.ndarray, categorical: dict[str, list[str]]
 ) -> tuple[str, str, bool, np.ndarray, np.ndarray]:
     """A `fit_gibbs` entry's child, target column, whether its missing values are drawn too, the rows its tree is
     fitted on (mask) and the encoded predictors with the child's own columns blanked (a child never predicts

@@ -66,6 +66,13 @@ def band(rows: int) -> int:
     return max(PRIVACY_MIN, PRIVACY_MIN * (int(rows) // PRIVACY_MIN))
 
 
+def share_on_grid(share: float, rows: int) -> float:
+    """One share (a missing share) as a whole multiple of 1 / `band` (``rows``), written with 6 decimals: the rounding
+    of `grid_units` of the share and its complement (stop 31)."""
+    grid = band(rows)
+    return round(float(grid_units(np.asarray([share, 1.0 - share]), grid)[0]) / grid, 6)
+
+
 def on_grid(shares: np.ndarray, rows: int, pools: list[list[int]] | tuple = ()) -> np.ndarray:
     """``shares`` (summing to 1) as whole multiples of 1 / ``rows`` by largest remainders (ties: the first
     cell), so they still sum to 1: each cell alone, a pool's cells together (its total on the grid, split in
