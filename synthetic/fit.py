@@ -914,6 +914,24 @@ def hide_rare_cells(m: dict[str, Any], s: pd.Series, kind: str) -> dict[str, Any
     return grid_shares(out, max(PRIVACY_MIN, fewest))
 
 
+def banded_atoms(m: dict[str, Any]) -> dict[str, Any]:
+    """A numeric marginal whose values are also cells of a frequent-combination block (`COMBINATIONS`: the goods
+    price and the credit of LOAN_PAIR, whose pairs store their counts): each atom's rows written rounded down to a
+    multiple of PRIVACY_MIN, the rest going to its other values (stop 31). Exact, an atom's rows less the rows of
+    the pairs holding that value told the rows of that value outside the standard pairs: 13 counts of 1-49 rows
+    in the stop-30 file (e.g. 2 applicants with a credit of 180,000 whose goods price is not 180,000). The
+    generator takes these columns' values from the pairs and the conditionals (the marginal gives the credit its
+    rounding, the goods price a fallback), so the draws barely move. A pool's atoms (rare values) stay as they are:
+    a value of fewer than PRIVACY_MIN rows is in no pair."""
+    if m.get("kind") != "num" or "n" not in m or not m.get("atoms"):
+        return m
+    pooled = {v for pool in m.get("pools", []) for v in pool["levels"]}
+    rows = m["n"] * np.asarray(m["atom_probs"], dtype=float)
+    banded = [p if v in pooled else round(float(PRIVACY_MIN * np.floor(r / PRIVACY_MIN + 1e-4) / m["n"]), 8)
+              for v, p, r in zip(m["atoms"], m["atom_probs"], rows, strict=True)]
+    return {**m, "atom_probs": banded}
+
+
 def inner_range(s: pd.Series) -> tuple[float, float] | None:
     """The PRIVACY_MIN-th smallest and largest value of a numeric column: a value outside them (one of the
     PRIVACY_MIN - 1 most extreme at either end) is an atom nowhere unless seen on PRIVACY_MIN rows."""
@@ -1288,6 +1306,9 @@ def fit_table(
         marg[name] = fit_marginal(rows[name], _kind_of(df, types, name), rules)
     for name in [*PATTERNS.get(table, {}), *COMBINATIONS.get(table, {})]:
         marg[name] = fit_marginal(df[name], "VARCHAR")
+    for cols in COMBINATIONS.get(table, {}).values():
+        for c in cols:
+            marg[c] = banded_atoms(marg[c])
     conds = {}
     for name, (child, parents) in CONDITIONALS.get(table, {}).items():
         lv = marg[child]["levels"] if marg[child]["kind"] == "cat" else None
