@@ -1402,8 +1402,7 @@ def fit_all(marginals_dir: Path, sample_dir: Path | None, leaf_rule: str = DEFAU
         "copulas": {},
     }
     # the test applicants' statistics are the train applicants' (same population, no TARGET) but for their own
-    # missing shares: fitted on their few rows, or pooled with the train rows, they would tell cells of fewer than
-    # PRIVACY_MIN test rows (`real_tables`)
+    # missing shares: pooled with the train rows, less the train ones they told the test rows' counts (`real_tables`)
     for table, df in real_tables(marginals_dir).items():
         model = "application_train" if table == "application_test" else None
         fitted = fit_table(df, table, model, leaf_rule, rules)
