@@ -1230,17 +1230,18 @@ def real_tables(marginals_dir: Path) -> dict[str, pd.DataFrame]:
     return out
 
 
-def group_values(marginals_dir: Path) -> dict[str, dict[str, dict[str, int]]]:
-    """The real present values behind every conditional group of a file fitted on ``marginals_dir``: table ->
-    conditional -> group -> rows where the child is present. Never written (a group whose missing cell was
-    pooled or written off stores another missing share than its own; its own would tell the rare cell): for
-    checking a fitted file's shares against the real rows."""
+def group_values(sizes: dict[str, dict[str, dict[str, tuple[int, int]]]]) -> dict[str, dict[str, dict[str, int]]]:
+    """The real present values behind every conditional group (``sizes``: `group_sizes`): table -> conditional ->
+    group -> rows where the child is present. Never written (a group whose missing cell was pooled or written off
+    stores another missing share than its own; its own would tell the rare cell): for checking a fitted file's
+    shares against the real rows."""
     return {table: {name: {k: present for k, (_, present) in groups.items()} for name, groups in conds.items()}
-            for table, conds in group_sizes(marginals_dir).items()}
+            for table, conds in sizes.items()}
 
 
 def group_sizes(marginals_dir: Path) -> dict[str, dict[str, dict[str, tuple[int, int]]]]:
-    """As `group_values`, each group's (rows, present values): its rows are not written either (`banded_group`)."""
+    """The real (rows, present values) of every conditional group of a file fitted on ``marginals_dir``: table ->
+    conditional -> group. Never written (`banded_group`, `group_values`)."""
     out: dict[str, dict[str, dict[str, tuple[int, int]]]] = {}
     for table, df in real_tables(marginals_dir).items():
         model = "application_train" if table == "application_test" else table
@@ -1293,14 +1294,11 @@ def marginal_values(marginals_dir: Path) -> dict[str, dict[str, int]]:
 
 
 def fit_table(
-    df: pd.DataFrame, table: str, model: str | None = None, leaf_rule: str = "exact",
-    rules: PrivacyRules = COMMITTED_RULES,
+    df: pd.DataFrame, table: str, leaf_rule: str = "exact", rules: PrivacyRules = COMMITTED_RULES,
 ) -> dict[str, Any]:
-    """Marginals of every column and of the derived columns; conditionals; pattern blocks; the copula.
-    ``model``: whose derived columns and conditionals to use (application_test reuses application_train's)."""
+    """Marginals of every column and of the derived columns; conditionals; pattern blocks; the copula; the trees
+    (application_test's section is the train one's: `_test_section`)."""
     types = column_types(table)
-    own_model = model is None or model == table
-    table = model or table
     df, patterns = prepare_table(df, table)
     subsets = SUBSETS.get(table, {})
     marg = {c: fit_marginal(df[c], t, rules) for c, t in types.items() if c not in KEY_COLUMNS}
@@ -1317,9 +1315,9 @@ def fit_table(
         lv = marg[child]["levels"] if marg[child]["kind"] == "cat" else None
         rows = _subset_rows(df, subsets, child)
         conds[name] = fit_conditional(rows, types, child, parents, lv, rules)
-    spec = _copula_spec(df, table) if own_model else None
+    spec = _copula_spec(df, table)
     copula = fit_copula(df, **spec) if spec else None
-    gibbs = _fit_gibbs(df, table, marg, leaf_rule) if own_model else None
+    gibbs = _fit_gibbs(df, table, marg, leaf_rule)
     return {"marginals": marg, "conditionals": conds, "patterns": patterns, "copula": copula, "gibbs": gibbs}
 
 
@@ -1387,6 +1385,20 @@ def own_missing(marg: dict[str, Any], rows: pd.DataFrame) -> None:
             m["missing"] = round(missing / len(rows), 6)
 
 
+def _test_section(out: dict[str, Any], table: str) -> dict[str, Any]:
+    """application_test's statistics as `fit_table` fits them on the train rows (`real_tables`): the train section's
+    (marginals copied, for `own_missing` to change) but for the train-only columns (TARGET)."""
+    train = "application_train"
+    train_only = set(column_types(train)) - set(column_types(table))
+    return {
+        "marginals": {c: dict(m) for c, m in out["marginals"][train].items() if c not in train_only},
+        "conditionals": out["conditionals"].get(train, {}),
+        "patterns": out["patterns"].get(train, {}),
+        "copula": None,
+        "gibbs": None,
+    }
+
+
 def fit_all(marginals_dir: Path, sample_dir: Path | None, leaf_rule: str = DEFAULT_LEAF_RULE,
             rules: PrivacyRules = COMMITTED_RULES) -> dict[str, Any]:
     """Every table's fitted statistics; ``leaf_rule``: see `synthetic.gibbs.fit_tree`; ``rules``:
@@ -1404,11 +1416,12 @@ def fit_all(marginals_dir: Path, sample_dir: Path | None, leaf_rule: str = DEFAU
     # the test applicants' statistics are the train applicants' (same population, no TARGET) but for their own
     # missing shares: pooled with the train rows, less the train ones they told the test rows' counts (`real_tables`)
     for table, df in real_tables(marginals_dir).items():
-        model = "application_train" if table == "application_test" else None
-        fitted = fit_table(df, table, model, leaf_rule, rules)
+        if table == "application_test":  # the train section, less TARGET, with the test rows' missing shares
+            fitted = _test_section(out, table)
+            own_missing(fitted["marginals"], pd.read_csv(marginals_dir / csv_name(table), low_memory=False))
+        else:
+            fitted = fit_table(df, table, leaf_rule, rules)
         marg, conds = fitted["marginals"], fitted["conditionals"]
-        if table == "application_test":
-            own_missing(marg, pd.read_csv(marginals_dir / csv_name(table), low_memory=False))
         out["marginals"][table] = marg
         if conds:
             out["conditionals"][table] = conds

@@ -798,11 +798,10 @@ def _tree_rows(
     own = [i for i, nm in enumerate(enc.names) if nm == child or nm.startswith(child + "=") or nm == child + ":missing"]
     xs = x.copy()
     xs[:, own] = np.nan if child in enc.numeric else 0.0
-    if not with_missing:
-        present = df[target].notna().to_numpy().copy()
-        if target not in categorical:
-            present &= df[child].notna().to_numpy() & ~np.isnan(pd.to_numeric(df[target], errors="coerce").to_numpy(float))
-        keep &= present
+    if not with_missing and target in categorical:
+        keep &= df[target].notna().to_numpy()
+    elif not with_missing:
+        keep &= df[child].notna().to_numpy() & pd.to_numeric(df[target], errors="coerce").notna().to_numpy()
     return child, target, with_missing, keep, xs
 
 

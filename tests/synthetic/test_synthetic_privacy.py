@@ -36,6 +36,7 @@ from synthetic.fit import (
     fit_numeric,
     fitted_groups,
     group_sizes,
+    group_values,
     inner_range,
     marginal_values,
     real_tables,
@@ -289,10 +290,7 @@ def real_group_sizes() -> dict | None:
 def real_group_values(real_group_sizes: dict | None) -> dict | None:
     """The committed file's conditional groups' real present values (`group_values`), or None without the
     real rows."""
-    if real_group_sizes is None:
-        return None
-    return {t: {name: {k: v for k, (_, v) in groups.items()} for name, groups in conds.items()}
-            for t, conds in real_group_sizes.items()}
+    return None if real_group_sizes is None else group_values(real_group_sizes)
 
 
 def _group_values(cond: dict, key: str, real: dict[str, int] | None) -> float | None:
