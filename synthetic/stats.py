@@ -35,6 +35,9 @@ class NumericMarginal:
     integer: bool
     grid: float | None = None
     lattice: tuple[float, float] | None = None  # (start, step): values drawn between atoms land on it
+    #: (start, step): values drawn between atoms land on ``1 / (1 + exp(-(start + k * step)))`` (a score kept in
+    #: points, published as a probability: ``EXT_SOURCE_3``)
+    logit_lattice: tuple[float, float] | None = None
     #: ``(k, 3)`` rows ``[lo, hi, share]``: a pool of rare values drawn uniformly on ``[lo, hi]`` (then rounded
     #: like the column), for a column without a continuous part (``fit --rare-values bins``)
     bins: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
@@ -58,6 +61,7 @@ class NumericMarginal:
             integer=bool(d.get("integer", False)),
             grid=d.get("grid"),
             lattice=tuple(d["lattice"]) if d.get("lattice") else None,
+            logit_lattice=tuple(d["logit_lattice"]) if d.get("logit_lattice") else None,
             bins=np.asarray(d.get("bins", []), dtype=float).reshape(-1, 3),
             reference=reference if d.get("bins") else None,
         )
@@ -174,6 +178,11 @@ class NumericMarginal:
         if self.lattice is not None:  # the fitted values kept, the others put on the lattice
             start, step = self.lattice
             x = np.where(np.isin(x, self.atoms), x, start + np.rint((x - start) / step) * step)
+        if self.logit_lattice is not None:
+            start, step = self.logit_lattice
+            p = np.clip(x, 1e-12, 1.0 - 1e-12)
+            on = start + np.rint((np.log(p / (1.0 - p)) - start) / step) * step
+            x = np.where(np.isin(x, self.atoms) | np.isnan(x), x, 1.0 / (1.0 + np.exp(-on)))
         if self.grid:
             return np.round(np.rint(x / self.grid) * self.grid, 6)
         if self.decimals is not None:

@@ -143,6 +143,30 @@ def test_rare_values_on_a_lattice_of_one_nth_written_with_four_decimals_are_draw
     assert "lattice" not in fit_numeric(off, integer=False)
 
 
+def test_a_score_kept_in_points_and_published_as_a_probability_is_drawn_on_its_points() -> None:
+    """Kaggle's EXT_SOURCE_3: every real value is 1 / (1 + exp(-(start + k * step))) for an integer k (step
+    0.0072126: 200 points to double the odds), lumped at about 10 rows per value in the sample; a smooth draw fell
+    between them. Since stop 32 the two figures are found from the values (`_logit_lattice`) and the draws are put
+    on the points; a column of smooth probabilities (EXT_SOURCE_1, _2) gets none."""
+    start, step = -0.0029, 0.0072126
+    k = np.rint(RNG.normal(-20, 200, 8000))  # scores of 0.05 to 0.95, written with full precision
+    x = pd.Series(1.0 / (1.0 + np.exp(-(start + k * step))))
+    fitted = fit_numeric(x, integer=False)
+    assert fitted["decimals"] is None
+    assert fitted["logit_lattice"] == [pytest.approx(start, abs=1e-9), pytest.approx(step, rel=1e-9)]
+    draws = NumericMarginal.from_json(fitted).ppf(np.random.default_rng(2).random(20_000))
+    r = (np.log(draws / (1.0 - draws)) - start) / step
+    assert np.abs(r - np.rint(r)).max() < 1e-6 and np.unique(draws).size > 300
+    assert "logit_lattice" not in fit_numeric(pd.Series(RNG.beta(5, 3, 8000)), integer=False)
+    committed = json.loads(STATS_PATH.read_text(encoding="utf-8"))["marginals"]["application_train"]
+    assert [c for c, m in committed.items() if "logit_lattice" in m] == ["EXT_SOURCE_3"]
+    if (MARGINALS / "application_train.csv").exists():
+        real = pd.read_csv(MARGINALS / "application_train.csv", usecols=["EXT_SOURCE_3"]).EXT_SOURCE_3.dropna()
+        s, h = committed["EXT_SOURCE_3"]["logit_lattice"]
+        r = (np.log(real / (1.0 - real)) - s) / h
+        assert np.abs(r - np.rint(r)).max() < 1e-6
+
+
 def test_an_atom_of_a_many_valued_column_is_seen_on_eight_rows_inside_the_extremes() -> None:
     """More than 120 distinct values: a value is an atom from ATOM_MIN_COUNT rows and a visible share, but
     among the PRIVACY_MIN - 1 most extreme values only from PRIVACY_MIN rows."""
