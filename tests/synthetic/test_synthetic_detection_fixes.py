@@ -170,3 +170,23 @@ def test_building_modes_take_their_frequent_values_and_depart_from_the_average_t
 
     both = pd.DataFrame({b: departs(b) for b in ("APARTMENTS", "LIVINGAREA")}).dropna().astype(float)
     assert len(both) > 200 and both.corr().iloc[0, 1] > 0.3
+
+
+def _apartments_per_entrance_floor(app: pd.DataFrame) -> pd.Series:
+    ok = (app.ENTRANCES_AVG > 0) & (app.FLOORSMAX_AVG > 0) & app.APARTMENTS_AVG.notna()
+    return (app.APARTMENTS_AVG / (app.ENTRANCES_AVG * app.FLOORSMAX_AVG))[ok]
+
+
+def test_apartments_follow_their_entrances_and_floors(gen_app: pd.DataFrame, real_sample_dir: Path) -> None:
+    """A building's apartments are about its entrances times its floors times 3 to 6 (4.5, 3.75 and 5 per entrance
+    and floor the most frequent). Drawn by trees on the three columns' bins they spread wider (stop 31, this
+    data set: the 10th percentile of the apartments over entrances x floors 14 % under the real one, the 80th 21 %
+    over; at scale 0.03 the pair apartments x entrances told real from synthetic at +0.08 over either). Since stop
+    32 the apartments are drawn per entrance and floor (`APARTMENTS_PER_ENTRANCE_FLOOR`): every decile from the
+    10th to the 90th within 8 % of the real one (3 % here)."""
+    real = pd.read_csv(real_sample_dir / "application_train.csv",
+                       usecols=["APARTMENTS_AVG", "ENTRANCES_AVG", "FLOORSMAX_AVG"])
+    p = np.arange(10, 100, 10)
+    r, g = (np.percentile(_apartments_per_entrance_floor(df), p) for df in (real, gen_app))
+    assert len(_apartments_per_entrance_floor(gen_app)) > 300
+    assert np.abs(g / r - 1).max() < 0.08, dict(zip(p, np.round(g / r - 1, 3), strict=True))
