@@ -1253,19 +1253,12 @@ def _subset_rows(df: pd.DataFrame, subsets: dict[str, Any], column: str) -> pd.D
 
 
 def real_tables(marginals_dir: Path) -> dict[str, pd.DataFrame]:
-    """The real rows each table is fitted on, read from ``marginals_dir``: application_test's statistics are fitted
-    on the train rows (its columns), as `fit_all` fits them; its own rows give only its missing shares
-    (`own_missing`). Until stop 31 they were pooled with the train rows, and the pooled statistics less the train
-    ones told the test rows' counts: 1,156 counts of 1-49 test applicants in the marginals alone (e.g. 13 with a
-    revolving loan, 6 with an income of 45,000)."""
-    out: dict[str, pd.DataFrame] = {}
-    for table in TABLES:
-        df = pd.read_csv(marginals_dir / csv_name(table), low_memory=False)
-        if table == "application_test" and "application_train" in out:
-            train = out["application_train"]
-            df = train[[c for c in df.columns if c in train.columns]].copy()
-        out[table] = df
-    return out
+    """The real rows each table is fitted on, read from ``marginals_dir``: each table's own, application_test's
+    too (`fit_table` fits them with application_train's derived columns and conditionals). At stop 30 they were
+    pooled with the train rows, and the pooled statistics less the train ones told the test rows' counts: 1,156
+    counts of 1-49 test applicants in the marginals alone (e.g. 13 with a revolving loan, 6 with an income of
+    45,000); at stop 31 they were the train rows' but for the test rows' missing shares."""
+    return {table: pd.read_csv(marginals_dir / csv_name(table), low_memory=False) for table in TABLES}
 
 
 def group_values(sizes: dict[str, dict[str, dict[str, tuple[int, int]]]]) -> dict[str, dict[str, dict[str, int]]]:
@@ -1282,7 +1275,7 @@ def group_sizes(marginals_dir: Path) -> dict[str, dict[str, dict[str, tuple[int,
     conditional -> group. Never written (`banded_group`, `group_values`)."""
     out: dict[str, dict[str, dict[str, tuple[int, int]]]] = {}
     for table, df in real_tables(marginals_dir).items():
-        model = "application_train" if table == "application_test" else table
+        model = model_of(table)
         if not CONDITIONALS.get(model):
             continue
         with warnings.catch_warnings():  # (pandas: the derived columns inserted one by one, as the fit does)
@@ -1314,7 +1307,7 @@ def marginal_values(marginals_dir: Path) -> dict[str, dict[str, int]]:
         return int(vc.sum()) - int(sum(int(vc[lv]) for lv, p in shares.items() if p == 0))
 
     for table, df in real_tables(marginals_dir).items():
-        model = "application_train" if table == "application_test" else table
+        model = model_of(table)
         types = column_types(table)
         with warnings.catch_warnings():  # (pandas: the derived columns inserted one by one, as the fit does)
             warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
@@ -1331,12 +1324,21 @@ def marginal_values(marginals_dir: Path) -> dict[str, dict[str, int]]:
     return out
 
 
+def model_of(table: str) -> str:
+    """Whose derived columns, conditionals and pattern blocks a table's statistics use: application_test's are
+    application_train's (same applicants' form, no TARGET); the copula and the trees are the train's alone."""
+    return "application_train" if table == "application_test" else table
+
+
 def fit_table(
     df: pd.DataFrame, table: str, leaf_rule: str = "exact", rules: PrivacyRules = COMMITTED_RULES,
 ) -> dict[str, Any]:
     """Marginals of every column and of the derived columns; conditionals; pattern blocks; the copula; the trees
-    (application_test's section is the train one's: `_test_section`)."""
+    (application_test: on its own rows, with application_train's conditionals, no copula and no trees:
+    `model_of`)."""
     types = column_types(table)
+    own_model = model_of(table) == table
+    table = model_of(table)
     df, patterns = prepare_table(df, table)
     subsets = SUBSETS.get(table, {})
     marg = {c: fit_marginal(df[c], t, rules) for c, t in types.items() if c not in KEY_COLUMNS}
@@ -1353,9 +1355,9 @@ def fit_table(
         lv = marg[child]["levels"] if marg[child]["kind"] == "cat" else None
         rows = _subset_rows(df, subsets, child)
         conds[name] = fit_conditional(rows, types, child, parents, lv, rules)
-    spec = _copula_spec(df, table)
+    spec = _copula_spec(df, table) if own_model else None
     copula = fit_copula(df, **spec) if spec else None
-    gibbs = _fit_gibbs(df, table, marg, leaf_rule)
+    gibbs = _fit_gibbs(df, table, marg, leaf_rule) if own_model else None
     return {"marginals": marg, "conditionals": conds, "patterns": patterns, "copula": copula, "gibbs": gibbs}
 
 
@@ -1409,34 +1411,6 @@ def fit_extra(sample_dir: Path | None, rules: PrivacyRules = COMMITTED_RULES) ->
     return extra
 
 
-def own_missing(marg: dict[str, Any], rows: pd.DataFrame) -> None:
-    """The test applicants' own missing share (on their real ``rows``) in each of their marginals (fitted on the
-    train rows, `real_tables`) where their missing and present cells both have PRIVACY_MIN rows; the values stay
-    the train rows'. Kaggle's test applicants miss `EXT_SOURCE_1` on 43 % of the rows, the train ones on 57 %:
-    the pooled share (55 %) took the generated test applicants' column out of the fidelity tolerance on every
-    seed."""
-    for c, m in marg.items():
-        if c not in rows.columns or "n" not in m:
-            continue
-        missing = int(rows[c].isna().sum())
-        if missing >= PRIVACY_MIN and len(rows) - missing >= PRIVACY_MIN:
-            m["missing"] = round(missing / len(rows), 6)
-
-
-def _test_section(out: dict[str, Any], table: str) -> dict[str, Any]:
-    """application_test's statistics as `fit_table` fits them on the train rows (`real_tables`): the train section's
-    (marginals copied, for `own_missing` to change) but for the train-only columns (TARGET)."""
-    train = "application_train"
-    train_only = set(column_types(train)) - set(column_types(table))
-    return {
-        "marginals": {c: dict(m) for c, m in out["marginals"][train].items() if c not in train_only},
-        "conditionals": out["conditionals"].get(train, {}),
-        "patterns": out["patterns"].get(train, {}),
-        "copula": None,
-        "gibbs": None,
-    }
-
-
 def fit_all(marginals_dir: Path, sample_dir: Path | None, leaf_rule: str = DEFAULT_LEAF_RULE,
             rules: PrivacyRules = COMMITTED_RULES) -> dict[str, Any]:
     """Every table's fitted statistics; ``leaf_rule``: see `synthetic.gibbs.fit_tree`; ``rules``:
@@ -1451,14 +1425,10 @@ def fit_all(marginals_dir: Path, sample_dir: Path | None, leaf_rule: str = DEFAU
         "patterns": {},
         "copulas": {},
     }
-    # the test applicants' statistics are the train applicants' (same population, no TARGET) but for their own
-    # missing shares: pooled with the train rows, less the train ones they told the test rows' counts (`real_tables`)
+    # each table on its own rows: the test applicants' pooled with the train ones, less the train statistics they
+    # told the test rows' counts (`real_tables`)
     for table, df in real_tables(marginals_dir).items():
-        if table == "application_test":  # the train section, less TARGET, with the test rows' missing shares
-            fitted = _test_section(out, table)
-            own_missing(fitted["marginals"], pd.read_csv(marginals_dir / csv_name(table), low_memory=False))
-        else:
-            fitted = fit_table(df, table, leaf_rule, rules)
+        fitted = fit_table(df, table, leaf_rule, rules)
         marg, conds = fitted["marginals"], fitted["conditionals"]
         out["marginals"][table] = marg
         if conds:

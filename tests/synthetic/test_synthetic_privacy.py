@@ -13,6 +13,7 @@ shares checked against its real present values when the real rows are there: `gr
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from synthetic.fit import (
     fit_extra_counts,
     fit_marginal,
     fit_numeric,
+    fit_table,
     fitted_groups,
     group_sizes,
     group_values,
@@ -529,7 +531,7 @@ def test_no_group_of_the_committed_file_stores_a_rare_missing_cell(real_group_si
                 rows, step = g["missing"] * n, n / band(n) + 0.01
                 assert rows < step or rows > PRIVACY_MIN - step, (table, name, key)
                 assert n - rows < step or n - rows > PRIVACY_MIN - step, (table, name, key)
-    assert checked > 1000 and pooled > 10
+    assert checked > 800 and pooled > 10
 
 
 def _own_shares(m: dict) -> list[float]:
@@ -584,7 +586,7 @@ def test_no_group_whose_missing_share_is_not_its_own_tells_its_present_values(re
             told.append((table, name, key))
         for pool in g.get("pools", []):  # a pool's rows over its share would tell them too
             assert "n" not in pool or "share_grid" not in g, (table, name, key)
-    assert checked > 20
+    assert checked > 15
     assert not told, f"{len(told)} groups tell their present values, e.g. {told[:3]}"
 
 
@@ -873,31 +875,28 @@ def test_no_value_of_a_frequent_combination_tells_its_rows_outside_the_combinati
                         scale = counts.sum() / m["n"]
                         assert rows * scale - 0.5 <= counts[v] < (rows + PRIVACY_MIN) * scale + 0.5, (table, c, v, rows)
                     checked += 1
-    assert checked > 100
+    assert checked > 80
     toy = {"kind": "num", "n": 1000, "atoms": [1.0, 2.0, 3.0], "atom_probs": [0.329, 0.102, 0.05], "pools": []}
     assert banded_atoms(toy)["atom_probs"] == [0.3, 0.1, 0.05]
 
 
-def test_the_test_applicants_statistics_tell_no_count_of_few_test_rows() -> None:
+def test_the_test_applicants_statistics_are_fitted_on_their_rows_alone() -> None:
     """application_test's statistics were fitted on the train and test rows pooled: less the train ones they told
     the test rows' counts (the stop-30 file: 1,156 counts of 1-49 test applicants in the marginals alone, e.g. 13
-    with a revolving loan, 6 with an income of 45,000; its pattern counts likewise). Since stop 31 they are the
-    train rows' but for the test applicants' own missing shares (`own_missing`), each of PRIVACY_MIN missing and
-    present test rows."""
+    with a revolving loan, 6 with an income of 45,000; its pattern counts likewise). At stop 31 they were the
+    train rows' but for the test rows' missing shares; since stop 32 they are fitted on the test rows alone, under
+    the rule of every table (no train row in them, so no difference tells a test count): refitted from the test
+    rows, the committed section comes back as it is."""
     fitted = json.loads(STATS_PATH.read_text(encoding="utf-8"))
-    train, test = fitted["marginals"]["application_train"], fitted["marginals"]["application_test"]
-    own = 0
-    for c, m in test.items():
-        assert {k: v for k, v in m.items() if k != "missing"} == {k: v for k, v in train[c].items() if k != "missing"}, c
-        own += m["missing"] != train[c]["missing"]
-    for section in ("conditionals", "patterns"):
-        assert fitted[section]["application_test"] == fitted[section]["application_train"], section
-    assert own > 20  # e.g. EXT_SOURCE_1: 43 % of the test applicants, 57 % of the train ones
+    test = fitted["marginals"]["application_test"]
+    assert test["NAME_CONTRACT_TYPE"]["n"] < fitted["marginals"]["application_train"]["NAME_CONTRACT_TYPE"]["n"] / 5
+    assert "application_test" not in fitted["copulas"] and "application_test" not in fitted["gibbs"]
     if not (MARGINALS / "application_test.csv").exists():
-        return
-    rows = pd.read_csv(MARGINALS / "application_test.csv", low_memory=False)
-    for c, m in test.items():
-        if m["missing"] != train[c]["missing"]:
-            missing = int(rows[c].isna().sum())
-            assert m["missing"] == round(missing / len(rows), 6), c
-            assert missing >= PRIVACY_MIN and len(rows) - missing >= PRIVACY_MIN, c
+        pytest.skip("real marginal rows not present")
+    with warnings.catch_warnings():  # (pandas: the derived columns inserted one by one)
+        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+        refit = fit_table(pd.read_csv(MARGINALS / "application_test.csv", low_memory=False), "application_test")
+    for section in ("marginals", "conditionals", "patterns"):
+        assert json.loads(json.dumps(refit[section])) == fitted[section]["application_test"], section
+
+
