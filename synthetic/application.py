@@ -284,7 +284,7 @@ def generate_applicants(
     _building(f, d)
     _social_circle(f, d)
     f["DAYS_LAST_PHONE_CHANGE"] = d.num("DAYS_LAST_PHONE_CHANGE")
-    doc_codes, doc_levels = d.cond_cat("DOC_PATTERN", ct)
+    doc_codes, doc_levels = d.cond_cat("DOC_PATTERN", {**ct, "DAYS_EMPLOYED": f["DAYS_EMPLOYED"]})
     docs = stats.patterns[d.C]["DOC_PATTERN"].bits(rng, doc_codes, doc_levels)
     for j, c in enumerate(DOCUMENT_FLAGS):
         f[c] = docs[:, j].astype(float)

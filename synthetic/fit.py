@@ -240,7 +240,9 @@ CONDITIONALS: dict[str, dict[str, tuple[str, list[str]]]] = {
         "EDUCATION_BY_OCC": ("NAME_EDUCATION_TYPE", ["OCCUPATION_TYPE"]),
         "NAME_EDUCATION_TYPE": ("NAME_EDUCATION_TYPE", ["NAME_INCOME_TYPE"]),
         "INCOME_BY_OCC": ("AMT_INCOME_TOTAL", ["OCCUPATION_TYPE"]),
-        "DOC_PATTERN": ("DOC_PATTERN", ["NAME_CONTRACT_TYPE"]),
+        # (employed or not: 45 % of the real applicants without a job -- pensioners -- hand in document 6, 1 % of the
+        # employed ones; document 3: 46 % and 77 %. By the contract type alone: 21 % / 6 % and 68 % / 72 % drawn)
+        "DOC_PATTERN": ("DOC_PATTERN", ["NAME_CONTRACT_TYPE", "DAYS_EMPLOYED"]),
         "LOAN_PAIR": ("LOAN_PAIR", ["NAME_CONTRACT_TYPE"]),
         "AMT_GOODS_PRICE": ("AMT_GOODS_PRICE", ["NAME_CONTRACT_TYPE"]),
         "CREDIT_OVER_GOODS": ("CREDIT_OVER_GOODS", ["NAME_CONTRACT_TYPE", "AMT_GOODS_PRICE"]),

@@ -190,3 +190,17 @@ def test_apartments_follow_their_entrances_and_floors(gen_app: pd.DataFrame, rea
     r, g = (np.percentile(_apartments_per_entrance_floor(df), p) for df in (real, gen_app))
     assert len(_apartments_per_entrance_floor(gen_app)) > 300
     assert np.abs(g / r - 1).max() < 0.08, dict(zip(p, np.round(g / r - 1, 3), strict=True))
+
+
+def test_documents_follow_the_employment(gen_app: pd.DataFrame, real_sample_dir: Path) -> None:
+    """The applicants without a job (pensioners, mostly) hand in document 6 far more often than the employed ones
+    (45 % against 1 % of the real rows) and document 3 less often (46 % against 77 %). Drawn by the contract type
+    alone the documents hardly followed it (21 % against 6 %, 68 % against 72 %, stop 31: documents x employment
+    took 0.09 off the flags' detection AUC); since stop 32 the document pattern is conditioned on both."""
+    cols = ["DAYS_EMPLOYED", "FLAG_DOCUMENT_3", "FLAG_DOCUMENT_6"]
+    real = pd.read_csv(real_sample_dir / "application_train.csv", usecols=cols)
+    for doc in ("FLAG_DOCUMENT_3", "FLAG_DOCUMENT_6"):
+        shares = [df.groupby(df.DAYS_EMPLOYED == SENTINEL)[doc].mean() for df in (real, gen_app)]
+        assert (gen_app.DAYS_EMPLOYED == SENTINEL).sum() > 150
+        assert abs(shares[0][True] - shares[1][True]) < 0.1, (doc, shares)
+        assert abs(shares[0][False] - shares[1][False]) < 0.03, (doc, shares)
