@@ -188,7 +188,10 @@ def generate_applicants(
     sentinel = d.cond_num("NOT_EMPLOYED", fine_age, "DAYS_EMPLOYED") == 1.0
     share = d.cond_num("EMPLOYED_SHARE", fine_age)
     share = np.where(np.isnan(share), stats.num(T, "EMPLOYED_SHARE").ppf(rng.random(n)), share)
-    employed = np.minimum(np.rint(share * (birth + 18 * 365)), -1.0)  # a share of the working life
+    # a share of the working life, at most all of it: the share's fitted tail runs past 1 (its uniform tail of the
+    # mean of the 50 largest; a group's up to 1.08), which put a few applicants' employment before their 18th
+    # birthday (1-3 per 9,000 at scale 0.03), kept by the sweeps' bound (a redraw that breaks it keeps the old value)
+    employed = np.minimum(np.rint(np.clip(share, 0.0, 1.0) * (birth + 18 * 365)), -1.0)
     f["DAYS_EMPLOYED"] = np.where(sentinel, SENTINEL, employed)
     inc_type = d.cond_cat("NAME_INCOME_TYPE", {"DAYS_EMPLOYED": f["DAYS_EMPLOYED"], "DAYS_BIRTH": birth})
     # age groups too rare in the fit draw from the overall marginal: keep the not-employed consistent
