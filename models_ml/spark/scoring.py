@@ -32,11 +32,12 @@ def scoring_files(version_dir: Path) -> dict[str, bytes]:
 
 
 def _model_from_files(version: str, files: dict[str, bytes]) -> ScoringModel:
-    if version not in _LOADED:
-        folder = Path(tempfile.mkdtemp(prefix=f"hc-model-{version}-"))
-        for name, content in files.items():
-            (folder / name).write_bytes(content)
-        _LOADED[version] = load_version(folder)
+    if version not in _LOADED:  # (the model is in memory once loaded: the worker's copy of its files goes with it)
+        with tempfile.TemporaryDirectory(prefix=f"hc-model-{version}-") as tmp:
+            folder = Path(tmp)
+            for name, content in files.items():
+                (folder / name).write_bytes(content)
+            _LOADED[version] = load_version(folder)
     return _LOADED[version]
 
 
