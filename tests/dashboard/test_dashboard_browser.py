@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,7 +108,7 @@ def browser(tmp_path: Path):
 
 
 def test_browser_shows_the_decision_of_a_known_applicant(
-    running_dashboard, browser, live_api, known_applicants
+    running_dashboard, browser, live_api, known_applicants, tmp_path
 ):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -133,8 +132,9 @@ def test_browser_shows_the_decision_of_a_known_applicant(
         lambda d: d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot svg.main-svg")
     )
     time.sleep(1.0)
-    shots = Path(tempfile.mkdtemp(prefix="hc-dashboard-shots-"))
-    path = shots / f"client-{applicant_id}.png"
+    # (under pytest's temporary folder, which keeps the last runs only: a mkdtemp folder was left in /tmp by every
+    # run, a client page in each)
+    path = tmp_path / f"client-{applicant_id}.png"
     assert browser.save_screenshot(str(path))
     assert path.stat().st_size > 10_000
     print(f"\nscreenshot of the client page: {path}")
